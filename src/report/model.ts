@@ -1,0 +1,84 @@
+// One result model for a run; every reporter (JUnit, TAP, summary) is a pure function of it.
+
+export type TestStatus = 'passed' | 'failed' | 'skipped';
+
+export interface TestResult {
+  /** Stable id used by --focus, baselines and `list`: `<suite>/<full mocha title>`. */
+  id: string;
+  suite: string;
+  /** Title of the `it` alone. */
+  title: string;
+  /** describe path + title, space joined (mocha's fullTitle within the suite file). */
+  fullTitle: string;
+  status: TestStatus;
+  durationMs: number;
+  /** One-line failure or skip reason. */
+  message?: string;
+  /** Full failure detail (stack-free diagnostic text). */
+  detail?: string;
+  /** Tags parsed from the title: `Conformance`, `Feature:X`, `Optional`, ... */
+  tags: string[];
+  /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
+  baseline?: { state: 'known-failure' | 'fixed'; reason: string };
+}
+
+export interface SuiteResult {
+  name: string;
+  title: string;
+  tests: TestResult[];
+  durationMs: number;
+  /** Set when the whole suite was skipped (dependency failed, no CRI version negotiated, ...). */
+  skippedReason?: string;
+}
+
+export type ApiVersion = 'v1' | 'v1alpha2';
+
+/** What the run saw of each RPC, so profiles can judge every kubelet release from one run. */
+export interface RpcObservation {
+  calls: number;
+  unimplemented: number;
+  errors: number;
+}
+
+export interface RunResult {
+  tool: { name: string; version: string };
+  startedAt: string;
+  durationMs: number;
+  endpoint: { runtime: string; image: string };
+  runtime?: { name: string; version: string; apiVersion: string };
+  negotiated: { runtime: ApiVersion | null; image: ApiVersion | null; reason?: string };
+  /** Kubernetes minor of the selected profile, e.g. "1.36". */
+  profile?: string;
+  host?: { kernel: string; cgroupVersion: string; hostname?: string };
+  /** Logical image name -> reference (with digest when known) used by the run. */
+  images?: Record<string, string>;
+  rpcs?: Record<string, RpcObservation>;
+  suites: SuiteResult[];
+}
+
+export interface Totals {
+  tests: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  knownFailures: number;
+  fixed: number;
+}
+
+export function totals(run: RunResult): Totals {
+  const t: Totals = { tests: 0, passed: 0, failed: 0, skipped: 0, knownFailures: 0, fixed: 0 };
+  for (const s of run.suites) {
+    for (const r of s.tests) {
+      t.tests++;
+      t[r.status]++;
+      if (r.baseline?.state === 'known-failure') t.knownFailures++;
+      if (r.baseline?.state === 'fixed') t.fixed++;
+    }
+  }
+  return t;
+}
+
+/** Tags are bracketed words in a title: "should stop [Conformance] [Feature:X]". */
+export function parseTags(title: string): string[] {
+  return [...title.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!);
+}
