@@ -1,0 +1,142 @@
+// Endpoint and timeout resolution, with crictl's names and precedence:
+// flags > CONTAINER_RUNTIME_ENDPOINT / IMAGE_SERVICE_ENDPOINT > crictl.yaml > autodetect.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { UsageError, ConnectError } from './errors.js';
+
+export const DEFAULT_CRICTL_CONFIG = '/etc/crictl.yaml';
+
+/** crictl's default search order: containerd, CRI-O, cri-dockerd. */
+export const AUTODETECT_SOCKETS = [
+  { name: 'containerd', path: '/run/containerd/containerd.sock' },
+  { name: 'CRI-O', path: '/run/crio/crio.sock' },
+  { name: 'cri-dockerd', path: '/run/cri-dockerd.sock' },
+] as const;
+
+export type EndpointSource = 'flag' | 'env' | 'config' | 'autodetect' | 'runtime-endpoint' | 'lab';
+
+export interface Endpoint {
+  /** As the user wrote it, normalised (unix:///path or tcp://host:port). */
+  uri: string;
+  /** The target string for grpc-js. */
+  target: string;
+  kind: 'unix' | 'tcp';
+  /** Socket path for unix endpoints. */
+  path?: string;
+  source: EndpointSource;
+}
+
+export interface EndpointInputs {
+  runtimeFlag?: string;
+  imageFlag?: string;
+  configFlag?: string;
+  timeoutFlag?: number;
+  env: NodeJS.ProcessEnv;
+  /** Injected for tests: does a socket exist at this path? */
+  socketExists?: (path: string) => boolean;
+}
+
+export interface ResolvedEndpoints {
+  runtime: Endpoint;
+  image: Endpoint;
+  /** Seconds from crictl.yaml `timeout`, when the flag did not set one. */
+  timeoutSeconds?: number;
+  /** Human notes, e.g. which socket autodetect picked. */
+  notes: string[];
+}
+
+export function parseEndpoint(raw: string, source: EndpointSource): Endpoint {
+  const s = raw.trim();
+  if (s.startsWith('unix://')) {
+    const path = s.slice('unix://'.length);
+    if (!path.startsWith('/')) throw new UsageError(`endpoint "${raw}": unix endpoints need an absolute path, e.g. unix:///run/containerd/containerd.sock`);
+    return { uri: `unix://${path}`, target: `unix://${path}`, kind: 'unix', path, source };
+  }
+  if (s.startsWith('/')) return { uri: `unix://${s}`, target: `unix://${s}`, kind: 'unix', path: s, source };
+  if (s.startsWith('tcp://')) {
+    const hostPort = s.slice('tcp://'.length).replace(/\/$/, '');
+    const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(hostPort);
+    if (!m || Number(m[2]) > 65535) throw new UsageError(`endpoint "${raw}": tcp endpoints look like tcp://host:port`);
+    return { uri: `tcp://${hostPort}`, target: hostPort, kind: 'tcp', source };
+  }
+  throw new UsageError(`endpoint "${raw}" is not understood: use unix:///path/to.sock, /path/to.sock or tcp://host:port`);
+}
+
+export interface CrictlConfig {
+  runtimeEndpoint?: string;
+  imageEndpoint?: string;
+  timeout?: number;
+}
+
+export function readCrictlConfig(file: string, required: boolean): CrictlConfig | undefined {
+  if (!existsSync(file)) {
+    if (required) throw new UsageError(`config file ${file} does not exist (given with --config)`, 'CONFIG');
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; fix its permissions or pass --config`, 'CONFIG');
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UsageError(`config file ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'CONFIG');
+  }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`config file ${file} must be a YAML mapping (runtime-endpoint, image-endpoint, timeout)`, 'CONFIG');
+  const d = doc as Record<string, unknown>;
+  const str = (k: string): string | undefined => {
+    const v = d[k];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') throw new UsageError(`config file ${file}: "${k}" must be a string`, 'CONFIG');
+    return v;
+  };
+  let timeout: number | undefined;
+  if (d['timeout'] !== undefined && d['timeout'] !== null) {
+    const t = Number(d['timeout']);
+    if (!Number.isFinite(t) || t <= 0) throw new UsageError(`config file ${file}: "timeout" must be a positive number of seconds`, 'CONFIG');
+    timeout = t;
+  }
+  return { runtimeEndpoint: str('runtime-endpoint'), imageEndpoint: str('image-endpoint'), timeout };
+}
+
+function defaultSocketExists(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+export function resolveEndpoints(inp: EndpointInputs): ResolvedEndpoints {
+  const notes: string[] = [];
+  const cfgFile = inp.configFlag ?? DEFAULT_CRICTL_CONFIG;
+  const cfg = readCrictlConfig(cfgFile, inp.configFlag !== undefined) ?? {};
+
+  const pick = (flag: string | undefined, envName: string, fromCfg: string | undefined): Endpoint | undefined => {
+    if (flag) return parseEndpoint(flag, 'flag');
+    const e = inp.env[envName];
+    if (e) return parseEndpoint(e, 'env');
+    if (fromCfg) return parseEndpoint(fromCfg, 'config');
+    return undefined;
+  };
+
+  let runtime = pick(inp.runtimeFlag, 'CONTAINER_RUNTIME_ENDPOINT', cfg.runtimeEndpoint);
+  if (!runtime) {
+    const exists = inp.socketExists ?? defaultSocketExists;
+    const found = AUTODETECT_SOCKETS.find((s) => exists(s.path));
+    if (!found) {
+      throw new ConnectError(
+        `no CRI endpoint given and none found at ${AUTODETECT_SOCKETS.map((s) => s.path).join(', ')}: pass --runtime-endpoint unix:///path/to.sock, or use --lab`,
+        'NO_ENDPOINT',
+      );
+    }
+    runtime = parseEndpoint(found.path, 'autodetect');
+    notes.push(`no endpoint configured; autodetected ${found.name} at ${runtime.uri}`);
+  }
+  const image = pick(inp.imageFlag, 'IMAGE_SERVICE_ENDPOINT', cfg.imageEndpoint) ?? { ...runtime, source: 'runtime-endpoint' as const };
+  return { runtime, image, timeoutSeconds: inp.timeoutFlag ?? cfg.timeout, notes };
+}

@@ -1,0 +1,152 @@
+// The single, version-neutral CRI client: suites call v1 shapes; the same plain objects are sent over
+// runtime.v1alpha2 when that is what was negotiated (the shared RPCs have the same wire layout).
+import { Client, Metadata, credentials, type ClientReadableStream, type ServiceDefinition } from '@grpc/grpc-js';
+import type { ImageServiceRpcs, RuntimeServiceRpcs } from '../gen/rpc.js';
+import { V1ALPHA2_RPCS } from '../gen/rpc.js';
+import type { RpcObservation, ApiVersion } from '../report/model.js';
+import type { Endpoint } from '../config.js';
+import { loadCri } from './proto.js';
+import { NotInVersionError, UnimplementedError, toRpcError } from './errors.js';
+import { deadlineFor, type Timeouts } from './timeouts.js';
+
+export type ServiceName = 'RuntimeService' | 'ImageService';
+type RpcMap = Record<string, { req: unknown; res: unknown; stream: boolean }>;
+export type ReqOf<M extends RpcMap, K extends keyof M> = M[K]['req'];
+export type ResOf<M extends RpcMap, K extends keyof M> = M[K]['res'];
+
+export interface CallOptions {
+  /** Override the deadline for this call, in milliseconds. */
+  timeoutMs?: number;
+  /** Extra time on top of the default deadline (e.g. a stop timeout the runtime will wait out). */
+  extraMs?: number;
+}
+
+/** Counts calls per RPC so one run can be judged against every kubelet release. */
+export class RpcLedger {
+  readonly seen: Record<string, RpcObservation> = {};
+  note(rpc: string, outcome: 'ok' | 'unimplemented' | 'error'): void {
+    const o = (this.seen[rpc] ??= { calls: 0, unimplemented: 0, errors: 0 });
+    o.calls++;
+    if (outcome === 'unimplemented') o.unimplemented++;
+    if (outcome === 'error') o.errors++;
+  }
+}
+
+const channelOptions = {
+  // Fail fast on a dead endpoint instead of grpc-js's default reconnect backoff up to 2 min.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2000,
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+};
+
+const clientCache = new Map<string, Client>();
+
+/** One channel per endpoint target, shared by both services and versions. */
+export function channelFor(endpoint: Endpoint): Client {
+  let c = clientCache.get(endpoint.target);
+  if (!c) {
+    c = new Client(endpoint.target, credentials.createInsecure(), channelOptions);
+    clientCache.set(endpoint.target, c);
+  }
+  return c;
+}
+
+export function closeAllChannels(): void {
+  for (const c of clientCache.values()) c.close();
+  clientCache.clear();
+}
+
+function serviceDefinition(version: ApiVersion, service: ServiceName): ServiceDefinition {
+  const pkg = loadCri(version) as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
+  return pkg['runtime']![version]![service]!.service;
+}
+
+export class CriService<M extends RpcMap> {
+  private readonly def: ServiceDefinition;
+  constructor(
+    readonly service: ServiceName,
+    readonly version: ApiVersion,
+    readonly endpoint: Endpoint,
+    private readonly timeouts: Timeouts,
+    private readonly ledger: RpcLedger,
+  ) {
+    this.def = serviceDefinition(version, service);
+  }
+
+  has(rpc: keyof M & string): boolean {
+    return this.version === 'v1' || (V1ALPHA2_RPCS[this.service] as readonly string[]).includes(rpc);
+  }
+
+  private method(rpc: string) {
+    if (!this.has(rpc)) throw new NotInVersionError(rpc, this.version);
+    const m = this.def[rpc];
+    if (!m) throw new NotInVersionError(rpc, this.version);
+    return m;
+  }
+
+  /** A unary call with a deadline; errors become RpcError/UnimplementedError naming the RPC. */
+  call<K extends keyof M & string>(rpc: K, req: ReqOf<M, K>, opts: CallOptions = {}): Promise<ResOf<M, K>> {
+    const m = this.method(rpc);
+    const deadline = new Date(Date.now() + (opts.timeoutMs ?? deadlineFor(this.timeouts, rpc)) + (opts.extraMs ?? 0));
+    const ch = channelFor(this.endpoint);
+    return new Promise((resolve, reject) => {
+      ch.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        req ?? {},
+        new Metadata(),
+        { deadline },
+        (err, res) => {
+          if (err) {
+            const e = toRpcError(rpc, err);
+            this.ledger.note(rpc, e instanceof UnimplementedError ? 'unimplemented' : 'error');
+            reject(e);
+          } else {
+            this.ledger.note(rpc, 'ok');
+            resolve(res as ResOf<M, K>);
+          }
+        },
+      );
+    });
+  }
+
+  /** A server-streaming call; the caller must cancel() it. Errors surface on the stream as RpcError. */
+  stream<K extends keyof M & string>(rpc: K, req: ReqOf<M, K>, opts: CallOptions = {}): ClientReadableStream<ResOf<M, K>> {
+    const m = this.method(rpc);
+    const deadline = opts.timeoutMs ? new Date(Date.now() + opts.timeoutMs) : undefined;
+    const call = channelFor(this.endpoint).makeServerStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      req ?? {},
+      new Metadata(),
+      deadline ? { deadline } : {},
+    ) as ClientReadableStream<ResOf<M, K>>;
+    this.ledger.note(rpc, 'ok');
+    return call;
+  }
+}
+
+export type RuntimeClient = CriService<RuntimeServiceRpcs>;
+export type ImageClient = CriService<ImageServiceRpcs>;
+
+export interface Cri {
+  runtime: RuntimeClient;
+  image: ImageClient;
+  ledger: RpcLedger;
+}
+
+export function makeCri(
+  runtimeEp: Endpoint,
+  imageEp: Endpoint,
+  versions: { runtime: ApiVersion; image: ApiVersion },
+  timeouts: Timeouts,
+  ledger = new RpcLedger(),
+): Cri {
+  return {
+    runtime: new CriService<RuntimeServiceRpcs>('RuntimeService', versions.runtime, runtimeEp, timeouts, ledger),
+    image: new CriService<ImageServiceRpcs>('ImageService', versions.image, imageEp, timeouts, ledger),
+    ledger,
+  };
+}

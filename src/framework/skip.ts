@@ -1,0 +1,12 @@
+// A test that cannot be judged on this runtime ends with a reason, never silently.
+export class SkipError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'SkipError';
+  }
+}
+
+/** Skip the current test with a reason a runtime author would accept. */
+export function skip(reason: string): never {
+  throw new SkipError(reason);
+}

@@ -1,0 +1,24 @@
+// The ordered suite manifest: run order is fixed here, not by file names or discovery.
+
+export interface SuiteEntry {
+  name: string;
+  title: string;
+  /** Module under suites/, without extension. */
+  file: string;
+  /** Suites that must have passed (no failure, not skipped) for this one to be meaningful. */
+  needs: string[];
+}
+
+export const SUITES: readonly SuiteEntry[] = [
+  { name: 'version', title: 'Version negotiation', file: '00-version.suite', needs: [] },
+  { name: 'runtime-status', title: 'Runtime status', file: '10-runtime-status.suite', needs: ['version'] },
+  { name: 'runtime-config', title: 'RuntimeConfig (cgroup driver)', file: '15-runtime-config.suite', needs: ['runtime-status'] },
+  { name: 'image', title: 'Image service', file: '20-image.suite', needs: ['runtime-status'] },
+  { name: 'pod-sandbox', title: 'Pod sandbox lifecycle', file: '30-pod-sandbox.suite', needs: ['runtime-status'] },
+  { name: 'container', title: 'Container lifecycle', file: '40-container.suite', needs: ['runtime-status'] },
+  { name: 'idempotence', title: 'Idempotence', file: '45-idempotence.suite', needs: ['runtime-status'] },
+  { name: 'stats', title: 'Stats', file: '50-stats.suite', needs: ['runtime-status'] },
+  { name: 'resources', title: 'Resource updates', file: '55-resources.suite', needs: ['runtime-status'] },
+  { name: 'logs', title: 'Container logs', file: '60-logs.suite', needs: ['runtime-status'] },
+  { name: 'events', title: 'Container events', file: '65-events.suite', needs: ['runtime-status'] },
+];

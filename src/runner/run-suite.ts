@@ -1,0 +1,87 @@
+// Runs one loaded suite with mocha and turns its events into TestResults.
+import Mocha from 'mocha';
+import { parseTags, type SuiteResult, type TestResult } from '../report/model.js';
+import { skipReasons } from '../framework/test-api.js';
+import { allTests, testId, type LoadedSuite } from './load.js';
+
+export interface SuiteHooks {
+  afterEach: () => Promise<string[]>;
+  onTestEnd?: (r: TestResult) => void;
+  /** Lets the caller abort the mocha run (SIGINT). */
+  onStart?: (runner: Mocha.Runner) => void;
+}
+
+const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
+
+function describeFailure(err: unknown): { message: string; detail: string } {
+  const e = err as { message?: string; stack?: string; name?: string };
+  const text = stripAnsi(e?.message ?? String(err));
+  const message = text.split('\n')[0]!.trim() || e?.name || 'failed';
+  const debug = process.env['CRI_CONFORMANCE_DEBUG'] ? `\n\n${e?.stack ?? ''}` : '';
+  return { message, detail: text + debug };
+}
+
+export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteResult> {
+  const { entry, mocha } = loaded;
+  const started = Date.now();
+  const results = new Map<Mocha.Test, TestResult>();
+  const base = (t: Mocha.Test): Omit<TestResult, 'status'> => ({
+    id: testId(entry.name, t),
+    suite: entry.name,
+    title: t.title,
+    fullTitle: t.fullTitle(),
+    durationMs: t.duration ?? 0,
+    tags: parseTags(t.title),
+  });
+
+  // Cleanup after every test: pass, fail or timeout. A failed cleanup fails the test it belongs to.
+  mocha.suite.afterEach(async function (this: Mocha.Context) {
+    const failed = await hooks.afterEach();
+    if (failed.length && this.currentTest) {
+      const r = results.get(this.currentTest);
+      if (r && r.status === 'passed') Object.assign(r, { status: 'failed', message: failed[0], detail: failed.join('\n') });
+    }
+  });
+
+  return new Promise((resolve) => {
+    const runner = mocha.run(() => {
+      // Tests mocha never reached (bail, abort, hook failure) are reported skipped, never silently lost.
+      for (const t of allTests(mocha.suite)) {
+        if (!results.has(t)) results.set(t, { ...base(t), status: 'skipped', message: 'not run (an earlier failure stopped this suite)' });
+      }
+      const tests = allTests(mocha.suite).map((t) => results.get(t)!);
+      resolve({ name: entry.name, title: entry.title, tests, durationMs: Date.now() - started });
+    });
+    hooks.onStart?.(runner);
+    const record = (r: TestResult) => {
+      hooks.onTestEnd?.(r);
+    };
+    runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, (t: Mocha.Test) => {
+      const r: TestResult = { ...base(t), status: 'passed' };
+      results.set(t, r);
+      record(r);
+    });
+    runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (t: Mocha.Test) => {
+      const r: TestResult = { ...base(t), status: 'skipped', message: skipReasons.get(t) ?? 'skipped' };
+      results.set(t, r);
+      record(r);
+    });
+    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (t: Mocha.Runnable, err: unknown) => {
+      const f = describeFailure(err);
+      if ((t as { type?: string }).type === 'test') {
+        const r: TestResult = { ...base(t as Mocha.Test), status: 'failed', ...f };
+        results.set(t as Mocha.Test, r);
+        record(r);
+        return;
+      }
+      // A hook failed: fail the test it ran for (or every remaining test for before-all hooks).
+      const hook = t as Mocha.Hook;
+      const victims = hook.ctx?.currentTest && !results.has(hook.ctx.currentTest) ? [hook.ctx.currentTest] : allTests(hook.parent ?? mocha.suite).filter((x) => !results.has(x));
+      for (const v of victims) {
+        const r: TestResult = { ...base(v), status: 'failed', message: `${hook.title}: ${f.message}`, detail: f.detail };
+        results.set(v, r);
+        record(r);
+      }
+    });
+  });
+}

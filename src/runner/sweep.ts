@@ -1,0 +1,35 @@
+// Last line of defence after the run (and on SIGINT): remove whatever still carries this run's label.
+// The label is checked again on our side, so a runtime that ignores the filter cannot make us touch
+// objects we did not create.
+import type { Cri } from '../cri/client.js';
+import { RUN_LABEL } from '../framework/context.js';
+
+export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: string[]; errors: string[] }> {
+  const removed: string[] = [];
+  const errors: string[] = [];
+  const mine = (labels: Record<string, string> | undefined) => labels?.[RUN_LABEL] === runId;
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      removed.push(what);
+    } catch (e) {
+      errors.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  try {
+    const cs = await cri.runtime.call('ListContainers', { filter: { label_selector: { [RUN_LABEL]: runId } } });
+    for (const c of cs.containers.filter((c) => mine(c.labels))) {
+      await attempt(`container ${c.id}`, () => cri.runtime.call('RemoveContainer', { container_id: c.id }));
+    }
+    const ps = await cri.runtime.call('ListPodSandbox', { filter: { label_selector: { [RUN_LABEL]: runId } } });
+    for (const p of ps.items.filter((p) => mine(p.labels))) {
+      await attempt(`pod sandbox ${p.id}`, async () => {
+        await cri.runtime.call('StopPodSandbox', { pod_sandbox_id: p.id });
+        await cri.runtime.call('RemovePodSandbox', { pod_sandbox_id: p.id });
+      });
+    }
+  } catch (e) {
+    errors.push(`listing this run's objects failed: ${(e as Error).message}`);
+  }
+  return { removed, errors };
+}

@@ -1,0 +1,120 @@
+// A CRI proxy for self-tests: forwards every RPC of both services and both versions to a real runtime,
+// except where a fault rewrites the answer. This is how each conformance check is shown to fail when the
+// runtime answers wrong.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  Client, Server, ServerCredentials, Metadata, credentials, status as Status,
+  type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream,
+} from '@grpc/grpc-js';
+import { loadCri } from '../../src/cri/proto.js';
+import type { Endpoint } from '../../src/config.js';
+import { parseEndpoint } from '../../src/config.js';
+
+// Responses are plain decoded objects; faults mutate them freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+
+export interface Fault {
+  /** RPC name, e.g. "ContainerStatus". */
+  rpc: string;
+  /** Only for this API version; both when absent. */
+  version?: 'v1' | 'v1alpha2';
+  /** Rewrite the response (return a new one, or mutate in place). For streams: each message. */
+  mutate?: (res: Msg, req: Msg) => Msg | void;
+  /** Answer with this gRPC error instead of forwarding. */
+  error?: { code: Status; details: string };
+  /** Rewrite the request before forwarding. */
+  mutateRequest?: (req: Msg) => Msg | void;
+  /** Answer this instead of forwarding (e.g. serve an RPC the runtime lacks). */
+  respond?: (req: Msg) => Msg;
+  /** Wait before answering (to exercise deadlines). */
+  delayMs?: number;
+}
+
+export interface FaultProxy {
+  endpoint: Endpoint;
+  /** RPC names the proxy forwarded, in order. */
+  calls: string[];
+  close(): Promise<void>;
+}
+
+function serviceDef(version: 'v1' | 'v1alpha2', service: 'RuntimeService' | 'ImageService'): ServiceDefinition {
+  const pkg = loadCri(version) as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
+  return pkg['runtime']![version]![service]!.service;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Promise<FaultProxy> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'crc-proxy-'));
+  const sock = path.join(dir, 'cri.sock');
+  const server = new Server();
+  const calls: string[] = [];
+  // Its own channel: the harness closes its cached channels at the end of every run.
+  const up = new Client(upstream.target, credentials.createInsecure());
+  const faultFor = (rpc: string, v: string) => faults.find((f) => f.rpc === rpc && (!f.version || f.version === v));
+
+  for (const version of ['v1', 'v1alpha2'] as const) {
+    for (const service of ['RuntimeService', 'ImageService'] as const) {
+      const def = serviceDef(version, service);
+      const impl: UntypedServiceImplementation = {};
+      for (const [rpc, m] of Object.entries(def)) {
+        if (m.responseStream) {
+          impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => {
+            calls.push(rpc);
+            const f = faultFor(rpc, version);
+            if (f?.error) {
+              call.emit('error', { code: f.error.code, details: f.error.details, metadata: new Metadata() });
+              return;
+            }
+            const req = f?.mutateRequest?.(call.request) ?? call.request;
+            const deadline = call.getDeadline();
+            const upstreamCall = up.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline });
+            upstreamCall.on('data', (d: Msg) => call.write(f?.mutate?.(d, req) ?? d));
+            upstreamCall.on('end', () => call.end());
+            upstreamCall.on('error', (e: { code: number; details: string }) => {
+              if (e.code === Status.CANCELLED) call.end();
+              else call.emit('error', { code: e.code, details: e.details, metadata: new Metadata() });
+            });
+            call.on('cancelled', () => upstreamCall.cancel());
+          };
+        } else {
+          impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
+            calls.push(rpc);
+            void (async () => {
+              const f = faultFor(rpc, version);
+              if (f?.delayMs) await sleep(f.delayMs);
+              if (f?.error) return cb({ code: f.error.code, details: f.error.details });
+              if (f?.respond) return cb(null, f.respond(call.request));
+              const req = f?.mutateRequest?.(call.request) ?? call.request;
+              up.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline: call.getDeadline() }, (err, res) => {
+                if (err) return cb({ code: err.code, details: err.details });
+                try {
+                  cb(null, f?.mutate ? (f.mutate(res, req) ?? res) : res);
+                } catch (e) {
+                  cb({ code: Status.INTERNAL, details: `fault mutate threw: ${(e as Error).message}` });
+                }
+              });
+            })();
+          };
+        }
+      }
+      server.addService(def, impl);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${sock}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  return {
+    endpoint: parseEndpoint(`unix://${sock}`, 'flag'),
+    calls,
+    async close() {
+      server.forceShutdown();
+      up.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// Self-test support: run one conformance check through the fault proxy and read its result.
+// The upstream is the lab containerd (brought up once) or CRI_SELFTEST_ENDPOINT.
+import { status as Status } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { parseEndpoint, type Endpoint } from '../../src/config.js';
+import { makeTimeouts } from '../../src/cri/timeouts.js';
+import { runConformance } from '../../src/runner/run.js';
+import type { Progress } from '../../src/runner/progress.js';
+import type { TestResult } from '../../src/report/model.js';
+import type { RegistryAuth } from '../../src/framework/context.js';
+import { labUp } from '../../src/lab/index.js';
+import { startFaultProxy, type Fault } from './fault-proxy.js';
+
+export { Status, type Fault };
+
+interface Upstream {
+  endpoint: Endpoint;
+  images: Record<string, string>;
+  privateRegistry?: RegistryAuth;
+}
+
+let upstream: Promise<Upstream> | undefined;
+
+export function labUpstream(): Promise<Upstream> {
+  upstream ??= (async () => {
+    const info = await labUp({ log: () => undefined });
+    return { endpoint: parseEndpoint(info.runtimeEndpoint, 'lab'), images: info.images, privateRegistry: info.authRegistry };
+  })();
+  return upstream;
+}
+
+const silent: Progress = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export interface RunOneOptions {
+  criVersion?: 'auto' | 'v1' | 'v1alpha2';
+  kubernetes?: string;
+}
+
+/** Runs exactly the test with this id through a proxy with these faults. */
+export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {}): Promise<TestResult> {
+  const up = await labUpstream();
+  const proxy = await startFaultProxy(up.endpoint, faults);
+  try {
+    const suite = id.split('/')[0]!;
+    const run = await runConformance({
+      endpoints: { runtime: proxy.endpoint, image: proxy.endpoint, notes: [] },
+      criVersion: o.criVersion ?? 'auto',
+      timeouts: makeTimeouts(20),
+      testTimeoutMs: 120_000,
+      kubernetes: o.kubernetes ?? '1.36',
+      focus: [new RegExp(`^${escape(id)}$`)],
+      skip: [],
+      suites: [suite],
+      bail: false,
+      images: up.images,
+      privateRegistry: up.privateRegistry,
+      progress: silent,
+      signal: new AbortController().signal,
+    });
+    const tests = run.suites.flatMap((s) => s.tests);
+    expect(tests, `no test has the id "${id}" (check \`cri-conformance list\`)`).to.have.length(1);
+    return tests[0]!;
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** The check must fail, and its message must match: this is what proves a check can fail usefully. */
+export async function expectCheckFails(id: string, faults: Fault[], message: RegExp, o: RunOneOptions = {}): Promise<void> {
+  const r = await runOne(id, faults, o);
+  expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
+  expect(r.message ?? '', 'failure message').to.match(message);
+}
+
+/** The same check passes through the proxy when no fault is injected (the proxy itself is transparent). */
+export async function expectCheckPasses(id: string, o: RunOneOptions = {}): Promise<void> {
+  const r = await runOne(id, [], o);
+  expect(r.status, `expected "${id}" to pass without faults: ${r.message ?? ''}`).to.equal('passed');
+}
