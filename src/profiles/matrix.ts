@@ -1,0 +1,103 @@
+// Judge one run against every profiled kubelet release.
+import type { ApiVersion, RunResult, TestResult } from '../report/model.js';
+import type { Profile, ProfileSet } from './data.js';
+
+export interface Verdict {
+  kubelet: string;
+  compatible: boolean;
+  reasons: string[];
+}
+
+/** RPC names a test declares with `[RPC:Name]` (or `[RPC:A,B]`) in its title. */
+export function rpcTags(t: Pick<TestResult, 'tags' | 'title' | 'fullTitle'>): string[] {
+  const tags = t.tags.length ? t.tags : [...(t.fullTitle || t.title).matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!);
+  return tags
+    .filter((x) => x.startsWith('RPC:'))
+    .flatMap((x) => x.slice(4).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Feature names a test declares with `[Feature:X]`. */
+export function featureTags(t: Pick<TestResult, 'tags'>): string[] {
+  return t.tags.filter((x) => x.startsWith('Feature:')).map((x) => x.slice(8).trim());
+}
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+function versionReasons(p: Profile, neg: RunResult['negotiated']): string[] {
+  const per: { svc: string; got: ApiVersion | null }[] = [
+    { svc: 'RuntimeService', got: neg.runtime },
+    { svc: 'ImageService', got: neg.image },
+  ];
+  const missing = per.filter((x) => x.got === null);
+  const wrong = per.filter((x) => x.got !== null && !p.criVersions.includes(x.got));
+  const out: string[] = [];
+  if (missing.length) {
+    const which = missing.length === 2 ? 'no CRI version negotiated' : `no CRI version negotiated for ${missing[0]!.svc}`;
+    out.push(neg.reason ? `${which} (${neg.reason})` : which);
+  }
+  if (wrong.length) {
+    const want = p.criVersions.join(' or ');
+    if (wrong.length === 2 && wrong[0]!.got === wrong[1]!.got) out.push(`${want} not served (negotiated ${wrong[0]!.got})`);
+    else for (const w of wrong) out.push(`${want} ${w.svc} not served (negotiated ${w.got})`);
+  }
+  return out;
+}
+
+/**
+ * UNIMPLEMENTED answers that count against a release. The v1 startup probe (Version / ImageFsInfo) that
+ * led to a fallback to v1alpha2 is not counted: releases accepting v1alpha2 do the same fallback, and
+ * for the others the version reason already says v1 is not served.
+ */
+function unimplementedCount(run: RunResult, rpc: string): number {
+  let n = run.rpcs?.[rpc]?.unimplemented ?? 0;
+  if (rpc === 'Version' && run.negotiated.runtime === 'v1alpha2') n -= 1;
+  if (rpc === 'ImageFsInfo' && run.negotiated.image === 'v1alpha2') n -= 1;
+  return Math.max(0, n);
+}
+
+export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, string[]> = {}): Verdict {
+  const reasons = versionReasons(p, run.negotiated);
+
+  for (const [rpc, req] of Object.entries(p.rpcs)) {
+    if (req !== 'required') continue;
+    const n = unimplementedCount(run, rpc);
+    if (n > 0) reasons.push(`${rpc} answered UNIMPLEMENTED${n > 1 ? ` ${n}x` : ''} (required by kubelet ${p.kubelet})`);
+  }
+
+  // Failed tests that exercise an RPC this release requires. Optional tests and tests of features
+  // the release cannot use do not count.
+  const failedByRpc = new Map<string, string[]>();
+  for (const s of run.suites) {
+    for (const t of s.tests) {
+      if (t.status !== 'failed' || t.tags.includes('Optional')) continue;
+      if (featureTags(t).some((f) => p.features[f] === false)) continue;
+      const rpcs = new Set([...rpcTags(t), ...(rpcsByTest[t.id] ?? [])]);
+      for (const rpc of rpcs) {
+        if (p.rpcs[rpc] !== 'required') continue;
+        const ids = failedByRpc.get(rpc) ?? [];
+        ids.push(t.id);
+        failedByRpc.set(rpc, ids);
+      }
+    }
+  }
+  for (const [rpc, ids] of failedByRpc) {
+    const shown = ids.slice(0, 2).map((i) => `"${i}"`).join(', ');
+    reasons.push(`${plural(ids.length, 'failed test')} exercise required RPC ${rpc} (${shown}${ids.length > 2 ? ', ...' : ''})`);
+  }
+
+  return { kubelet: p.kubelet, compatible: reasons.length === 0, reasons };
+}
+
+export function matrixFor(set: ProfileSet, run: RunResult, rpcsByTest?: Record<string, string[]>): Verdict[] {
+  return set.minors.map((m) => judge(set.profiles[m]!, run, rpcsByTest));
+}
+
+/** One line per release: "1.31  compatible" / "1.26  not compatible: v1 not served (negotiated v1alpha2)". */
+export function formatMatrix(verdicts: Verdict[]): string {
+  const w = Math.max(4, ...verdicts.map((v) => v.kubelet.length)) + 2;
+  return verdicts
+    .map((v) => `${v.kubelet.padEnd(w)}${v.compatible ? 'compatible' : `not compatible: ${v.reasons.join('; ')}`}`)
+    .join('\n');
+}
