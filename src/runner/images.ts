@@ -29,7 +29,7 @@ export function readImagesFile(file: string, prefix?: string): Record<string, st
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(table)) {
     const ref =
-      typeof v === 'string' ? v : v && typeof v === 'object' ? ((v as Record<string, unknown>)['ref'] ?? (v as Record<string, unknown>)['repository'] ?? (v as Record<string, unknown>)['reference']) : undefined;
+      typeof v === 'string' ? v : v && typeof v === 'object' ? ((v as Record<string, unknown>)['ref'] ?? (v as Record<string, unknown>)['repo'] ?? (v as Record<string, unknown>)['reference']) : undefined;
     if (typeof ref !== 'string' || !ref) throw new UsageError(`images file ${file}: "${name}" has no image reference`, 'IMAGES');
     out[name] = prefix ? `${prefix.replace(/\/$/, '')}/${ref}` : ref;
   }
