@@ -19,6 +19,8 @@ type Msg = any;
 export interface Fault {
   /** RPC name, e.g. "ContainerStatus". */
   rpc: string;
+  /** Let this many matching calls through untouched first (e.g. the negotiation probes). */
+  after?: number;
   /** Only for this API version; both when absent. */
   version?: 'v1' | 'v1alpha2';
   /** Rewrite the response (return a new one, or mutate in place). For streams: each message. */
@@ -54,7 +56,14 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
   const calls: string[] = [];
   // Its own channel: the harness closes its cached channels at the end of every run.
   const up = new Client(upstream.target, credentials.createInsecure());
-  const faultFor = (rpc: string, v: string) => faults.find((f) => f.rpc === rpc && (!f.version || f.version === v));
+  const seen = new Map<Fault, number>();
+  const faultFor = (rpc: string, v: string) => {
+    const f = faults.find((x) => x.rpc === rpc && (!x.version || x.version === v));
+    if (!f) return undefined;
+    const n = (seen.get(f) ?? 0) + 1;
+    seen.set(f, n);
+    return n > (f.after ?? 0) ? f : undefined;
+  };
 
   for (const version of ['v1', 'v1alpha2'] as const) {
     for (const service of ['RuntimeService', 'ImageService'] as const) {
