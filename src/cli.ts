@@ -12,7 +12,8 @@ try {
   const err = e instanceof CommanderError ? commanderToUsage(e) : e;
   if (err) {
     const { line, exitCode } = describeError(err);
-    process.stderr.write(`cri-conformance: ${line}\n`);
+    // One line, always: commander's suggestions ("(Did you mean --focus?)") and some messages span lines.
+    process.stderr.write(`cri-conformance: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
     if (process.env['CRI_CONFORMANCE_DEBUG'] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = exitCode;
   } else {
