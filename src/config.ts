@@ -96,7 +96,9 @@ export function readCrictlConfig(file: string, required: boolean): CrictlConfig 
   };
   let timeout: number | undefined;
   if (d['timeout'] !== undefined && d['timeout'] !== null) {
-    const t = Number(d['timeout']);
+    const raw = d['timeout'];
+    // Numbers, or numeric strings as crictl accepts; not booleans or lists (Number(true) is 1).
+    const t = typeof raw === 'number' || (typeof raw === 'string' && raw.trim() !== '') ? Number(raw) : NaN;
     if (!Number.isFinite(t) || t <= 0) throw new UsageError(`config file ${file}: "timeout" must be a positive number of seconds`, 'CONFIG');
     timeout = t;
   }
