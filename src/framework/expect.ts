@@ -35,19 +35,13 @@ export class FieldCheck<T> {
 
   /** Non-empty string, array, map, or non-zero number / bigint string. */
   present(why?: string): this {
-    const a = this.actual as unknown;
-    const empty =
-      a === undefined || a === null || a === '' || a === 0 || a === '0' ||
-      (Array.isArray(a) && a.length === 0) ||
-      (typeof a === 'object' && !Array.isArray(a) && !Buffer.isBuffer(a) && Object.keys(a as object).length === 0);
-    if (empty) this.fail('a non-empty value', why);
+    if (isEmpty(this.actual)) this.fail('a non-empty value', why);
     return this;
   }
 
+  /** The exact opposite of present(): unset, or the proto3 default ('', 0, '0', [], {}, empty bytes). */
   absent(why?: string): this {
-    const a = this.actual as unknown;
-    const empty = a === undefined || a === null || a === '' || (Array.isArray(a) && a.length === 0);
-    if (!empty) this.fail('no value', why);
+    if (!isEmpty(this.actual)) this.fail('no value', why);
     return this;
   }
 
@@ -105,6 +99,14 @@ export class FieldCheck<T> {
     if (this.actual !== (true as unknown)) this.fail('true', why);
     return this;
   }
+}
+
+/** Unset or a proto3 default: what decoding with `defaults: true` yields for a field the runtime left out. */
+function isEmpty(a: unknown): boolean {
+  if (a === undefined || a === null || a === '' || a === 0 || a === '0') return true;
+  if (Buffer.isBuffer(a)) return a.length === 0;
+  if (Array.isArray(a)) return a.length === 0;
+  return typeof a === 'object' && Object.keys(a as object).length === 0;
 }
 
 /** int64 fields arrive as decimal strings; anything non-numeric compares false so the failure shows it. */
