@@ -1,7 +1,7 @@
 // Version negotiation: what the kubelet checks before it registers a node.
 import { status as Status } from '@grpc/grpc-js';
 import { describe, it, ctx, check, failWith } from '../src/framework/index.js';
-import { RpcError, codeName } from '../src/cri/errors.js';
+import { isRpcError, codeName } from '../src/cri/errors.js';
 
 describe('Version', () => {
   it('runtime should answer Version with version, runtime_name, runtime_version and runtime_api_version set [Conformance]', async () => {
@@ -40,7 +40,7 @@ describe('Version', () => {
       try {
         await call();
       } catch (e) {
-        if (e instanceof RpcError) failWith(`${name}: expected an answer, got ${codeName(e.code)}: ${e.details} (kubelet >= 1.27 does not start)`);
+        if (isRpcError(e)) failWith(`${name}: expected an answer, got ${codeName(e.code)}: ${e.details} (kubelet >= 1.27 does not start)`);
         throw e;
       }
     }
@@ -56,7 +56,7 @@ describe('Version', () => {
     try {
       await cri.runtime.call('Version', { version: '0.1.0' });
     } catch (e) {
-      if (e instanceof RpcError && e.code === Status.UNIMPLEMENTED) failWith('Version: expected runtime.v1 to be served, got UNIMPLEMENTED');
+      if (isRpcError(e) && e.code === Status.UNIMPLEMENTED) failWith('Version: expected runtime.v1 to be served, got UNIMPLEMENTED');
       throw e;
     }
   });

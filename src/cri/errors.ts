@@ -40,4 +40,8 @@ export function toRpcError(rpc: string, err: ServiceError | Error): RpcError {
   return code === Status.UNIMPLEMENTED ? new UnimplementedError(rpc, details) : new RpcError(rpc, code, details);
 }
 
-export const isCode = (err: unknown, code: Status): boolean => err instanceof RpcError && err.code === code;
+/** Duck-typed, not instanceof: the error may come from another instance of this module (CJS and ESM graphs). */
+export const isRpcError = (err: unknown): err is RpcError =>
+  err instanceof Error && (err.name === 'RpcError' || err.name === 'UnimplementedError') && typeof (err as RpcError).code === 'number';
+
+export const isCode = (err: unknown, code: Status): boolean => isRpcError(err) && err.code === code;

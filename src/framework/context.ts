@@ -44,15 +44,19 @@ export interface RunContext {
   preexistingImages: Set<string>;
 }
 
-let current: RunContext | undefined;
+// Kept on globalThis: a test loader may instantiate this module twice (CJS and ESM graphs), and the
+// runner and the suite files must still see one context.
+const KEY = Symbol.for('cri-conformance.run-context');
+type Holder = { [KEY]?: RunContext };
 
 export function setContext(c: RunContext | undefined): void {
-  current = c;
+  (globalThis as Holder)[KEY] = c;
 }
 
 export function ctx(): RunContext {
-  if (!current) throw new Error('no run context: suites run through the cri-conformance runner');
-  return current;
+  const c = (globalThis as Holder)[KEY];
+  if (!c) throw new Error('no run context: suites run through the cri-conformance runner');
+  return c;
 }
 
 export function image(name: string): string {

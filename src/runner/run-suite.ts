@@ -50,6 +50,8 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
         if (!results.has(t)) results.set(t, { ...base(t), status: 'skipped', message: 'not run (an earlier failure stopped this suite)' });
       }
       const tests = allTests(mocha.suite).map((t) => results.get(t)!);
+      // Mocha leaves its process-level listeners until disposed; one runner per suite would pile them up.
+      setImmediate(() => runner.dispose());
       resolve({ name: entry.name, title: entry.title, tests, durationMs: Date.now() - started });
     });
     hooks.onStart?.(runner);

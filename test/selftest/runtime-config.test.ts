@@ -33,7 +33,12 @@ describe('self-test: runtime-config', function () {
   it('fails when the sandbox cgroup_parent is not honoured', () =>
     expectCheckFails(
       `${R}sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]`,
-      [driver('CGROUPFS'), { rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.cgroup_parent = '') }],
+      // The kubelet passes the sandbox config again on CreateContainer; drop the parent in both.
+      [
+        driver('CGROUPFS'),
+        { rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.cgroup_parent = '') },
+        { rpc: 'CreateContainer', mutateRequest: (req) => void (req.sandbox_config.linux.cgroup_parent = '') },
+      ],
       /ExecSync: \/proc\/self\/cgroup path: expected to include "\/crc-[0-9a-f]+\/"/,
     ));
 });
