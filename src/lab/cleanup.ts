@@ -1,0 +1,106 @@
+// Tearing down exactly what the lab's containerd left behind: its shims and their containers, the
+// mounts under the lab dir (rootfs overlays, shm, pod netns bind mounts), the CNI bridge and IPAM
+// leases. Nothing outside the lab's own paths is touched.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { run } from './exec.js';
+import { CRI_NAMESPACE } from './layout.js';
+import { descendants, isAlive, killNow, listProcs, sleep, type ProcInfo } from './procs.js';
+
+/** Decode the octal escapes (\040 etc.) mountinfo uses in paths. */
+export function unescapeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points (field 5 of mountinfo) at or under one of `roots`. */
+export function parseMountinfo(text: string, roots: string[]): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 5) continue;
+    const mp = unescapeMountPath(f[4]!);
+    if (roots.some((r) => mp === r || mp.startsWith(r.endsWith('/') ? r : r + '/'))) out.push(mp);
+  }
+  return out;
+}
+
+export function labMounts(roots: string[]): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  return parseMountinfo(text, roots);
+}
+
+/** Unmount everything under roots, deepest first; lazy unmount as a fallback. Returns leftovers. */
+export async function unmountAll(roots: string[], log: (l: string) => void): Promise<string[]> {
+  for (let pass = 0; pass < 4; pass++) {
+    const mounts = [...new Set(labMounts(roots))].sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length);
+    if (mounts.length === 0) return [];
+    if (pass === 0) log(`unmounting ${mounts.length} mount(s) under the lab dir`);
+    for (const m of mounts) {
+      const r = await run('umount', [m], { allowFail: true });
+      if (r.code !== 0) await run('umount', ['-l', m], { allowFail: true });
+    }
+  }
+  return labMounts(roots);
+}
+
+/** containerd-shim processes serving the containerd at `socket` (matched on their -address arg). */
+export function shimsFor(socket: string, procs: ProcInfo[] = listProcs()): ProcInfo[] {
+  return procs.filter((p) => {
+    if (!p.argv[0] || !path.basename(p.argv[0]).startsWith('containerd-shim')) return false;
+    const i = p.argv.indexOf('-address');
+    return i >= 0 && p.argv[i + 1] === socket;
+  });
+}
+
+/**
+ * Where a runc v2 shim of containerd 1.6 listens: /run/containerd/s/<sha256(address/ns/id)>.
+ * containerd hardcodes that directory even for a private containerd, so we remove our shims'
+ * socket files ourselves when we had to kill them.
+ */
+export function shimSocketPath(address: string, namespace: string, id: string): string {
+  const h = createHash('sha256').update(path.join(address, namespace, id)).digest('hex');
+  return path.join('/run/containerd/s', h);
+}
+
+/** SIGKILL our shims and every process below them (the containers). Returns how many shims. */
+export async function killShims(socket: string, log: (l: string) => void): Promise<number> {
+  const procs = listProcs();
+  const shims = shimsFor(socket, procs);
+  if (shims.length === 0) return 0;
+  log(`killing ${shims.length} leftover containerd-shim process(es) of the lab and their containers`);
+  const victims: number[] = [];
+  for (const s of shims) victims.push(...descendants(s.pid, procs).reverse(), s.pid);
+  for (const pid of victims) killNow(pid);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && victims.some(isAlive)) await sleep(50);
+  for (const s of shims) {
+    const ni = s.argv.indexOf('-namespace');
+    const ii = s.argv.indexOf('-id');
+    const ns = ni >= 0 ? s.argv[ni + 1]! : CRI_NAMESPACE;
+    if (ii >= 0) rmSync(shimSocketPath(socket, ns, s.argv[ii + 1]!), { force: true });
+  }
+  return shims.length;
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  if (existsSync(`/sys/class/net/${name}`)) return true;
+  return false;
+}
+
+export async function deleteLink(name: string, log: (l: string) => void): Promise<void> {
+  if (!(await linkExists(name))) return;
+  log(`deleting CNI bridge ${name}`);
+  await run('ip', ['link', 'delete', name], { allowFail: true });
+}
+
+/** Named netns under a directory (pod netns of our containerd live under its state dir). */
+export function netnsUnder(dir: string): string[] {
+  return labMounts([dir]).filter((m) => /\/netns\/cni-[^/]+$/.test(m));
+}
