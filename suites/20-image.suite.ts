@@ -8,7 +8,7 @@ import {
   containerConfig, withShell, containerStatus, randomSuffix,
 } from '../src/framework/index.js';
 import { imageStatus, listImages, digestRef, normalizeRef, repoOf, type ImageInfo } from '../src/framework/images.js';
-import { RpcError, UnimplementedError, codeName, isCode } from '../src/cri/errors.js';
+import { codeName, isCode, isRpcError, type RpcError } from '../src/cri/errors.js';
 import { status as Status } from '@grpc/grpc-js';
 import type { AuthConfig } from '../src/gen/v1/runtime/v1/AuthConfig.js';
 import type { RegistryAuth } from '../src/framework/context.js';
@@ -304,7 +304,7 @@ async function outcome<T>(p: Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, res: await p };
   } catch (e) {
-    if (e instanceof RpcError && !(e instanceof UnimplementedError)) return { ok: false, err: e };
+    if (isRpcError(e) && e.name !== 'UnimplementedError') return { ok: false, err: e };
     throw e;
   }
 }
