@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseMountinfo, shimSocketPath, shimsFor, unescapeMountPath } from '../src/lab/cleanup.js';
+import { parseMountinfo, portmapLeftovers, shimSocketPath, shimsFor, unescapeMountPath } from '../src/lab/cleanup.js';
 import { cniConflist, containerdConfig, DISABLED_PLUGINS, hostsToml, registryConfig, type ContainerdConfigInput } from '../src/lab/config.js';
 import { LabError } from '../src/lab/errors.js';
 import {
@@ -15,6 +15,7 @@ import {
 import { labEnv, type LabInfo } from '../src/lab/index.js';
 import { BRIDGE_NAME, DEFAULT_LAB_DIR, MAX_SOCKET_PATH, POD_SUBNET, labLayout } from '../src/lab/layout.js';
 import { MINI_PROTO } from '../src/lab/cri-lite.js';
+import { criPluginFailure, lastError } from '../src/lab/containerd-log.js';
 import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript } from '../src/lab/system.js';
 import { buildTar, withParents } from '../src/lab/tar.js';
 
@@ -307,6 +308,19 @@ describe('lab', () => {
       expect(shimSocketPath(sock, 'k8s.io', 'abc')).to.match(/^\/run\/containerd\/s\/[0-9a-f]{64}$/);
     });
 
+    it('finds only the hostPort rules portmap made for our CNI network', () => {
+      const rules = [
+        '-N CNI-HOSTPORT-DNAT',
+        '-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"cri-conformance\\" id: \\"aaa\\"" -m multiport --dports 18081 -j CNI-DN-0123abcd',
+        '-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"cri-conformance-x\\" id: \\"bbb\\"" -m multiport --dports 18082 -j CNI-DN-4567ef01',
+        '-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"cbr0\\" id: \\"ccc\\"" -m multiport --dports 80 -j CNI-DN-89abcdef',
+      ].join('\n');
+      const ours = portmapLeftovers(rules, 'cri-conformance');
+      expect(ours.chains).to.deep.equal(['CNI-DN-0123abcd']);
+      expect(ours.rules).to.have.length(1);
+      expect(portmapLeftovers(rules, 'cri-conformance-x').chains).to.deep.equal(['CNI-DN-4567ef01']);
+    });
+
     it('detects the hybrid-cgroup host on which crun needs its wrapper', () => {
       const hybrid = [
         '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
@@ -316,6 +330,18 @@ describe('lab', () => {
       expect(crunNeedsHybridWorkaround(hybrid, '')).to.equal(false);
       expect(crunNeedsHybridWorkaround('31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', 'cpu memory')).to.equal(false);
       expect(crunWrapperScript('/usr/bin/crun')).to.match(/^#!\/bin\/sh\n/).and.include('unshare --mount').and.include('/usr/bin/crun "$@"');
+    });
+
+    it('names the cause of a failed containerd start from its log', () => {
+      const log = [
+        'time="2026-11-22T15:40:55Z" level=info msg="loading plugin \\"io.containerd.grpc.v1.cri\\"..." type=io.containerd.grpc.v1',
+        'time="2026-11-22T15:40:55Z" level=warning msg="failed to load plugin io.containerd.grpc.v1.cri" error="failed to get services: no plugins registered for io.containerd.runtime.v1: not found"',
+        'time="2026-11-22T15:40:55Z" level=info msg="containerd successfully booted in 0.029440s"',
+      ].join('\n');
+      expect(criPluginFailure(log)).to.equal('failed to get services: no plugins registered for io.containerd.runtime.v1: not found');
+      expect(lastError(log)).to.match(/^failed to load plugin io.containerd.grpc.v1.cri: failed to get services/);
+      expect(lastError('time="x" level=fatal msg="failed to listen" error="address in use"')).to.equal('failed to listen: address in use');
+      expect(criPluginFailure('level=info msg="ok"')).to.equal(undefined);
     });
 
     it('embedded CRI subset keeps the published field numbers', () => {

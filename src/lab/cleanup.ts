@@ -104,3 +104,37 @@ export async function deleteLink(name: string, log: (l: string) => void): Promis
 export function netnsUnder(dir: string): string[] {
   return labMounts([dir]).filter((m) => /\/netns\/cni-[^/]+$/.test(m));
 }
+
+/**
+ * Rules portmap left for pods of our CNI network that were never torn down (containerd killed):
+ * the jumps in CNI-HOSTPORT-DNAT whose comment names our network, and the per-pod chains they
+ * target. portmap's shared top-level chains are left alone (any CNI user on the host shares them).
+ */
+export function portmapLeftovers(rulesText: string, network: string): { rules: string[]; chains: string[] } {
+  const rules: string[] = [];
+  const chains = new Set<string>();
+  const needle = `name: \\"${network}\\" id:`;
+  for (const line of rulesText.split('\n')) {
+    if (!line.startsWith('-A CNI-HOSTPORT-DNAT ') || !line.includes(needle)) continue;
+    rules.push(line);
+    const m = / -j (CNI-DN-[0-9a-f]+)\b/.exec(line);
+    if (m) chains.add(m[1]!);
+  }
+  return { rules, chains: [...chains] };
+}
+
+export async function removePortmapRules(network: string, log: (l: string) => void): Promise<void> {
+  const listed = await run('iptables', ['-w', '-t', 'nat', '-S', 'CNI-HOSTPORT-DNAT'], { allowFail: true }).catch(() => undefined);
+  if (!listed || listed.code !== 0) return;
+  const { rules, chains } = portmapLeftovers(listed.stdout, network);
+  if (rules.length === 0) return;
+  log(`removing ${rules.length} leftover hostPort rule(s) of CNI network ${network}`);
+  for (const r of rules) {
+    // -S prints rules shell-quoted; let sh split it back into arguments.
+    await run('sh', ['-c', `iptables -w -t nat ${r.replace(/^-A /, '-D ')}`], { allowFail: true });
+  }
+  for (const c of chains) {
+    await run('iptables', ['-w', '-t', 'nat', '-F', c], { allowFail: true });
+    await run('iptables', ['-w', '-t', 'nat', '-X', c], { allowFail: true });
+  }
+}

@@ -133,6 +133,7 @@ export function hostsToml(hostPort: string): string {
 }
 
 export interface CniConfigInput {
+  name?: string;
   bridge?: string;
   subnet?: string;
   ipamDataDir: string;
@@ -142,7 +143,7 @@ export interface CniConfigInput {
 export function cniConflist(c: CniConfigInput): string {
   const conf = {
     cniVersion: '1.0.0',
-    name: CNI_NETWORK_NAME,
+    name: c.name ?? CNI_NETWORK_NAME,
     plugins: [
       {
         type: 'bridge',

@@ -3,16 +3,17 @@
 // one lab dir. Never touches the system containerd's paths, socket, bridge or subnet.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { cniConflist, containerdConfig, hostsToml, type RuntimeHandlerSpec } from './config.js';
 import { cleanupPods } from './pods.js';
-import { deleteLink, killShims, labMounts, unmountAll } from './cleanup.js';
+import { deleteLink, killShims, labMounts, removePortmapRules, unmountAll } from './cleanup.js';
 import { LabError } from './errors.js';
 import { buildRecipe, fixturesDir, loadImagesManifest, loadRecipes, pushImage, resolvedRefs, type BuiltImage } from './images.js';
 import { MAX_SOCKET_PATH, labLayout, labMountRoots, type LabLayout } from './layout.js';
 import { LiteClient } from './cri-lite.js';
+import { criPluginFailure, lastError, logSince } from './containerd-log.js';
 import { isAlive, ourPid, removeFile, sleep, spawnDetached, stopPid, withLockFile } from './procs.js';
 import { criReady } from './ready.js';
 import { ensureCredentials, ensureRegistry, registryAnswers, runningRegistryPid, stopRegistry } from './registry.js';
@@ -87,20 +88,8 @@ function runningContainerd(l: LabLayout): number | undefined {
   return ourPid(containerdPidfile(l), l.containerdConfig);
 }
 
-function tail(file: string, n = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-function lastError(logText: string): string {
-  const lines = logText.split('\n');
-  const err = [...lines].reverse().find((x) => /level=(error|fatal)/.test(x)) ?? lines[lines.length - 1] ?? '';
-  const m = /msg="((?:[^"\\]|\\.)*)"(?:.*error="((?:[^"\\]|\\.)*)")?/.exec(err);
-  return m ? [m[1], m[2]].filter(Boolean).join(': ') : err.slice(0, 300);
-}
+
 
 const CRUN = '/usr/bin/crun';
 
@@ -167,6 +156,7 @@ async function scrubContainerdLeftovers(l: LabLayout, log: (s: string) => void, 
   removeFile(l.socket);
   removeFile(l.socket + '.ttrpc');
   await deleteLink(l.bridge, log);
+  await removePortmapRules(l.network, log);
   return left;
 }
 
@@ -206,19 +196,19 @@ async function stopContainerd(l: LabLayout, log: (s: string) => void): Promise<s
   return scrubContainerdLeftovers(l, log, !clean);
 }
 
-async function waitReady(l: LabLayout, pid: number, timeoutMs: number): Promise<void> {
+async function waitReady(l: LabLayout, pid: number, timeoutMs: number, logOffset: number): Promise<void> {
   const endpoint = `unix://${l.socket}`;
   const deadline = Date.now() + timeoutMs;
   let reason = 'no answer';
+  const fail = async (why: string): Promise<never> => {
+    const t = logSince(containerdLog(l), logOffset).trim().split('\n').slice(-15).join('\n');
+    await stopPid(pid, 5000);
+    throw new LabError('START_FAILED', `${why}: see ${containerdLog(l)}`, t);
+  };
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
-      const t = tail(containerdLog(l));
-      throw new LabError(
-        'START_FAILED',
-        `containerd exited during startup (${lastError(t)}): see ${containerdLog(l)}`,
-        t,
-      );
-    }
+    if (!isAlive(pid)) return fail(`containerd exited during startup (${lastError(logSince(containerdLog(l), logOffset))})`);
+    const pluginErr = criPluginFailure(logSince(containerdLog(l), logOffset));
+    if (pluginErr) return fail(`containerd started without its CRI plugin (${pluginErr})`);
     if (existsSync(l.socket)) {
       const r = await criReady(endpoint, 2000);
       if (r.ready) return;
@@ -226,12 +216,7 @@ async function waitReady(l: LabLayout, pid: number, timeoutMs: number): Promise<
     }
     await sleep(200);
   }
-  const t = tail(containerdLog(l));
-  throw new LabError(
-    'START_FAILED',
-    `containerd did not become CRI-ready within ${Math.round(timeoutMs / 1000)} s (${reason}): see ${containerdLog(l)}`,
-    t,
-  );
+  return fail(`containerd did not become CRI-ready within ${Math.round(timeoutMs / 1000)} s (${reason})`);
 }
 
 function labInfo(l: LabLayout, st: LabState, creds: { username: string; password: string }, images: Record<string, string>): LabInfo {
@@ -324,7 +309,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   const authPort = await ensureRegistry(l, 'auth', prev?.ports.authRegistry, [regPort], log);
   const hosts = { public: `127.0.0.1:${regPort}`, auth: `127.0.0.1:${authPort}` };
   writeCertsD(l, [hosts.public, hosts.auth]);
-  writeFileSync(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, bridge: l.bridge, subnet: l.subnet }));
+  writeFileSync(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
 
   const manifest = loadImagesManifest();
   const pauseRef = `${hosts.public}/${manifest.images['pause']!.repo}`;
@@ -354,6 +339,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   let configText = makeConfig(streamPort!);
   let configHash = createHash('sha256').update(configText).digest('hex');
   let reuse = false;
+  let logOffset = 0;
   if (pid) {
     if (prev?.configHash === configHash && (await criReady(`unix://${l.socket}`)).ready) {
       reuse = true;
@@ -378,6 +364,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
     writeFileSync(l.containerdConfig, configText);
     log(`starting containerd (${os}) with ${l.containerdConfig}`);
     writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`, { flag: 'a' });
+    logOffset = statSync(containerdLog(l)).size;
     pid = spawnDetached({
       file: CONTAINERD_BIN,
       args: ['--config', l.containerdConfig],
@@ -397,7 +384,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   writeFileSync(l.stateFile, JSON.stringify(state, null, 2) + '\n');
 
   // Images build/push while containerd starts.
-  const [images] = await Promise.all([provisionImages(l, hosts, creds, log), waitReady(l, pid!, READY_TIMEOUT_MS)]);
+  const [images] = await Promise.all([provisionImages(l, hosts, creds, log), waitReady(l, pid!, READY_TIMEOUT_MS, logOffset)]);
   writeFileSync(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
 
   // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.

@@ -18,6 +18,8 @@ export interface LabLayout {
   dir: string;
   /** CNI bridge of this lab (cricf0 for the default lab, cricf<id8> otherwise: at most 15 bytes). */
   bridge: string;
+  /** CNI network name (also tags portmap's iptables rules, so forced cleanup finds only ours). */
+  network: string;
   /** Pod subnet of this lab (10.233.0.0/24 for the default lab, 10.233.N.0/24 otherwise). */
   subnet: string;
   runDir: string;
@@ -61,6 +63,7 @@ export function labLayout(dirIn?: string): LabLayout {
   return {
     dir,
     bridge: isDefault ? BRIDGE_NAME : `cricf${id.slice(0, 8)}`,
+    network: isDefault ? CNI_NETWORK_NAME : `${CNI_NETWORK_NAME}-${id}`,
     subnet: isDefault ? POD_SUBNET : `10.233.${1 + (parseInt(id.slice(0, 4), 16) % 254)}.0/24`,
     runDir,
     socket,
