@@ -158,6 +158,10 @@ export async function runCommand(o: Opts): Promise<number> {
   process.stderr.write(`conformance: ${t.passed} passed, ${t.failed - t.knownFailures} failed, ${t.skipped} skipped\n`);
 
   if (interrupted) return EXIT.INTERRUPTED;
+  if (run.aborted) {
+    process.stderr.write(`run stopped early: ${run.aborted}\n`);
+    return EXIT.CONNECT;
+  }
   if (!run.negotiated.runtime || !run.negotiated.image) {
     process.stderr.write(`no CRI version negotiated: ${run.negotiated.reason ?? ''}\n`);
     return EXIT.NO_VERSION;

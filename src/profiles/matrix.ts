@@ -69,11 +69,14 @@ export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, str
   // Failed tests that exercise an RPC this release requires. Optional tests and tests of features
   // the release cannot use do not count.
   const failedByRpc = new Map<string, string[]>();
+  // A failed test whose RPCs are not declared still means the runtime broke the contract this release uses.
+  const unattributed: string[] = [];
   for (const s of run.suites) {
     for (const t of s.tests) {
       if (t.status !== 'failed' || t.tags.includes('Optional')) continue;
       if (featureTags(t).some((f) => p.features[f] === false)) continue;
       const rpcs = new Set([...rpcTags(t), ...(rpcsByTest[t.id] ?? [])]);
+      if (rpcs.size === 0) unattributed.push(t.id);
       for (const rpc of rpcs) {
         if (p.rpcs[rpc] !== 'required') continue;
         const ids = failedByRpc.get(rpc) ?? [];
@@ -87,6 +90,10 @@ export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, str
     reasons.push(`${plural(ids.length, 'failed test')} exercise required RPC ${rpc} (${shown}${ids.length > 2 ? ', ...' : ''})`);
   }
 
+  if (unattributed.length) {
+    const shown = unattributed.slice(0, 2).map((i) => `"${i}"`).join(', ');
+    reasons.push(`${plural(unattributed.length, 'conformance test')} failed (${shown}${unattributed.length > 2 ? ', ...' : ''})`);
+  }
   return { kubelet: p.kubelet, compatible: reasons.length === 0, reasons };
 }
 

@@ -53,6 +53,8 @@ export interface RunResult {
   /** Logical image name -> reference (with digest when known) used by the run. */
   images?: Record<string, string>;
   rpcs?: Record<string, RpcObservation>;
+  /** Set when the run stopped early: the runtime became unreachable, or the user interrupted it. */
+  aborted?: string;
   suites: SuiteResult[];
 }
 

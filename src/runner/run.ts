@@ -97,6 +97,21 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   setContext(context);
 
   let activeRunner: Mocha.Runner | undefined;
+  // A runtime that dies mid-run would fail every later test with the same transport error: after an
+  // UNAVAILABLE failure, ask Version once; no answer ends the run with one reason instead.
+  let lost: string | undefined;
+  let probe: Promise<void> | undefined;
+  const checkAlive = (r: TestResult) => {
+    if (lost || r.status !== 'failed' || !/UNAVAILABLE|DEADLINE_EXCEEDED/.test(r.message ?? '')) return;
+    probe = cri.runtime.call('Version', { version: '0.1.0' }, { timeoutMs: o.timeouts.connectMs }).then(
+      () => undefined,
+      (e: Error) => {
+        lost = `the runtime stopped answering during "${r.id}" (${e.message.split('. ')[0]})`;
+        o.progress.info(`${lost}: stopping the run`);
+        activeRunner?.abort();
+      },
+    );
+  };
   const onAbort = () => activeRunner?.abort();
   o.signal.addEventListener('abort', onAbort);
   try {
@@ -107,7 +122,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       filterTests(loaded.mocha.suite, e.name, o.focus, o.skip);
       const tests = allTests(loaded.mocha.suite);
       if (tests.length === 0) continue;
-      const blocker = o.signal.aborted ? 'interrupted' : unmetNeed(e.needs, byName);
+      const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : unmetNeed(e.needs, byName);
       if (blocker) {
         const sr: SuiteResult = { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker };
         result.suites.push(sr);
@@ -116,8 +131,15 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       }
       o.progress.suiteStart(e.name, tests.length);
       const sr = await runSuite(loaded, {
-        afterEach: () => context.testCleanup.drain(),
-        onTestEnd: (r) => o.progress.testEnd(r),
+        afterEach: async () => {
+          const failed = await context.testCleanup.drain();
+          await probe;
+          return failed;
+        },
+        onTestEnd: (r) => {
+          o.progress.testEnd(r);
+          checkAlive(r);
+        },
         onStart: (r) => (activeRunner = r),
       });
       activeRunner = undefined;
@@ -136,6 +158,8 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     for (const e of errors) o.progress.info(`cleanup warning: ${e}`);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     setContext(undefined);
+    if (lost) result.aborted = lost;
+    else if (o.signal.aborted) result.aborted = 'interrupted';
     result.durationMs = Date.now() - started;
     result.rpcs = ledger.seen;
     closeAllChannels();
