@@ -3,7 +3,7 @@
 // leases. Nothing outside the lab's own paths is touched.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './exec.js';
 import { CRI_NAMESPACE } from './layout.js';
@@ -69,6 +69,49 @@ export function shimSocketPath(address: string, namespace: string, id: string): 
   return path.join('/run/containerd/s', h);
 }
 
+/** Cgroup paths (relative to each hierarchy root) that these processes are in, except the root. */
+export function cgroupsOf(pids: number[]): string[] {
+  const own = new Set(readCgroupPaths(process.pid));
+  const out = new Set<string>();
+  for (const pid of pids) for (const p of readCgroupPaths(pid)) if (p !== '/' && !own.has(p)) out.add(p);
+  return [...out];
+}
+
+function readCgroupPaths(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .map((l) => l.split(':').slice(2).join(':'))
+      .filter((p) => p.startsWith('/'));
+  } catch {
+    return [];
+  }
+}
+
+/** rmdir these cgroups (deepest first) in every mounted hierarchy; non-empty or absent ones stay. */
+export function removeCgroups(paths: string[]): void {
+  if (paths.length === 0) return;
+  let mounts: string[] = [];
+  try {
+    mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => / - cgroup2? /.test(l))
+      .map((l) => unescapeMountPath(l.split(' ')[4]!));
+  } catch {
+    return;
+  }
+  const sorted = [...paths].sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    for (const p of sorted) {
+      try {
+        rmdirSync(path.join(m, p));
+      } catch {
+        /* absent, busy or not empty */
+      }
+    }
+  }
+}
+
 /** SIGKILL our shims and every process below them (the containers). Returns how many shims. */
 export async function killShims(socket: string, log: (l: string) => void): Promise<number> {
   const procs = listProcs();
@@ -76,10 +119,17 @@ export async function killShims(socket: string, log: (l: string) => void): Promi
   if (shims.length === 0) return 0;
   log(`killing ${shims.length} leftover containerd-shim process(es) of the lab and their containers`);
   const victims: number[] = [];
-  for (const s of shims) victims.push(...descendants(s.pid, procs).reverse(), s.pid);
+  const containers: number[] = [];
+  for (const s of shims) {
+    const below = descendants(s.pid, procs);
+    containers.push(...below);
+    victims.push(...below.reverse(), s.pid);
+  }
+  const cgroups = cgroupsOf(containers);
   for (const pid of victims) killNow(pid);
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && victims.some(isAlive)) await sleep(50);
+  removeCgroups(cgroups);
   for (const s of shims) {
     const ni = s.argv.indexOf('-namespace');
     const ii = s.argv.indexOf('-id');
