@@ -3,7 +3,7 @@
 // one lab dir. Never touches the system containerd's paths, socket, bridge or subnet.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { cniConflist, containerdConfig, hostsToml, type RuntimeHandlerSpec } from './config.js';
@@ -109,7 +109,7 @@ function crunBinary(l: LabLayout, log: (s: string) => void): string {
   if (!crunNeedsHybridWorkaround()) return CRUN;
   const wrapper = crunWrapperPath(l);
   mkdirSync(path.dirname(wrapper), { recursive: true });
-  writeFileSync(wrapper, crunWrapperScript(CRUN), { mode: 0o755 });
+  writeIfChanged(wrapper, crunWrapperScript(CRUN), 0o755);
   log('hybrid cgroups with controllers on cgroup2: the crun handler runs through a wrapper that hides /sys/fs/cgroup/unified from crun');
   return wrapper;
 }
@@ -133,12 +133,25 @@ function ensureDirs(l: LabLayout): void {
   }
 }
 
-function writeCertsD(l: LabLayout, hosts: string[]): void {
-  rmSync(l.certsDir, { recursive: true, force: true });
-  for (const h of hosts) {
-    mkdirSync(path.join(l.certsDir, h), { recursive: true });
-    writeFileSync(path.join(l.certsDir, h, 'hosts.toml'), hostsToml(h));
+/** Write a file only when its content changes, atomically (containerd watches and reads these). */
+function writeIfChanged(file: string, content: string, mode?: number): void {
+  try {
+    if (readFileSync(file, 'utf8') === content) return;
+  } catch {
+    /* absent */
   }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, mode === undefined ? {} : { mode });
+  renameSync(tmp, file);
+}
+
+function writeCertsD(l: LabLayout, hosts: string[]): void {
+  mkdirSync(l.certsDir, { recursive: true });
+  for (const d of readdirSync(l.certsDir)) {
+    if (!hosts.includes(d)) rmSync(path.join(l.certsDir, d), { recursive: true, force: true });
+  }
+  for (const h of hosts) writeIfChanged(path.join(l.certsDir, h, 'hosts.toml'), hostsToml(h));
 }
 
 /** Kill what a dead lab containerd left (shims, containers), unmount, reset state and network. */
@@ -235,6 +248,16 @@ function labInfo(l: LabLayout, st: LabState, creds: { username: string; password
   };
 }
 
+/** CRI-ready at some point within ms (rides out a CNI config reload or a busy moment). */
+async function readyWithin(l: LabLayout, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await criReady(`unix://${l.socket}`, 2000)).ready) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(250);
+  }
+}
+
 /** Build every recipe the manifest uses and push each logical image; returns the resolved map. */
 async function provisionImages(
   l: LabLayout,
@@ -246,17 +269,39 @@ async function provisionImages(
   const manifest = loadImagesManifest(fixtures);
   const recipes = loadRecipes(fixtures);
   const built = new Map<string, BuiltImage>();
-  const entries: { name: string; host: string; repo: string; digest: string }[] = [];
-  for (const [name, e] of Object.entries(manifest.images)) {
+  const names = Object.keys(manifest.images);
+  const entries: { name: string; host: string; repo: string; digest: string }[] = new Array(names.length);
+  // Builds run one at a time (umoci per layout); pushes overlap with the next builds, two at a time.
+  const pushes: Promise<void>[] = [];
+  let running = 0;
+  const waiters: (() => void)[] = [];
+  const limited = async (fn: () => Promise<void>) => {
+    while (running >= 2) await new Promise<void>((r) => waiters.push(r));
+    running++;
+    try {
+      await fn();
+    } finally {
+      running--;
+      waiters.shift()?.();
+    }
+  };
+  for (const [i, name] of names.entries()) {
+    const e = manifest.images[name]!;
     let b = built.get(e.recipe);
     if (!b) {
       b = await buildRecipe(e.recipe, { fixtures, recipes, cacheDir: l.cacheDir, tmpDir: l.tmpDir, log });
       built.set(e.recipe, b);
     }
     const host = e.registry === 'auth' ? hosts.auth : hosts.public;
-    const digest = await pushImage(b, host, e.repo, e.registry === 'auth' ? creds : undefined, log);
-    entries.push({ name, host, repo: e.repo, digest });
+    const image = b;
+    const p = limited(async () => {
+      const digest = await pushImage(image, host, e.repo, e.registry === 'auth' ? creds : undefined, log);
+      entries[i] = { name, host, repo: e.repo, digest };
+    });
+    p.catch(() => undefined); // observed by Promise.all below
+    pushes.push(p);
   }
+  await Promise.all(pushes);
   return resolvedRefs(entries);
 }
 
@@ -309,7 +354,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   const authPort = await ensureRegistry(l, 'auth', prev?.ports.authRegistry, [regPort], log);
   const hosts = { public: `127.0.0.1:${regPort}`, auth: `127.0.0.1:${authPort}` };
   writeCertsD(l, [hosts.public, hosts.auth]);
-  writeFileSync(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
+  writeIfChanged(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
 
   const manifest = loadImagesManifest();
   const pauseRef = `${hosts.public}/${manifest.images['pause']!.repo}`;
@@ -341,7 +386,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   let reuse = false;
   let logOffset = 0;
   if (pid) {
-    if (prev?.configHash === configHash && (await criReady(`unix://${l.socket}`)).ready) {
+    if (prev?.configHash === configHash && (await readyWithin(l, 5000))) {
       reuse = true;
       log(`containerd already running and ready (pid ${pid}) on ${l.socket}`);
     } else {
@@ -361,7 +406,7 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
       );
     }
     await stopContainerd(l, log);
-    writeFileSync(l.containerdConfig, configText);
+    writeIfChanged(l.containerdConfig, configText);
     log(`starting containerd (${os}) with ${l.containerdConfig}`);
     writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`, { flag: 'a' });
     logOffset = statSync(containerdLog(l)).size;
@@ -381,11 +426,11 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
     socket: l.socket,
     cniPluginDir,
   };
-  writeFileSync(l.stateFile, JSON.stringify(state, null, 2) + '\n');
+  writeIfChanged(l.stateFile, JSON.stringify(state, null, 2) + '\n');
 
   // Images build/push while containerd starts.
   const [images] = await Promise.all([provisionImages(l, hosts, creds, log), waitReady(l, pid!, READY_TIMEOUT_MS, logOffset)]);
-  writeFileSync(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
+  writeIfChanged(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
 
   // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.
   const client = new LiteClient(`unix://${l.socket}`);
