@@ -181,3 +181,12 @@ export async function waitForLog(file: string, ready: (text: string) => boolean,
 
 /** Number of newline-terminated records in the text. */
 export const completeLines = (text: string): number => text.split('\n').length - 1;
+
+/**
+ * `check(...).equals` for lists of strings, shown as one JSON line: util.inspect groups short array
+ * items over several lines, and a report keeps only the first line of a failure.
+ */
+export function checkList(rpc: string, field: string, actual: readonly string[], expected: readonly string[], why?: string): void {
+  if (actual.length === expected.length && actual.every((a, i) => a === expected[i])) return;
+  failWith(`${rpc}: ${field}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}${why ? ` (${why})` : ''}`);
+}
