@@ -116,7 +116,15 @@ function defaultSocketExists(path: string): boolean {
 export function resolveEndpoints(inp: EndpointInputs): ResolvedEndpoints {
   const notes: string[] = [];
   const cfgFile = inp.configFlag ?? DEFAULT_CRICTL_CONFIG;
-  const cfg = readCrictlConfig(cfgFile, inp.configFlag !== undefined) ?? {};
+  // The default crictl.yaml is only consulted for what flags and env leave open (a broken one must not
+  // block a run whose endpoints and timeout were all given); --config is always read.
+  const given = (flag: string | undefined, envName: string) => Boolean(flag || inp.env[envName]);
+  const needsFile =
+    inp.configFlag !== undefined ||
+    !given(inp.runtimeFlag, 'CONTAINER_RUNTIME_ENDPOINT') ||
+    !given(inp.imageFlag, 'IMAGE_SERVICE_ENDPOINT') ||
+    inp.timeoutFlag === undefined;
+  const cfg = (needsFile ? readCrictlConfig(cfgFile, inp.configFlag !== undefined) : undefined) ?? {};
 
   const pick = (flag: string | undefined, envName: string, fromCfg: string | undefined): Endpoint | undefined => {
     if (flag) return parseEndpoint(flag, 'flag');

@@ -323,14 +323,15 @@ describe('framework', () => {
       expect(r.errors[1]).to.match(/^pod sandbox p-stuck: StopPodSandbox failed: INTERNAL/);
     });
 
-    it('a runtime that cannot list reports one error and removes nothing', async () => {
+    it('a runtime that cannot list reports an error per listing, tries both, and removes nothing', async () => {
       const s = await startCriServer({ 'v1.RuntimeService': { Version: () => versionResponse('v1') } });
       try {
         const r = await sweepRun(cri(s), RUN);
         expect(r.removed).to.deep.equal([]);
-        expect(r.errors).to.have.length(1);
-        expect(r.errors[0]).to.match(/^listing this run's objects failed: ListContainers failed: UNIMPLEMENTED/);
-        expect(s.calls).to.deep.equal(['v1.RuntimeService/ListContainers']);
+        expect(r.errors).to.have.length(2);
+        expect(r.errors[0]).to.match(/^listing this run's containers failed: ListContainers failed: UNIMPLEMENTED/);
+        expect(r.errors[1]).to.match(/^listing this run's pod sandboxes failed: ListPodSandbox failed: UNIMPLEMENTED/);
+        expect(s.calls).to.deep.equal(['v1.RuntimeService/ListContainers', 'v1.RuntimeService/ListPodSandbox']);
       } finally {
         closeAllChannels();
         await s.close();

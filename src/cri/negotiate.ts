@@ -53,7 +53,9 @@ export function checkSocket(ep: Endpoint): void {
 function transportError(ep: Endpoint, err: RpcError, timeoutMs: number): ConnectError | undefined {
   const d = err.details;
   if (/Protocol error|HTTP status code|Received RST_STREAM|malformed|http2/i.test(d) && err.code !== Status.UNIMPLEMENTED) {
-    return new ConnectError(`${ep.uri} answered, but not as a gRPC server (${codeName(err.code)}: ${d}): not a CRI endpoint`, 'NOT_GRPC');
+    // grpc-js wraps the cause in connection-state chatter; keep the cause only.
+    const cause = /Protocol error|HTTP status code \d+|Received RST_STREAM[^.;(]*|malformed[^.;(]*/i.exec(d)?.[0] ?? codeName(err.code);
+    return new ConnectError(`${ep.uri} answered, but not as a gRPC server (${cause}): not a CRI endpoint; point --runtime-endpoint at the runtime's CRI socket`, 'NOT_GRPC');
   }
   if (err.code === Status.UNAVAILABLE) {
     if (/EACCES/.test(d)) return new ConnectError(`permission denied connecting to ${ep.uri}: run as root or fix the socket's permissions`, 'PERMISSION');

@@ -133,8 +133,14 @@ export function baselineUsed(run: RunResult): boolean {
 }
 
 /** A run passes when no test failed outside the baseline. */
+/** Why a run cannot pass whatever its tests say: nothing negotiated, or it stopped early. */
+export function runBlocker(run: RunResult): string | undefined {
+  if (!run.negotiated.runtime || !run.negotiated.image) return `no CRI version negotiated${run.negotiated.reason ? `: ${run.negotiated.reason}` : ''}`;
+  return run.aborted ? `stopped early: ${run.aborted}` : undefined;
+}
+
 export function runPassed(run: RunResult): boolean {
-  return runCounts(run).failed === 0;
+  return runCounts(run).failed === 0 && !runBlocker(run);
 }
 
 /** Milliseconds as seconds with 3 decimals ("1.234"). Negative/NaN become "0.000". */

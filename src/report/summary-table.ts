@@ -10,8 +10,7 @@ import {
   oneLine,
   outcome,
   runCounts,
-  suiteCounts,
-} from './common.js';
+  suiteCounts, runBlocker } from './common.js';
 
 const ANSI = {
   reset: '\u001b[0m',
@@ -123,8 +122,11 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
   }
 
   const c = runCounts(run);
+  const blocker = runBlocker(run);
   const verdict =
-    c.failed > 0
+    blocker
+      ? paint(`NOT PASSED: ${oneLine(blocker)}`, 'bold', 'red')
+      : c.failed > 0
       ? paint(`FAILED: ${c.failed} of ${c.tests} tests failed`, 'bold', 'red')
       : paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped of ${c.tests} tests`, 'bold', 'green');
   const extras = [

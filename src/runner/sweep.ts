@@ -16,11 +16,16 @@ export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: stri
       errors.push(`${what}: ${(e as Error).message}`);
     }
   };
+  // Each listing on its own: a failing ListContainers must not stop the sandbox sweep.
   try {
     const cs = await cri.runtime.call('ListContainers', { filter: { label_selector: { [RUN_LABEL]: runId } } });
     for (const c of cs.containers.filter((c) => mine(c.labels))) {
       await attempt(`container ${c.id}`, () => cri.runtime.call('RemoveContainer', { container_id: c.id }));
     }
+  } catch (e) {
+    errors.push(`listing this run's containers failed: ${(e as Error).message}`);
+  }
+  try {
     const ps = await cri.runtime.call('ListPodSandbox', { filter: { label_selector: { [RUN_LABEL]: runId } } });
     for (const p of ps.items.filter((p) => mine(p.labels))) {
       await attempt(`pod sandbox ${p.id}`, async () => {
@@ -29,7 +34,7 @@ export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: stri
       });
     }
   } catch (e) {
-    errors.push(`listing this run's objects failed: ${(e as Error).message}`);
+    errors.push(`listing this run's pod sandboxes failed: ${(e as Error).message}`);
   }
   return { removed, errors };
 }
