@@ -386,11 +386,13 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   let reuse = false;
   let logOffset = 0;
   if (pid) {
-    if (prev?.configHash === configHash && (await readyWithin(l, 5000))) {
+    const sameConfig = prev?.configHash === configHash;
+    if (sameConfig && (await readyWithin(l, 5000))) {
       reuse = true;
       log(`containerd already running and ready (pid ${pid}) on ${l.socket}`);
     } else {
-      log('lab containerd is running with another config or is unhealthy: restarting it');
+      const why = sameConfig ? `it is not CRI-ready (${(await criReady(`unix://${l.socket}`)).reason})` : 'its config changed';
+      log(`restarting the lab containerd (pid ${pid}): ${why}`);
       await stopContainerd(l, log);
       pid = undefined;
       streamPort = await freePort([regPort, authPort]);
