@@ -4,7 +4,7 @@
 // mount, netns, bridge or socket is left. Runs only as root on Debian/Ubuntu with Linux; skipped
 // otherwise (and when CRI_CONFORMANCE_SKIP_LAB=1).
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { LiteClient } from '../src/lab/cri-lite.js';
 import { labDown, labStatus, labUp, type LabInfo } from '../src/lab/index.js';
 import { labLayout } from '../src/lab/layout.js';
@@ -86,9 +86,15 @@ describe('lab integration (root)', function () {
     expect(st.info?.runtimeEndpoint).to.equal(info.runtimeEndpoint);
   });
 
-  it('a second labUp reuses the running lab (same ports, fast)', async () => {
+  it('a second labUp reuses the running lab (same containerd, same ports, fast)', async () => {
+    const l = labLayout(DIR);
+    const pidBefore = readFileSync(`${l.pidDir}/containerd.pid`, 'utf8');
+    // An old failure in the log must not make a warm up stop the healthy containerd.
+    appendFileSync(`${l.logDir}/containerd.log`, 'time="x" level=warning msg="failed to load plugin io.containerd.grpc.v1.cri" error="old"\n');
     const t = Date.now();
     const again = await labUp({ dir: DIR });
+    expect(readFileSync(`${l.pidDir}/containerd.pid`, 'utf8')).to.equal(pidBefore);
+    expect(process.kill(Number(pidBefore), 0)).to.equal(true);
     expect(Date.now() - t).to.be.below(10_000);
     expect(again.registry).to.equal(info.registry);
     expect(again.authRegistry).to.deep.equal(info.authRegistry);

@@ -410,7 +410,9 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
     await stopContainerd(l, log);
     writeIfChanged(l.containerdConfig, configText);
     log(`starting containerd (${os}) with ${l.containerdConfig}`);
-    writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`, { flag: 'a' });
+    // One log per start (the previous one kept as .1): failure detection reads only this start.
+    if (existsSync(containerdLog(l))) renameSync(containerdLog(l), `${containerdLog(l)}.1`);
+    writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`);
     logOffset = statSync(containerdLog(l)).size;
     pid = spawnDetached({
       file: CONTAINERD_BIN,
@@ -431,7 +433,12 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   writeIfChanged(l.stateFile, JSON.stringify(state, null, 2) + '\n');
 
   // Images build/push while containerd starts.
-  const [images] = await Promise.all([provisionImages(l, hosts, creds, log), waitReady(l, pid!, READY_TIMEOUT_MS, logOffset)]);
+  // (A reused containerd was just found ready: only a fresh one is waited for, and only a fresh one
+  // is stopped again if it fails to become ready.)
+  const [images] = await Promise.all([
+    provisionImages(l, hosts, creds, log),
+    reuse ? Promise.resolve() : waitReady(l, pid!, READY_TIMEOUT_MS, logOffset),
+  ]);
   writeIfChanged(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
 
   // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.
