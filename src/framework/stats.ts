@@ -113,10 +113,13 @@ export async function readCgroupLimits(containerId: string): Promise<CgroupLimit
 /**
  * The cgroup v2 cpu.weight values an OCI runtime may derive from CRI cpu_shares: the linear mapping every
  * runtime used for years (runc < 1.3.2, crun < 1.23), and the quadratic one that maps 1024 shares to the
- * default weight 100 (opencontainers/runc#4785, adopted by crun).
+ * default weight 100 (opencontainers/runc#4785, adopted by crun). The suite's quotas are 50% of their
+ * period, which the systemd driver (10 ms steps of CPUQuotaPerSecUSec) represents exactly.
  */
 export function cpuWeightsForShares(shares: number): number[] {
   if (shares <= 0) return [];
+  if (shares <= 2) return [1];
+  if (shares >= 262144) return [10000];
   const linear = 1 + Math.floor(((shares - 2) * 9999) / 262142);
   const l = Math.log2(shares);
   const quadratic = Math.ceil(Math.pow(10, (l * l + 125 * l) / 612 - 7 / 34));
