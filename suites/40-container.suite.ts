@@ -11,7 +11,7 @@ import {
   withReadonlyRootfs, withRunAsUser, type ContainerOption,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
-import { RpcError, codeName, isCode } from '../src/cri/errors.js';
+import { codeName, isCode, isRpcError } from '../src/cri/errors.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
 import type { ContainerConfig } from '../src/gen/v1/runtime/v1/ContainerConfig.js';
 import type { ContainerFilter } from '../src/gen/v1/runtime/v1/ContainerFilter.js';
@@ -351,7 +351,7 @@ describe('ExecSync', () => {
       outcome = `exit_code ${r.exit_code}`;
       check('ExecSync', `exit_code (sleep 60, timeout=${timeout}s)`, r.exit_code).notEquals(0, 'a timed-out command must not look successful');
     } catch (e) {
-      if (!(e instanceof RpcError)) throw e;
+      if (!isRpcError(e)) throw e;
       outcome = `${codeName(e.code)}: ${e.details}`;
       // The kubelet reads DEADLINE_EXCEEDED as "probe timed out"; any other error is a probe error.
       check('ExecSync', `error code (sleep 60, timeout=${timeout}s)`, codeName(e.code)).equals('DEADLINE_EXCEEDED', e.details);
@@ -396,7 +396,7 @@ async function expectNotFound(id: string, when: string): Promise<void> {
     const res = await ctx().cri.runtime.call('ContainerStatus', { container_id: id, verbose: false });
     failWith(`ContainerStatus: error code (${when}): expected NOT_FOUND, got a status in state ${res.status?.state ?? '<none>'}`);
   } catch (e) {
-    if (!(e instanceof RpcError)) throw e;
+    if (!isRpcError(e)) throw e;
     if (!isCode(e, Status.NOT_FOUND)) check('ContainerStatus', `error code (${when})`, codeName(e.code)).equals('NOT_FOUND', e.details);
   }
 }
