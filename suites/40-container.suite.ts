@@ -1,11 +1,13 @@
 // Containers: the lifecycle the kubelet drives (create, start, stop, remove), what ContainerStatus and
 // ListContainers must report, how the container config is honoured (command, env, mounts, user, limits),
 // ExecSync, and what containers of one pod share.
-import { readFile, symlink, writeFile, access } from 'node:fs/promises';
+import { readFile, symlink, writeFile, access, mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import {
-  describe, it, ctx, check, failWith, eventually, image, ensureImage, runSandbox, createContainer, startContainer,
+  describe, it, ctx, check, failWith, skip, eventually, image, ensureImage, runSandbox, createContainer, startContainer,
   runContainer, containerStatus, waitContainerState, execSync, tempDir, podSandboxConfig, containerConfig, randomSuffix,
   withShell, withCommand, withArgs, withEnv, withWorkingDir, withLabels, withAnnotations, withMount, withMemoryLimit,
   withReadonlyRootfs, withRunAsUser, type ContainerOption,
@@ -277,6 +279,52 @@ describe('Container mounts', () => {
     const m = await execSync(id, ['sh', '-c', 'echo x > /scratch/ok']);
     check('ExecSync', 'exit_code (write to a read-write mount with readonly_rootfs)', m.exitCode).equals(0, `stderr: ${m.stderr.trim()}`);
   });
+
+  it('runtime should leave submounts of a readonly (non-recursive) mount writable [Conformance]', async () => {
+    const ref = await busybox();
+    const host = await hostDirWithTmpfs('vol-nrro');
+    const sb = await runSandbox(pod('ctr'));
+    const id = await runContainer(sb, ctr('nrro', ref, withMount(host, '/mnt/ro', true), withShell('sleep 3600')));
+    const top = await execSync(id, ['touch', '/mnt/ro/top']);
+    check('ExecSync', 'exit_code (touch /mnt/ro/top, readonly mount)', top.exitCode).notEquals(0, `stderr: ${top.stderr.trim()}`);
+    // Kubernetes: readOnly without recursiveReadOnly leaves submounts as they are (critest "Container Mount Readonly").
+    const sub = await execSync(id, ['touch', '/mnt/ro/tmpfs/file']);
+    check('ExecSync', 'exit_code (touch /mnt/ro/tmpfs/file, tmpfs submount of a non-recursive readonly mount)', sub.exitCode).equals(0, `stderr: ${sub.stderr.trim()}`);
+  });
+
+  it('runtime should make every submount of a recursive_read_only mount read-only [Feature:RecursiveReadOnlyMounts]', async () => {
+    await requireRecursiveReadOnly();
+    const ref = await busybox();
+    const host = await hostDirWithTmpfs('vol-rro');
+    const sb = await runSandbox(pod('ctr'));
+    const id = await runContainer(sb, ctr('rro', ref, withShell('sleep 3600'), (c) => {
+      c.mounts = [{ host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true }];
+    }));
+    const sub = await execSync(id, ['touch', '/mnt/rro/tmpfs/file']);
+    check('ExecSync', 'exit_code (touch /mnt/rro/tmpfs/file, tmpfs submount of a recursive_read_only mount)', sub.exitCode).notEquals(0, `stderr: ${sub.stderr.trim()}`);
+    check('ExecSync', 'stderr (touch /mnt/rro/tmpfs/file)', sub.stderr).matches(/read-only/i);
+  });
+
+  it('runtime should reject recursive_read_only without readonly or with host-to-container or bidirectional propagation [Feature:RecursiveReadOnlyMounts]', async () => {
+    await requireRecursiveReadOnly();
+    const ref = await busybox();
+    const host = await hostDirWithTmpfs('vol-rro-bad');
+    const sb = await runSandbox(pod('ctr'));
+    const bad: [string, NonNullable<ContainerConfig['mounts']>[number]][] = [
+      ['readonly=false', { host_path: host, container_path: '/mnt/rro', readonly: false, recursive_read_only: true }],
+      ['propagation=PROPAGATION_HOST_TO_CONTAINER', { host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }],
+      ['propagation=PROPAGATION_BIDIRECTIONAL', { host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true, propagation: 'PROPAGATION_BIDIRECTIONAL' }],
+    ];
+    for (const [what, mount] of bad) {
+      let created: string | undefined;
+      try {
+        created = await createContainer(sb, ctr('rro-bad', ref, withShell('sleep 3600'), (c) => void (c.mounts = [mount])));
+      } catch (e) {
+        if (!isRpcError(e)) throw e;
+      }
+      if (created) failWith(`CreateContainer: expected an error for mounts[0] with recursive_read_only=true and ${what}, got container ${created}`);
+    }
+  });
 });
 
 describe('Container resources', () => {
@@ -369,6 +417,8 @@ describe('ExecSync', () => {
 
 // ---- helpers only this suite needs ----
 
+const execFileP = promisify(execFile);
+
 /** A pod as the kubelet configures it by default (own PID namespace per container). */
 const pod = (prefix: string): PodSandboxConfig => podSandboxConfig(prefix, withKubeletSandboxNamespaces());
 const ctr = (prefix: string, ref: string, ...opts: ContainerOption[]): ContainerConfig => containerConfig(prefix, ref, withKubeletNamespaces(), ...opts);
@@ -398,6 +448,25 @@ async function expectNotFound(id: string, when: string): Promise<void> {
   } catch (e) {
     if (!isRpcError(e)) throw e;
     if (!isCode(e, Status.NOT_FOUND)) check('ContainerStatus', `error code (${when})`, codeName(e.code)).equals('NOT_FOUND', e.details);
+  }
+}
+
+/** A fresh host directory with a tmpfs mounted on its `tmpfs` subdirectory (unmounted before removal). */
+async function hostDirWithTmpfs(prefix: string): Promise<string> {
+  const dir = await tempDir(prefix);
+  const sub = path.join(dir, 'tmpfs');
+  await mkdir(sub);
+  await execFileP('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'crc-tmpfs', sub]);
+  ctx().testCleanup.push(`tmpfs mount ${sub}`, async () => void (await execFileP('umount', ['-l', sub])));
+  return dir;
+}
+
+/** Skips unless the default runtime handler reports recursive read-only mount support (Status, v1 only). */
+async function requireRecursiveReadOnly(): Promise<void> {
+  const res = await ctx().cri.runtime.call('Status', { verbose: false });
+  const h = (res.runtime_handlers ?? []).find((x) => x.name === '');
+  if (!h?.features?.recursive_read_only_mounts) {
+    skip('the default runtime handler does not report features.recursive_read_only_mounts in Status.runtime_handlers; the kubelet then refuses recursiveReadOnly mounts');
   }
 }
 

@@ -23,6 +23,9 @@ const VOL = `${M}runtime should mount a host path into the container, read-write
 const SYMLINK = `${M}runtime should mount a host path that is a symlink to a directory [Conformance]`;
 const RO = `${M}runtime should make a readonly mount read-only in the container [Conformance]`;
 const ROROOT = `${M}runtime should make the root filesystem read-only when readonly_rootfs is set [Conformance]`;
+const NRRO = `${M}runtime should leave submounts of a readonly (non-recursive) mount writable [Conformance]`;
+const RRO = `${M}runtime should make every submount of a recursive_read_only mount read-only [Feature:RecursiveReadOnlyMounts]`;
+const RRO_BAD = `${M}runtime should reject recursive_read_only without readonly or with host-to-container or bidirectional propagation [Feature:RecursiveReadOnlyMounts]`;
 const OOM = 'container/Container resources runtime should report OOMKilled with exit_code 137 when a container exceeds its memory limit [Conformance]';
 const P = 'container/Multiple containers in a pod ';
 const NS = `${P}containers in one pod should share the network and IPC namespaces, and not with another pod [Conformance]`;
@@ -51,6 +54,12 @@ const execAnswer = (needle: string, edit: (res: Msg, n: number) => void): Fault 
 
 /** RemoveContainer that answers OK without removing anything (the sandbox's removal cleans up). */
 const fakeRemove: Fault = { rpc: 'RemoveContainer', respond: () => ({}) };
+
+/** Status claims recursive read-only mount support for the default handler. */
+const claimRro: Fault = {
+  rpc: 'Status',
+  mutate: (r) => void (r.runtime_handlers = [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } }]),
+};
 
 describe('self-test: container', function () {
   this.timeout(600_000);
@@ -168,6 +177,20 @@ describe('self-test: container', function () {
 
   it(`${ROROOT} fails when readonly_rootfs is ignored`, () =>
     expectCheckFails(ROROOT, [createWith((c) => (c.linux.security_context.readonly_rootfs = false))], /ExecSync: exit_code \(write to \/ with readonly_rootfs\): expected anything but 0, got 0/));
+
+  it(`${NRRO} fails when a submount of a readonly mount is read-only too`, () =>
+    expectCheckFails(NRRO, [execAnswer('touch /mnt/ro/tmpfs/file', (r) => { r.exit_code = 1; r.stderr = Buffer.from('touch: /mnt/ro/tmpfs/file: Read-only file system\n'); })],
+      /ExecSync: exit_code \(touch \/mnt\/ro\/tmpfs\/file, tmpfs submount of a non-recursive readonly mount\): expected 0, got 1/));
+
+  it(`${NRRO} fails when the readonly mount itself is writable`, () =>
+    expectCheckFails(NRRO, [createWith((c) => (c.mounts[0].readonly = false))], /ExecSync: exit_code \(touch \/mnt\/ro\/top, readonly mount\): expected anything but 0, got 0/));
+
+  // containerd 1.6 does not know recursive_read_only: claiming the feature for it must fail both checks.
+  it(`${RRO} fails when the runtime claims the feature but leaves submounts writable`, () =>
+    expectCheckFails(RRO, [claimRro], /ExecSync: exit_code \(touch \/mnt\/rro\/tmpfs\/file, tmpfs submount of a recursive_read_only mount\): expected anything but 0, got 0/));
+
+  it(`${RRO_BAD} fails when the runtime claims the feature but accepts recursive_read_only without readonly`, () =>
+    expectCheckFails(RRO_BAD, [claimRro], /CreateContainer: expected an error for mounts\[0\] with recursive_read_only=true and readonly=false, got container [0-9a-f]+/));
 
   // ---- resources ----
   it(`${OOM} fails when the reason is "Error" instead of "OOMKilled"`, () =>
