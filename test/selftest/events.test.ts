@@ -256,7 +256,7 @@ describe('self-test: events', function () {
     expectSkipped(await runOne(ids.order, [], { criVersion: 'v1alpha2' }), /^GetContainerEvents is not in v1alpha2/));
 
   it(`${ids.order} is skipped for a kubelet release without the feature`, async () =>
-    expectSkipped(await runOne(ids.order, [], { kubernetes: '1.24' }), /^\[Feature:ContainerEvents\] is not part of kubelet 1\.24/));
+    expectSkipped(await runOne(ids.order, [], { kubernetes: '1.24' }), /^Feature:ContainerEvents is not part of kubelet 1\.24/));
 
   it(`${ids.order} fails when CREATED arrives after STARTED`, () =>
     expectEmulatedFails(ids.order, { swapCreatedStarted: true },
