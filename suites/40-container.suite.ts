@@ -52,7 +52,12 @@ describe('Container lifecycle', () => {
   it('runtime should report exit_code 0 and a reason for a container that completes [Conformance]', async () => {
     const ref = await busybox();
     const sb = await runSandbox(pod('ctr'));
-    const id = await runContainer(sb, ctr('exit0', ref, withShell('exit 0')));
+    const ctl = await tempDir('ctl');
+    // Not an instant exit: containerd 1.6 stamps started_at after the task started, so a process that exits at
+    // once can have finished_at a few microseconds before started_at. Waiting for a go-ahead keeps the order real.
+    const id = await runContainer(sb, ctr('exit0', ref, withMount(ctl, '/ctl'), withShell('while [ ! -e /ctl/go ]; do sleep 0.1; done; exit 0')));
+    await waitContainerState(id, 'CONTAINER_RUNNING');
+    await writeFile(path.join(ctl, 'go'), '');
     const exited = await waitContainerState(id, 'CONTAINER_EXITED');
     check('ContainerStatus', 'status.exit_code', exited.exit_code).equals(0, 'the process ran `exit 0`');
     check('ContainerStatus', 'status.finished_at', exited.finished_at).atLeast(BigInt(exited.started_at), `started_at=${exited.started_at}`);
