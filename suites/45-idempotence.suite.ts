@@ -29,14 +29,14 @@ describe('Idempotence', () => {
   // containerd#10520 (backported to 1.6 and 1.7 in 2024), found by critest's Idempotence tests. The kubelet
   // itself ignores NOT_FOUND from StopPodSandbox and StopContainer (kuberuntime killPodWithSyncResult /
   // killContainer), so such a runtime still works with it; the CRI contract and critest ask for success.
-  it('StopPodSandbox should succeed on a removed sandbox [Conformance]', async () => {
+  it('StopPodSandbox should succeed on a removed sandbox [Conformance] [Strict]', async () => {
     const sb = await runSandbox(podSandboxConfig('idem-stop-removed'));
     await stopPodSandbox(sb.id);
     await removePodSandbox(sb.id);
     await expectSuccess('StopPodSandbox (removed sandbox)', () => stopPodSandbox(sb.id), STOP_SANDBOX);
   });
 
-  it('StopPodSandbox should succeed for a sandbox id the runtime never had [Conformance]', async () => {
+  it('StopPodSandbox should succeed for a sandbox id the runtime never had [Conformance] [Strict]', async () => {
     const id = unknownId();
     await expectSuccess(`StopPodSandbox (unknown id ${id})`, () => stopPodSandbox(id), STOP_SANDBOX);
   });
@@ -75,7 +75,7 @@ describe('Idempotence', () => {
     check('ContainerStatus', 'status.state (after two StopContainer calls)', (await containerStatus(id)).state).equals('CONTAINER_EXITED');
   });
 
-  it('StopContainer should succeed for a container id the runtime never had [Conformance]', async () => {
+  it('StopContainer should succeed for a container id the runtime never had [Conformance] [Strict]', async () => {
     // The api.proto wording says "already stopped"; critest (Idempotence) and the runtimes read it as
     // "stopping a container that is gone is a no-op" (containerd#10521, cri-o#8431, both 2024).
     const id = unknownId();

@@ -150,7 +150,8 @@ export async function runCommand(o: Opts): Promise<number> {
   if (reporters.includes('tap')) process.stdout.write(toTap(run));
   process.stderr.write('\n' + summaryTable(run, { color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] }) + '\n');
   process.stderr.write('\n' + formatMatrix(compatibilityMatrix(run)) + '\n');
-  process.stderr.write(`\nreports: ${written.files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+  const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
+  process.stderr.write(`\nreports: ${written.files.map(shown).join(', ')}\n`);
   if (written.summarySha256) process.stderr.write(`summary.json sha256: ${written.summarySha256}\n`);
   // One plain closing line CI systems can read; baseline-listed failures are counted apart.
   const t = totals(run);

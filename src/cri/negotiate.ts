@@ -21,6 +21,8 @@ export interface VersionInfo {
 }
 
 export interface Negotiation {
+  /** What the user asked for: 'auto' negotiates like the kubelet; a version forces it. */
+  mode: VersionMode;
   runtime: ApiVersion | null;
   image: ApiVersion | null;
   version?: VersionInfo;
@@ -97,7 +99,7 @@ export async function negotiate(
 ): Promise<Negotiation> {
   checkSocket(runtimeEp);
   if (imageEp.uri !== runtimeEp.uri) checkSocket(imageEp);
-  const n: Negotiation = { runtime: null, image: null, probes: [] };
+  const n: Negotiation = { mode, runtime: null, image: null, probes: [] };
   const t = timeouts.connectMs;
   const order: ApiVersion[] = mode === 'auto' ? ['v1', 'v1alpha2'] : [mode];
   const reasons: string[] = [];

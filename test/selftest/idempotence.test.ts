@@ -5,13 +5,13 @@ import { Status, expectCheckFails, runOne, type Fault } from '../support/selftes
 
 const I = 'idempotence/Idempotence ';
 const STOP_TWICE = `${I}StopPodSandbox should succeed when called again on a stopped sandbox, which stays SANDBOX_NOTREADY [Conformance]`;
-const STOP_REMOVED = `${I}StopPodSandbox should succeed on a removed sandbox [Conformance]`;
-const STOP_UNKNOWN = `${I}StopPodSandbox should succeed for a sandbox id the runtime never had [Conformance]`;
+const STOP_REMOVED = `${I}StopPodSandbox should succeed on a removed sandbox [Conformance] [Strict]`;
+const STOP_UNKNOWN = `${I}StopPodSandbox should succeed for a sandbox id the runtime never had [Conformance] [Strict]`;
 const REMOVE_TWICE = `${I}RemovePodSandbox should succeed when called again on a removed sandbox [Conformance]`;
 const REMOVE_UNKNOWN = `${I}RemovePodSandbox should succeed for a sandbox id the runtime never had [Conformance]`;
 const STOP_EXITED = `${I}StopContainer should succeed on a container that already exited, keeping its exit code and finish time [Conformance]`;
 const STOP_CTR_TWICE = `${I}StopContainer should succeed when called again on a stopped container [Conformance]`;
-const STOP_CTR_UNKNOWN = `${I}StopContainer should succeed for a container id the runtime never had [Conformance]`;
+const STOP_CTR_UNKNOWN = `${I}StopContainer should succeed for a container id the runtime never had [Conformance] [Strict]`;
 const RM_CTR_TWICE = `${I}RemoveContainer should succeed when called again on a removed container [Conformance]`;
 const RM_CTR_UNKNOWN = `${I}RemoveContainer should succeed for a container id the runtime never had [Conformance]`;
 const RMI_REF = `${I}RemoveImage should succeed for an image reference the runtime does not have [Conformance]`;
