@@ -468,6 +468,7 @@ async function hostDirWithTmpfs(prefix: string): Promise<string> {
 
 /** Skips unless the default runtime handler reports recursive read-only mount support (Status, v1 only). */
 async function requireRecursiveReadOnly(): Promise<void> {
+  if (ctx().negotiation.runtime !== 'v1') skip(`runtime.${ctx().negotiation.runtime} has no Status.runtime_handlers to report recursive read-only mount support`);
   const res = await ctx().cri.runtime.call('Status', { verbose: false });
   const h = (res.runtime_handlers ?? []).find((x) => x.name === '');
   if (!h?.features?.recursive_read_only_mounts) {
