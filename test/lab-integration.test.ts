@@ -5,7 +5,9 @@
 // otherwise (and when CRI_CONFORMANCE_SKIP_LAB=1).
 import { expect } from 'chai';
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { LiteClient } from '../src/lab/cri-lite.js';
+import { parseEndpoint } from '../src/config.js';
+import { closeChannel, makeCri, type Cri } from '../src/cri/client.js';
+import { makeTimeouts } from '../src/cri/timeouts.js';
 import { labDown, labStatus, labUp, type LabInfo } from '../src/lab/index.js';
 import { labLayout } from '../src/lab/layout.js';
 import { listProcs } from '../src/lab/procs.js';
@@ -44,7 +46,7 @@ function labLeftovers(): string[] {
 describe('lab integration (root)', function () {
   this.timeout(600_000);
   let info: LabInfo;
-  let client: LiteClient;
+  let client: Cri;
   const log: string[] = [];
 
   before(function () {
@@ -56,7 +58,7 @@ describe('lab integration (root)', function () {
   });
 
   after(async function () {
-    client?.close();
+    if (client) closeChannel(client.runtime.endpoint);
     if (!skipReason()) await labDown({ dir: DIR }).catch(() => undefined);
   });
 
@@ -76,7 +78,8 @@ describe('lab integration (root)', function () {
     expect(info.images['busybox-tag1@digest']!.split('@')[1]).to.equal(info.images['busybox-tag3@digest']!.split('@')[1]);
     expect(info.images['alt1@digest']!.split('@')[1]).to.not.equal(info.images['alt2@digest']!.split('@')[1]);
     expect(JSON.parse(readFileSync(info.imagesFile, 'utf8'))).to.deep.equal(info.images);
-    client = new LiteClient(info.runtimeEndpoint);
+    const ep = parseEndpoint(info.runtimeEndpoint, 'lab');
+    client = makeCri(ep, ep, { runtime: 'v1', image: 'v1' }, makeTimeouts(20));
   });
 
   it('labStatus reports it running with no problems', async () => {
@@ -102,7 +105,7 @@ describe('lab integration (root)', function () {
   });
 
   it('pulls through CRI from the anonymous registry, and the private image only with the right credentials', async () => {
-    const pull = (image: string, auth?: object) => client.call<{ image_ref: string }>('image', 'PullImage', { image: { image }, ...(auth ? { auth } : {}) }, 60_000);
+    const pull = (image: string, auth?: object) => client.image.call('PullImage', { image: { image }, ...(auth ? { auth } : {}) }, { timeoutMs: 60_000 });
     expect((await pull(info.images['busybox']!)).image_ref).to.match(/^sha256:/);
     expect((await pull(info.images['busybox@digest']!)).image_ref).to.match(/^sha256:/);
     const priv = info.images['private']!;
@@ -121,18 +124,18 @@ describe('lab integration (root)', function () {
         hostname: `itest-${handler}`,
         linux: {},
       };
-      const { pod_sandbox_id: id } = await client.call<{ pod_sandbox_id: string }>('runtime', 'RunPodSandbox', { config: cfg, runtime_handler: handler }, 60_000);
-      const st = await client.call<{ status: { state: string; network?: { ip: string } } }>('runtime', 'PodSandboxStatus', { pod_sandbox_id: id });
-      expect(st.status.state).to.equal('SANDBOX_READY');
-      expect(st.status.network?.ip).to.match(/^10\.233\./);
+      const { pod_sandbox_id: id } = await client.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: handler }, { timeoutMs: 60_000 });
+      const st = await client.runtime.call('PodSandboxStatus', { pod_sandbox_id: id });
+      expect(st.status?.state).to.equal('SANDBOX_READY');
+      expect(st.status?.network?.ip).to.match(/^10\.233\./);
       if (handler === 'crun') return; // left running: labDown must clean it up
-      await client.call('runtime', 'StopPodSandbox', { pod_sandbox_id: id }, 30_000);
-      await client.call('runtime', 'RemovePodSandbox', { pod_sandbox_id: id }, 30_000);
+      await client.runtime.call('StopPodSandbox', { pod_sandbox_id: id });
+      await client.runtime.call('RemovePodSandbox', { pod_sandbox_id: id });
     });
   }
 
   it('labDown leaves no process, mount, netns, bridge or socket, and status says not running', async () => {
-    client.close();
+
     await labDown({ dir: DIR, log: (l) => log.push(l) });
     expect(labLeftovers()).to.deep.equal([]);
     const st = await labStatus({ dir: DIR });

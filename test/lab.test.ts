@@ -14,7 +14,6 @@ import {
 } from '../src/lab/images.js';
 import { labEnv, type LabInfo } from '../src/lab/index.js';
 import { BRIDGE_NAME, DEFAULT_LAB_DIR, MAX_SOCKET_PATH, POD_SUBNET, labLayout } from '../src/lab/layout.js';
-import { MINI_PROTO } from '../src/lab/cri-lite.js';
 import { criPluginFailure, lastError } from '../src/lab/containerd-log.js';
 import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript } from '../src/lab/system.js';
 import { buildTar, withParents } from '../src/lab/tar.js';
@@ -344,11 +343,6 @@ describe('lab', () => {
       expect(criPluginFailure('level=info msg="ok"')).to.equal(undefined);
     });
 
-    it('embedded CRI subset keeps the published field numbers', () => {
-      expect(MINI_PROTO).to.include('package runtime.v1;');
-      expect(MINI_PROTO).to.include('message RuntimeCondition { string type = 1; bool status = 2;');
-      expect(MINI_PROTO).to.include('message PullImageRequest { ImageSpec image = 1; AuthConfig auth = 2; }');
-    });
   });
 
   it('labEnv exports the endpoints, images file and registry credentials (shell-safe values)', () => {

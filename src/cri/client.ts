@@ -51,6 +51,11 @@ export function channelFor(endpoint: Endpoint): Client {
   return c;
 }
 
+export function closeChannel(endpoint: Endpoint): void {
+  clientCache.get(endpoint.target)?.close();
+  clientCache.delete(endpoint.target);
+}
+
 export function closeAllChannels(): void {
   for (const c of clientCache.values()) c.close();
   clientCache.clear();

@@ -12,7 +12,7 @@ import { deleteLink, killShims, labMounts, removePortmapRules, unmountAll } from
 import { LabError } from './errors.js';
 import { buildRecipe, fixturesDir, loadImagesManifest, loadRecipes, pushImage, resolvedRefs, type BuiltImage } from './images.js';
 import { MAX_SOCKET_PATH, labLayout, labMountRoots, type LabLayout } from './layout.js';
-import { LiteClient } from './cri-lite.js';
+import { withLabCri } from './cri.js';
 import { criPluginFailure, lastError, logSince } from './containerd-log.js';
 import { isAlive, ourPid, removeFile, sleep, spawnDetached, stopPid, withLockFile } from './procs.js';
 import { criReady } from './ready.js';
@@ -442,13 +442,10 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   writeIfChanged(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
 
   // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.
-  const client = new LiteClient(`unix://${l.socket}`);
   try {
-    await client.call('image', 'PullImage', { image: { image: pauseRef } }, 60_000);
+    await withLabCri(`unix://${l.socket}`, (cri) => cri.image.call('PullImage', { image: { image: pauseRef } }, { timeoutMs: 60_000 }));
   } catch (err) {
     throw new LabError('START_FAILED', `containerd could not pull the pause image ${pauseRef} (${(err as Error).message}): see ${containerdLog(l)}`);
-  } finally {
-    client.close();
   }
   log(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${l.socket}, registry ${hosts.public}, auth registry ${hosts.auth}`);
   return labInfo(l, state, creds, images);

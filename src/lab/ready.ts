@@ -1,8 +1,7 @@
 // The lab's single readiness check: runtime.v1.RuntimeService/Status must answer with the
-// RuntimeReady and NetworkReady conditions true. Kept in one small function so it can be swapped
-// for the shared client in src/cri/ later.
+// RuntimeReady and NetworkReady conditions true.
 
-import { LiteClient } from './cri-lite.js';
+import { withLabCri } from './cri.js';
 
 export interface ReadyResult {
   ready: boolean;
@@ -10,17 +9,9 @@ export interface ReadyResult {
   reason?: string;
 }
 
-interface Condition {
-  type: string;
-  status: boolean;
-  reason?: string;
-  message?: string;
-}
-
 export async function criReady(endpoint: string, timeoutMs = 2000): Promise<ReadyResult> {
-  const client = new LiteClient(endpoint);
   try {
-    const res = await client.call<{ status?: { conditions?: Condition[] } }>('runtime', 'Status', {}, timeoutMs);
+    const res = await withLabCri(endpoint, (cri) => cri.runtime.call('Status', {}, { timeoutMs }));
     const conds = res.status?.conditions ?? [];
     const bad: string[] = [];
     for (const type of ['RuntimeReady', 'NetworkReady']) {
@@ -31,7 +22,5 @@ export async function criReady(endpoint: string, timeoutMs = 2000): Promise<Read
     return bad.length ? { ready: false, reason: bad.join('; ') } : { ready: true };
   } catch (err) {
     return { ready: false, reason: (err as Error).message };
-  } finally {
-    client.close();
   }
 }
