@@ -96,7 +96,13 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
               const f = faultFor(rpc, version);
               if (f?.delayMs) await sleep(f.delayMs);
               if (f?.error) return cb({ code: f.error.code, details: f.error.details });
-              if (f?.respond) return cb(null, f.respond(call.request));
+              if (f?.respond) {
+                try {
+                  return cb(null, f.respond(call.request));
+                } catch (e) {
+                  return cb({ code: Status.INTERNAL, details: `fault respond threw: ${(e as Error).message}` });
+                }
+              }
               const req = f?.mutateRequest?.(call.request) ?? call.request;
               up.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline: call.getDeadline() }, (err, res) => {
                 if (err) return cb({ code: err.code, details: err.details });
