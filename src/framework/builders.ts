@@ -18,7 +18,9 @@ export function podSandboxConfig(prefix: string, ...opts: SandboxOption[]): PodS
     hostname: name.slice(0, 63),
     labels: { [RUN_LABEL]: ctx().runId },
     annotations: {},
-    linux: { security_context: { namespace_options: {} } },
+    // What the kubelet sends by default: network and IPC shared by the pod, a PID namespace per container
+    // (NamespaceMode's zero value is POD, which would mean shareProcessNamespace).
+    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
   };
   for (const o of opts) o(c);
   return c;
@@ -62,7 +64,7 @@ export function containerConfig(prefix: string, imageRef: string, ...opts: Conta
     image: { image: imageRef },
     labels: { [RUN_LABEL]: ctx().runId },
     annotations: {},
-    linux: {},
+    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
   };
   for (const o of opts) o(c);
   return c;
