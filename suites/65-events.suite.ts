@@ -95,10 +95,6 @@ async function watchEvents(): Promise<EventWatch> {
   call.on('error', (e: ServiceError) => {
     if (cancelled && e.code === Status.CANCELLED) return;
     ended ??= { code: e.code ?? Status.UNKNOWN, details: e.details ?? e.message ?? '', err: e };
-    // stream() books the call as ok when it opens it; book what the runtime really answered.
-    const seen = c.cri.ledger.seen['GetContainerEvents'];
-    if (seen && ended.code === Status.UNIMPLEMENTED) seen.unimplemented++;
-    else if (seen) seen.errors++;
   });
   call.on('end', () => {
     ended ??= { code: Status.OK, details: '' };

@@ -1,6 +1,6 @@
 // The single, version-neutral CRI client: suites call v1 shapes; the same plain objects are sent over
 // runtime.v1alpha2 when that is what was negotiated (the shared RPCs have the same wire layout).
-import { Client, Metadata, credentials, type ClientReadableStream, type ServiceDefinition } from '@grpc/grpc-js';
+import { Client, Metadata, credentials, status as Status, type ClientReadableStream, type ServiceDefinition } from '@grpc/grpc-js';
 import type { ImageServiceRpcs, RuntimeServiceRpcs } from '../gen/rpc.js';
 import { V1ALPHA2_RPCS } from '../gen/rpc.js';
 import type { RpcObservation, ApiVersion } from '../report/model.js';
@@ -128,7 +128,15 @@ export class CriService<M extends RpcMap> {
       new Metadata(),
       deadline ? { deadline } : {},
     ) as ClientReadableStream<ResOf<M, K>>;
-    this.ledger.note(rpc, 'ok');
+    // Book the outcome once: UNIMPLEMENTED and other errors arrive on the stream, not at the call.
+    let booked = false;
+    const book = (o: 'ok' | 'unimplemented' | 'error') => {
+      if (!booked) this.ledger.note(rpc, o);
+      booked = true;
+    };
+    call.once('data', () => book('ok'));
+    call.once('end', () => book('ok'));
+    call.on('error', (e: { code?: number }) => book(e.code === Status.UNIMPLEMENTED ? 'unimplemented' : e.code === Status.CANCELLED ? 'ok' : 'error'));
     return call;
   }
 }

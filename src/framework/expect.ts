@@ -3,8 +3,10 @@
 import { AssertionError } from 'chai';
 import { isDeepStrictEqual, inspect } from 'node:util';
 
+// One line always: reports keep a failure's first line, and inspect() groups long arrays over several
+// lines whatever breakLength says (string contents are escaped, so only layout newlines are folded).
 const show = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v) : inspect(v, { depth: 4, breakLength: Infinity, maxArrayLength: 20 });
+  typeof v === 'string' ? JSON.stringify(v) : inspect(v, { depth: 4, breakLength: Infinity, maxArrayLength: 20 }).replace(/\s*\n\s*/g, ' ');
 
 export class FieldCheck<T> {
   constructor(
