@@ -1,8 +1,7 @@
 // RuntimeConfig: the cgroup driver the kubelet must use. Asserted against what containers really get.
-import { readdir, rmdir } from 'node:fs/promises';
 import {
   describe, it, ctx, check, failWith, image, ensureImage, runSandbox, runContainer, execSync, podSandboxConfig,
-  containerConfig, withCgroupParent, withShell, randomSuffix,
+  containerConfig, withCgroupParent, withShell, randomSuffix, removeCgroupDirsLater,
 } from '../src/framework/index.js';
 
 type Driver = 'SYSTEMD' | 'CGROUPFS';
@@ -26,14 +25,6 @@ async function containerCgroup(parent?: string): Promise<string> {
   const line = lines.find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l)) ?? lines.find((l) => l.startsWith('0::'));
   if (!line) failWith(`ExecSync: /proc/self/cgroup: expected a memory or unified cgroup line, got ${JSON.stringify(out.stdout)}`);
   return line.split(':').slice(2).join(':');
-}
-
-/** cgroupfs parents we create must not outlive the test: remove the empty directories in every hierarchy. */
-function removeCgroupDirsLater(name: string): void {
-  ctx().testCleanup.push(`cgroup directories ${name}`, async () => {
-    const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
-    for (const r of [...roots.map((x) => `/sys/fs/cgroup/${x}/${name}`), `/sys/fs/cgroup/${name}`]) await rmdir(r).catch(() => undefined);
-  });
 }
 
 describe('RuntimeConfig', () => {

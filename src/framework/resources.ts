@@ -1,6 +1,6 @@
 // Resource helpers: each creates one CRI object and registers its removal at the same moment,
 // so a failing or timed-out test still leaves nothing behind.
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js';
@@ -35,6 +35,15 @@ export async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(root, `${prefix}-`));
   ctx().testCleanup.push(`directory ${dir}`, () => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** cgroupfs parents a test creates must not outlive it: remove the empty directories in every hierarchy.
+ * Register before creating the sandbox, so it runs after the sandbox is gone (LIFO). */
+export function removeCgroupDirsLater(name: string): void {
+  ctx().testCleanup.push(`cgroup directories ${name}`, async () => {
+    const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    for (const r of [...roots.map((x) => `/sys/fs/cgroup/${x}/${name}`), `/sys/fs/cgroup/${name}`]) await rmdir(r).catch(() => undefined);
+  });
 }
 
 export async function runSandbox(config?: PodSandboxConfig, runtimeHandler = ''): Promise<Sandbox> {

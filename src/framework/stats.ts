@@ -1,26 +1,16 @@
 // Helpers for the stats and resources suites: sandboxes in their own pod cgroup (what the kubelet always
 // asks for, and what sandbox-level stats are read from) and the cgroup limits a container really got,
 // read from inside it.
-import { readdir, rmdir } from 'node:fs/promises';
 import { status as Status } from '@grpc/grpc-js';
 import type { SandboxOption } from './builders.js';
 import { podSandboxConfig, randomSuffix, withCgroupParent } from './builders.js';
-import { ctx } from './context.js';
 import { failWith, check } from './expect.js';
-import { execSync, runSandbox, type Sandbox } from './resources.js';
+import { execSync, removeCgroupDirsLater, runSandbox, type Sandbox } from './resources.js';
 import { isRpcError } from '../cri/errors.js';
 
 export interface PodCgroupSandbox extends Sandbox {
   /** linux.cgroup_parent the sandbox was created with. */
   cgroupParent: string;
-}
-
-/** cgroupfs parents created for a test must not outlive it: remove the empty directories in every hierarchy. */
-function removeCgroupfsDirsLater(name: string): void {
-  ctx().testCleanup.push(`cgroup directories ${name}`, async () => {
-    const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
-    for (const r of [...roots.map((x) => `/sys/fs/cgroup/${x}/${name}`), `/sys/fs/cgroup/${name}`]) await rmdir(r).catch(() => undefined);
-  });
 }
 
 /**
@@ -30,7 +20,7 @@ function removeCgroupfsDirsLater(name: string): void {
  */
 export async function runSandboxInPodCgroup(prefix: string, ...opts: SandboxOption[]): Promise<PodCgroupSandbox> {
   const name = `crc-${randomSuffix(8)}`;
-  removeCgroupfsDirsLater(name); // registered first: runs after the sandbox is gone (LIFO)
+  removeCgroupDirsLater(name); // registered first: runs after the sandbox is gone (LIFO)
   const cgroupfs = `/${name}`;
   try {
     const sb = await runSandbox(podSandboxConfig(prefix, ...opts, withCgroupParent(cgroupfs)));
