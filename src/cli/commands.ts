@@ -123,6 +123,7 @@ export async function runCommand(o: Opts): Promise<number> {
       skip,
       suites,
       bail: Boolean(o['bail']),
+      jobs: Math.floor((o['jobs'] as number) ?? 1),
       images,
       privateRegistry,
       progress,

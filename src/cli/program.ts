@@ -44,6 +44,7 @@ export function buildProgram(handlers: {
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')
     .option('--strict-baseline', 'also fail when a baseline-listed test now passes')
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
+    .option('-j, --jobs <n>', 'suites to run at once after the gate suites (tests never share objects)', parseNumber, 1)
     .option('--bail', 'stop at the first failing test')
     .option('-q, --quiet', 'print only the summary');
   selection(run).action(async (o) => {

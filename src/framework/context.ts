@@ -36,8 +36,8 @@ export interface RunContext {
   timeouts: Timeouts;
   /** Host directory for this run's log dirs and host-path volumes. */
   workDir: string;
-  /** Drained after each test. */
-  testCleanup: CleanupStack;
+  /** The running test's own cleanup stack (see test-scope.ts); drained after that test. */
+  readonly testCleanup: CleanupStack;
   /** Drained at the end of the run (e.g. images the run pulled). */
   runCleanup: CleanupStack;
   /** Image references present before the run started: never removed. */

@@ -63,8 +63,12 @@ export async function createContainer(sb: Sandbox, config: ContainerConfig): Pro
   const c = ctx();
   const res = await c.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config, sandbox_config: sb.config });
   const id = res.container_id;
-  // RemoveContainer must force-remove a running container (CRI contract), so one call is enough.
-  c.testCleanup.push(`container ${id}`, () => ignoreNotFound(c.cri.runtime.call('RemoveContainer', { container_id: id })));
+  // Cleanup does what the kubelet does, stop then remove, and retries briefly: under load containerd 1.6 can
+  // refuse a removal while the container is mid-transition. (Forced removal itself is a test of its own.)
+  c.testCleanup.push(`container ${id}`, async () => {
+    await ignoreNotFound(c.cri.runtime.call('StopContainer', { container_id: id, timeout: '0' })).catch(() => undefined);
+    await eventually(() => ignoreNotFound(c.cri.runtime.call('RemoveContainer', { container_id: id })), { timeoutMs: 10_000, intervalMs: 250 });
+  });
   return id;
 }
 

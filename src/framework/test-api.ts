@@ -5,6 +5,7 @@ import type { NotInVersionError, UnimplementedError } from '../cri/errors.js';
 import { parseTags } from '../report/model.js';
 import { ctx } from './context.js';
 import type { SkipError } from './skip.js';
+import { runInTestScope } from './test-scope.js';
 
 /** Why a test was skipped, keyed by mocha's test object; read by the runner's result collector.
  * Process-wide (globalThis) for the same reason as the run context. */
@@ -27,7 +28,7 @@ export function it(title: string, fn: () => Promise<void>): Mocha.Test {
       }
     }
     try {
-      await fn();
+      await runInTestScope(this.test, fn);
     } catch (e) {
       if (named<SkipError>(e, 'SkipError')) markSkip(this, e.reason);
       if (named<NotInVersionError>(e, 'NotInVersionError')) markSkip(this, `${e.rpc} is not in ${e.version} (negotiated)`);

@@ -5,7 +5,8 @@ import { skipReasons } from '../framework/test-api.js';
 import { allTests, testId, type LoadedSuite } from './load.js';
 
 export interface SuiteHooks {
-  afterEach: () => Promise<string[]>;
+  /** Cleanup for the test that just ended; returns cleanup failures. */
+  afterEach: (test: Mocha.Test | undefined) => Promise<string[]>;
   onTestEnd?: (r: TestResult) => void;
   /** Lets the caller abort the mocha run (SIGINT). */
   onStart?: (runner: Mocha.Runner) => void;
@@ -36,7 +37,7 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
 
   // Cleanup after every test: pass, fail or timeout. A failed cleanup fails the test it belongs to.
   mocha.suite.afterEach(async function (this: Mocha.Context) {
-    const failed = await hooks.afterEach();
+    const failed = await hooks.afterEach(this.currentTest);
     if (failed.length && this.currentTest) {
       const r = results.get(this.currentTest);
       if (r && r.status === 'passed') Object.assign(r, { status: 'failed', message: failed[0], detail: failed.join('\n') });

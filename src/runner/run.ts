@@ -10,8 +10,9 @@ import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from '../framework/cleanup.js';
 import { setContext, type RegistryAuth, type RunContext } from '../framework/context.js';
+import { currentTestStack, stackOfTest } from '../framework/test-scope.js';
 import type { RunResult, SuiteResult, TestResult } from '../report/model.js';
-import { filterTests, allTests, loadSuite, selectSuites, testId } from './load.js';
+import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite } from './load.js';
 import { runSuite } from './run-suite.js';
 import { sweepRun } from './sweep.js';
 import { policyFor } from './policy.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   progress: Progress;
   /** Set by the SIGINT handler; checked between suites and tests. */
   signal: AbortSignal;
+  /** How many suites may run at once once their needs are met (default 1: manifest order). */
+  jobs?: number;
   /** Reuse a run id (e.g. from a parent process); random otherwise. */
   runId?: string;
 }
@@ -81,6 +84,8 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
 
   const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
   const workDir = path.join(os.tmpdir(), 'cri-conformance', runId);
+  // Cleanup registered outside any test (hooks, a test's code still running after its timeout).
+  const strayCleanup = new CleanupStack();
   const context: RunContext = {
     cri,
     runId,
@@ -90,13 +95,15 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     privateRegistry: o.privateRegistry,
     timeouts: o.timeouts,
     workDir,
-    testCleanup: new CleanupStack(),
+    get testCleanup() {
+      return currentTestStack() ?? strayCleanup;
+    },
     runCleanup: new CleanupStack(),
     preexistingImages: await existingImageRefs(cri),
   };
   setContext(context);
 
-  let activeRunner: Mocha.Runner | undefined;
+  const activeRunners = new Set<Mocha.Runner>();
   // A runtime that dies mid-run would fail every later test with the same transport error: after an
   // UNAVAILABLE failure, ask Version once; no answer ends the run with one reason instead.
   let lost: string | undefined;
@@ -108,50 +115,71 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       (e: Error) => {
         lost = `the runtime stopped answering during "${r.id}" (${e.message.split('. ')[0]})`;
         o.progress.info(`${lost}: stopping the run`);
-        activeRunner?.abort();
+        for (const runner of activeRunners) runner.abort();
       },
     );
   };
-  const onAbort = () => activeRunner?.abort();
+  let bailed = false;
+  const onAbort = () => activeRunners.forEach((r) => r.abort());
   o.signal.addEventListener('abort', onAbort);
   try {
-    const byName = new Map<string, SuiteResult>();
+    // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
+    const loaded: LoadedSuite[] = [];
     for (const e of entries) {
-      const loaded = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail });
-      if (!loaded) continue;
-      filterTests(loaded.mocha.suite, e.name, o.focus, o.skip);
-      const tests = allTests(loaded.mocha.suite);
-      if (tests.length === 0) continue;
-      const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : unmetNeed(e.needs, byName);
-      if (blocker) {
-        const sr: SuiteResult = { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker };
-        result.suites.push(sr);
-        byName.set(e.name, sr);
-        continue;
-      }
-      o.progress.suiteStart(e.name, tests.length);
-      const sr = await runSuite(loaded, {
-        afterEach: async () => {
-          const failed = await context.testCleanup.drain();
-          await probe;
-          return failed;
-        },
-        onTestEnd: (r) => {
-          o.progress.testEnd(r);
-          checkAlive(r);
-        },
-        onStart: (r) => (activeRunner = r),
-      });
-      activeRunner = undefined;
-      result.suites.push(sr);
-      byName.set(e.name, sr);
-      if (o.bail && sr.tests.some((t) => t.status === 'failed')) break;
+      const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail });
+      if (!l) continue;
+      filterTests(l.mocha.suite, e.name, o.focus, o.skip);
+      if (allTests(l.mocha.suite).length) loaded.push(l);
     }
+    const done = new Map<string, SuiteResult>();
+    const finished = new Map<string, Promise<void>>();
+    const slots = new Semaphore(Math.max(1, o.jobs ?? 1));
+
+    const runOne = async (l: LoadedSuite): Promise<void> => {
+      const e = l.entry;
+      // A suite starts once the suites it needs have finished; with --jobs 1 this is the manifest order.
+      await Promise.all(e.needs.map((n) => finished.get(n)));
+      await slots.acquire();
+      try {
+        const tests = allTests(l.mocha.suite);
+        const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : bailed ? 'not run: --bail after a failure' : unmetNeed(e.needs, done);
+        if (blocker) {
+          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
+          return;
+        }
+        o.progress.suiteStart(e.name, tests.length);
+        let runner: Mocha.Runner | undefined;
+        const sr = await runSuite(l, {
+          afterEach: async (test) => {
+            const failed = [...((await stackOfTest(test)?.drain()) ?? []), ...(await strayCleanup.drain())];
+            await probe;
+            return failed;
+          },
+          onTestEnd: (r) => {
+            o.progress.testEnd(r);
+            checkAlive(r);
+          },
+          onStart: (r) => {
+            runner = r;
+            activeRunners.add(r);
+          },
+        });
+        if (runner) activeRunners.delete(runner);
+        done.set(e.name, sr);
+        if (o.bail && sr.tests.some((t) => t.status === 'failed')) bailed = true;
+      } finally {
+        slots.release();
+      }
+    };
+    for (const l of loaded) finished.set(l.entry.name, runOne(l));
+    await Promise.all(finished.values());
+    // Report in manifest order, whatever order the suites finished in.
+    for (const l of loaded) result.suites.push(done.get(l.entry.name)!);
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     o.progress.done();
-    // Drain whatever is left (an interrupted test), then run-scoped images, then sweep by label.
-    const errors = [...(await context.testCleanup.drain()), ...(await context.runCleanup.drain())];
+    // Then run-scoped images, then sweep by label for anything a test could not remove.
+    const errors = [...(await strayCleanup.drain()), ...(await context.runCleanup.drain())];
     const swept = await sweepRun(cri, runId);
     errors.push(...swept.errors);
     if (swept.removed.length) o.progress.info(`cleanup: removed ${swept.removed.length} leftover object(s) of run ${runId}`);
@@ -165,6 +193,24 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     closeAllChannels();
   }
   return result;
+}
+
+/** At most n holders at a time; waiters are served in arrival order. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 function unmetNeed(needs: string[], done: Map<string, SuiteResult>): string | undefined {
