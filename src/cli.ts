@@ -2,10 +2,10 @@
 // Entry point: parse flags, run the command, map any error to one line and its exit code.
 import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
-import { labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
+import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
 import { describeError } from './errors.js';
 
-const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand });
+const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand });
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

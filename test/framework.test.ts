@@ -295,6 +295,23 @@ describe('framework', () => {
       for (const f of fake.filters) expect(f).to.deep.include({ label_selector: { [RUN_LABEL]: RUN } });
     });
 
+    it('with no run id (the cleanup command) removes every cri-conformance run and nothing else', async () => {
+      fake = await startSweepFake({
+        containers: [
+          { id: 'c-run-a', labels: { [RUN_LABEL]: RUN } },
+          { id: 'c-run-b', labels: { [RUN_LABEL]: '20260101-ffffffff' } },
+          { id: 'c-user', labels: { 'io.kubernetes.pod.name': 'coredns' } },
+        ],
+        sandboxes: [
+          { id: 'p-user', labels: { 'io.kubernetes.pod.namespace': 'kube-system' } },
+          { id: 'p-run-b', labels: { [RUN_LABEL]: 'someone-else' } },
+          { id: 'p-label-as-value', labels: { other: RUN } },
+        ],
+      });
+      await sweepRun(cri(fake), undefined);
+      expect(fake.mutations).to.deep.equal(['RemoveContainer c-run-a', 'RemoveContainer c-run-b', 'StopPodSandbox p-run-b', 'RemovePodSandbox p-run-b']);
+    });
+
     it('touches nothing when no object carries the label', async () => {
       fake = await startSweepFake({
         containers: [{ id: 'c1', labels: {} }, { id: 'c2', labels: { [RUN_LABEL]: 'x' } }],

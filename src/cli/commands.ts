@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveEndpoints, parseEndpoint } from '../config.js';
 import { makeTimeouts } from '../cri/timeouts.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, NoVersionError, UsageError } from '../errors.js';
+import { negotiate } from '../cri/negotiate.js';
+import { closeAllChannels, makeCri } from '../cri/client.js';
+import { sweepRun } from '../runner/sweep.js';
 import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runner/load.js';
 import { runConformance } from '../runner/run.js';
 import { makeProgress } from '../runner/progress.js';
@@ -208,4 +211,23 @@ export async function matrixCommand(o: Opts): Promise<number> {
   if (!Array.isArray(run.suites)) throw new UsageError(`${file} is not a cri-conformance summary.json`);
   process.stdout.write(formatMatrix(compatibilityMatrix(run)) + '\n');
   return EXIT.OK;
+}
+
+export async function cleanupCommand(o: Opts): Promise<number> {
+  const runtime = o['lab']
+    ? parseEndpoint((await labStatus({})).info?.runtimeEndpoint ?? 'unix:///run/cri-conformance/containerd.sock', 'lab')
+    : resolveEndpoints({ runtimeFlag: str(o, 'runtimeEndpoint'), configFlag: str(o, 'config'), env: process.env }).runtime;
+  const timeouts = makeTimeouts(20);
+  const n = await negotiate(runtime, runtime, 'auto', timeouts);
+  if (!n.runtime) throw new NoVersionError(n.reason ?? 'no CRI version negotiated');
+  const cri = makeCri(runtime, runtime, { runtime: n.runtime, image: n.image ?? n.runtime }, timeouts);
+  try {
+    const r = await sweepRun(cri, str(o, 'runId'));
+    for (const x of r.removed) process.stdout.write(`removed ${x}\n`);
+    for (const e of r.errors) process.stderr.write(`cleanup: ${e}\n`);
+    process.stderr.write(`${r.removed.length} object(s) removed${r.errors.length ? `, ${r.errors.length} error(s)` : ''}\n`);
+    return r.errors.length ? EXIT.CONNECT : EXIT.OK;
+  } finally {
+    closeAllChannels();
+  }
 }

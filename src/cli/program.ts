@@ -11,6 +11,7 @@ export function buildProgram(handlers: {
   list: (o: Record<string, unknown>) => Promise<number>;
   lab: (action: string, o: Record<string, unknown>) => Promise<number>;
   matrix: (o: Record<string, unknown>) => Promise<number>;
+  cleanup: (o: Record<string, unknown>) => Promise<number>;
 }): Command {
   const program = new Command('cri-conformance')
     .description('Conformance suite for Kubernetes Container Runtime Interface (CRI) runtimes')
@@ -64,6 +65,17 @@ export function buildProgram(handlers: {
     .action(async (action: string, o) => {
       if (!['up', 'down', 'status', 'env'].includes(action)) throw new UsageError(`unknown lab action "${action}": use up, down, status or env`);
       process.exitCode = await handlers.lab(action, o);
+    });
+
+  program
+    .command('cleanup')
+    .description('remove sandboxes and containers left by earlier runs (only objects carrying the cri-conformance run label)')
+    .option('--lab', 'the lab endpoint')
+    .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
+    .option('-c, --config <file>', 'crictl config file')
+    .option('--run-id <id>', 'only this run (default: every cri-conformance run)')
+    .action(async (o) => {
+      process.exitCode = await handlers.cleanup(o);
     });
 
   program

@@ -4,10 +4,15 @@
 import type { Cri } from '../cri/client.js';
 import { RUN_LABEL } from '../framework/context.js';
 
-export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: string[]; errors: string[] }> {
+/**
+ * Removes this run's objects; with runId undefined, those of every cri-conformance run (the `cleanup`
+ * command, after a run that could not clean up because the runtime died under it).
+ */
+export async function sweepRun(cri: Cri, runId: string | undefined): Promise<{ removed: string[]; errors: string[] }> {
   const removed: string[] = [];
   const errors: string[] = [];
-  const mine = (labels: Record<string, string> | undefined) => labels?.[RUN_LABEL] === runId;
+  const mine = (labels: Record<string, string> | undefined) => (runId === undefined ? RUN_LABEL in (labels ?? {}) : labels?.[RUN_LABEL] === runId);
+  const filter = runId === undefined ? {} : { label_selector: { [RUN_LABEL]: runId } };
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -18,7 +23,7 @@ export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: stri
   };
   // Each listing on its own: a failing ListContainers must not stop the sandbox sweep.
   try {
-    const cs = await cri.runtime.call('ListContainers', { filter: { label_selector: { [RUN_LABEL]: runId } } });
+    const cs = await cri.runtime.call('ListContainers', { filter });
     for (const c of cs.containers.filter((c) => mine(c.labels))) {
       await attempt(`container ${c.id}`, () => cri.runtime.call('RemoveContainer', { container_id: c.id }));
     }
@@ -26,7 +31,7 @@ export async function sweepRun(cri: Cri, runId: string): Promise<{ removed: stri
     errors.push(`listing this run's containers failed: ${(e as Error).message}`);
   }
   try {
-    const ps = await cri.runtime.call('ListPodSandbox', { filter: { label_selector: { [RUN_LABEL]: runId } } });
+    const ps = await cri.runtime.call('ListPodSandbox', { filter });
     for (const p of ps.items.filter((p) => mine(p.labels))) {
       await attempt(`pod sandbox ${p.id}`, async () => {
         await cri.runtime.call('StopPodSandbox', { pod_sandbox_id: p.id });
