@@ -309,4 +309,10 @@ describe('profiles: compatibility matrix', () => {
     ]);
     expect(out).to.equal('1.31  compatible\n1.26  not compatible: a; b');
   });
+
+  it('formatMatrix folds consecutive releases with the same verdict into a range', () => {
+    const v = (kubelet: string, compatible: boolean, reasons: string[] = []) => ({ kubelet, compatible, reasons });
+    const out = formatMatrix([v('1.23', true), v('1.24', true), v('1.25', true), v('1.26', false, ['x']), v('1.27', false, ['x']), v('1.28', false, ['y'])]);
+    expect(out).to.equal('1.23–1.25  compatible\n1.26–1.27  not compatible: x\n1.28       not compatible: y');
+  });
 });

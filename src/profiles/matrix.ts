@@ -102,10 +102,21 @@ export function matrixFor(set: ProfileSet, run: RunResult, rpcsByTest?: Record<s
   return set.minors.map((m) => judge(set.profiles[m]!, run, rpcsByTest));
 }
 
-/** One line per release: "1.31  compatible" / "1.26  not compatible: v1 not served (negotiated v1alpha2)". */
+/**
+ * One line per run of consecutive releases with the same verdict:
+ * "1.23–1.25  compatible" / "1.26  not compatible: v1 not served (negotiated v1alpha2)".
+ */
 export function formatMatrix(verdicts: Verdict[]): string {
-  const w = Math.max(4, ...verdicts.map((v) => v.kubelet.length)) + 2;
-  return verdicts
-    .map((v) => `${v.kubelet.padEnd(w)}${v.compatible ? 'compatible' : `not compatible: ${v.reasons.join('; ')}`}`)
+  const groups: { from: string; to: string; v: Verdict }[] = [];
+  const same = (a: Verdict, b: Verdict) => a.compatible === b.compatible && a.reasons.join('\n') === b.reasons.join('\n');
+  for (const v of verdicts) {
+    const last = groups[groups.length - 1];
+    if (last && same(last.v, v)) last.to = v.kubelet;
+    else groups.push({ from: v.kubelet, to: v.kubelet, v });
+  }
+  const label = (g: { from: string; to: string }) => (g.from === g.to ? g.from : `${g.from}–${g.to}`);
+  const w = Math.max(4, ...groups.map((g) => label(g).length)) + 2;
+  return groups
+    .map((g) => `${label(g).padEnd(w)}${g.v.compatible ? 'compatible' : `not compatible: ${g.v.reasons.join('; ')}`}`)
     .join('\n');
 }
