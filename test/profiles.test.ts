@@ -302,6 +302,14 @@ describe('profiles: compatibility matrix', () => {
     expect(verdictFor(vs, '1.33').reasons[0]).to.contain('CreateContainer');
   });
 
+  it('a forced v1alpha2 run says it was forced, not that v1 is missing', () => {
+    const run = makeRun({ runtime: 'v1alpha2', image: 'v1alpha2' });
+    run.negotiated.forced = 'v1alpha2';
+    const vs = compatibilityMatrix(run);
+    expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+    expect(verdictFor(vs, '1.26').reasons[0]).to.equal('needs v1; this run used v1alpha2 (forced with --cri-version)');
+  });
+
   it('formatMatrix prints one aligned line per release', () => {
     const out = formatMatrix([
       { kubelet: '1.31', compatible: true, reasons: [] },

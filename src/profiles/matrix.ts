@@ -39,7 +39,9 @@ function versionReasons(p: Profile, neg: RunResult['negotiated']): string[] {
   }
   if (wrong.length) {
     const want = p.criVersions.join(' or ');
-    if (wrong.length === 2 && wrong[0]!.got === wrong[1]!.got) out.push(`${want} not served (negotiated ${wrong[0]!.got})`);
+    // A forced version says nothing about what the runtime serves: say what the run used.
+    if (neg.forced) out.push(`needs ${want}; this run used ${neg.forced} (forced with --cri-version)`);
+    else if (wrong.length === 2 && wrong[0]!.got === wrong[1]!.got) out.push(`${want} not served (negotiated ${wrong[0]!.got})`);
     else for (const w of wrong) out.push(`${want} ${w.svc} not served (negotiated ${w.got})`);
   }
   return out;

@@ -46,7 +46,8 @@ export interface RunResult {
   durationMs: number;
   endpoint: { runtime: string; image: string };
   runtime?: { name: string; version: string; apiVersion: string };
-  negotiated: { runtime: ApiVersion | null; image: ApiVersion | null; reason?: string };
+  /** `forced` is set when --cri-version chose the version instead of kubelet-style negotiation. */
+  negotiated: { runtime: ApiVersion | null; image: ApiVersion | null; reason?: string; forced?: ApiVersion };
   /** Kubernetes minor of the selected profile, e.g. "1.36". */
   profile?: string;
   host?: { kernel: string; cgroupVersion: string; hostname?: string };

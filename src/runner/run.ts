@@ -54,7 +54,12 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     startedAt: new Date(started).toISOString(),
     durationMs: 0,
     endpoint: { runtime: o.endpoints.runtime.uri, image: o.endpoints.image.uri },
-    negotiated: { runtime: negotiation.runtime, image: negotiation.image, ...(negotiation.reason ? { reason: negotiation.reason } : {}) },
+    negotiated: {
+      runtime: negotiation.runtime,
+      image: negotiation.image,
+      ...(negotiation.reason ? { reason: negotiation.reason } : {}),
+      ...(negotiation.mode !== 'auto' ? { forced: negotiation.mode } : {}),
+    },
     profile: o.kubernetes,
     host: hostFacts(),
     images: o.images,
