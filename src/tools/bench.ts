@@ -1,6 +1,6 @@
 // Benchmark: wall time and peak memory of a full conformance run against the lab, and per suite.
 // Prints figures; it asserts nothing (speed targets are tracked here, not in timed tests).
-// Usage: npm run bench [-- --runs 2 --cri-version v1]
+// Usage: npm run bench [-- --runs 2 --jobs 4 --cri-version v1]
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,17 +14,28 @@ const opt = (name: string, dflt: string) => {
 };
 const runs = Number(opt('runs', '1'));
 const version = opt('cri-version', 'auto');
+const jobs = opt('jobs', '4');
+const baseline = opt('baseline', path.join(REPO_ROOT, 'fixtures', 'baselines', 'containerd-1.6.20.yaml'));
 const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
+interface Counts {
+  tests: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  knownFailures: number;
+  durationMs: number;
+}
 interface Summary {
-  suites: { name: string; durationMs: number; tests: { status: string }[] }[];
+  totals: Counts;
+  suites: { name: string; totals: Counts }[];
 }
 
 await execa('node', [cli, 'lab', 'up'], { stdio: 'ignore' });
 for (let i = 1; i <= runs; i++) {
   const dir = path.join(os.tmpdir(), `crc-bench-${process.pid}-${i}`);
   const t0 = process.hrtime.bigint();
-  const sub = execa('node', [cli, 'run', '--lab', '--quiet', '--cri-version', version, '--report-dir', dir], { reject: false, all: true });
+  const sub = execa('node', [cli, 'run', '--lab', '--quiet', '--jobs', jobs, '--baseline', baseline, '--cri-version', version, '--report-dir', dir], { reject: false, all: true });
   // Peak RSS of the harness process: sample the kernel's high-water mark while it runs.
   let peakKb = 0;
   const timer = setInterval(() => {
@@ -36,9 +47,9 @@ for (let i = 1; i <= runs; i++) {
   clearInterval(timer);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const summary = JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')) as Summary;
-  const count = (s: string) => summary.suites.flatMap((x) => x.tests).filter((t) => t.status === s).length;
-  console.log(`run ${i}: wall ${wall.toFixed(1)} s, exit ${child.exitCode}, ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
-  for (const s of summary.suites) console.log(`  ${s.name.padEnd(16)} ${(s.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.tests.length} tests`);
+  const t = summary.totals;
+  console.log(`run ${i} (--jobs ${jobs}): wall ${wall.toFixed(1)} s, exit ${child.exitCode}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+  for (const s of summary.suites) console.log(`  ${s.name.padEnd(16)} ${(s.totals.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.totals.tests} tests`);
   console.log(`  harness peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
 }
 console.log('critest on the same runtime: not measured here (cri-tools is not packaged in Debian and nothing may be downloaded); run `critest --runtime-endpoint <lab socket>` beside this to compare.');
