@@ -5,6 +5,10 @@ import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js'
 import type { ContainerConfig } from '../gen/v1/runtime/v1/ContainerConfig.js';
 import { RUN_LABEL, ctx } from './context.js';
 
+/** What the kubelet sends by default: network and IPC shared by the pod, a PID namespace per container
+ * (NamespaceMode's zero value is POD, which would mean shareProcessNamespace). */
+export const KUBELET_NAMESPACES = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } as const;
+
 export const randomSuffix = (n = 6): string => randomBytes(n).toString('hex').slice(0, n);
 export const uniqueName = (prefix: string): string => `crc-${prefix}-${randomSuffix()}`;
 
@@ -18,9 +22,7 @@ export function podSandboxConfig(prefix: string, ...opts: SandboxOption[]): PodS
     hostname: name.slice(0, 63),
     labels: { [RUN_LABEL]: ctx().runId },
     annotations: {},
-    // What the kubelet sends by default: network and IPC shared by the pod, a PID namespace per container
-    // (NamespaceMode's zero value is POD, which would mean shareProcessNamespace).
-    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+    linux: { security_context: { namespace_options: { ...KUBELET_NAMESPACES } } },
   };
   for (const o of opts) o(c);
   return c;
@@ -64,7 +66,7 @@ export function containerConfig(prefix: string, imageRef: string, ...opts: Conta
     image: { image: imageRef },
     labels: { [RUN_LABEL]: ctx().runId },
     annotations: {},
-    linux: { security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+    linux: { security_context: { namespace_options: { ...KUBELET_NAMESPACES } } },
   };
   for (const o of opts) o(c);
   return c;

@@ -4,16 +4,16 @@
 // pod-shared PID namespace (shareProcessNamespace: true), where PID 1 is the sandbox's pause process.
 // The kubelet always sets pid: CONTAINER unless the pod asks to share; tests that look at PID 1 or at
 // the process tree need the same.
-import type { ContainerOption, SandboxOption } from './builders.js';
+import { KUBELET_NAMESPACES, type ContainerOption, type SandboxOption } from './builders.js';
 
 /** Sandbox: network and IPC shared by the pod, a PID namespace per container (kubelet default). */
 export const withKubeletSandboxNamespaces = (): SandboxOption => (c) => {
   const sc = c.linux?.security_context ?? {};
-  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, network: sc.namespace_options?.network ?? 'POD', pid: 'CONTAINER', ipc: 'POD' } } };
+  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, ...KUBELET_NAMESPACES, network: sc.namespace_options?.network ?? 'POD' } } };
 };
 
 /** Container: the namespace options the kubelet copies from the pod (network/IPC POD, PID CONTAINER). */
 export const withKubeletNamespaces = (): ContainerOption => (c) => {
   const sc = c.linux?.security_context ?? {};
-  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } };
+  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, ...KUBELET_NAMESPACES } } };
 };
