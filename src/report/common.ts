@@ -1,7 +1,7 @@
 // Helpers shared by the reporters. Everything here is pure: no clock, no I/O.
 
 import { stripVTControlCharacters } from 'node:util';
-import type { RunResult, SuiteResult, TestResult } from './model.js';
+import type { RunResult, SuiteResult, TestResult, Totals } from './model.js';
 
 /**
  * Characters XML 1.0 cannot hold (C0 controls except \t \n \r, U+FFFE, U+FFFF), plus DEL and C1
@@ -80,15 +80,8 @@ export function describePath(t: TestResult): string {
   return '';
 }
 
-export interface Counts {
-  tests: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-  knownFailures: number;
-  fixed: number;
-  durationMs: number;
-}
+/** The model's totals plus time; `failed` here excludes known failures (see countTests). */
+export type Counts = Totals & { durationMs: number };
 
 /**
  * Counts as reporters present them: `failed` excludes baseline known failures (counted in
