@@ -271,19 +271,14 @@ async function provisionImages(
   const built = new Map<string, BuiltImage>();
   const names = Object.keys(manifest.images);
   const entries: { name: string; host: string; repo: string; digest: string }[] = new Array(names.length);
-  // Builds run one at a time (umoci per layout); pushes overlap with the next builds, two at a time.
+  // Builds run one at a time (umoci per layout); pushes overlap with the next builds but run one at a time
+  // per registry: docker-registry 2.8 answers 500 to concurrent pushes that share blobs.
   const pushes: Promise<void>[] = [];
-  let running = 0;
-  const waiters: (() => void)[] = [];
-  const limited = async (fn: () => Promise<void>) => {
-    while (running >= 2) await new Promise<void>((r) => waiters.push(r));
-    running++;
-    try {
-      await fn();
-    } finally {
-      running--;
-      waiters.shift()?.();
-    }
+  const queues = new Map<string, Promise<void>>();
+  const queued = (host: string, fn: () => Promise<void>): Promise<void> => {
+    const p = (queues.get(host) ?? Promise.resolve()).then(fn);
+    queues.set(host, p.catch(() => undefined));
+    return p;
   };
   for (const [i, name] of names.entries()) {
     const e = manifest.images[name]!;
@@ -294,7 +289,7 @@ async function provisionImages(
     }
     const host = e.registry === 'auth' ? hosts.auth : hosts.public;
     const image = b;
-    const p = limited(async () => {
+    const p = queued(host, async () => {
       const digest = await pushImage(image, host, e.repo, e.registry === 'auth' ? creds : undefined, log);
       entries[i] = { name, host, repo: e.repo, digest };
     });
