@@ -1,48 +1,52 @@
 // Runtime status: the conditions the kubelet reads to mark the node Ready.
-import { describe, it, ctx, check, skip, failWith } from '../src/framework/index.js';
+import {
+  defineSuite, check, skip, failWith,
+} from '../src/framework/index.js';
 
-describe('Status', () => {
-  it('runtime should report RuntimeReady and NetworkReady conditions, both true [Conformance]', async () => {
-    const res = await ctx().cri.runtime.call('Status', { verbose: false });
-    const conds = res.status?.conditions ?? [];
-    check('Status', 'status.conditions', conds.length).atLeast(2, 'RuntimeReady and NetworkReady are required');
-    for (const type of ['RuntimeReady', 'NetworkReady']) {
-      const c = conds.find((x) => x.type === type);
-      if (!c) failWith(`Status: status.conditions: expected a condition of type ${type}, got [${conds.map((x) => x.type).join(', ')}]`);
-      check('Status', `status.conditions[${type}].status`, c.status).equals(true, `reason=${c.reason} message=${c.message}`);
-    }
-  });
-
-  it('runtime should return verbose info only when asked [Conformance]', async () => {
-    const { cri } = ctx();
-    const quiet = await cri.runtime.call('Status', { verbose: false });
-    check('Status', 'info (verbose=false)', Object.keys(quiet.info)).absent('info is for verbose requests only');
-    // Values "should" be JSON per the proto, but the kubelet never parses them (containerd 1.6 sends
-    // plain strings such as "OK"), so only the map's shape is a conformance matter.
-    const verbose = await cri.runtime.call('Status', { verbose: true });
-    for (const k of Object.keys(verbose.info)) check('Status', 'info keys (verbose=true)', k).present();
-  });
-
-  it('runtime should list the default handler and well-formed features in runtime_handlers [Feature:RuntimeHandlers]', async () => {
-    const res = await ctx().cri.runtime.call('Status', { verbose: false });
-    const handlers = res.runtime_handlers ?? [];
-    if (handlers.length === 0) skip('the runtime reports no runtime_handlers (StatusResponse field added for Kubernetes 1.30); nothing to check');
-    check('Status', 'runtime_handlers[].name', handlers.map((h) => h.name)).includes('', 'the default handler has the empty name');
-    const names = handlers.map((h) => h.name);
-    check('Status', 'runtime_handlers[].name (unique)', new Set(names).size).equals(names.length);
-    for (const h of handlers) {
-      check('Status', `runtime_handlers[${h.name}].features`, h.features === null || typeof h.features === 'object').isTrue();
-      if (h.features) {
-        check('Status', `runtime_handlers[${h.name}].features.recursive_read_only_mounts`, typeof h.features.recursive_read_only_mounts).equals('boolean');
-        check('Status', `runtime_handlers[${h.name}].features.user_namespaces`, typeof h.features.user_namespaces).equals('boolean');
+export default defineSuite(({ describe, it }) => {
+  describe('Status', () => {
+    it('runtime should report RuntimeReady and NetworkReady conditions, both true [Conformance]', async (t) => {
+      const res = await t.cri.runtime.call('Status', { verbose: false });
+      const conds = res.status?.conditions ?? [];
+      check('Status', 'status.conditions', conds.length).atLeast(2, 'RuntimeReady and NetworkReady are required');
+      for (const type of ['RuntimeReady', 'NetworkReady']) {
+        const c = conds.find((x) => x.type === type);
+        if (!c) failWith(`Status: status.conditions: expected a condition of type ${type}, got [${conds.map((x) => x.type).join(', ')}]`);
+        check('Status', `status.conditions[${type}].status`, c.status).equals(true, `reason=${c.reason} message=${c.message}`);
       }
-    }
-  });
+    });
 
-  it('runtime should answer UpdateRuntimeConfig with a pod CIDR [Conformance]', async () => {
-    await ctx().cri.runtime.call('UpdateRuntimeConfig', { runtime_config: { network_config: { pod_cidr: '10.233.0.0/24' } } });
-    const after = await ctx().cri.runtime.call('Status', { verbose: false });
-    const net = after.status?.conditions.find((c) => c.type === 'NetworkReady');
-    check('Status', 'status.conditions[NetworkReady].status (after UpdateRuntimeConfig)', net?.status).equals(true);
+    it('runtime should return verbose info only when asked [Conformance]', async (t) => {
+      const { cri } = t.run;
+      const quiet = await cri.runtime.call('Status', { verbose: false });
+      check('Status', 'info (verbose=false)', Object.keys(quiet.info)).absent('info is for verbose requests only');
+      // Values "should" be JSON per the proto, but the kubelet never parses them (containerd 1.6 sends
+      // plain strings such as "OK"), so only the map's shape is a conformance matter.
+      const verbose = await cri.runtime.call('Status', { verbose: true });
+      for (const k of Object.keys(verbose.info)) check('Status', 'info keys (verbose=true)', k).present();
+    });
+
+    it('runtime should list the default handler and well-formed features in runtime_handlers [Feature:RuntimeHandlers]', async (t) => {
+      const res = await t.cri.runtime.call('Status', { verbose: false });
+      const handlers = res.runtime_handlers ?? [];
+      if (handlers.length === 0) skip('the runtime reports no runtime_handlers (StatusResponse field added for Kubernetes 1.30); nothing to check');
+      check('Status', 'runtime_handlers[].name', handlers.map((h) => h.name)).includes('', 'the default handler has the empty name');
+      const names = handlers.map((h) => h.name);
+      check('Status', 'runtime_handlers[].name (unique)', new Set(names).size).equals(names.length);
+      for (const h of handlers) {
+        check('Status', `runtime_handlers[${h.name}].features`, h.features === null || typeof h.features === 'object').isTrue();
+        if (h.features) {
+          check('Status', `runtime_handlers[${h.name}].features.recursive_read_only_mounts`, typeof h.features.recursive_read_only_mounts).equals('boolean');
+          check('Status', `runtime_handlers[${h.name}].features.user_namespaces`, typeof h.features.user_namespaces).equals('boolean');
+        }
+      }
+    });
+
+    it('runtime should answer UpdateRuntimeConfig with a pod CIDR [Conformance]', async (t) => {
+      await t.cri.runtime.call('UpdateRuntimeConfig', { runtime_config: { network_config: { pod_cidr: '10.233.0.0/24' } } });
+      const after = await t.cri.runtime.call('Status', { verbose: false });
+      const net = after.status?.conditions.find((c) => c.type === 'NetworkReady');
+      check('Status', 'status.conditions[NetworkReady].status (after UpdateRuntimeConfig)', net?.status).equals(true);
+    });
   });
 });

@@ -1,25 +1,24 @@
 // RuntimeConfig: the cgroup driver the kubelet must use. Asserted against what containers really get.
 import {
-  describe, it, ctx, check, failWith, image, ensureImage, runSandbox, runContainer, execSync, podSandboxConfig,
-  containerConfig, withCgroupParent, withShell, randomSuffix, removeCgroupDirsLater,
+  defineSuite, testImage, check, failWith, runSandbox, runContainer, execSync, podSandboxConfig,
+  containerConfig, withCgroupParent, withShell, randomSuffix, removeCgroupDirsLater, type TestContext,
 } from '../src/framework/index.js';
 
 type Driver = 'SYSTEMD' | 'CGROUPFS';
 
-async function reportedDriver(): Promise<Driver> {
-  const res = await ctx().cri.runtime.call('RuntimeConfig', {});
+async function reportedDriver(t: TestContext): Promise<Driver> {
+  const res = await t.cri.runtime.call('RuntimeConfig', {});
   const d = res.linux?.cgroup_driver as string | undefined;
   check('RuntimeConfig', 'linux.cgroup_driver', d).oneOf(['SYSTEMD', 'CGROUPFS']);
   return d as Driver;
 }
 
 /** The cgroup path of a container's memory (v1) or unified (v2) hierarchy, from /proc/self/cgroup. */
-async function containerCgroup(parent?: string): Promise<string> {
-  const sb = await runSandbox(parent ? podSandboxConfig('cgroup', withCgroupParent(parent)) : undefined);
-  const ref = image('busybox');
-  await ensureImage(ref);
-  const id = await runContainer(sb, containerConfig('cgroup', ref, withShell('sleep 3600')));
-  const out = await execSync(id, ['cat', '/proc/self/cgroup']);
+async function containerCgroup(t: TestContext, parent?: string): Promise<string> {
+  const sb = await runSandbox(t, parent ? podSandboxConfig('cgroup', withCgroupParent(parent)) : undefined);
+  const ref = await testImage(t);
+  const id = await runContainer(t, sb, containerConfig('cgroup', ref, withShell('sleep 3600')));
+  const out = await execSync(t, id, ['cat', '/proc/self/cgroup']);
   check('ExecSync', 'exit_code (cat /proc/self/cgroup)', out.exitCode).equals(0);
   const lines = out.stdout.trim().split('\n');
   const line = lines.find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l)) ?? lines.find((l) => l.startsWith('0::'));
@@ -27,25 +26,27 @@ async function containerCgroup(parent?: string): Promise<string> {
   return line.split(':').slice(2).join(':');
 }
 
-describe('RuntimeConfig', () => {
-  it('runtime should report the cgroup driver as SYSTEMD or CGROUPFS [Feature:RuntimeConfig]', async () => {
-    await reportedDriver();
-  });
+export default defineSuite(({ describe, it }) => {
+  describe('RuntimeConfig', () => {
+    it('runtime should report the cgroup driver as SYSTEMD or CGROUPFS [Feature:RuntimeConfig]', async (t) => {
+      await reportedDriver(t);
+    });
 
-  it('container cgroup paths should match the reported cgroup driver [Feature:RuntimeConfig]', async () => {
-    const driver = await reportedDriver();
-    const path = await containerCgroup();
-    // systemd places every container in a .scope under a .slice; cgroupfs uses plain directories.
-    if (driver === 'SYSTEMD') check('ExecSync', '/proc/self/cgroup path (systemd driver)', path).matches(/\.(slice|scope)/);
-    else check('ExecSync', '/proc/self/cgroup path (cgroupfs driver)', path).matches(/^\/(?!.*\.slice)/);
-  });
+    it('container cgroup paths should match the reported cgroup driver [Feature:RuntimeConfig]', async (t) => {
+      const driver = await reportedDriver(t);
+      const path = await containerCgroup(t);
+      // systemd places every container in a .scope under a .slice; cgroupfs uses plain directories.
+      if (driver === 'SYSTEMD') check('ExecSync', '/proc/self/cgroup path (systemd driver)', path).matches(/\.(slice|scope)/);
+      else check('ExecSync', '/proc/self/cgroup path (cgroupfs driver)', path).matches(/^\/(?!.*\.slice)/);
+    });
 
-  it('sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]', async () => {
-    const driver = await reportedDriver();
-    const name = `crc-${randomSuffix(8)}`;
-    const parent = driver === 'SYSTEMD' ? `${name}.slice` : `/${name}`;
-    if (driver === 'CGROUPFS') removeCgroupDirsLater(name);
-    const path = await containerCgroup(parent);
-    check('ExecSync', '/proc/self/cgroup path', path).includes(driver === 'SYSTEMD' ? `${name}.slice` : `/${name}/`, `sandbox linux.cgroup_parent=${parent}`);
+    it('sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]', async (t) => {
+      const driver = await reportedDriver(t);
+      const name = `crc-${randomSuffix(8)}`;
+      const parent = driver === 'SYSTEMD' ? `${name}.slice` : `/${name}`;
+      if (driver === 'CGROUPFS') removeCgroupDirsLater(t, name);
+      const path = await containerCgroup(t, parent);
+      check('ExecSync', '/proc/self/cgroup path', path).includes(driver === 'SYSTEMD' ? `${name}.slice` : `/${name}/`, `sandbox linux.cgroup_parent=${parent}`);
+    });
   });
 });

@@ -3,8 +3,8 @@
 // read from inside the container (cgroup v1 or v2, detected there).
 import { status as Status } from '@grpc/grpc-js';
 import {
-  describe, it, ctx, check, failWith, skip, image, ensureImage, runSandbox, runContainer, containerStatus,
-  containerConfig, withShell, withMemoryLimit, withCpu, randomSuffix, type Sandbox,
+  defineSuite, testImage, check, failWith, skip, runSandbox, runContainer, containerStatus, containerConfig,
+  withShell, withMemoryLimit, withCpu, randomSuffix, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { readCgroupLimits, cpuWeightsForShares, type CgroupLimits } from '../src/framework/stats.js';
 import { isRpcError } from '../src/cri/errors.js';
@@ -15,80 +15,82 @@ const MiB = 1024 * 1024;
 /** What every test container starts with: a Burstable-like pod's limits. */
 const INITIAL = { memory: 256 * MiB, quota: 50_000, period: 100_000, shares: 512 };
 
-describe('UpdateContainerResources', () => {
-  it('runtime should apply a new memory limit to the running container\'s cgroup [Conformance]', async () => {
-    const { id } = await limitedContainer('mem');
-    await expectCgroup(id, 'CreateContainer', INITIAL);
-    const next = { ...INITIAL, memory: 192 * MiB };
-    await update(id, next);
-    await expectCgroup(id, 'UpdateContainerResources', next);
+export default defineSuite(({ describe, it }) => {
+  describe('UpdateContainerResources', () => {
+    it('runtime should apply a new memory limit to the running container\'s cgroup [Conformance]', async (t) => {
+      const { id } = await limitedContainer(t, 'mem');
+      await expectCgroup(t, id, 'CreateContainer', INITIAL);
+      const next = { ...INITIAL, memory: 192 * MiB };
+      await update(t, id, next);
+      await expectCgroup(t, id, 'UpdateContainerResources', next);
+    });
+
+    it('runtime should apply a new CPU quota, period and shares to the running container\'s cgroup [Conformance]', async (t) => {
+      const { id } = await limitedContainer(t, 'cpu');
+      await expectCgroup(t, id, 'CreateContainer', INITIAL);
+      const next = { ...INITIAL, quota: 30_000, period: 60_000, shares: 256 };
+      await update(t, id, next);
+      await expectCgroup(t, id, 'UpdateContainerResources', next);
+    });
+
+    it('runtime should report the updated limits in ContainerStatus resources [Optional]', async (t) => {
+      const { id } = await limitedContainer(t, 'status');
+      const next = { memory: 160 * MiB, quota: 40_000, period: 80_000, shares: 384 };
+      await update(t, id, next);
+      const res = (await containerStatus(t, id)).resources;
+      if (!res?.linux) skip('the runtime leaves ContainerStatus.resources empty (optional; the kubelet then trusts the resources it asked for)');
+      checkStatusResources(res.linux, next, 'after UpdateContainerResources');
+    });
+
+    it('runtime should reject an invalid CPU period and keep the previous limits [Conformance]', async (t) => {
+      // The kernel's CFS period range is 1 ms .. 1 s in both cgroup versions: 1 us cannot be applied.
+      const { id } = await limitedContainer(t, 'invalid');
+      const before = await readCgroupLimits(t, id);
+      try {
+        await update(t, id, { ...INITIAL, period: 1 });
+        failWith('UpdateContainerResources: expected an error for linux.cpu_period=1 (below the 1000 us minimum), got success');
+      } catch (e) {
+        if (!isRpcError(e)) throw e;
+        check('UpdateContainerResources', 'error code (linux.cpu_period=1)', Status[e.code]).notEquals('UNIMPLEMENTED', e.details);
+      }
+      const s = await containerStatus(t, id);
+      check('ContainerStatus', 'status.state (after a rejected update)', s.state).equals('CONTAINER_RUNNING');
+      const after = await readCgroupLimits(t, id);
+      check('UpdateContainerResources', 'cgroup limits after a rejected update (read in the container)', after.raw).equals(before.raw);
+      if (s.resources?.linux) checkStatusResources(s.resources.linux, INITIAL, 'after a rejected update');
+    });
+
+    it('runtime should fail UpdateContainerResources for an unknown container with NOT_FOUND [Conformance]', async (t) => {
+      const unknown = randomSuffix(12).padEnd(64, '0');
+      try {
+        await update(t, unknown, INITIAL);
+        failWith(`UpdateContainerResources: expected NOT_FOUND for the unknown container ${unknown}, got success`);
+      } catch (e) {
+        if (!isRpcError(e)) throw e;
+        check('UpdateContainerResources', 'error code (unknown container)', Status[e.code]).equals('NOT_FOUND', e.details);
+      }
+    });
   });
 
-  it('runtime should apply a new CPU quota, period and shares to the running container\'s cgroup [Conformance]', async () => {
-    const { id } = await limitedContainer('cpu');
-    await expectCgroup(id, 'CreateContainer', INITIAL);
-    const next = { ...INITIAL, quota: 30_000, period: 60_000, shares: 256 };
-    await update(id, next);
-    await expectCgroup(id, 'UpdateContainerResources', next);
-  });
-
-  it('runtime should report the updated limits in ContainerStatus resources [Optional]', async () => {
-    const { id } = await limitedContainer('status');
-    const next = { memory: 160 * MiB, quota: 40_000, period: 80_000, shares: 384 };
-    await update(id, next);
-    const res = (await containerStatus(id)).resources;
-    if (!res?.linux) skip('the runtime leaves ContainerStatus.resources empty (optional; the kubelet then trusts the resources it asked for)');
-    checkStatusResources(res.linux, next, 'after UpdateContainerResources');
-  });
-
-  it('runtime should reject an invalid CPU period and keep the previous limits [Conformance]', async () => {
-    // The kernel's CFS period range is 1 ms .. 1 s in both cgroup versions: 1 us cannot be applied.
-    const { id } = await limitedContainer('invalid');
-    const before = await readCgroupLimits(id);
-    try {
-      await update(id, { ...INITIAL, period: 1 });
-      failWith('UpdateContainerResources: expected an error for linux.cpu_period=1 (below the 1000 us minimum), got success');
-    } catch (e) {
-      if (!isRpcError(e)) throw e;
-      check('UpdateContainerResources', 'error code (linux.cpu_period=1)', Status[e.code]).notEquals('UNIMPLEMENTED', e.details);
-    }
-    const s = await containerStatus(id);
-    check('ContainerStatus', 'status.state (after a rejected update)', s.state).equals('CONTAINER_RUNNING');
-    const after = await readCgroupLimits(id);
-    check('UpdateContainerResources', 'cgroup limits after a rejected update (read in the container)', after.raw).equals(before.raw);
-    if (s.resources?.linux) checkStatusResources(s.resources.linux, INITIAL, 'after a rejected update');
-  });
-
-  it('runtime should fail UpdateContainerResources for an unknown container with NOT_FOUND [Conformance]', async () => {
-    const unknown = randomSuffix(12).padEnd(64, '0');
-    try {
-      await update(unknown, INITIAL);
-      failWith(`UpdateContainerResources: expected NOT_FOUND for the unknown container ${unknown}, got success`);
-    } catch (e) {
-      if (!isRpcError(e)) throw e;
-      check('UpdateContainerResources', 'error code (unknown container)', Status[e.code]).equals('NOT_FOUND', e.details);
-    }
-  });
-});
-
-describe('UpdatePodSandboxResources', () => {
-  it('runtime should accept new pod-level resources for a running sandbox and fail for an unknown one [Feature:UpdatePodSandboxResources]', async () => {
-    // The kubelet resizes the pod cgroup itself and then tells the runtime (for NRI plugins and its
-    // own records); the runtime must accept that for its sandbox and must not for one it does not know.
-    const { sb, id } = await limitedContainer('podres');
-    const rt = ctx().cri.runtime;
-    const resources = toLinux({ ...INITIAL, memory: 320 * MiB, quota: 80_000 });
-    await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: sb.id, resources, overhead: toLinux({ memory: 0, quota: 0, period: 0, shares: 0 }) });
-    const s = await containerStatus(id);
-    check('ContainerStatus', 'status.state (after UpdatePodSandboxResources)', s.state).equals('CONTAINER_RUNNING');
-    const unknown = randomSuffix(12).padEnd(64, '0');
-    try {
-      await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: unknown, resources });
-      failWith(`UpdatePodSandboxResources: expected an error for the unknown sandbox ${unknown}, got success`);
-    } catch (e) {
-      if (!isRpcError(e)) throw e;
-      check('UpdatePodSandboxResources', 'error code (unknown sandbox)', Status[e.code]).notEquals('UNIMPLEMENTED', `${e.details}; the RPC is implemented for known sandboxes`);
-    }
+  describe('UpdatePodSandboxResources', () => {
+    it('runtime should accept new pod-level resources for a running sandbox and fail for an unknown one [Feature:UpdatePodSandboxResources]', async (t) => {
+      // The kubelet resizes the pod cgroup itself and then tells the runtime (for NRI plugins and its
+      // own records); the runtime must accept that for its sandbox and must not for one it does not know.
+      const { sb, id } = await limitedContainer(t, 'podres');
+      const rt = t.cri.runtime;
+      const resources = toLinux({ ...INITIAL, memory: 320 * MiB, quota: 80_000 });
+      await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: sb.id, resources, overhead: toLinux({ memory: 0, quota: 0, period: 0, shares: 0 }) });
+      const s = await containerStatus(t, id);
+      check('ContainerStatus', 'status.state (after UpdatePodSandboxResources)', s.state).equals('CONTAINER_RUNNING');
+      const unknown = randomSuffix(12).padEnd(64, '0');
+      try {
+        await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: unknown, resources });
+        failWith(`UpdatePodSandboxResources: expected an error for the unknown sandbox ${unknown}, got success`);
+      } catch (e) {
+        if (!isRpcError(e)) throw e;
+        check('UpdatePodSandboxResources', 'error code (unknown sandbox)', Status[e.code]).notEquals('UNIMPLEMENTED', `${e.details}; the RPC is implemented for known sandboxes`);
+      }
+    });
   });
 });
 
@@ -109,22 +111,21 @@ const toLinux = (l: Limits): LinuxContainerResources => ({
 });
 
 /** Like the kubelet: the whole set of limits on every update, not only the one that changes. */
-async function update(id: string, l: Limits): Promise<void> {
-  await ctx().cri.runtime.call('UpdateContainerResources', { container_id: id, linux: toLinux(l) });
+async function update(t: TestContext, id: string, l: Limits): Promise<void> {
+  await t.cri.runtime.call('UpdateContainerResources', { container_id: id, linux: toLinux(l) });
 }
 
-async function limitedContainer(prefix: string): Promise<{ sb: Sandbox; id: string }> {
-  const ref = image('busybox');
-  await ensureImage(ref);
-  const sb = await runSandbox();
-  const id = await runContainer(sb, containerConfig(prefix, ref, withShell('exec sleep 3600'),
+async function limitedContainer(t: TestContext, prefix: string): Promise<{ sb: Sandbox; id: string }> {
+  const ref = await testImage(t);
+  const sb = await runSandbox(t);
+  const id = await runContainer(t, sb, containerConfig(prefix, ref, withShell('exec sleep 3600'),
     withMemoryLimit(INITIAL.memory), withCpu(INITIAL.quota, INITIAL.period, INITIAL.shares)));
   return { sb, id };
 }
 
 /** The container's cgroup files hold exactly these limits (cgroup v1 or v2 layout, as the container sees it). */
-async function expectCgroup(id: string, rpc: string, want: Limits): Promise<CgroupLimits> {
-  const got = await readCgroupLimits(id);
+async function expectCgroup(t: TestContext, id: string, rpc: string, want: Limits): Promise<CgroupLimits> {
+  const got = await readCgroupLimits(t, id);
   const why = `requested via ${rpc}; cgroup v${got.version} files read in the container: ${JSON.stringify(got.raw)}`;
   const f = got.version === 1
     ? { mem: 'memory/memory.limit_in_bytes', quota: 'cpu/cpu.cfs_quota_us', period: 'cpu/cpu.cfs_period_us' }

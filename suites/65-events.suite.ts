@@ -5,8 +5,8 @@ import { status as Status, type ServiceError } from '@grpc/grpc-js';
 import type { ContainerEventResponse__Output } from '../src/gen/v1/runtime/v1/ContainerEventResponse.js';
 import { codeName, toRpcError } from '../src/cri/errors.js';
 import {
-  describe, it, ctx, check, failWith, skip, sleep, image, ensureImage, runSandbox, createContainer, startContainer,
-  containerConfig, withShell, type Sandbox,
+  defineSuite, testImage, check, failWith, skip, sleep, runSandbox, createContainer, startContainer,
+  containerConfig, withShell, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { checkList } from '../src/framework/logs.js';
 
@@ -15,57 +15,58 @@ type EventType = Event['container_event_type'];
 
 const LIFECYCLE: EventType[] = ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'];
 
-describe('Container events', () => {
-  it('runtime should stream CONTAINER_CREATED, STARTED, STOPPED and DELETED events for a container, in order [Feature:ContainerEvents]', async () => {
-    const events = await watchEvents();
-    const { id } = await lifecycle(events);
-    const got = await events.waitFor(id, 'CONTAINER_DELETED_EVENT');
-    checkList('GetContainerEvents', `container_event_type of the events for container ${id}`, got.map((e) => e.container_event_type), LIFECYCLE);
-  });
+export default defineSuite(({ describe, it }) => {
+  describe('Container events', () => {
+    it('runtime should stream CONTAINER_CREATED, STARTED, STOPPED and DELETED events for a container, in order [Feature:ContainerEvents]', async (t) => {
+      const events = await watchEvents(t);
+      const { id } = await lifecycle(t, events);
+      const got = await events.waitFor(id, 'CONTAINER_DELETED_EVENT');
+      checkList('GetContainerEvents', `container_event_type of the events for container ${id}`, got.map((e) => e.container_event_type), LIFECYCLE);
+    });
 
-  it('container events should carry the pod sandbox status and the container statuses of the moment [Feature:ContainerEvents]', async () => {
-    const events = await watchEvents();
-    const from = Date.now() - CLOCK_SLACK_MS;
-    const { sb, id } = await lifecycle(events);
-    const got = await events.waitFor(id, 'CONTAINER_DELETED_EVENT');
-    const to = Date.now() + CLOCK_SLACK_MS;
-    const state: Partial<Record<EventType, string>> = {
-      CONTAINER_CREATED_EVENT: 'CONTAINER_CREATED',
-      CONTAINER_STARTED_EVENT: 'CONTAINER_RUNNING',
-      CONTAINER_STOPPED_EVENT: 'CONTAINER_EXITED',
-    };
-    let prev = 0n;
-    for (const e of got) {
-      const t = e.container_event_type;
-      check('GetContainerEvents', `${t}.container_id`, e.container_id).equals(id);
-      check('GetContainerEvents', `${t}.pod_sandbox_status.id`, e.pod_sandbox_status?.id).equals(sb.id, 'the kubelet finds the pod by this status');
-      check('GetContainerEvents', `${t}.pod_sandbox_status.metadata.uid`, e.pod_sandbox_status?.metadata?.uid).equals(sb.config.metadata!.uid!);
-      check('GetContainerEvents', `${t}.created_at (ns)`, e.created_at).between(BigInt(from) * 1_000_000n, BigInt(to) * 1_000_000n);
-      check('GetContainerEvents', `${t}.created_at (ns)`, e.created_at).atLeast(prev, 'events of one container must not go back in time');
-      prev = BigInt(e.created_at);
-      const want = state[t];
-      if (!want) continue;
-      const mine = e.containers_statuses.find((s) => s.id === id);
-      if (!mine) failWith(`GetContainerEvents: ${t}.containers_statuses: expected a status for container ${id}, got [${e.containers_statuses.map((s) => s.id).join(', ')}]`);
-      check('GetContainerEvents', `${t}.containers_statuses[${id}].state`, mine.state).equals(want as typeof mine.state, 'the kubelet caches this status as the pod status');
-    }
-  });
+    it('container events should carry the pod sandbox status and the container statuses of the moment [Feature:ContainerEvents]', async (t) => {
+      const events = await watchEvents(t);
+      const from = Date.now() - CLOCK_SLACK_MS;
+      const { sb, id } = await lifecycle(t, events);
+      const got = await events.waitFor(id, 'CONTAINER_DELETED_EVENT');
+      const to = Date.now() + CLOCK_SLACK_MS;
+      const state: Partial<Record<EventType, string>> = {
+        CONTAINER_CREATED_EVENT: 'CONTAINER_CREATED',
+        CONTAINER_STARTED_EVENT: 'CONTAINER_RUNNING',
+        CONTAINER_STOPPED_EVENT: 'CONTAINER_EXITED',
+      };
+      let prev = 0n;
+      for (const e of got) {
+        const t = e.container_event_type;
+        check('GetContainerEvents', `${t}.container_id`, e.container_id).equals(id);
+        check('GetContainerEvents', `${t}.pod_sandbox_status.id`, e.pod_sandbox_status?.id).equals(sb.id, 'the kubelet finds the pod by this status');
+        check('GetContainerEvents', `${t}.pod_sandbox_status.metadata.uid`, e.pod_sandbox_status?.metadata?.uid).equals(sb.config.metadata!.uid!);
+        check('GetContainerEvents', `${t}.created_at (ns)`, e.created_at).between(BigInt(from) * 1_000_000n, BigInt(to) * 1_000_000n);
+        check('GetContainerEvents', `${t}.created_at (ns)`, e.created_at).atLeast(prev, 'events of one container must not go back in time');
+        prev = BigInt(e.created_at);
+        const want = state[t];
+        if (!want) continue;
+        const mine = e.containers_statuses.find((s) => s.id === id);
+        if (!mine) failWith(`GetContainerEvents: ${t}.containers_statuses: expected a status for container ${id}, got [${e.containers_statuses.map((s) => s.id).join(', ')}]`);
+        check('GetContainerEvents', `${t}.containers_statuses[${id}].state`, mine.state).equals(want as typeof mine.state, 'the kubelet caches this status as the pod status');
+      }
+    });
 
-  it('runtime should send CONTAINER_STOPPED_EVENT with the exit code when a container exits on its own [Feature:ContainerEvents]', async () => {
-    const events = await watchEvents();
-    const sb = await runSandbox();
-    events.failIfClosed();
-    const ref = image('busybox');
-    await ensureImage(ref);
-    const id = await createContainer(sb, containerConfig('exits', ref, withShell('sleep 1; exit 3')));
-    await startContainer(id);
-    const got = await events.waitFor(id, 'CONTAINER_STOPPED_EVENT');
-    checkList('GetContainerEvents', `container_event_type of the events for container ${id}`, got.map((e) => e.container_event_type), LIFECYCLE.slice(0, 3));
-    const stopped = got.at(-1)!;
-    const mine = stopped.containers_statuses.find((s) => s.id === id);
-    if (!mine) failWith(`GetContainerEvents: CONTAINER_STOPPED_EVENT.containers_statuses: expected a status for container ${id}, got [${stopped.containers_statuses.map((s) => s.id).join(', ')}]`);
-    check('GetContainerEvents', `CONTAINER_STOPPED_EVENT.containers_statuses[${id}].state`, mine.state).equals('CONTAINER_EXITED');
-    check('GetContainerEvents', `CONTAINER_STOPPED_EVENT.containers_statuses[${id}].exit_code`, mine.exit_code).equals(3);
+    it('runtime should send CONTAINER_STOPPED_EVENT with the exit code when a container exits on its own [Feature:ContainerEvents]', async (t) => {
+      const events = await watchEvents(t);
+      const sb = await runSandbox(t);
+      events.failIfClosed();
+      const ref = await testImage(t);
+      const id = await createContainer(t, sb, containerConfig('exits', ref, withShell('sleep 1; exit 3')));
+      await startContainer(t, id);
+      const got = await events.waitFor(id, 'CONTAINER_STOPPED_EVENT');
+      checkList('GetContainerEvents', `container_event_type of the events for container ${id}`, got.map((e) => e.container_event_type), LIFECYCLE.slice(0, 3));
+      const stopped = got.at(-1)!;
+      const mine = stopped.containers_statuses.find((s) => s.id === id);
+      if (!mine) failWith(`GetContainerEvents: CONTAINER_STOPPED_EVENT.containers_statuses: expected a status for container ${id}, got [${stopped.containers_statuses.map((s) => s.id).join(', ')}]`);
+      check('GetContainerEvents', `CONTAINER_STOPPED_EVENT.containers_statuses[${id}].state`, mine.state).equals('CONTAINER_EXITED');
+      check('GetContainerEvents', `CONTAINER_STOPPED_EVENT.containers_statuses[${id}].exit_code`, mine.exit_code).equals(3);
+    });
   });
 });
 
@@ -85,8 +86,8 @@ interface EventWatch {
  * Subscribes to GetContainerEvents for the rest of the test. The stream carries the events of every
  * container on the node (and runtimes may replay buffered ones), so everything is filtered by id.
  */
-async function watchEvents(): Promise<EventWatch> {
-  const c = ctx();
+async function watchEvents(t: TestContext): Promise<EventWatch> {
+  const c = t.run;
   const call = c.cri.runtime.stream('GetContainerEvents', {});
   const all: Event[] = [];
   let ended: { code: number; details: string; err?: ServiceError } | undefined;
@@ -99,7 +100,7 @@ async function watchEvents(): Promise<EventWatch> {
   call.on('end', () => {
     ended ??= { code: Status.OK, details: '' };
   });
-  c.testCleanup.push('GetContainerEvents stream', async () => {
+  t.defer('GetContainerEvents stream', async () => {
     cancelled = true;
     call.cancel();
   });
@@ -137,14 +138,13 @@ async function watchEvents(): Promise<EventWatch> {
  * waiting for events in between, so the order the runtime delivers them in is what the test sees.
  * Running the pod first gives the runtime time to set up the subscription before the first event.
  */
-async function lifecycle(events: EventWatch): Promise<{ sb: Sandbox; id: string }> {
-  const sb = await runSandbox();
+async function lifecycle(t: TestContext, events: EventWatch): Promise<{ sb: Sandbox; id: string }> {
+  const sb = await runSandbox(t);
   events.failIfClosed();
-  const ref = image('busybox');
-  await ensureImage(ref);
-  const id = await createContainer(sb, containerConfig('events', ref, withShell('exec sleep 3600')));
-  await startContainer(id);
-  await ctx().cri.runtime.call('StopContainer', { container_id: id, timeout: '0' });
-  await ctx().cri.runtime.call('RemoveContainer', { container_id: id });
+  const ref = await testImage(t);
+  const id = await createContainer(t, sb, containerConfig('events', ref, withShell('exec sleep 3600')));
+  await startContainer(t, id);
+  await t.cri.runtime.call('StopContainer', { container_id: id, timeout: '0' });
+  await t.cri.runtime.call('RemoveContainer', { container_id: id });
   return { sb, id };
 }

@@ -3,7 +3,7 @@
 import { Client, Metadata, credentials, status as Status, type ClientReadableStream, type ServiceDefinition } from '@grpc/grpc-js';
 import type { ImageServiceRpcs, RuntimeServiceRpcs } from '../gen/rpc.js';
 import { V1ALPHA2_RPCS } from '../gen/rpc.js';
-import type { RpcObservation, ApiVersion } from '../report/model.js';
+import type { ApiVersion } from './negotiate.js';
 import type { Endpoint } from '../config.js';
 import { loadCri } from './proto.js';
 import { NotInVersionError, UnimplementedError, toRpcError } from './errors.js';
@@ -19,6 +19,13 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Extra time on top of the default deadline (e.g. a stop timeout the runtime will wait out). */
   extraMs?: number;
+}
+
+/** What the run saw of one RPC, so profiles can judge every kubelet release from one run. */
+export interface RpcObservation {
+  calls: number;
+  unimplemented: number;
+  errors: number;
 }
 
 /** Counts calls per RPC so one run can be judged against every kubelet release. */
@@ -92,7 +99,8 @@ export class CriService<M extends RpcMap> {
   /** A unary call with a deadline; errors become RpcError/UnimplementedError naming the RPC. */
   call<K extends keyof M & string>(rpc: K, req: ReqOf<M, K>, opts: CallOptions = {}): Promise<ResOf<M, K>> {
     const m = this.method(rpc);
-    const deadline = new Date(Date.now() + (opts.timeoutMs ?? deadlineFor(this.timeouts, rpc)) + (opts.extraMs ?? 0));
+    const ms = (opts.timeoutMs ?? deadlineFor(this.timeouts, rpc)) + (opts.extraMs ?? 0);
+    const deadline = new Date(Date.now() + ms);
     const ch = channelFor(this.endpoint);
     return new Promise((resolve, reject) => {
       ch.makeUnaryRequest(
@@ -104,7 +112,7 @@ export class CriService<M extends RpcMap> {
         { deadline },
         (err, res) => {
           if (err) {
-            const e = toRpcError(rpc, err);
+            const e = toRpcError(rpc, err, { ms, baseSeconds: this.timeouts.baseMs / 1000 });
             this.ledger.note(rpc, e instanceof UnimplementedError ? 'unimplemented' : 'error');
             reject(e);
           } else {

@@ -33,15 +33,26 @@ export class NotInVersionError extends Error {
   }
 }
 
-export function toRpcError(rpc: string, err: ServiceError | Error): RpcError {
+/** The deadline a call had, so a timeout can say how long was waited and which flag gives more time. */
+export interface DeadlineInfo {
+  ms: number;
+  /** The --timeout base in seconds every deadline derives from. */
+  baseSeconds: number;
+}
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+
+export function toRpcError(rpc: string, err: ServiceError | Error, deadline?: DeadlineInfo): RpcError {
   const se = err as Partial<ServiceError>;
   const code = typeof se.code === 'number' ? se.code : Status.UNKNOWN;
-  const details = se.details ?? err.message;
+  let details = se.details ?? err.message;
+  // grpc-js appends its resolver and LB timings; a runtime author needs the wait and the knob instead.
+  if (code === Status.DEADLINE_EXCEEDED && deadline) {
+    details = `no answer within ${seconds(deadline.ms)} (raise --timeout, now ${deadline.baseSeconds}, if the runtime is only slow)`;
+  }
   return code === Status.UNIMPLEMENTED ? new UnimplementedError(rpc, details) : new RpcError(rpc, code, details);
 }
 
-/** Duck-typed, not instanceof: the error may come from another instance of this module (CJS and ESM graphs). */
-export const isRpcError = (err: unknown): err is RpcError =>
-  err instanceof Error && (err.name === 'RpcError' || err.name === 'UnimplementedError') && typeof (err as RpcError).code === 'number';
+export const isRpcError = (err: unknown): err is RpcError => err instanceof RpcError;
 
 export const isCode = (err: unknown, code: Status): boolean => isRpcError(err) && err.code === code;

@@ -5,12 +5,13 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { status as Status } from '@grpc/grpc-js';
 import type { Endpoint } from '../config.js';
 import { ConnectError } from '../errors.js';
-import type { ApiVersion } from '../report/model.js';
 import { CriService, RpcLedger } from './client.js';
 import type { ImageServiceRpcs, RuntimeServiceRpcs } from '../gen/rpc.js';
 import { RpcError, codeName } from './errors.js';
 import type { Timeouts } from './timeouts.js';
 
+/** The CRI API versions this suite speaks. */
+export type ApiVersion = 'v1' | 'v1alpha2';
 export type VersionMode = 'auto' | ApiVersion;
 
 export interface VersionInfo {

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js';
 import type { ContainerConfig } from '../gen/v1/runtime/v1/ContainerConfig.js';
-import { RUN_LABEL, ctx } from './context.js';
 
 /** What the kubelet sends by default: network and IPC shared by the pod, a PID namespace per container
  * (NamespaceMode's zero value is POD, which would mean shareProcessNamespace). */
@@ -20,7 +19,7 @@ export function podSandboxConfig(prefix: string, ...opts: SandboxOption[]): PodS
   const c: PodSandboxConfig = {
     metadata: { name, uid: `${name}-uid-${randomSuffix(8)}`, namespace: `crc-ns-${randomSuffix()}`, attempt: 0 },
     hostname: name.slice(0, 63),
-    labels: { [RUN_LABEL]: ctx().runId },
+    labels: {},
     annotations: {},
     linux: { security_context: { namespace_options: { ...KUBELET_NAMESPACES } } },
   };
@@ -64,7 +63,7 @@ export function containerConfig(prefix: string, imageRef: string, ...opts: Conta
   const c: ContainerConfig = {
     metadata: { name: uniqueName(prefix), attempt: 0 },
     image: { image: imageRef },
-    labels: { [RUN_LABEL]: ctx().runId },
+    labels: {},
     annotations: {},
     linux: { security_context: { namespace_options: { ...KUBELET_NAMESPACES } } },
   };

@@ -1,7 +1,8 @@
-// What a running suite can see: the negotiated client, this run's id and images, the release policy.
-// Set once by the runner before suites load; read-only for tests.
+// What a test receives from the runner: the run it belongs to (client, images, release policy, run-level
+// cleanup) and a cleanup stack of its own. Nothing here is process-wide: the runner creates one RunScope per
+// run and one TestContext per test, and passes them in.
 import type { Cri } from '../cri/client.js';
-import type { Negotiation } from '../cri/negotiate.js';
+import type { ApiVersion, Negotiation } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from './cleanup.js';
 import { skip } from './skip.js';
@@ -13,7 +14,7 @@ export const RUN_LABEL = 'cri-conformance.io/run-id';
 export interface ReleasePolicy {
   kubelet: string;
   /** CRI versions this kubelet release accepts. */
-  criVersions: readonly ('v1' | 'v1alpha2')[];
+  criVersions: readonly ApiVersion[];
   onUnimplemented(rpc: string): { action: 'fail' | 'skip'; reason: string };
   featureEnabled(feature: string): boolean;
 }
@@ -24,7 +25,8 @@ export interface RegistryAuth {
   password: string;
 }
 
-export interface RunContext {
+/** One conformance run, as its tests see it. */
+export interface RunScope {
   cri: Cri;
   runId: string;
   negotiation: Negotiation;
@@ -36,33 +38,45 @@ export interface RunContext {
   timeouts: Timeouts;
   /** Host directory for this run's log dirs and host-path volumes. */
   workDir: string;
-  /** The running test's own cleanup stack (see test-scope.ts); drained after that test. */
-  readonly testCleanup: CleanupStack;
-  /** Drained at the end of the run (e.g. images the run pulled). */
+  /** Drained at the end of the run: images the run pulled, and whatever a test registered after it ended. */
   runCleanup: CleanupStack;
   /** Image references present before the run started: never removed. */
   preexistingImages: Set<string>;
 }
 
-// Kept on globalThis: a test loader may instantiate this module twice (CJS and ESM graphs), and the
-// runner and the suite files must still see one context.
-const KEY = Symbol.for('cri-conformance.run-context');
-type Holder = { [KEY]?: RunContext };
+/** The world of one test: its run, and the cleanup of what it creates. */
+export class TestContext {
+  private readonly stack = new CleanupStack();
+  private closed = false;
 
-export function setContext(c: RunContext | undefined): void {
-  (globalThis as Holder)[KEY] = c;
-}
+  constructor(
+    readonly run: RunScope,
+    /** The test id (`<suite>/<describe> <title>`). */
+    readonly id: string,
+  ) {}
 
-export function ctx(): RunContext {
-  const c = (globalThis as Holder)[KEY];
-  if (!c) throw new Error('no run context: suites run through the cri-conformance runner');
-  return c;
-}
+  get cri(): Cri {
+    return this.run.cri;
+  }
 
-export function image(name: string): string {
-  const images = ctx().images;
-  if (Object.keys(images).length === 0) skip('no test images configured: use --lab, --registry-prefix or --images');
-  const ref = images[name];
-  if (!ref) throw new Error(`image "${name}" is not in the images manifest: add it to fixtures/images.json or your --images file`);
-  return ref;
+  /** Registers removal of something this test just created. A test still running after it ended (its
+   * timeout passed) hands the work to the run, which does it before the run exits. */
+  defer(what: string, fn: () => Promise<void>): void {
+    (this.closed ? this.run.runCleanup : this.stack).push(what, fn);
+  }
+
+  /** Runs this test's cleanup (newest first) and closes it to further registrations; returns failures. */
+  async close(): Promise<string[]> {
+    this.closed = true;
+    return this.stack.drain();
+  }
+
+  /** Full reference of a logical test image (fixtures/images.json). */
+  image(name: string): string {
+    const images = this.run.images;
+    if (Object.keys(images).length === 0) skip('no test images configured: use --lab, --registry-prefix or --images');
+    const ref = images[name];
+    if (!ref) throw new Error(`image "${name}" is not in the images manifest: add it to fixtures/images.json or your --images file`);
+    return ref;
+  }
 }

@@ -2,19 +2,19 @@
 // reference parsing, and the digest reference (name@sha256:...) of a test image.
 import type { Image__Output } from '../gen/v1/runtime/v1/Image.js';
 import type { ImageStatusResponse__Output } from '../gen/v1/runtime/v1/ImageStatusResponse.js';
-import { ctx, image } from './context.js';
+import type { TestContext } from './context.js';
 import { failWith } from './expect.js';
 
 export type ImageInfo = Image__Output;
 
 /** ImageStatus of `ref`: the whole answer (image is null when the runtime does not have it). */
-export async function imageStatus(ref: string, verbose = false): Promise<ImageStatusResponse__Output> {
-  return ctx().cri.image.call('ImageStatus', { image: { image: ref }, verbose });
+export async function imageStatus(t: TestContext, ref: string, verbose = false): Promise<ImageStatusResponse__Output> {
+  return t.cri.image.call('ImageStatus', { image: { image: ref }, verbose });
 }
 
 /** Every image the runtime lists. */
-export async function listImages(): Promise<ImageInfo[]> {
-  const res = await ctx().cri.image.call('ListImages', {});
+export async function listImages(t: TestContext): Promise<ImageInfo[]> {
+  const res = await t.cri.image.call('ListImages', {});
   return res.images ?? [];
 }
 
@@ -44,12 +44,12 @@ export function normalizeRef(ref: string): string {
  * entry when there is one, else the repo digest the runtime reports for `ref` (which must be pulled),
  * choosing the one in the same repository.
  */
-export async function digestRef(name: string): Promise<string> {
-  const images = ctx().images;
+export async function digestRef(t: TestContext, name: string): Promise<string> {
+  const images = t.run.images;
   const listed = images[`${name}@digest`] ?? images[`${name}-digest`];
   if (listed) return listed;
-  const ref = image(name);
-  const st = await imageStatus(ref);
+  const ref = t.image(name);
+  const st = await imageStatus(t, ref);
   const digests = st.image?.repo_digests ?? [];
   const same = digests.find((d) => repoOf(d) === repoOf(ref)) ?? digests[0];
   if (!same) failWith(`ImageStatus: image.repo_digests: expected a repo digest of ${ref} (to pull it by digest), got ${JSON.stringify(digests)}`);

@@ -9,7 +9,7 @@ import type { ContainerStatus__Output } from '../gen/v1/runtime/v1/ContainerStat
 import type { PodSandboxStatus__Output } from '../gen/v1/runtime/v1/PodSandboxStatus.js';
 import type { AuthConfig } from '../gen/v1/runtime/v1/AuthConfig.js';
 import { isCode } from '../cri/errors.js';
-import { ctx } from './context.js';
+import { RUN_LABEL, type TestContext } from './context.js';
 import { podSandboxConfig, withLogDirectory } from './builders.js';
 import { eventually } from './eventually.js';
 import { check } from './expect.js';
@@ -29,76 +29,86 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
 }
 
 /** A fresh host directory for this test (log directory, host-path volume), removed after it. */
-export async function tempDir(prefix: string): Promise<string> {
-  const root = ctx().workDir;
+export async function tempDir(t: TestContext, prefix: string): Promise<string> {
+  const root = t.run.workDir;
   await mkdir(root, { recursive: true });
   const dir = await mkdtemp(path.join(root, `${prefix}-`));
-  ctx().testCleanup.push(`directory ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  t.defer(`directory ${dir}`, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
 /** cgroupfs parents a test creates must not outlive it: remove the empty directories in every hierarchy.
  * Register before creating the sandbox, so it runs after the sandbox is gone (LIFO). */
-export function removeCgroupDirsLater(name: string): void {
-  ctx().testCleanup.push(`cgroup directories ${name}`, async () => {
+export function removeCgroupDirsLater(t: TestContext, name: string): void {
+  t.defer(`cgroup directories ${name}`, async () => {
     const roots = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
     for (const r of [...roots.map((x) => `/sys/fs/cgroup/${x}/${name}`), `/sys/fs/cgroup/${name}`]) await rmdir(r).catch(() => undefined);
   });
 }
 
-export async function runSandbox(config?: PodSandboxConfig, runtimeHandler = ''): Promise<Sandbox> {
-  const c = ctx();
-  const cfg = config ?? podSandboxConfig('pod');
-  if (!cfg.log_directory) withLogDirectory(await tempDir('logs'))(cfg);
-  const res = await c.cri.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: runtimeHandler });
+/** Carries this run's label, so cleanup and the final sweep can find it and nothing else. */
+export function labelled<C extends { labels?: Record<string, string> }>(t: TestContext, config: C): C {
+  config.labels = { ...config.labels, [RUN_LABEL]: t.run.runId };
+  return config;
+}
+
+export async function runSandbox(t: TestContext, config?: PodSandboxConfig, runtimeHandler = ''): Promise<Sandbox> {
+  const cfg = labelled(t, config ?? podSandboxConfig('pod'));
+  if (!cfg.log_directory) withLogDirectory(await tempDir(t, 'logs'))(cfg);
+  const res = await t.cri.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: runtimeHandler });
   const id = res.pod_sandbox_id;
-  c.testCleanup.push(`pod sandbox ${id}`, async () => {
-    await ignoreNotFound(c.cri.runtime.call('StopPodSandbox', { pod_sandbox_id: id }));
-    await ignoreNotFound(c.cri.runtime.call('RemovePodSandbox', { pod_sandbox_id: id }));
-  });
+  deferSandboxRemoval(t, id);
   return { id, config: cfg };
 }
 
-export async function createContainer(sb: Sandbox, config: ContainerConfig): Promise<string> {
-  const c = ctx();
-  const res = await c.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config, sandbox_config: sb.config });
+/** Stop then remove; removal is tried even when the stop fails (RemovePodSandbox must force-stop). */
+export function deferSandboxRemoval(t: TestContext, id: string): void {
+  const rt = t.cri.runtime;
+  t.defer(`pod sandbox ${id}`, async () => {
+    await ignoreNotFound(rt.call('StopPodSandbox', { pod_sandbox_id: id })).catch(() => undefined);
+    await ignoreNotFound(rt.call('RemovePodSandbox', { pod_sandbox_id: id }));
+  });
+}
+
+export async function createContainer(t: TestContext, sb: Sandbox, config: ContainerConfig): Promise<string> {
+  const res = await t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config: labelled(t, config), sandbox_config: sb.config });
   const id = res.container_id;
   // Cleanup does what the kubelet does, stop then remove, and retries briefly: under load containerd 1.6 can
   // refuse a removal while the container is mid-transition. (Forced removal itself is a test of its own.)
-  c.testCleanup.push(`container ${id}`, async () => {
-    await ignoreNotFound(c.cri.runtime.call('StopContainer', { container_id: id, timeout: '0' })).catch(() => undefined);
-    await eventually(() => ignoreNotFound(c.cri.runtime.call('RemoveContainer', { container_id: id })), { timeoutMs: 10_000, intervalMs: 250 });
+  t.defer(`container ${id}`, async () => {
+    await ignoreNotFound(t.cri.runtime.call('StopContainer', { container_id: id, timeout: '0' })).catch(() => undefined);
+    await eventually(() => ignoreNotFound(t.cri.runtime.call('RemoveContainer', { container_id: id })), { timeoutMs: 10_000, intervalMs: 250 });
   });
   return id;
 }
 
-export async function startContainer(id: string): Promise<void> {
-  await ctx().cri.runtime.call('StartContainer', { container_id: id });
+export async function startContainer(t: TestContext, id: string): Promise<void> {
+  await t.cri.runtime.call('StartContainer', { container_id: id });
 }
 
 /** Create and start; the common case. */
-export async function runContainer(sb: Sandbox, config: ContainerConfig): Promise<string> {
-  const id = await createContainer(sb, config);
-  await startContainer(id);
+export async function runContainer(t: TestContext, sb: Sandbox, config: ContainerConfig): Promise<string> {
+  const id = await createContainer(t, sb, config);
+  await startContainer(t, id);
   return id;
 }
 
-export async function containerStatus(id: string, verbose = false): Promise<ContainerStatus__Output> {
-  const res = await ctx().cri.runtime.call('ContainerStatus', { container_id: id, verbose });
+export async function containerStatus(t: TestContext, id: string, verbose = false): Promise<ContainerStatus__Output> {
+  const res = await t.cri.runtime.call('ContainerStatus', { container_id: id, verbose });
   if (!res.status) throw new Error(`ContainerStatus: status: expected a status for ${id}, got none`);
   return res.status;
 }
 
-export async function sandboxStatus(id: string): Promise<PodSandboxStatus__Output> {
-  const res = await ctx().cri.runtime.call('PodSandboxStatus', { pod_sandbox_id: id });
+export async function sandboxStatus(t: TestContext, id: string): Promise<PodSandboxStatus__Output> {
+  const res = await t.cri.runtime.call('PodSandboxStatus', { pod_sandbox_id: id });
   if (!res.status) throw new Error(`PodSandboxStatus: status: expected a status for ${id}, got none`);
   return res.status;
 }
 
-export async function waitContainerState(id: string, state: string, timeoutMs = 30_000): Promise<ContainerStatus__Output> {
+export async function waitContainerState(t: TestContext, id: string, state: string, timeoutMs = 30_000): Promise<ContainerStatus__Output> {
   return eventually(
     async () => {
-      const s = await containerStatus(id);
+      const s = await containerStatus(t, id);
       check('ContainerStatus', 'status.state', s.state).equals(state as ContainerStatus__Output['state']);
       return s;
     },
@@ -112,14 +122,14 @@ export interface ExecResult {
   exitCode: number;
 }
 
-export async function execSync(id: string, cmd: string[], timeoutSeconds = 10): Promise<ExecResult> {
-  const res = await ctx().cri.runtime.call('ExecSync', { container_id: id, cmd, timeout: String(timeoutSeconds) }, { extraMs: timeoutSeconds * 1000 });
+export async function execSync(t: TestContext, id: string, cmd: string[], timeoutSeconds = 10): Promise<ExecResult> {
+  const res = await t.cri.runtime.call('ExecSync', { container_id: id, cmd, timeout: String(timeoutSeconds) }, { extraMs: timeoutSeconds * 1000 });
   return { stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8'), exitCode: res.exit_code };
 }
 
 /** Image id of `ref`, or undefined when the runtime does not have it. */
-export async function imageId(ref: string): Promise<string | undefined> {
-  const res = await ctx().cri.image.call('ImageStatus', { image: { image: ref } });
+export async function imageId(t: TestContext, ref: string): Promise<string | undefined> {
+  const res = await t.cri.image.call('ImageStatus', { image: { image: ref } });
   return res.image?.id || undefined;
 }
 
@@ -127,9 +137,9 @@ export async function imageId(ref: string): Promise<string | undefined> {
  * Make sure an image is present. Pulled images that were not on the node before the run are removed at
  * the end of the run, never earlier, so other tests can share them.
  */
-export async function ensureImage(ref: string, auth?: AuthConfig): Promise<string> {
-  const c = ctx();
-  const have = await imageId(ref);
+export async function ensureImage(t: TestContext, ref: string, auth?: AuthConfig): Promise<string> {
+  const c = t.run;
+  const have = await imageId(t, ref);
   if (have) return have;
   const res = await c.cri.image.call('PullImage', { image: { image: ref }, auth });
   if (!c.preexistingImages.has(ref)) {
@@ -141,12 +151,19 @@ export async function ensureImage(ref: string, auth?: AuthConfig): Promise<strin
 /**
  * Pull an image this test owns (image suite): removed after the test unless it existed before the run.
  */
-export async function pullOwnedImage(ref: string, auth?: AuthConfig): Promise<string> {
-  const c = ctx();
-  const existed = c.preexistingImages.has(ref) || (await imageId(ref)) !== undefined;
+export async function pullOwnedImage(t: TestContext, ref: string, auth?: AuthConfig): Promise<string> {
+  const c = t.run;
+  const existed = c.preexistingImages.has(ref) || (await imageId(t, ref)) !== undefined;
   const res = await c.cri.image.call('PullImage', { image: { image: ref }, auth });
   if (!existed) {
-    c.testCleanup.push(`image ${ref}`, () => ignoreNotFound(c.cri.image.call('RemoveImage', { image: { image: ref } })));
+    t.defer(`image ${ref}`, () => ignoreNotFound(c.cri.image.call('RemoveImage', { image: { image: ref } })));
   }
   return res.image_ref;
+}
+
+/** Reference of a logical test image (fixtures/images.json), pulled when the runtime lacks it. */
+export async function testImage(t: TestContext, name = 'busybox'): Promise<string> {
+  const ref = t.image(name);
+  await ensureImage(t, ref);
+  return ref;
 }

@@ -6,7 +6,8 @@ import type { SandboxOption } from './builders.js';
 import { podSandboxConfig, randomSuffix, withCgroupParent } from './builders.js';
 import { failWith, check } from './expect.js';
 import { execSync, removeCgroupDirsLater, runSandbox, type Sandbox } from './resources.js';
-import { isRpcError } from '../cri/errors.js';
+import { RpcError } from '../cri/errors.js';
+import type { TestContext } from './context.js';
 
 export interface PodCgroupSandbox extends Sandbox {
   /** linux.cgroup_parent the sandbox was created with. */
@@ -18,18 +19,18 @@ export interface PodCgroupSandbox extends Sandbox {
  * given in the cgroupfs form first ("/crc-x"); a runtime on the systemd driver rejects that, and gets the
  * systemd form ("crc-x.slice"). No RuntimeConfig call: that RPC is judged by its own suite.
  */
-export async function runSandboxInPodCgroup(prefix: string, ...opts: SandboxOption[]): Promise<PodCgroupSandbox> {
+export async function runSandboxInPodCgroup(t: TestContext, prefix: string, ...opts: SandboxOption[]): Promise<PodCgroupSandbox> {
   const name = `crc-${randomSuffix(8)}`;
-  removeCgroupDirsLater(name); // registered first: runs after the sandbox is gone (LIFO)
+  removeCgroupDirsLater(t, name); // registered first: runs after the sandbox is gone (LIFO)
   const cgroupfs = `/${name}`;
   try {
-    const sb = await runSandbox(podSandboxConfig(prefix, ...opts, withCgroupParent(cgroupfs)));
+    const sb = await runSandbox(t, podSandboxConfig(prefix, ...opts, withCgroupParent(cgroupfs)));
     return { ...sb, cgroupParent: cgroupfs };
   } catch (e) {
-    if (!isRpcError(e) || e.code === Status.UNIMPLEMENTED) throw e;
+    if (!(e instanceof RpcError) || e.code === Status.UNIMPLEMENTED) throw e;
     const systemd = `${name}.slice`;
     try {
-      const sb = await runSandbox(podSandboxConfig(prefix, ...opts, withCgroupParent(systemd)));
+      const sb = await runSandbox(t, podSandboxConfig(prefix, ...opts, withCgroupParent(systemd)));
       return { ...sb, cgroupParent: systemd };
     } catch (e2) {
       failWith(`RunPodSandbox: config.linux.cgroup_parent: expected the runtime to accept a pod cgroup parent in the cgroupfs ` +
@@ -67,8 +68,8 @@ const READ_LIMITS = [
 const V1_UNLIMITED = 1n << 62n;
 
 /** The memory and CPU limits of a running container, read from its own cgroup files. */
-export async function readCgroupLimits(containerId: string): Promise<CgroupLimits> {
-  const out = await execSync(containerId, ['sh', '-c', READ_LIMITS]);
+export async function readCgroupLimits(t: TestContext, containerId: string): Promise<CgroupLimits> {
+  const out = await execSync(t, containerId, ['sh', '-c', READ_LIMITS]);
   const raw = out.stdout.trim();
   check('ExecSync', 'exit_code (reading the container\'s cgroup files)', out.exitCode).equals(0, `stdout=${JSON.stringify(raw)} stderr=${JSON.stringify(out.stderr.trim())}`);
   const lines = raw.split('\n').map((l) => l.trim());

@@ -1,12 +1,16 @@
-// Loads suite files into programmatic mocha. Files are imported with a per-load query string because ESM
-// caches modules: without it a second load (list, then run) would register no tests.
+// Turns suite declarations (src/framework/suite.ts) into programmatic mocha, one fresh mocha per use. Suite
+// modules are imported once and never re-imported: a declaration is data, so `list` and any number of runs
+// build their tests from the same import.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Mocha from 'mocha';
+import { NotInVersionError, UnimplementedError } from '../cri/errors.js';
+import { TestContext, type RunScope } from '../framework/context.js';
+import { SkipError } from '../framework/skip.js';
+import type { GroupDecl, SuiteSpec, TestFn } from '../framework/suite.js';
+import { parseTags } from '../report/model.js';
 import { SUITES, type SuiteEntry } from './manifest.js';
-
-let loadCounter = 0;
 
 function suitesDir(): string {
   // dist/src/runner -> dist/suites (compiled) or src/runner -> suites (tsx).
@@ -23,21 +27,85 @@ export function suiteFile(entry: SuiteEntry): string | undefined {
   return undefined;
 }
 
+/** The suite's declaration: given in the entry (tests of the runner), or its file's default export. */
+export async function suiteSpec(entry: SuiteEntry): Promise<SuiteSpec | undefined> {
+  if (entry.spec) return entry.spec;
+  const file = suiteFile(entry);
+  if (!file) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { default?: SuiteSpec };
+  if (!mod.default?.groups) throw new Error(`${file} does not export a suite: write \`export default defineSuite(...)\``);
+  return mod.default;
+}
+
+/** What the tests of one run are bound to: created by the runner, read back after each test. */
+export interface TestBinding {
+  scope: RunScope;
+  /** The context of every test that started. */
+  contexts: Map<Mocha.Test, TestContext>;
+  /** Why a test was skipped. */
+  skipReasons: WeakMap<Mocha.Test, string>;
+  /** Test bodies still running (a body may outlive its timeout); the run waits for them before its sweep. */
+  bodies: Set<Promise<unknown>>;
+}
+
 export interface LoadedSuite {
   entry: SuiteEntry;
   mocha: Mocha;
 }
 
-export async function loadSuite(entry: SuiteEntry, o: { timeoutMs: number; bail: boolean }): Promise<LoadedSuite | undefined> {
-  const file = suiteFile(entry);
-  if (!file) return undefined;
+/** A fresh mocha holding the suite's tests; without a binding the tests can be listed but not run. */
+export async function loadSuite(entry: SuiteEntry, o: { timeoutMs: number; bail: boolean }, binding?: TestBinding): Promise<LoadedSuite | undefined> {
+  const spec = await suiteSpec(entry);
+  if (!spec) return undefined;
   const mocha = new Mocha({ timeout: o.timeoutMs, bail: o.bail, reporter: class {} as unknown as Mocha.ReporterConstructor });
-  const s = mocha.suite;
-  s.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
-  await import(`${pathToFileURL(file).href}?load=${++loadCounter}`);
-  s.emit(Mocha.Suite.constants.EVENT_FILE_REQUIRE, {}, file, mocha);
-  s.emit(Mocha.Suite.constants.EVENT_FILE_POST_REQUIRE, globalThis, file, mocha);
+  const add = (parent: Mocha.Suite, g: GroupDecl) => {
+    const s = Mocha.Suite.create(parent, g.title);
+    for (const c of g.children) {
+      if (c.kind === 'group') add(s, c);
+      else s.addTest(new Mocha.Test(c.title, bind(entry.name, c.fn, binding)));
+    }
+  };
+  for (const g of spec.groups) add(mocha.suite, g);
   return { entry, mocha };
+}
+
+/** The mocha function of one test: hands the body its TestContext and turns "cannot be judged here" into a
+ * skip with its reason (feature not in the release, RPC not in the negotiated version, UNIMPLEMENTED where
+ * the release allows it). */
+function bind(suiteName: string, fn: TestFn, binding: TestBinding | undefined): Mocha.AsyncFunc {
+  return async function (this: Mocha.Context) {
+    if (!binding) throw new Error('tests run through the cri-conformance runner');
+    const test = this.test as Mocha.Test;
+    const { policy } = binding.scope;
+    const skipWith = (reason: string): never => {
+      binding.skipReasons.set(test, reason);
+      this.skip(); // throws mocha's Pending
+      throw new Error('unreachable');
+    };
+    for (const tag of parseTags(test.title)) {
+      if (tag.startsWith('Feature:') && !policy.featureEnabled(tag.slice(8))) skipWith(`${tag} is not part of kubelet ${policy.kubelet}`);
+    }
+    const t = new TestContext(binding.scope, testId(suiteName, test));
+    binding.contexts.set(test, t);
+    const body = fn(t);
+    binding.bodies.add(body);
+    body.then(
+      () => binding.bodies.delete(body),
+      () => binding.bodies.delete(body),
+    );
+    try {
+      await body;
+    } catch (e) {
+      if (e instanceof SkipError) skipWith(e.reason);
+      if (e instanceof NotInVersionError) skipWith(`${e.rpc} is not in ${e.version} (negotiated)`);
+      if (e instanceof UnimplementedError) {
+        const d = policy.onUnimplemented(e.rpc);
+        if (d.action === 'skip') skipWith(`${e.rpc} answered UNIMPLEMENTED: ${d.reason}`);
+        throw new Error(`${e.rpc} answered UNIMPLEMENTED, but ${d.reason}`);
+      }
+      throw e;
+    }
+  };
 }
 
 /** Every test of a suite tree, depth first, in declaration order. */
@@ -56,7 +124,7 @@ export function filterTests(suite: Mocha.Suite, suiteName: string, focus: RegExp
   for (const child of suite.suites) filterTests(child, suiteName, focus, skipRe);
 }
 
-export function selectSuites(names: string[] | undefined): SuiteEntry[] {
-  if (!names || names.length === 0) return [...SUITES];
-  return SUITES.filter((s) => names.includes(s.name));
+export function selectSuites(names: string[] | undefined, from: readonly SuiteEntry[] = SUITES): SuiteEntry[] {
+  if (!names || names.length === 0) return [...from];
+  return from.filter((s) => names.includes(s.name));
 }

@@ -1,4 +1,5 @@
 // The ordered suite manifest: run order is fixed here, not by file names or discovery.
+import type { SuiteSpec } from '../framework/suite.js';
 
 export interface SuiteEntry {
   name: string;
@@ -7,6 +8,8 @@ export interface SuiteEntry {
   file: string;
   /** Suites that must have passed (no failure, not skipped) for this one to be meaningful. */
   needs: string[];
+  /** A declaration given directly instead of a file (the runner's own tests). */
+  spec?: SuiteSpec;
 }
 
 export const SUITES: readonly SuiteEntry[] = [

@@ -1,13 +1,14 @@
 // Runs one loaded suite with mocha and turns its events into TestResults.
 import Mocha from 'mocha';
 import { parseTags, type SuiteResult, type TestResult } from '../report/model.js';
-import { skipReasons } from '../framework/test-api.js';
 import { allTests, testId, type LoadedSuite } from './load.js';
 
 export interface SuiteHooks {
   /** Cleanup for the test that just ended; returns cleanup failures. */
   afterEach: (test: Mocha.Test | undefined) => Promise<string[]>;
   onTestEnd?: (r: TestResult) => void;
+  /** Why each skipped test was skipped (set by the test binding). */
+  skipReasons: WeakMap<Mocha.Test, string>;
   /** Lets the caller abort the mocha run (SIGINT). */
   onStart?: (runner: Mocha.Runner) => void;
 }
@@ -65,7 +66,7 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
       record(r);
     });
     runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (t: Mocha.Test) => {
-      const r: TestResult = { ...base(t), status: 'skipped', message: skipReasons.get(t) ?? 'skipped' };
+      const r: TestResult = { ...base(t), status: 'skipped', message: hooks.skipReasons.get(t) ?? 'skipped' };
       results.set(t, r);
       record(r);
     });

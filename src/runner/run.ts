@@ -9,10 +9,10 @@ import { RpcLedger, closeAllChannels, makeCri } from '../cri/client.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from '../framework/cleanup.js';
-import { setContext, type RegistryAuth, type RunContext } from '../framework/context.js';
-import { currentTestStack, stackOfTest } from '../framework/test-scope.js';
+import type { RegistryAuth, RunScope } from '../framework/context.js';
 import type { RunResult, SuiteResult, TestResult } from '../report/model.js';
-import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite } from './load.js';
+import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite, type TestBinding } from './load.js';
+import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
 import { sweepRun } from './sweep.js';
 import { policyFor } from './policy.js';
@@ -39,6 +39,10 @@ export interface RunOptions {
   jobs?: number;
   /** Reuse a run id (e.g. from a parent process); random otherwise. */
   runId?: string;
+  /** The suites to choose from (default: the manifest); the runner's own tests pass declarations here. */
+  manifest?: readonly SuiteEntry[];
+  /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
+  straggleMs?: number;
 }
 
 export const NO_VERSION_REASON = 'no CRI version negotiated: a kubelet would not register this node';
@@ -74,7 +78,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       `RuntimeService ${negotiation.runtime ?? 'none'}, ImageService ${negotiation.image ?? 'none'}`,
   );
 
-  const entries = selectSuites(o.suites);
+  const entries = selectSuites(o.suites, o.manifest);
   if (!negotiation.runtime || !negotiation.image) {
     for (const e of entries) {
       const loaded = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: false });
@@ -89,9 +93,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
 
   const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
   const workDir = path.join(os.tmpdir(), 'cri-conformance', runId);
-  // Cleanup registered outside any test (hooks, a test's code still running after its timeout).
-  const strayCleanup = new CleanupStack();
-  const context: RunContext = {
+  const scope: RunScope = {
     cri,
     runId,
     negotiation,
@@ -100,13 +102,11 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     privateRegistry: o.privateRegistry,
     timeouts: o.timeouts,
     workDir,
-    get testCleanup() {
-      return currentTestStack() ?? strayCleanup;
-    },
     runCleanup: new CleanupStack(),
     preexistingImages: await existingImageRefs(cri),
   };
-  setContext(context);
+  const binding: TestBinding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set() };
+  await pullShared(scope, o.progress);
 
   const activeRunners = new Set<Mocha.Runner>();
   // A runtime that dies mid-run would fail every later test with the same transport error: after an
@@ -131,7 +131,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
     const loaded: LoadedSuite[] = [];
     for (const e of entries) {
-      const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail });
+      const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail }, binding);
       if (!l) continue;
       filterTests(l.mocha.suite, e.name, o.focus, o.skip);
       if (allTests(l.mocha.suite).length) loaded.push(l);
@@ -156,10 +156,11 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
         let runner: Mocha.Runner | undefined;
         const sr = await runSuite(l, {
           afterEach: async (test) => {
-            const failed = [...((await stackOfTest(test)?.drain()) ?? []), ...(await strayCleanup.drain())];
+            const failed = (test && (await binding.contexts.get(test)?.close())) || [];
             await probe;
             return failed;
           },
+          skipReasons: binding.skipReasons,
           onTestEnd: (r) => {
             o.progress.testEnd(r);
             checkAlive(r);
@@ -183,14 +184,18 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     o.progress.done();
-    // Then run-scoped images, then sweep by label for anything a test could not remove.
-    const errors = [...(await strayCleanup.drain()), ...(await context.runCleanup.drain())];
+    // Bodies that outlived their timeout may still create objects: wait for them (every RPC has a deadline),
+    // then run-scoped cleanup (images, late registrations), then sweep by label for anything left.
+    if (binding.bodies.size) {
+      o.progress.info(`waiting for ${binding.bodies.size} timed-out test(s) to finish before cleanup`);
+      await settled([...binding.bodies], o.straggleMs ?? 60_000);
+    }
+    const errors = await scope.runCleanup.drain();
     const swept = await sweepRun(cri, runId);
     errors.push(...swept.errors);
     if (swept.removed.length) o.progress.info(`cleanup: removed ${swept.removed.length} leftover object(s) of run ${runId}`);
     for (const e of errors) o.progress.info(`cleanup warning: ${e}`);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
-    setContext(undefined);
     if (lost) result.aborted = lost;
     else if (o.signal.aborted) result.aborted = 'interrupted';
     result.durationMs = Date.now() - started;
@@ -198,6 +203,14 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     closeAllChannels();
   }
   return result;
+}
+
+/** Resolves when every promise settled or the time is up, whichever comes first. */
+async function settled(ps: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  await Promise.race([Promise.allSettled(ps), limit]);
+  clearTimeout(timer);
 }
 
 /** At most n holders at a time; waiters are served in arrival order. */
@@ -231,6 +244,24 @@ function unmetNeed(needs: string[], done: Map<string, SuiteResult>): string | un
 
 function skippedTest(suite: string, t: Mocha.Test, reason: string): TestResult {
   return { id: testId(suite, t), suite, title: t.title, fullTitle: t.fullTitle(), status: 'skipped', durationMs: 0, message: reason, tags: [] };
+}
+
+/** Images many tests share are pulled once, before any test: a test that pulls and removes an image of its
+ * own can then never take one from under a neighbour. A failed pull is left for the tests to report. */
+const SHARED_IMAGES = ['busybox'];
+async function pullShared(scope: RunScope, progress: Progress): Promise<void> {
+  await Promise.all(
+    SHARED_IMAGES.filter((n) => scope.images[n]).map(async (n) => {
+      const ref = scope.images[n]!;
+      if (scope.preexistingImages.has(ref)) return;
+      try {
+        await scope.cri.image.call('PullImage', { image: { image: ref } });
+        scope.runCleanup.push(`image ${ref}`, () => scope.cri.image.call('RemoveImage', { image: { image: ref } }).then(() => undefined));
+      } catch (e) {
+        progress.info(`could not pull the shared test image ${ref} up front: ${(e as Error).message}`);
+      }
+    }),
+  );
 }
 
 async function existingImageRefs(cri: ReturnType<typeof makeCri>): Promise<Set<string>> {
