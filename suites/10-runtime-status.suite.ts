@@ -20,26 +20,17 @@ export default defineSuite(({ describe, it }) => {
       const { cri } = t.run;
       const quiet = await cri.runtime.call('Status', { verbose: false });
       check('Status', 'info (verbose=false)', Object.keys(quiet.info)).absent('info is for verbose requests only');
-      // Values "should" be JSON per the proto, but the kubelet never parses them (containerd 1.6 sends
-      // plain strings such as "OK"), so only the map's shape is a conformance matter.
-      const verbose = await cri.runtime.call('Status', { verbose: true });
-      for (const k of Object.keys(verbose.info)) check('Status', 'info keys (verbose=true)', k).present();
+      // What verbose info holds is the runtime's choice ("could include anything useful for debug"), and the
+      // kubelet never parses it: only its absence from quiet answers is a contract matter.
     });
 
-    it('runtime should list the default handler and well-formed features in runtime_handlers [Feature:RuntimeHandlers]', async (t) => {
+    it('runtime should list the default handler, once, in runtime_handlers [Feature:RuntimeHandlers]', async (t) => {
       const res = await t.cri.runtime.call('Status', { verbose: false });
       const handlers = res.runtime_handlers ?? [];
       if (handlers.length === 0) skip('the runtime reports no runtime_handlers (StatusResponse field added for Kubernetes 1.30); nothing to check');
       check('Status', 'runtime_handlers[].name', handlers.map((h) => h.name)).includes('', 'the default handler has the empty name');
       const names = handlers.map((h) => h.name);
       check('Status', 'runtime_handlers[].name (unique)', new Set(names).size).equals(names.length);
-      for (const h of handlers) {
-        check('Status', `runtime_handlers[${h.name}].features`, h.features === null || typeof h.features === 'object').isTrue();
-        if (h.features) {
-          check('Status', `runtime_handlers[${h.name}].features.recursive_read_only_mounts`, typeof h.features.recursive_read_only_mounts).equals('boolean');
-          check('Status', `runtime_handlers[${h.name}].features.user_namespaces`, typeof h.features.user_namespaces).equals('boolean');
-        }
-      }
     });
 
     it('runtime should answer UpdateRuntimeConfig with a pod CIDR [Conformance]', async (t) => {

@@ -16,6 +16,9 @@ export interface TestResult {
   message?: string;
   /** Full failure detail (stack-free diagnostic text). */
   detail?: string;
+  /** Where the failing check stands in the compiled suite file (`suites/NN-x.suite.js:line:col`); self-test
+   * coverage proves every check was seen failing. Not written to any report. */
+  site?: string;
   /** Tags parsed from the title: `Conformance`, `Feature:X`, `Optional`, ... */
   tags: string[];
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */

@@ -1,5 +1,6 @@
 // Runs one loaded suite with mocha and turns its events into TestResults.
 import Mocha from 'mocha';
+import { AssertionError } from 'chai';
 import { parseTags, type SuiteResult, type TestResult } from '../report/model.js';
 import { allTests, testId, type LoadedSuite } from './load.js';
 
@@ -15,12 +16,20 @@ export interface SuiteHooks {
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-function describeFailure(err: unknown): { message: string; detail: string } {
+function describeFailure(err: unknown): { message: string; detail: string; site?: string } {
   const e = err as { message?: string; stack?: string; name?: string };
   const text = stripAnsi(e?.message ?? String(err));
   const message = text.split('\n')[0]!.trim() || e?.name || 'failed';
   const debug = process.env['CRI_CONFORMANCE_DEBUG'] ? `\n\n${e?.stack ?? ''}` : '';
-  return { message, detail: text + debug };
+  // Only assertion failures name a check; an RPC error inside a check's arguments is not that check failing.
+  const site = err instanceof AssertionError ? checkSite(e?.stack) : undefined;
+  return { message, detail: text + debug, ...(site ? { site } : {}) };
+}
+
+/** The innermost stack frame in a suite file: the check that failed. */
+export function checkSite(stack: string | undefined): string | undefined {
+  const m = /[/\\](suites[/\\][\w.-]+\.[jt]s):(\d+):(\d+)/.exec(stack ?? '');
+  return m ? `${m[1]!.replace(/\\/g, '/')}:${m[2]}:${m[3]}` : undefined;
 }
 
 export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteResult> {

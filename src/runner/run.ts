@@ -110,11 +110,11 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
 
   const activeRunners = new Set<Mocha.Runner>();
   // A runtime that dies mid-run would fail every later test with the same transport error: after an
-  // UNAVAILABLE failure, ask Version once; no answer ends the run with one reason instead.
+  // UNAVAILABLE (or CANCELLED: a server shutting down mid-call) failure, ask Version once; no answer ends the run with one reason instead.
   let lost: string | undefined;
   let probe: Promise<void> | undefined;
   const checkAlive = (r: TestResult) => {
-    if (lost || r.status !== 'failed' || !/UNAVAILABLE|DEADLINE_EXCEEDED/.test(r.message ?? '')) return;
+    if (lost || r.status !== 'failed' || !/UNAVAILABLE|DEADLINE_EXCEEDED|CANCELLED/.test(r.message ?? '')) return;
     probe = cri.runtime.call('Version', { version: '0.1.0' }, { timeoutMs: o.timeouts.connectMs }).then(
       () => undefined,
       (e: Error) => {

@@ -18,7 +18,7 @@ import { parseEndpoint, type Endpoint } from '../../src/config.js';
 import { makeTimeouts } from '../../src/cri/timeouts.js';
 import { runConformance } from '../../src/runner/run.js';
 import type { TestResult } from '../../src/report/model.js';
-import { labUpstream, runOne } from '../support/selftest.js';
+import { expectFailed, labUpstream, runOne } from '../support/selftest.js';
 
 const T = 'events/Container events ';
 const ids = {
@@ -218,9 +218,7 @@ async function runEmulated(id: string, faults: EmulatorFaults = {}): Promise<Tes
 }
 
 async function expectEmulatedFails(id: string, faults: EmulatorFaults, message: RegExp): Promise<void> {
-  const r = await runEmulated(id, faults);
-  expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
-  expect(r.message ?? '', 'failure message').to.match(message);
+  expectFailed(id, await runEmulated(id, faults), message);
 }
 
 async function expectSkipped(r: TestResult, reason: RegExp): Promise<void> {

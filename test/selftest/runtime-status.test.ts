@@ -28,23 +28,16 @@ describe('self-test: runtime-status', function () {
       /Status: info \(verbose=false\): expected no value, got \[ 'config' \]/,
     ));
 
-  it('fails when verbose info has an empty key', () =>
-    expectCheckFails(
-      `${S}runtime should return verbose info only when asked [Conformance]`,
-      [{ rpc: 'Status', mutate: (r, req) => void (req.verbose && (r.info = { '': '{}' })) }],
-      /Status: info keys \(verbose=true\): expected a non-empty value, got ""/,
-    ));
-
   it('fails when runtime_handlers lacks the default handler', () =>
     expectCheckFails(
-      `${S}runtime should list the default handler and well-formed features in runtime_handlers [Feature:RuntimeHandlers]`,
+      `${S}runtime should list the default handler, once, in runtime_handlers [Feature:RuntimeHandlers]`,
       [{ rpc: 'Status', mutate: (r) => void (r.runtime_handlers = [{ name: 'crun', features: { recursive_read_only_mounts: false, user_namespaces: false } }]) }],
       /Status: runtime_handlers\[\]\.name: expected to include "", got \[ 'crun' \]/,
     ));
 
   it('fails when runtime_handlers repeats a name', () =>
     expectCheckFails(
-      `${S}runtime should list the default handler and well-formed features in runtime_handlers [Feature:RuntimeHandlers]`,
+      `${S}runtime should list the default handler, once, in runtime_handlers [Feature:RuntimeHandlers]`,
       [{ rpc: 'Status', mutate: (r) => void (r.runtime_handlers = [{ name: '' }, { name: 'crun' }, { name: 'crun' }]) }],
       /runtime_handlers\[\]\.name \(unique\): expected 3, got 2/,
     ));

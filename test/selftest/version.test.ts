@@ -35,19 +35,4 @@ describe('self-test: version', function () {
       [{ rpc: 'ImageFsInfo', version: 'v1', error: { code: Status.UNIMPLEMENTED, details: 'v1 off' } }],
       /negotiation: ImageService version: expected one of "v1", got "v1alpha2"/,
     ));
-
-  // `after: 1` lets the negotiation probe through, so the fault hits the test's own call.
-  it('fails when ImageFsInfo errors after negotiation (kubelet 1.27+ would not start)', () =>
-    expectCheckFails(
-      `${V}runtime should answer Version and ImageFsInfo without error, which kubelet 1.27+ requires at startup [Conformance]`,
-      [{ rpc: 'ImageFsInfo', version: 'v1', after: 1, error: { code: Status.INTERNAL, details: 'disk gone' } }],
-      /ImageFsInfo: expected an answer, got INTERNAL: disk gone/,
-    ));
-
-  it('fails when v1 Version turns UNIMPLEMENTED after v1 was negotiated', () =>
-    expectCheckFails(
-      `${V}runtime.v1 Version should not answer UNIMPLEMENTED when v1 was negotiated [Conformance]`,
-      [{ rpc: 'Version', version: 'v1', after: 1, error: { code: Status.UNIMPLEMENTED, details: 'gone' } }],
-      /Version: expected runtime\.v1 to be served, got UNIMPLEMENTED/,
-    ));
 });

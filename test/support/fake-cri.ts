@@ -288,3 +288,48 @@ export function startSweepFake(o: { containers: SweepObject[]; sandboxes: SweepO
     },
   }).then((s) => Object.assign(s, { mutations, filters }));
 }
+
+export interface MiniRuntime extends FakeServer {
+  /** Sandboxes the runtime holds now, by id. */
+  sandboxes: Map<string, { labels: Record<string, string>; state: string }>;
+  mutations: string[];
+}
+
+/** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images. */
+export function startMiniRuntime(): Promise<MiniRuntime> {
+  const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
+  const mutations: string[] = [];
+  let n = 0;
+  const matches = (labels: Record<string, string>, sel?: Record<string, string>) => Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
+  return startCriServer({
+    'v1.RuntimeService': {
+      Version: () => versionResponse('v1'),
+      Status: () => ({ status: { conditions: [{ type: 'RuntimeReady', status: true }, { type: 'NetworkReady', status: true }] } }),
+      RunPodSandbox: (req) => {
+        const id = `sb${++n}`;
+        sandboxes.set(id, { labels: req.config?.labels ?? {}, state: 'SANDBOX_READY' });
+        mutations.push(`RunPodSandbox ${id}`);
+        return { pod_sandbox_id: id };
+      },
+      StopPodSandbox: (req) => {
+        mutations.push(`StopPodSandbox ${req.pod_sandbox_id}`);
+        const s = sandboxes.get(req.pod_sandbox_id);
+        if (s) s.state = 'SANDBOX_NOTREADY';
+        return {};
+      },
+      RemovePodSandbox: (req) => {
+        mutations.push(`RemovePodSandbox ${req.pod_sandbox_id}`);
+        sandboxes.delete(req.pod_sandbox_id);
+        return {};
+      },
+      ListPodSandbox: (req) => ({
+        items: [...sandboxes].filter(([, s]) => matches(s.labels, req.filter?.label_selector)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
+      }),
+      ListContainers: () => ({ containers: [] }),
+    },
+    'v1.ImageService': {
+      ImageFsInfo: () => ({ image_filesystems: [] }),
+      ListImages: () => ({ images: [] }),
+    },
+  }).then((s) => Object.assign(s, { sandboxes, mutations }));
+}

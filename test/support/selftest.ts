@@ -66,11 +66,19 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
   }
 }
 
-/** The check must fail, and its message must match: this is what proves a check can fail usefully. */
-export async function expectCheckFails(id: string, faults: Fault[], message: RegExp, o: RunOneOptions = {}): Promise<void> {
-  const r = await runOne(id, faults, o);
+/** Where each check was seen failing with the expected message, in this process (read by the coverage test). */
+export const failedSites: string[] = [];
+
+/** The result must be a failure with this message; its check's site then counts as shown to fail. */
+export function expectFailed(id: string, r: TestResult, message: RegExp): void {
   expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
   expect(r.message ?? '', 'failure message').to.match(message);
+  if (r.site) failedSites.push(r.site);
+}
+
+/** The check must fail, and its message must match: this is what proves a check can fail usefully. */
+export async function expectCheckFails(id: string, faults: Fault[], message: RegExp, o: RunOneOptions = {}): Promise<void> {
+  expectFailed(id, await runOne(id, faults, o), message);
 }
 
 /** The same check passes through the proxy when no fault is injected (the proxy itself is transparent). */
