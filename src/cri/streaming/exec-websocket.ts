@@ -1,8 +1,8 @@
 // Exec/Attach over WebSocket: fixed channels 0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize on one
 // socket. The error channel has no end of its own: it is complete when the server closes the socket.
 import type { Deadline } from './deadline.js';
-import { ChannelSocket, ChannelStream } from './websocket/channels.js';
-import { openWebSocket } from './websocket/open.js';
+import { ChannelStream } from './websocket/channels.js';
+import { openChannelSocket } from './websocket/open.js';
 import { STEP_TIMEOUT_MS, textOf, type ExecParts } from './exec-parts.js';
 import { DEFAULT_SUBPROTOCOLS, type ExecOptions } from './types.js';
 
@@ -10,9 +10,8 @@ const STDIN = 0, STDOUT = 1, STDERR = 2, ERROR = 3, RESIZE = 4;
 
 export async function openWebSocketExec(url: string, o: ExecOptions, deadline: Deadline): Promise<ExecParts> {
   const offered = o.subprotocols ?? DEFAULT_SUBPROTOCOLS.exec.websocket;
-  const ws = await openWebSocket(url, offered, Math.min(deadline.remaining(), o.stepTimeoutMs ?? STEP_TIMEOUT_MS));
-  const subprotocol = ws.protocol;
-  const sock = new ChannelSocket(ws, subprotocol.includes('base64.'));
+  const sock = await openChannelSocket(url, offered, Math.min(deadline.remaining(), o.stepTimeoutMs ?? STEP_TIMEOUT_MS));
+  const subprotocol = sock.ws.protocol;
   const v5 = subprotocol.startsWith('v5.');
   const stream = (ch: number) => new ChannelStream(sock, ch, { onEnd: ch === STDIN && v5 ? 'v5-close' : 'none' });
   const error = stream(ERROR);

@@ -4,14 +4,13 @@
 import type { Deadline } from './deadline.js';
 import { StreamingError } from './errors.js';
 import { STEP_TIMEOUT_MS, textOf } from './exec-parts.js';
-import { ChannelSocket, ChannelStream } from './websocket/channels.js';
-import { openWebSocket } from './websocket/open.js';
+import { ChannelStream } from './websocket/channels.js';
+import { openChannelSocket } from './websocket/open.js';
 import { DEFAULT_SUBPROTOCOLS, type PortConnection, type PortForwardOptions, type PortForwardSession } from './types.js';
 
 export async function openWebSocketPortForward(url: string, o: PortForwardOptions, deadline: Deadline): Promise<PortForwardSession> {
   const offered = o.subprotocols ?? DEFAULT_SUBPROTOCOLS.portForward.websocket;
-  const ws = await openWebSocket(url, offered, Math.min(deadline.remaining(), o.stepTimeoutMs ?? STEP_TIMEOUT_MS));
-  const sock = new ChannelSocket(ws, ws.protocol.includes('base64.'));
+  const sock = await openChannelSocket(url, offered, Math.min(deadline.remaining(), o.stepTimeoutMs ?? STEP_TIMEOUT_MS));
   const streamErrors: string[] = [];
   const checkPrefix = (port: number, what: string) => (prefix: Buffer) => {
     const got = prefix.length === 2 ? prefix.readUInt16LE(0) : -1;
@@ -27,7 +26,7 @@ export async function openWebSocketPortForward(url: string, o: PortForwardOption
   const taken = new Set<number>();
   return {
     transport: 'websocket',
-    subprotocol: ws.protocol,
+    subprotocol: sock.ws.protocol,
     streamErrors,
     closed: sock.closed.then(() => undefined),
     close: () => sock.close(),

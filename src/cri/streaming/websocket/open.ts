@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { firstBodyLine } from '../read-reason.js';
 import { StreamingError } from '../errors.js';
+import { ChannelSocket } from './channels.js';
 
 const wsUrl = (url: string): URL => {
   const u = new URL(url);
@@ -12,7 +13,11 @@ const wsUrl = (url: string): URL => {
   return u;
 };
 
-export function openWebSocket(url: string, protocols: readonly string[], timeoutMs: number): Promise<WebSocket> {
+/**
+ * Resolves with the channel layer already listening: ws emits the frames that came with the 101 before
+ * an awaiting caller resumes, and the port-forward prefixes and early errors travel exactly there.
+ */
+export function openChannelSocket(url: string, protocols: readonly string[], timeoutMs: number): Promise<ChannelSocket> {
   const u = wsUrl(url);
   const what = `WebSocket upgrade of ${u.host}${u.pathname}`;
   return new Promise((resolve, reject) => {
@@ -26,7 +31,7 @@ export function openWebSocket(url: string, protocols: readonly string[], timeout
       if (e) {
         ws.terminate();
         reject(e);
-      } else resolve(ws);
+      } else resolve(new ChannelSocket(ws, ws.protocol.includes('base64.')));
     };
     const timer = setTimeout(() => settle(new StreamingError('timeout', `${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
     ws.on('open', () => settle());
