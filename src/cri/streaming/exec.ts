@@ -21,9 +21,11 @@ export async function openExec(url: string, o: ExecOptions): Promise<ExecSession
   for (const [name, s] of [['stdin', parts.stdin], ['stdout', parts.stdout], ['stderr', parts.stderr]] as const) {
     s?.on('error', (e: Error) => streamErrors.push(`${name}: ${e.message}`));
   }
+  let closedByClient = false;
   const status = deadline
     .race(parts.errorText, `waiting for the exit status (deadline ${o.deadlineMs} ms)`, Infinity, () => parts.destroy(`${what}: deadline passed`))
     .then((raw): ExecStatus => {
+      if (closedByClient) throw new StreamingError('closed', `${what}: closed by the client before the exit status`);
       const st = parseStatus(raw, parts.subprotocol);
       return parts.statusReported || !st.success ? st : { success: true, unreported: true, raw };
     });
@@ -42,7 +44,10 @@ export async function openExec(url: string, o: ExecOptions): Promise<ExecSession
       if (!parts.sendResize) throw new StreamingError('refused', `${what}: no resize channel (tty off, or subprotocol ${parts.subprotocol || '(none)'} has none)`);
       await withTimeout(parts.sendResize(Buffer.from(JSON.stringify({ Width: width, Height: height }))), deadline.remaining(), `${what}: sending a resize`);
     },
-    close: () => parts.destroy(`${what}: closed by the client`),
+    close: () => {
+      closedByClient = true;
+      parts.destroy(`${what}: closed by the client`);
+    },
   };
 }
 

@@ -97,6 +97,7 @@ export class SpdyConnection {
   /** Sends SYN_STREAM and waits for the SYN_REPLY; a RST_STREAM, a timeout or a closed connection fail it. */
   async openStream(headers: HeaderMap, timeoutMs: number): Promise<SpdyStream> {
     if (this.closedBy) throw this.closedBy;
+    if (this.goAwayReceived) throw new StreamingError('closed', `SPDY: server sent GOAWAY; no new stream (${describe(headers)})`);
     const id = this.nextId;
     this.nextId += 2;
     const s = new SpdyStream(id, headers, this);
