@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { PROTO_ROOT, loadCri, protoFile, type CriVersion } from '../src/cri/proto.js';
+import { PROTO_ROOT, loadCri, protoFile, type ApiVersion } from '../src/cri/proto.js';
 
 export interface FieldFact {
   name: string;
@@ -31,15 +31,15 @@ export interface SchemaFacts {
 
 const REPO_ROOT = path.dirname(PROTO_ROOT);
 const SCHEMA_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'cri-schema');
-const FACT_FILES: Record<CriVersion, string> = {
+const FACT_FILES: Record<ApiVersion, string> = {
   v1: 'runtime-v1.k8s-1.36.json',
   v1alpha2: 'runtime-v1alpha2.k8s-1.25.json',
 };
-const EXPECTED_RPC_COUNT: Record<CriVersion, number> = { v1: 41, v1alpha2: 29 };
-const VERSIONS: CriVersion[] = ['v1', 'v1alpha2'];
+const EXPECTED_RPC_COUNT: Record<ApiVersion, number> = { v1: 41, v1alpha2: 29 };
+const VERSIONS: ApiVersion[] = ['v1', 'v1alpha2'];
 
 /** Reads the shared JSON facts; throws (never skips) when they are missing. */
-function loadFacts(version: CriVersion): SchemaFacts {
+function loadFacts(version: ApiVersion): SchemaFacts {
   const file = path.join(SCHEMA_DIR, FACT_FILES[version]);
   if (!existsSync(SCHEMA_DIR)) {
     throw new Error(
@@ -51,7 +51,7 @@ function loadFacts(version: CriVersion): SchemaFacts {
   return JSON.parse(readFileSync(file, 'utf8')) as SchemaFacts;
 }
 
-function loadRoot(version: CriVersion): protobuf.Root {
+function loadRoot(version: ApiVersion): protobuf.Root {
   const root = new protobuf.Root();
   root.loadSync(protoFile(version), { keepCase: true });
   root.resolveAll();

@@ -9,9 +9,10 @@ import { CriService, RpcLedger } from './client.js';
 import type { ImageServiceRpcs, RuntimeServiceRpcs } from '../gen/rpc.js';
 import { RpcError, codeName } from './errors.js';
 import type { Timeouts } from './timeouts.js';
+import type { ApiVersion } from './proto.js';
 
-/** The CRI API versions this suite speaks. */
-export type ApiVersion = 'v1' | 'v1alpha2';
+export type { ApiVersion };
+
 export type VersionMode = 'auto' | ApiVersion;
 
 export interface VersionInfo {

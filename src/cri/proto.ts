@@ -13,7 +13,8 @@ import type { ProtoGrpcType as V1ProtoGrpcType } from '../gen/v1/api.js';
 import type { ProtoGrpcType as V1alpha2ProtoGrpcType } from '../gen/v1alpha2/api.js';
 
 /** CRI API versions this suite speaks. */
-export type CriVersion = 'v1' | 'v1alpha2';
+/** The CRI API versions whose protos this suite ships. */
+export type ApiVersion = 'v1' | 'v1alpha2';
 
 /** Typed result of loadCri(version): `{ runtime: { v1: {...} } }` / `{ runtime: { v1alpha2: {...} } }`. */
 export interface CriProtoGrpcTypes {
@@ -55,15 +56,15 @@ function findProtoRoot(): string {
 export const PROTO_ROOT: string = findProtoRoot();
 
 /** Absolute path of the api.proto for a CRI version. */
-export function protoFile(version: CriVersion): string {
+export function protoFile(version: ApiVersion): string {
   return path.join(PROTO_ROOT, 'runtime', version, 'api.proto');
 }
 
-const definitions = new Map<CriVersion, PackageDefinition>();
-const packages = new Map<CriVersion, unknown>();
+const definitions = new Map<ApiVersion, PackageDefinition>();
+const packages = new Map<ApiVersion, unknown>();
 
 /** The raw proto-loader package definition for a version (synchronous, cached). */
-export function loadCriDefinition(version: CriVersion): PackageDefinition {
+export function loadCriDefinition(version: ApiVersion): PackageDefinition {
   let def = definitions.get(version);
   if (!def) {
     if (version !== 'v1' && version !== 'v1alpha2') throw new Error(`unknown CRI version: ${String(version)}`);
@@ -78,7 +79,7 @@ export function loadCriDefinition(version: CriVersion): PackageDefinition {
  * `loadCri('v1').runtime.v1.RuntimeService` (a client constructor with `.service`).
  * Synchronous; parsed once per version and cached.
  */
-export function loadCri<V extends CriVersion>(version: V): CriProtoGrpcTypes[V] {
+export function loadCri<V extends ApiVersion>(version: V): CriProtoGrpcTypes[V] {
   let pkg = packages.get(version);
   if (!pkg) {
     pkg = loadPackageDefinition(loadCriDefinition(version));

@@ -4,20 +4,13 @@
 // every v1 RPC and serves GetContainerEvents itself, emitting the events a correct runtime would (from
 // the container RPCs it forwards and the exits it observes), with the statuses read from the lab at that
 // moment. Faults then corrupt that stream.
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { describe, it } from 'mocha';
 import { expect } from 'chai';
-import {
-  Client, Server, ServerCredentials, Metadata, credentials, status as Status,
-  type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream,
-} from '@grpc/grpc-js';
-import { loadCri } from '../../src/cri/proto.js';
-import { parseEndpoint, type Endpoint } from '../../src/config.js';
-import { makeTimeouts } from '../../src/cri/timeouts.js';
-import { runConformance } from '../../src/runner/run.js';
+import { Client, Metadata, credentials, status as Status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { Endpoint } from '../../src/config.js';
 import type { TestResult } from '../../src/report/model.js';
+import type { Fault } from '../support/fault-proxy.js';
+import { serviceDef } from '../support/grpc-server.js';
 import { expectFailed, labUpstream, runOne } from '../support/selftest.js';
 
 const T = 'events/Container events ';
@@ -43,19 +36,11 @@ interface EmulatorFaults {
   closeAfter?: number;
 }
 
-interface Emulator {
-  endpoint: Endpoint;
-  close(): Promise<void>;
-}
-
-const serviceDef = (service: 'RuntimeService' | 'ImageService'): ServiceDefinition =>
-  (loadCri('v1') as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>)['runtime']!['v1']![service]!.service;
-
-async function startEmulator(upstream: Endpoint, faults: EmulatorFaults = {}): Promise<Emulator> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'crc-events-'));
-  const sock = path.join(dir, 'cri.sock');
+/** The emulator as fault-proxy faults: container RPCs are forwarded and then emit their events, and
+ * GetContainerEvents is served here. stop() ends its exit watch and streams. */
+function emulator(upstream: Endpoint, faults: EmulatorFaults = {}): { faults: Fault[]; stop(): void } {
   const up = new Client(upstream.target, credentials.createInsecure());
-  const rt = serviceDef('RuntimeService');
+  const rt = serviceDef('v1', 'RuntimeService');
   const upCall = (rpc: string, req: Msg): Promise<Msg> =>
     new Promise((resolve, reject) =>
       up.makeUnaryRequest(rt[rpc]!.path, rt[rpc]!.requestSerialize, rt[rpc]!.responseDeserialize, req, new Metadata(), { deadline: Date.now() + 20_000 },
@@ -144,76 +129,34 @@ async function startEmulator(upstream: Endpoint, faults: EmulatorFaults = {}): P
     },
   };
 
-  const server = new Server();
-  for (const service of ['RuntimeService', 'ImageService'] as const) {
-    const def = serviceDef(service);
-    const impl: UntypedServiceImplementation = {};
-    for (const [rpc, m] of Object.entries(def)) {
-      if (rpc === 'GetContainerEvents') {
-        impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => {
-          if (faults.closeAfter === 0) {
-            call.end();
-            return;
-          }
-          streams.add(call);
-          call.on('cancelled', () => streams.delete(call));
-        };
-      } else if (m.responseStream) {
-        impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => call.emit('error', { code: Status.UNIMPLEMENTED, details: 'not emulated' });
-      } else {
-        impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
-          up.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, call.request, new Metadata(), { deadline: call.getDeadline() }, (err, res) => {
-            if (err) return cb({ code: err.code, details: err.details });
-            const hook = after[rpc];
-            if (!hook) return cb(null, res);
-            hook(call.request, res).then(() => cb(null, res), () => cb(null, res));
-          });
-        };
-      }
+  const serve = (call: ServerWritableStream<Msg, Msg>): void => {
+    if (faults.closeAfter === 0) {
+      call.end();
+      return;
     }
-    server.addService(def, impl);
-  }
-  await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${sock}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    streams.add(call);
+    call.on('cancelled', () => streams.delete(call));
+  };
   return {
-    endpoint: parseEndpoint(`unix://${sock}`, 'flag'),
-    async close() {
+    faults: [
+      { rpc: 'GetContainerEvents', serve },
+      ...Object.entries(after).map(([rpc, hook]): Fault => ({ rpc, version: 'v1', mutate: (res, req) => hook(req, res).then(() => res, () => res) })),
+    ],
+    stop() {
       clearInterval(watch);
       for (const s of streams) s.end();
-      server.forceShutdown();
       up.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
-
-/** Runs one test through the emulator (runOne's twin, with the emulator as the endpoint). */
+/** Runs one test with the emulator in front of the lab. */
 async function runEmulated(id: string, faults: EmulatorFaults = {}): Promise<TestResult> {
-  const lab = await labUpstream();
-  const emu = await startEmulator(lab.endpoint, faults);
+  const emu = emulator((await labUpstream()).endpoint, faults);
   try {
-    const run = await runConformance({
-      endpoints: { runtime: emu.endpoint, image: emu.endpoint, notes: [] },
-      criVersion: 'v1',
-      timeouts: makeTimeouts(20),
-      testTimeoutMs: 120_000,
-      kubernetes: '1.36',
-      focus: [new RegExp(`^${escape(id)}$`)],
-      skip: [],
-      suites: ['events'],
-      bail: false,
-      images: lab.images,
-      privateRegistry: lab.privateRegistry,
-      progress: silent,
-      signal: new AbortController().signal,
-    });
-    const tests = run.suites.flatMap((s) => s.tests);
-    expect(tests, `no test has the id "${id}"`).to.have.length(1);
-    return tests[0]!;
+    return await runOne(id, emu.faults, { criVersion: 'v1' });
   } finally {
-    await emu.close();
+    emu.stop();
   }
 }
 

@@ -6,21 +6,18 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  Server, ServerCredentials, status as Status,
-  type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData,
-} from '@grpc/grpc-js';
-import { loadCri } from '../../src/cri/proto.js';
+import { status as Status, type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { parseEndpoint, type Endpoint } from '../../src/config.js';
+import type { ApiVersion } from '../../src/cri/proto.js';
+import { serveOnTempSocket, serviceDef, type CriServiceName } from './grpc-server.js';
 
 // Requests and responses are plain decoded objects.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 
-export type CriVersion = 'v1' | 'v1alpha2';
-export type CriServiceName = 'RuntimeService' | 'ImageService';
+export { serviceDef };
 /** e.g. "v1.RuntimeService" */
-export type ServiceKey = `${CriVersion}.${CriServiceName}`;
+export type ServiceKey = `${ApiVersion}.${CriServiceName}`;
 
 /** What an RPC handler does: return a response, throw/return a gRPC error, or never answer. */
 export type Handler = (req: Msg) => Msg | Promise<Msg>;
@@ -49,11 +46,6 @@ function tempSocket(prefix: string): { dir: string; sock: string } {
   return { dir, sock: path.join(dir, 'cri.sock') };
 }
 
-export function serviceDef(version: CriVersion, service: CriServiceName): ServiceDefinition {
-  const pkg = loadCri(version) as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
-  return pkg['runtime']![version]![service]!.service;
-}
-
 /** An unrelated gRPC service (raw bytes in and out), so a server can be gRPC without being CRI. */
 const UNRELATED: ServiceDefinition = {
   Ping: {
@@ -67,7 +59,7 @@ const UNRELATED: ServiceDefinition = {
   },
 };
 
-export const versionResponse = (v: CriVersion): Msg => ({
+export const versionResponse = (v: ApiVersion): Msg => ({
   version: '0.1.0',
   runtime_name: 'fake-cri',
   runtime_version: '0.0.1',
@@ -83,55 +75,44 @@ export async function startCriServer(
   services: Partial<Record<ServiceKey, Record<string, Handler | typeof HANG>>>,
   o: { unrelated?: boolean } = {},
 ): Promise<FakeServer> {
-  const { dir, sock } = tempSocket('crc-fake-');
-  const server = new Server();
   const calls: string[] = [];
-  for (const [key, handlers] of Object.entries(services) as [ServiceKey, Record<string, Handler | typeof HANG>][]) {
-    const [version, service] = key.split('.') as [CriVersion, CriServiceName];
-    const def = serviceDef(version, service);
-    const impl: UntypedServiceImplementation = {};
-    for (const [rpc, m] of Object.entries(def)) {
-      if (m.responseStream || m.requestStream) continue; // not needed by these fakes: UNIMPLEMENTED
-      impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
-        calls.push(`${key}/${rpc}`);
-        const h = handlers[rpc];
-        if (h === HANG) return; // accept, never answer
-        if (!h) {
-          cb({ code: Status.UNIMPLEMENTED, details: `${rpc} is not implemented by this fake` });
-          return;
-        }
-        Promise.resolve()
-          .then(() => h(call.request))
-          .then(
-            (res) => cb(null, res),
-            (e: unknown) => {
-              const f = e instanceof GrpcFailure ? e : new GrpcFailure(Status.UNKNOWN, String((e as Error)?.message ?? e));
-              cb({ code: f.code, details: f.details });
-            },
-          );
-      };
+  const srv = await serveOnTempSocket('crc-fake-', (server) => {
+    for (const [key, handlers] of Object.entries(services) as [ServiceKey, Record<string, Handler | typeof HANG>][]) {
+      const [version, service] = key.split('.') as [ApiVersion, CriServiceName];
+      const def = serviceDef(version, service);
+      const impl: UntypedServiceImplementation = {};
+      for (const [rpc, m] of Object.entries(def)) {
+        if (m.responseStream || m.requestStream) continue; // not needed by these fakes: UNIMPLEMENTED
+        impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
+          calls.push(`${key}/${rpc}`);
+          const h = handlers[rpc];
+          if (h === HANG) return; // accept, never answer
+          if (!h) {
+            cb({ code: Status.UNIMPLEMENTED, details: `${rpc} is not implemented by this fake` });
+            return;
+          }
+          Promise.resolve()
+            .then(() => h(call.request))
+            .then(
+              (res) => cb(null, res),
+              (e: unknown) => {
+                const f = e instanceof GrpcFailure ? e : new GrpcFailure(Status.UNKNOWN, String((e as Error)?.message ?? e));
+                cb({ code: f.code, details: f.details });
+              },
+            );
+        };
+      }
+      // Streaming RPCs have no implementation here; grpc-js answers UNIMPLEMENTED for them.
+      server.addService(def, impl);
     }
-    // Streaming RPCs have no implementation here; grpc-js answers UNIMPLEMENTED for them.
-    server.addService(def, impl);
-  }
-  if (o.unrelated) server.addService(UNRELATED, { Ping: (_c: unknown, cb: sendUnaryData<Buffer>) => cb(null, Buffer.alloc(0)) });
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${sock}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
-  return {
-    endpoint: parseEndpoint(sock, 'flag'),
-    path: sock,
-    calls,
-    close: async () => {
-      server.forceShutdown(); // hanging calls would keep tryShutdown waiting
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    if (o.unrelated) server.addService(UNRELATED, { Ping: (_c: unknown, cb: sendUnaryData<Buffer>) => cb(null, Buffer.alloc(0)) });
+  });
+  return { ...srv, calls };
 }
 
 export type Flavour = 'v1-only' | 'v1alpha2-only' | 'neither' | 'hangs' | 'error' | 'split';
 
-const ok = (v: CriVersion) => ({
+const ok = (v: ApiVersion) => ({
   runtime: { Version: () => versionResponse(v) },
   image: { ImageFsInfo: () => ({ image_filesystems: [], container_filesystems: [] }) },
 });

@@ -1,16 +1,13 @@
 // A CRI proxy for self-tests: forwards every RPC of both services and both versions to a real runtime,
 // except where a fault rewrites the answer. This is how each conformance check is shown to fail when the
 // runtime answers wrong.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
-  Client, Server, ServerCredentials, Metadata, credentials, status as Status,
-  type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream,
+  Client, Metadata, credentials, status as Status, type Server,
+  type UntypedServiceImplementation, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream,
 } from '@grpc/grpc-js';
-import { loadCri } from '../../src/cri/proto.js';
 import type { Endpoint } from '../../src/config.js';
-import { parseEndpoint } from '../../src/config.js';
+import type { ApiVersion } from '../../src/cri/proto.js';
+import { serveOnTempSocket, serviceDef } from './grpc-server.js';
 
 // Responses are plain decoded objects; faults mutate them freely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,9 +19,12 @@ export interface Fault {
   /** Let this many matching calls through untouched first (e.g. the negotiation probes). */
   after?: number;
   /** Only for this API version; both when absent. */
-  version?: 'v1' | 'v1alpha2';
-  /** Rewrite the response (return a new one, or mutate in place). For streams: each message. */
-  mutate?: (res: Msg, req: Msg) => Msg | void;
+  version?: ApiVersion;
+  /** Rewrite the response (return a new one, or mutate in place; unary answers wait for a promise).
+   * For streams: each message, synchronously. */
+  mutate?: (res: Msg, req: Msg) => Msg | void | Promise<Msg | void>;
+  /** Serve this streaming RPC here instead of forwarding it (e.g. an event stream the runtime lacks). */
+  serve?: (call: ServerWritableStream<Msg, Msg>) => void;
   /** Answer with this gRPC error instead of forwarding. */
   error?: { code: Status; details: string };
   /** Rewrite the request before forwarding. */
@@ -42,17 +42,9 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-function serviceDef(version: 'v1' | 'v1alpha2', service: 'RuntimeService' | 'ImageService'): ServiceDefinition {
-  const pkg = loadCri(version) as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
-  return pkg['runtime']![version]![service]!.service;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Promise<FaultProxy> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'crc-proxy-'));
-  const sock = path.join(dir, 'cri.sock');
-  const server = new Server();
   const calls: string[] = [];
   // Its own channel: the harness closes its cached channels at the end of every run.
   const up = new Client(upstream.target, credentials.createInsecure());
@@ -65,71 +57,65 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
     return n > (f.after ?? 0) ? f : undefined;
   };
 
-  for (const version of ['v1', 'v1alpha2'] as const) {
-    for (const service of ['RuntimeService', 'ImageService'] as const) {
-      const def = serviceDef(version, service);
-      const impl: UntypedServiceImplementation = {};
-      for (const [rpc, m] of Object.entries(def)) {
-        if (m.responseStream) {
-          impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => {
-            calls.push(rpc);
-            const f = faultFor(rpc, version);
-            if (f?.error) {
-              call.emit('error', { code: f.error.code, details: f.error.details, metadata: new Metadata() });
-              return;
-            }
-            const req = f?.mutateRequest?.(call.request) ?? call.request;
-            const deadline = call.getDeadline();
-            const upstreamCall = up.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline });
-            upstreamCall.on('data', (d: Msg) => call.write(f?.mutate?.(d, req) ?? d));
-            upstreamCall.on('end', () => call.end());
-            upstreamCall.on('error', (e: { code: number; details: string }) => {
-              if (e.code === Status.CANCELLED) call.end();
-              else call.emit('error', { code: e.code, details: e.details, metadata: new Metadata() });
-            });
-            call.on('cancelled', () => upstreamCall.cancel());
-          };
-        } else {
-          impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
-            calls.push(rpc);
-            void (async () => {
+  const setup = (server: Server) => {
+    for (const version of ['v1', 'v1alpha2'] as const) {
+      for (const service of ['RuntimeService', 'ImageService'] as const) {
+        const def = serviceDef(version, service);
+        const impl: UntypedServiceImplementation = {};
+        for (const [rpc, m] of Object.entries(def)) {
+          if (m.responseStream) {
+            impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => {
+              calls.push(rpc);
               const f = faultFor(rpc, version);
-              if (f?.delayMs) await sleep(f.delayMs);
-              if (f?.error) return cb({ code: f.error.code, details: f.error.details });
-              if (f?.respond) {
-                try {
-                  return cb(null, f.respond(call.request));
-                } catch (e) {
-                  return cb({ code: Status.INTERNAL, details: `fault respond threw: ${(e as Error).message}` });
-                }
+              if (f?.error) {
+                call.emit('error', { code: f.error.code, details: f.error.details, metadata: new Metadata() });
+                return;
               }
+              if (f?.serve) return f.serve(call);
               const req = f?.mutateRequest?.(call.request) ?? call.request;
-              up.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline: call.getDeadline() }, (err, res) => {
-                if (err) return cb({ code: err.code, details: err.details });
-                try {
-                  cb(null, f?.mutate ? (f.mutate(res, req) ?? res) : res);
-                } catch (e) {
-                  cb({ code: Status.INTERNAL, details: `fault mutate threw: ${(e as Error).message}` });
-                }
+              const deadline = call.getDeadline();
+              const upstreamCall = up.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline });
+              upstreamCall.on('data', (d: Msg) => call.write((f?.mutate?.(d, req) as Msg | undefined) ?? d));
+              upstreamCall.on('end', () => call.end());
+              upstreamCall.on('error', (e: { code: number; details: string }) => {
+                if (e.code === Status.CANCELLED) call.end();
+                else call.emit('error', { code: e.code, details: e.details, metadata: new Metadata() });
               });
-            })();
-          };
+              call.on('cancelled', () => upstreamCall.cancel());
+            };
+          } else {
+            impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
+              calls.push(rpc);
+              void (async () => {
+                const f = faultFor(rpc, version);
+                if (f?.delayMs) await sleep(f.delayMs);
+                if (f?.error) return cb({ code: f.error.code, details: f.error.details });
+                if (f?.respond) {
+                  try {
+                    return cb(null, f.respond(call.request));
+                  } catch (e) {
+                    return cb({ code: Status.INTERNAL, details: `fault respond threw: ${(e as Error).message}` });
+                  }
+                }
+                const req = f?.mutateRequest?.(call.request) ?? call.request;
+                up.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline: call.getDeadline() }, (err, res) => {
+                  if (err) return cb({ code: err.code, details: err.details });
+                  Promise.resolve()
+                    .then(() => f?.mutate?.(res, req))
+                    .then(
+                      (out) => cb(null, out ?? res),
+                      (e: Error) => cb({ code: Status.INTERNAL, details: `fault mutate threw: ${e.message}` }),
+                    );
+                });
+              })();
+            };
+          }
         }
+        server.addService(def, impl);
       }
-      server.addService(def, impl);
     }
-  }
 
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${sock}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
-  return {
-    endpoint: parseEndpoint(`unix://${sock}`, 'flag'),
-    calls,
-    async close() {
-      server.forceShutdown();
-      up.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
+  const srv = await serveOnTempSocket('crc-proxy-', setup, () => up.close());
+  return { endpoint: srv.endpoint, calls, close: srv.close };
 }

@@ -1,0 +1,246 @@
+// What each command does; flag parsing lives in program.ts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { resolveEndpoints, parseEndpoint } from '../config.js';
+import { makeTimeouts } from '../cri/timeouts.js';
+import { EXIT, NoVersionError, UsageError } from '../errors.js';
+import { negotiate } from '../cri/negotiate.js';
+import { closeAllChannels, makeCri } from '../cri/client.js';
+import { sweepRun } from '../runner/sweep.js';
+import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runner/load.js';
+import { runConformance } from '../runner/run.js';
+import { makeProgress } from '../runner/progress.js';
+import { readImagesFile, MANIFEST } from '../runner/images.js';
+import { totals } from '../report/model.js';
+import { writeReports } from '../report/write.js';
+import { runCounts } from '../report/common.js';
+import { toTap } from '../report/tap.js';
+import { summaryTable } from '../report/summary-table.js';
+import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix } from '../profiles/index.js';
+import { applyBaseline, gateFailed, loadBaseline, writeBaseline } from '../baseline/index.js';
+import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
+const str = (o, k) => (typeof o[k] === 'string' ? o[k] : undefined);
+const list = (o, k) => (Array.isArray(o[k]) ? o[k] : []);
+function regexes(values, flag) {
+    return values.map((v) => {
+        try {
+            return new RegExp(v);
+        }
+        catch (e) {
+            throw new UsageError(`${flag} "${v}" is not a valid regular expression: ${e.message}`);
+        }
+    });
+}
+function suiteNames(o) {
+    const names = list(o, 'suite');
+    const known = selectSuites(undefined).map((s) => s.name);
+    for (const n of names)
+        if (!known.includes(n))
+            throw new UsageError(`unknown suite "${n}": known suites are ${known.join(', ')}`);
+    return names.length ? names : undefined;
+}
+function kubernetesMinor(o) {
+    const k = str(o, 'kubernetes') ?? DEFAULT_MINOR;
+    if (!KNOWN_MINORS.includes(k))
+        throw new UsageError(`unknown Kubernetes release "${k}": known releases are ${KNOWN_MINORS.join(', ')}`);
+    return k;
+}
+export async function listCommand(o) {
+    const focus = regexes(list(o, 'focus'), '--focus');
+    const skip = regexes(list(o, 'skip'), '--skip');
+    let n = 0;
+    for (const e of selectSuites(suiteNames(o))) {
+        const loaded = await loadSuite(e, { timeoutMs: 1000, bail: false });
+        if (!loaded)
+            continue;
+        filterTests(loaded.mocha.suite, e.name, focus, skip);
+        for (const t of allTests(loaded.mocha.suite)) {
+            process.stdout.write(testId(e.name, t) + '\n');
+            n++;
+        }
+    }
+    process.stderr.write(`${n} tests\n`);
+    return EXIT.OK;
+}
+export async function runCommand(o) {
+    // Validate everything the user typed before touching the machine or the network.
+    const focus = regexes(list(o, 'focus'), '--focus');
+    const skip = regexes(list(o, 'skip'), '--skip');
+    const suites = suiteNames(o);
+    const kubernetes = kubernetesMinor(o);
+    const reporters = (str(o, 'reporter') ?? 'junit,summary').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const r of reporters)
+        if (!['junit', 'tap', 'summary'].includes(r))
+            throw new UsageError(`unknown reporter "${r}": use junit, tap, summary`);
+    const baseline = str(o, 'baseline') ? loadBaseline(str(o, 'baseline')) : undefined;
+    const progress = makeProgress(process.stderr, Boolean(o['quiet']));
+    let endpoints;
+    let images = {};
+    let privateRegistry;
+    if (o['lab']) {
+        const info = await labUp({ dir: str(o, 'labDir'), log: (l) => progress.info(`lab: ${l}`) });
+        const rt = parseEndpoint(info.runtimeEndpoint, 'lab');
+        endpoints = { runtime: rt, image: parseEndpoint(info.imageEndpoint, 'lab'), notes: [], timeoutSeconds: undefined };
+        images = info.images;
+        privateRegistry = info.authRegistry;
+    }
+    else {
+        endpoints = resolveEndpoints({
+            runtimeFlag: str(o, 'runtimeEndpoint'),
+            imageFlag: str(o, 'imageEndpoint'),
+            configFlag: str(o, 'config'),
+            timeoutFlag: typeof o['timeout'] === 'number' ? o['timeout'] : undefined,
+            env: process.env,
+        });
+        for (const n of endpoints.notes)
+            progress.info(n);
+    }
+    if (str(o, 'images'))
+        images = readImagesFile(str(o, 'images'));
+    else if (str(o, 'registryPrefix'))
+        images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
+    else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES'])
+        images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
+    const timeoutSeconds = typeof o['timeout'] === 'number' ? o['timeout'] : (endpoints.timeoutSeconds ?? 20);
+    const abort = new AbortController();
+    let interrupted = false;
+    const onSignal = (sig) => {
+        if (interrupted) {
+            process.stderr.write(`\n${sig} again: exiting without finishing cleanup\n`);
+            process.exit(EXIT.INTERRUPTED);
+        }
+        interrupted = true;
+        process.stderr.write(`\n${sig}: stopping and cleaning up what this run created (again to force)\n`);
+        abort.abort();
+    };
+    const sigint = () => onSignal('SIGINT');
+    const sigterm = () => onSignal('SIGTERM');
+    process.on('SIGINT', sigint);
+    process.on('SIGTERM', sigterm);
+    let run;
+    try {
+        run = await runConformance({
+            endpoints,
+            criVersion: (str(o, 'criVersion') ?? 'auto'),
+            timeouts: makeTimeouts(timeoutSeconds),
+            testTimeoutMs: (o['testTimeout'] ?? 180) * 1000,
+            kubernetes,
+            focus,
+            skip,
+            suites,
+            bail: Boolean(o['bail']),
+            jobs: Math.floor(o['jobs'] ?? 1),
+            images,
+            privateRegistry,
+            progress,
+            signal: abort.signal,
+        });
+    }
+    finally {
+        process.off('SIGINT', sigint);
+        process.off('SIGTERM', sigterm);
+    }
+    let gate = totals(run).failed > 0;
+    if (baseline) {
+        const applied = applyBaseline(run, baseline);
+        run = applied.run;
+        gate = gateFailed(applied, { strict: Boolean(o['strictBaseline']) });
+        for (const s of applied.stale)
+            progress.info(`baseline: "${s}" matches no test of this run`);
+    }
+    if (str(o, 'writeBaseline')) {
+        writeBaseline(run, str(o, 'writeBaseline'));
+        progress.info(`baseline written to ${str(o, 'writeBaseline')}`);
+    }
+    const dir = path.resolve(str(o, 'reportDir') ?? 'reports');
+    const written = await writeReports(run, dir, { junit: reporters.includes('junit'), tap: reporters.includes('tap'), summary: true });
+    if (reporters.includes('tap'))
+        process.stdout.write(toTap(run));
+    process.stderr.write('\n' + summaryTable(run, { color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] }) + '\n');
+    process.stderr.write('\n' + formatMatrix(compatibilityMatrix(run)) + '\n');
+    const shown = (f) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
+    process.stderr.write(`\nreports: ${written.files.map(shown).join(', ')}\n`);
+    if (written.summarySha256)
+        process.stderr.write(`summary.json sha256: ${written.summarySha256}\n`);
+    // One plain closing line CI systems can read; baseline-listed failures are counted apart.
+    const t = runCounts(run);
+    if (t.knownFailures)
+        process.stderr.write(`known failures (baseline): ${t.knownFailures}\n`);
+    process.stderr.write(`conformance: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
+    if (interrupted)
+        return EXIT.INTERRUPTED;
+    if (run.aborted) {
+        process.stderr.write(`run stopped early: ${run.aborted}\n`);
+        return EXIT.CONNECT;
+    }
+    if (!run.negotiated.runtime || !run.negotiated.image) {
+        process.stderr.write(`no CRI version negotiated: ${run.negotiated.reason ?? ''}\n`);
+        return EXIT.NO_VERSION;
+    }
+    return gate ? EXIT.TEST_FAILURES : EXIT.OK;
+}
+export async function labCommand(action, o) {
+    const dir = str(o, 'labDir');
+    const log = (l) => process.stderr.write(`lab: ${l}\n`);
+    if (action === 'up') {
+        const info = await labUp({ dir, log });
+        for (const [k, v] of Object.entries(labEnv(info)))
+            process.stdout.write(`export ${k}=${v}\n`);
+        return EXIT.OK;
+    }
+    if (action === 'down') {
+        await labDown({ dir, log, purge: Boolean(o['purge']) });
+        return EXIT.OK;
+    }
+    const st = await labStatus({ dir, log });
+    if (action === 'env') {
+        if (!st.running || !st.info) {
+            process.stderr.write('the lab is not running: start it with `cri-conformance lab up`\n');
+            return EXIT.LAB;
+        }
+        for (const [k, v] of Object.entries(labEnv(st.info)))
+            process.stdout.write(`export ${k}=${v}\n`);
+        return EXIT.OK;
+    }
+    process.stdout.write(st.running ? `lab running: ${st.info?.runtimeEndpoint}\n` : 'lab not running\n');
+    for (const p of st.problems)
+        process.stdout.write(`  problem: ${p}\n`);
+    return st.running ? EXIT.OK : EXIT.LAB;
+}
+export async function matrixCommand(o) {
+    const file = str(o, 'from') ?? 'reports/summary.json';
+    let run;
+    try {
+        run = JSON.parse(readFileSync(file, 'utf8'));
+    }
+    catch (e) {
+        throw new UsageError(`cannot read run summary ${file}: ${e.code ?? e.message}; run \`cri-conformance run\` first or pass --from`);
+    }
+    if (!Array.isArray(run.suites))
+        throw new UsageError(`${file} is not a cri-conformance summary.json`);
+    process.stdout.write(formatMatrix(compatibilityMatrix(run)) + '\n');
+    return EXIT.OK;
+}
+export async function cleanupCommand(o) {
+    const runtime = o['lab']
+        ? parseEndpoint((await labStatus({})).info?.runtimeEndpoint ?? 'unix:///run/cri-conformance/containerd.sock', 'lab')
+        : resolveEndpoints({ runtimeFlag: str(o, 'runtimeEndpoint'), configFlag: str(o, 'config'), env: process.env }).runtime;
+    const timeouts = makeTimeouts(20);
+    const n = await negotiate(runtime, runtime, 'auto', timeouts);
+    if (!n.runtime)
+        throw new NoVersionError(n.reason ?? 'no CRI version negotiated');
+    const cri = makeCri(runtime, runtime, { runtime: n.runtime, image: n.image ?? n.runtime }, timeouts);
+    try {
+        const r = await sweepRun(cri, str(o, 'runId'));
+        for (const x of r.removed)
+            process.stdout.write(`removed ${x}\n`);
+        for (const e of r.errors)
+            process.stderr.write(`cleanup: ${e}\n`);
+        process.stderr.write(`${r.removed.length} object(s) removed${r.errors.length ? `, ${r.errors.length} error(s)` : ''}\n`);
+        return r.errors.length ? EXIT.CONNECT : EXIT.OK;
+    }
+    finally {
+        closeAllChannels();
+    }
+}
+//# sourceMappingURL=commands.js.map

@@ -1,0 +1,51 @@
+// Errors the user can act on: one line, a stable code, and the process exit code it maps to.
+export const EXIT = {
+    OK: 0,
+    TEST_FAILURES: 1,
+    USAGE: 2,
+    CONNECT: 3,
+    NO_VERSION: 4,
+    LAB: 5,
+    INTERNAL: 70,
+    INTERRUPTED: 130,
+};
+export class CliError extends Error {
+    exitCode;
+    code;
+    constructor(message, exitCode, code) {
+        super(message);
+        this.exitCode = exitCode;
+        this.code = code;
+        this.name = 'CliError';
+    }
+}
+/** Bad flag, bad config file, bad fixture or baseline: the user's input is wrong. */
+export class UsageError extends CliError {
+    constructor(message, code = 'USAGE') {
+        super(message, EXIT.USAGE, code);
+    }
+}
+/** The endpoint is missing, refuses us, is not gRPC or does not serve the CRI. */
+export class ConnectError extends CliError {
+    constructor(message, code = 'CONNECT') {
+        super(message, EXIT.CONNECT, code);
+    }
+}
+export class NoVersionError extends CliError {
+    constructor(message) {
+        super(message, EXIT.NO_VERSION, 'NO_VERSION');
+    }
+}
+/** Print one line for any error; stack traces only with CRI_CONFORMANCE_DEBUG set. */
+export function describeError(err) {
+    if (err instanceof CliError)
+        return { line: err.message, exitCode: err.exitCode };
+    const e = err;
+    // Errors from other modules (lab, baseline, profiles) carry their own codes; map them by name.
+    if (e?.name === 'LabError')
+        return { line: e.message ?? String(err), exitCode: EXIT.LAB };
+    if (e?.name === 'BaselineError' || e?.name === 'ProfileError')
+        return { line: e.message ?? String(err), exitCode: EXIT.USAGE };
+    return { line: `internal error: ${e?.message ?? String(err)} (set CRI_CONFORMANCE_DEBUG=1 for a stack trace)`, exitCode: EXIT.INTERNAL };
+}
+//# sourceMappingURL=errors.js.map

@@ -1,0 +1,11 @@
+// The one import suite files need.
+export * from './builders.js';
+export * from './context.js';
+export * from './eventually.js';
+export * from './expect.js';
+export * from './expect-rpc.js';
+export * from './resources.js';
+export * from './sandbox.js';
+export { defineSuite } from './suite.js';
+export { skip, SkipError } from './skip.js';
+//# sourceMappingURL=index.js.map

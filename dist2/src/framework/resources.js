@@ -1,0 +1,141 @@
+// Resource helpers: each creates one CRI object and registers its removal at the same moment,
+// so a failing or timed-out test still leaves nothing behind.
+import { mkdtemp, rm, mkdir, readdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { status as Status } from '@grpc/grpc-js';
+import { isCode } from '../cri/errors.js';
+import { RUN_LABEL } from './context.js';
+import { podSandboxConfig, withLogDirectory } from './builders.js';
+import { eventually } from './eventually.js';
+import { check } from './expect.js';
+/** Cleanup must not fail because the object is already gone. */
+async function ignoreNotFound(p) {
+    try {
+        await p;
+    }
+    catch (e) {
+        if (!isCode(e, Status.NOT_FOUND))
+            throw e;
+    }
+}
+/** A fresh host directory for this test (log directory, host-path volume), removed after it. */
+export async function tempDir(t, prefix) {
+    const root = t.run.workDir;
+    await mkdir(root, { recursive: true });
+    const dir = await mkdtemp(path.join(root, `${prefix}-`));
+    t.defer(`directory ${dir}`, () => rm(dir, { recursive: true, force: true }));
+    return dir;
+}
+/** cgroupfs parents a test creates must not outlive it: remove the empty directories in every hierarchy.
+ * Register before creating the sandbox, so it runs after the sandbox is gone (LIFO). */
+export function removeCgroupDirsLater(t, name) {
+    t.defer(`cgroup directories ${name}`, async () => {
+        const roots = await readdir('/sys/fs/cgroup').catch(() => []);
+        for (const r of [...roots.map((x) => `/sys/fs/cgroup/${x}/${name}`), `/sys/fs/cgroup/${name}`])
+            await rmdir(r).catch(() => undefined);
+    });
+}
+/** Carries this run's label, so cleanup and the final sweep can find it and nothing else. */
+export function labelled(t, config) {
+    config.labels = { ...config.labels, [RUN_LABEL]: t.run.runId };
+    return config;
+}
+export async function runSandbox(t, config, runtimeHandler = '') {
+    const cfg = labelled(t, config ?? podSandboxConfig('pod'));
+    if (!cfg.log_directory)
+        withLogDirectory(await tempDir(t, 'logs'))(cfg);
+    const res = await t.cri.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: runtimeHandler });
+    const id = res.pod_sandbox_id;
+    deferSandboxRemoval(t, id);
+    return { id, config: cfg };
+}
+/** Stop then remove; removal is tried even when the stop fails (RemovePodSandbox must force-stop). */
+export function deferSandboxRemoval(t, id) {
+    const rt = t.cri.runtime;
+    t.defer(`pod sandbox ${id}`, async () => {
+        await ignoreNotFound(rt.call('StopPodSandbox', { pod_sandbox_id: id })).catch(() => undefined);
+        await ignoreNotFound(rt.call('RemovePodSandbox', { pod_sandbox_id: id }));
+    });
+}
+export async function createContainer(t, sb, config) {
+    const res = await t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config: labelled(t, config), sandbox_config: sb.config });
+    const id = res.container_id;
+    // Cleanup does what the kubelet does, stop then remove, and retries briefly: under load containerd 1.6 can
+    // refuse a removal while the container is mid-transition. (Forced removal itself is a test of its own.)
+    t.defer(`container ${id}`, async () => {
+        await ignoreNotFound(t.cri.runtime.call('StopContainer', { container_id: id, timeout: '0' })).catch(() => undefined);
+        await eventually(() => ignoreNotFound(t.cri.runtime.call('RemoveContainer', { container_id: id })), { timeoutMs: 10_000, intervalMs: 250 });
+    });
+    return id;
+}
+export async function startContainer(t, id) {
+    await t.cri.runtime.call('StartContainer', { container_id: id });
+}
+/** Create and start; the common case. */
+export async function runContainer(t, sb, config) {
+    const id = await createContainer(t, sb, config);
+    await startContainer(t, id);
+    return id;
+}
+export async function containerStatus(t, id, verbose = false) {
+    const res = await t.cri.runtime.call('ContainerStatus', { container_id: id, verbose });
+    if (!res.status)
+        throw new Error(`ContainerStatus: status: expected a status for ${id}, got none`);
+    return res.status;
+}
+export async function sandboxStatus(t, id) {
+    const res = await t.cri.runtime.call('PodSandboxStatus', { pod_sandbox_id: id });
+    if (!res.status)
+        throw new Error(`PodSandboxStatus: status: expected a status for ${id}, got none`);
+    return res.status;
+}
+export async function waitContainerState(t, id, state, timeoutMs = 30_000) {
+    return eventually(async () => {
+        const s = await containerStatus(t, id);
+        check('ContainerStatus', 'status.state', s.state).equals(state);
+        return s;
+    }, { timeoutMs });
+}
+export async function execSync(t, id, cmd, timeoutSeconds = 10) {
+    const res = await t.cri.runtime.call('ExecSync', { container_id: id, cmd, timeout: String(timeoutSeconds) }, { extraMs: timeoutSeconds * 1000 });
+    return { stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8'), exitCode: res.exit_code };
+}
+/** Image id of `ref`, or undefined when the runtime does not have it. */
+export async function imageId(t, ref) {
+    const res = await t.cri.image.call('ImageStatus', { image: { image: ref } });
+    return res.image?.id || undefined;
+}
+/**
+ * Make sure an image is present. Pulled images that were not on the node before the run are removed at
+ * the end of the run, never earlier, so other tests can share them.
+ */
+export async function ensureImage(t, ref, auth) {
+    const c = t.run;
+    const have = await imageId(t, ref);
+    if (have)
+        return have;
+    const res = await c.cri.image.call('PullImage', { image: { image: ref }, auth });
+    if (!c.preexistingImages.has(ref)) {
+        c.runCleanup.push(`image ${ref}`, () => ignoreNotFound(c.cri.image.call('RemoveImage', { image: { image: ref } })));
+    }
+    return res.image_ref;
+}
+/**
+ * Pull an image this test owns (image suite): removed after the test unless it existed before the run.
+ */
+export async function pullOwnedImage(t, ref, auth) {
+    const c = t.run;
+    const existed = c.preexistingImages.has(ref) || (await imageId(t, ref)) !== undefined;
+    const res = await c.cri.image.call('PullImage', { image: { image: ref }, auth });
+    if (!existed) {
+        t.defer(`image ${ref}`, () => ignoreNotFound(c.cri.image.call('RemoveImage', { image: { image: ref } })));
+    }
+    return res.image_ref;
+}
+/** Reference of a logical test image (fixtures/images.json), pulled when the runtime lacks it. */
+export async function testImage(t, name = 'busybox') {
+    const ref = t.image(name);
+    await ensureImage(t, ref);
+    return ref;
+}
+//# sourceMappingURL=resources.js.map

@@ -1,0 +1,293 @@
+// Test images from recipes (fixtures/images/recipes.json): reproducible OCI layouts built with
+// umoci from layer tars the lab writes itself, cached by recipe hash, pushed with skopeo into the
+// lab's loopback registries, and resolved to full references with digests.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LabError } from './errors.js';
+import { run } from './exec.js';
+import { buildTar, withParents } from './tar.js';
+/** Bump when the way layouts are built changes: invalidates every cached layout. */
+export const BUILDER_VERSION = 'cri-conformance-lab-images/1';
+export const EPOCH = '1970-01-01T00:00:00Z';
+export function fixturesDir() {
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    for (;;) {
+        if (existsSync(path.join(dir, 'fixtures', 'images.json')))
+            return path.join(dir, 'fixtures');
+        const parent = path.dirname(dir);
+        if (parent === dir)
+            throw new Error('cannot find fixtures/images.json above ' + fileURLToPath(import.meta.url));
+        dir = parent;
+    }
+}
+export function loadImagesManifest(fixtures = fixturesDir()) {
+    const m = JSON.parse(readFileSync(path.join(fixtures, 'images.json'), 'utf8'));
+    for (const [name, e] of Object.entries(m.images)) {
+        if (!e.repo || !e.recipe || (e.registry !== 'public' && e.registry !== 'auth')) {
+            throw new Error(`fixtures/images.json: entry ${name} needs repo, recipe and registry public|auth`);
+        }
+        splitRepo(e.repo);
+    }
+    return m;
+}
+export function loadRecipes(fixtures = fixturesDir()) {
+    const raw = JSON.parse(readFileSync(path.join(fixtures, 'images', 'recipes.json'), 'utf8'));
+    return raw.recipes;
+}
+/** "a/b:tag" -> { name: "a/b", tag: "tag" }; a tag is required. */
+export function splitRepo(repo) {
+    const m = /^([a-z0-9]+(?:[._/-][a-z0-9]+)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(repo);
+    if (!m)
+        throw new Error(`bad repository path "${repo}": want name:tag without a registry host`);
+    return { name: m[1], tag: m[2] };
+}
+/** The layers and merged config of a recipe after following its `from` chain. */
+export function flattenRecipe(name, recipes, seen = []) {
+    const r = recipes[name];
+    if (!r)
+        throw new Error(`unknown image recipe "${name}"`);
+    if (seen.includes(name))
+        throw new Error(`recipe cycle: ${[...seen, name].join(' -> ')}`);
+    const base = r.from ? flattenRecipe(r.from, recipes, [...seen, name]) : { layers: [], config: {} };
+    const config = { ...base.config, ...(r.config ?? {}) };
+    if (base.config.labels || r.config?.labels)
+        config.labels = { ...(base.config.labels ?? {}), ...(r.config?.labels ?? {}) };
+    return { layers: [...base.layers, ...(r.layers ?? [])], config };
+}
+function sha256(data) {
+    return createHash('sha256').update(data).digest('hex');
+}
+const BUSYBOX = '/bin/busybox';
+async function gccVersion() {
+    const r = await run('gcc', ['--version'], { allowFail: true });
+    return r.stdout.split('\n')[0] ?? 'unknown';
+}
+function mode(s, dflt) {
+    return s ? parseInt(s, 8) : dflt;
+}
+/** Content hash of everything a layer is built from. */
+export async function layerHash(layer, ctx) {
+    const h = createHash('sha256').update(BUILDER_VERSION).update(JSON.stringify(layer));
+    if (layer.kind === 'busybox') {
+        h.update(readFileSync(BUSYBOX));
+        for (const f of ['passwd', 'group', 'nsswitch.conf'])
+            h.update(readFileSync(path.join(ctx.fixtures, 'images', 'files', f)));
+    }
+    else if (layer.kind === 'pause') {
+        h.update(readFileSync(path.join(ctx.fixtures, 'images', 'pause.c')));
+        h.update(await gccVersion());
+    }
+    else {
+        for (const f of [...(layer.files ?? []), ...(layer.dirs ?? [])]) {
+            if (f.src)
+                h.update(readFileSync(path.join(ctx.fixtures, 'images', f.src)));
+        }
+    }
+    return h.digest('hex');
+}
+async function busyboxEntries(ctx) {
+    const list = (await run(BUSYBOX, ['--list-full'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const files = path.join(ctx.fixtures, 'images', 'files');
+    const entries = [
+        { type: 'dir', path: 'bin', mode: 0o755 },
+        { type: 'dir', path: 'sbin', mode: 0o755 },
+        { type: 'dir', path: 'usr', mode: 0o755 },
+        { type: 'dir', path: 'usr/bin', mode: 0o755 },
+        { type: 'dir', path: 'usr/sbin', mode: 0o755 },
+        { type: 'dir', path: 'etc', mode: 0o755 },
+        { type: 'dir', path: 'root', mode: 0o700 },
+        { type: 'dir', path: 'home', mode: 0o755 },
+        { type: 'dir', path: 'home/cruser', mode: 0o755, uid: 1001, gid: 1001 },
+        { type: 'dir', path: 'tmp', mode: 0o1777 },
+        { type: 'dir', path: 'var', mode: 0o755 },
+        { type: 'dir', path: 'var/tmp', mode: 0o1777 },
+        { type: 'dir', path: 'proc', mode: 0o555 },
+        { type: 'dir', path: 'sys', mode: 0o555 },
+        { type: 'dir', path: 'dev', mode: 0o755 },
+        { type: 'dir', path: 'run', mode: 0o755 },
+        { type: 'file', path: 'bin/busybox', mode: 0o755, content: readFileSync(BUSYBOX) },
+        { type: 'file', path: 'etc/passwd', mode: 0o644, content: readFileSync(path.join(files, 'passwd')) },
+        { type: 'file', path: 'etc/group', mode: 0o644, content: readFileSync(path.join(files, 'group')) },
+        { type: 'file', path: 'etc/nsswitch.conf', mode: 0o644, content: readFileSync(path.join(files, 'nsswitch.conf')) },
+    ];
+    const taken = new Set(entries.map((e) => e.path));
+    for (const applet of list) {
+        const p = applet.replace(/^\/+/, '');
+        if (taken.has(p))
+            continue;
+        taken.add(p);
+        entries.push({ type: 'symlink', path: p, target: '/bin/busybox' });
+    }
+    return entries;
+}
+async function pauseEntries(ctx) {
+    mkdirSync(ctx.tmpDir, { recursive: true });
+    const out = path.join(ctx.tmpDir, `pause-${process.pid}-${Date.now()}`);
+    try {
+        await run('gcc', ['-static', '-Os', '-s', '-Wl,--build-id=none', '-o', out, path.join(ctx.fixtures, 'images', 'pause.c')]);
+        return [{ type: 'file', path: 'pause', mode: 0o755, content: readFileSync(out) }];
+    }
+    finally {
+        rmSync(out, { force: true });
+    }
+}
+function filesEntries(layer, ctx) {
+    const out = [];
+    for (const d of layer.dirs ?? [])
+        out.push({ type: 'dir', path: d.path, mode: mode(d.mode, 0o755), uid: d.uid ?? 0, gid: d.gid ?? 0 });
+    for (const f of layer.files ?? []) {
+        const content = f.src ? readFileSync(path.join(ctx.fixtures, 'images', f.src)) : Buffer.from(f.content ?? '', 'utf8');
+        out.push({ type: 'file', path: f.path, mode: mode(f.mode, 0o644), uid: f.uid ?? 0, gid: f.gid ?? 0, content });
+    }
+    return out;
+}
+export async function layerTar(layer, ctx) {
+    const entries = layer.kind === 'busybox' ? await busyboxEntries(ctx) : layer.kind === 'pause' ? await pauseEntries(ctx) : filesEntries(layer, ctx);
+    return buildTar(withParents(entries));
+}
+/** Hash of everything that determines a recipe's image. */
+export async function recipeHash(name, opts) {
+    const fixtures = opts.fixtures ?? fixturesDir();
+    const recipes = opts.recipes ?? loadRecipes(fixtures);
+    const flat = flattenRecipe(name, recipes);
+    const h = createHash('sha256').update(BUILDER_VERSION).update(JSON.stringify(flat.config));
+    for (const l of flat.layers)
+        h.update(await layerHash(l, { fixtures, tmpDir: opts.tmpDir }));
+    return h.digest('hex');
+}
+function umociConfigArgs(c) {
+    const a = ['--no-history', '--created', EPOCH, '--author', 'cri-conformance'];
+    if (c.user !== undefined)
+        a.push('--config.user', c.user);
+    for (const e of c.env ?? [])
+        a.push('--config.env', e);
+    for (const e of c.entrypoint ?? [])
+        a.push('--config.entrypoint', e);
+    for (const e of c.cmd ?? [])
+        a.push('--config.cmd', e);
+    if (c.workingDir)
+        a.push('--config.workingdir', c.workingDir);
+    for (const p of c.exposedPorts ?? [])
+        a.push('--config.exposedports', p);
+    for (const v of c.volumes ?? [])
+        a.push('--config.volume', v);
+    for (const k of Object.keys(c.labels ?? {}).sort())
+        a.push('--config.label', `${k}=${c.labels[k]}`);
+    if (c.stopSignal)
+        a.push('--config.stopsignal', c.stopSignal);
+    return a;
+}
+/** Build (or take from cache) the OCI layout of one recipe. */
+export async function buildRecipe(name, opts) {
+    const fixtures = opts.fixtures ?? fixturesDir();
+    const recipes = opts.recipes ?? loadRecipes(fixtures);
+    const ctx = { fixtures, tmpDir: opts.tmpDir };
+    const hash = await recipeHash(name, { ...opts, fixtures, recipes });
+    const final = path.join(opts.cacheDir, 'layouts', `${name}-${hash.slice(0, 16)}`);
+    const stamp = path.join(final, 'built.json');
+    if (existsSync(stamp)) {
+        const b = JSON.parse(readFileSync(stamp, 'utf8'));
+        if (b.hash === hash && existsSync(path.join(final, 'oci', 'index.json')))
+            return { ...b, layout: path.join(final, 'oci') };
+    }
+    opts.log?.(`building image recipe ${name}`);
+    const flat = flattenRecipe(name, recipes);
+    const work = `${final}.tmp-${process.pid}`;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const layout = path.join(work, 'oci');
+    const img = `${layout}:${name}`;
+    try {
+        await run('umoci', ['init', '--layout', layout]);
+        await run('umoci', ['new', '--image', img]);
+        const layerDir = path.join(opts.cacheDir, 'layers');
+        mkdirSync(layerDir, { recursive: true });
+        for (const layer of flat.layers) {
+            const lh = await layerHash(layer, ctx);
+            const tarFile = path.join(layerDir, `${lh}.tar`);
+            if (!existsSync(tarFile)) {
+                const tmp = `${tarFile}.tmp-${process.pid}`;
+                writeFileSync(tmp, await layerTar(layer, ctx));
+                renameSync(tmp, tarFile);
+            }
+            await run('umoci', [
+                'raw', 'add-layer', '--image', img,
+                '--history.created', EPOCH,
+                '--history.created_by', `cri-conformance ${layer.kind} layer`,
+                tarFile,
+            ]);
+        }
+        await run('umoci', ['config', '--image', img, ...umociConfigArgs(flat.config)]);
+        await run('umoci', ['gc', '--layout', layout]);
+        const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8'));
+        const m = index.manifests.find((x) => x.annotations?.['org.opencontainers.image.ref.name'] === name);
+        if (!m)
+            throw new Error(`umoci produced no manifest tagged ${name}`);
+        const built = { recipe: name, hash, layout: '', tag: name, manifestDigest: m.digest };
+        writeFileSync(path.join(work, 'built.json'), JSON.stringify(built, null, 2) + '\n');
+        rmSync(final, { recursive: true, force: true });
+        mkdirSync(path.dirname(final), { recursive: true });
+        renameSync(work, final);
+        return { ...built, layout: path.join(final, 'oci') };
+    }
+    catch (err) {
+        rmSync(work, { recursive: true, force: true });
+        throw new LabError('IMAGE_BUILD_FAILED', `building test image recipe "${name}" failed (${err.message}): check fixtures/images/recipes.json and that umoci, gcc and busybox-static are installed`);
+    }
+}
+const MANIFEST_ACCEPT = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+/** Digest the registry serves for host/name:tag, or undefined if absent. */
+export async function registryDigest(host, repo, creds) {
+    const { name, tag } = splitRepo(repo);
+    const headers = { Accept: MANIFEST_ACCEPT };
+    if (creds)
+        headers.Authorization = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+    try {
+        const res = await fetch(`http://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(5000) });
+        if (!res.ok)
+            return undefined;
+        return res.headers.get('docker-content-digest') ?? undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Push a built layout to host/repo unless the registry already serves that exact manifest. */
+export async function pushImage(built, host, repo, creds, log) {
+    const have = await registryDigest(host, repo, creds);
+    if (have === built.manifestDigest)
+        return have;
+    log?.(`pushing ${repo} to ${host}`);
+    const args = ['copy', '--insecure-policy', '--quiet', '--dest-tls-verify=false'];
+    if (creds)
+        args.push('--dest-creds', `${creds.username}:${creds.password}`);
+    args.push(`oci:${built.layout}:${built.tag}`, `docker://${host}/${repo}`);
+    try {
+        await run('skopeo', args, { timeoutMs: 120_000 });
+    }
+    catch (err) {
+        throw new LabError('IMAGE_PUSH_FAILED', `pushing ${repo} to the lab registry ${host} failed (${err.message}): see the registry log under the lab dir logs/`);
+    }
+    const now = await registryDigest(host, repo, creds);
+    if (!now)
+        throw new LabError('IMAGE_PUSH_FAILED', `registry ${host} does not serve ${repo} after the push: see the registry log under the lab dir logs/`);
+    return now;
+}
+/** Resolved map: name -> host/repo, name@digest -> host/name@sha256:... */
+export function resolvedRefs(entries) {
+    const out = {};
+    for (const e of entries) {
+        out[e.name] = `${e.host}/${e.repo}`;
+        out[`${e.name}@digest`] = `${e.host}/${splitRepo(e.repo).name}@${e.digest}`;
+    }
+    return out;
+}
+export { sha256 };
+//# sourceMappingURL=images.js.map

@@ -1,0 +1,471 @@
+// The offline lab: a private containerd (CRI v1 + v1alpha2) with runc and crun handlers, a CNI
+// bridge of its own, and two loopback registries holding the suite's own test images, all under
+// one lab dir. Never touches the system containerd's paths, socket, bridge or subnet.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { cniConflist, containerdConfig, hostsToml } from './config.js';
+import { cleanupPods } from './pods.js';
+import { deleteLink, killShims, labMounts, removePortmapRules, unmountAll } from './cleanup.js';
+import { LabError } from './errors.js';
+import { buildRecipe, fixturesDir, loadImagesManifest, loadRecipes, pushImage, resolvedRefs } from './images.js';
+import { MAX_SOCKET_PATH, labLayout, labMountRoots } from './layout.js';
+import { withLabCri } from './cri.js';
+import { criPluginFailure, lastError, logSince } from './containerd-log.js';
+import { isAlive, ourPid, removeFile, sleep, spawnDetached, stopPid, withLockFile } from './procs.js';
+import { criReady } from './ready.js';
+import { ensureCredentials, ensureRegistry, registryAnswers, runningRegistryPid, stopRegistry } from './registry.js';
+import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript, ensurePackages, findCniPluginDir, foreignRuntimes, freePort, portOpen, probeOverlay } from './system.js';
+export { LabError } from './errors.js';
+export { DEFAULT_LAB_DIR } from './layout.js';
+export { criReady } from './ready.js';
+const CONTAINERD_BIN = '/usr/bin/containerd';
+const READY_TIMEOUT_MS = 60_000;
+const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+function readState(l) {
+    try {
+        const s = JSON.parse(readFileSync(l.stateFile, 'utf8'));
+        return s.version === 1 ? s : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function containerdPidfile(l) {
+    return path.join(l.pidDir, 'containerd.pid');
+}
+function containerdLog(l) {
+    return path.join(l.logDir, 'containerd.log');
+}
+function runningContainerd(l) {
+    return ourPid(containerdPidfile(l), l.containerdConfig);
+}
+const CRUN = '/usr/bin/crun';
+function crunWrapperPath(l) {
+    return path.join(l.dir, 'bin', 'crun-hybrid');
+}
+function runtimeHandlers(l, crunBinary = CRUN) {
+    return [
+        { name: 'runc', binary: '/usr/sbin/runc', root: l.runcRoot },
+        { name: 'crun', binary: crunBinary, root: l.crunRoot },
+    ];
+}
+/** crun itself, or on hybrid-cgroup hosts the wrapper that hides cgroup2 from it. */
+function crunBinary(l, log) {
+    if (!crunNeedsHybridWorkaround())
+        return CRUN;
+    const wrapper = crunWrapperPath(l);
+    mkdirSync(path.dirname(wrapper), { recursive: true });
+    writeIfChanged(wrapper, crunWrapperScript(CRUN), 0o755);
+    log('hybrid cgroups with controllers on cgroup2: the crun handler runs through a wrapper that hides /sys/fs/cgroup/unified from crun');
+    return wrapper;
+}
+function socketAnswers(socket) {
+    return new Promise((resolve) => {
+        const s = net.connect(socket);
+        const done = (v) => {
+            s.destroy();
+            resolve(v);
+        };
+        s.setTimeout(1000, () => done(false));
+        s.once('connect', () => done(true));
+        s.once('error', () => done(false));
+    });
+}
+function ensureDirs(l) {
+    for (const d of [l.dir, l.runDir, l.configDir, l.certsDir, l.cniConfDir, l.cniIpamDir, l.containerdRoot, l.containerdOpt, l.cacheDir, l.logDir, l.pidDir, l.tmpDir, l.registryPublicStorage, l.registryAuthStorage]) {
+        mkdirSync(d, { recursive: true });
+    }
+}
+/** Write a file only when its content changes, atomically (containerd watches and reads these). */
+function writeIfChanged(file, content, mode) {
+    try {
+        if (readFileSync(file, 'utf8') === content)
+            return;
+    }
+    catch {
+        /* absent */
+    }
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, content, mode === undefined ? {} : { mode });
+    renameSync(tmp, file);
+}
+function writeCertsD(l, hosts) {
+    mkdirSync(l.certsDir, { recursive: true });
+    for (const d of readdirSync(l.certsDir)) {
+        if (!hosts.includes(d))
+            rmSync(path.join(l.certsDir, d), { recursive: true, force: true });
+    }
+    for (const h of hosts)
+        writeIfChanged(path.join(l.certsDir, h, 'hosts.toml'), hostsToml(h));
+}
+/** Kill what a dead lab containerd left (shims, containers), unmount, reset state and network. */
+async function scrubContainerdLeftovers(l, log, wipeRoot) {
+    await killShims(l.socket, log);
+    const left = await unmountAll(labMountRoots(l), log);
+    rmSync(l.containerdState, { recursive: true, force: true });
+    rmSync(l.runcRoot, { recursive: true, force: true });
+    rmSync(l.crunRoot, { recursive: true, force: true });
+    rmSync(l.cniIpamDir, { recursive: true, force: true });
+    if (wipeRoot && left.length === 0) {
+        log('resetting the lab containerd root (it was not shut down cleanly)');
+        rmSync(l.containerdRoot, { recursive: true, force: true });
+    }
+    removeFile(l.socket);
+    removeFile(l.socket + '.ttrpc');
+    await deleteLink(l.bridge, log);
+    await removePortmapRules(l.network, log);
+    return left;
+}
+function removeEmptyDirs(dirs) {
+    for (const d of dirs) {
+        try {
+            if (readdirSync(d).length === 0)
+                rmdirSync(d);
+        }
+        catch {
+            /* absent or busy: leave it */
+        }
+    }
+}
+function hadSandboxes(l) {
+    try {
+        return readdirSync(path.join(l.containerdState, 'io.containerd.grpc.v1.cri', 'sandboxes')).length > 0;
+    }
+    catch {
+        return false;
+    }
+}
+/** Stop our containerd: remove its pods through CRI first, then SIGTERM, then scrub leftovers. */
+async function stopContainerd(l, log) {
+    const pid = runningContainerd(l);
+    let clean = true;
+    if (pid) {
+        const r = await cleanupPods(`unix://${l.socket}`, log);
+        clean = r.ok;
+        log(`stopping containerd (pid ${pid})`);
+        await stopPid(pid, 10_000);
+    }
+    else {
+        // Dead containerd: if it left pod sandboxes behind, its metadata still lists pods that can no
+        // longer be stopped cleanly, so its root is reset too.
+        clean = !hadSandboxes(l);
+    }
+    removeFile(containerdPidfile(l));
+    return scrubContainerdLeftovers(l, log, !clean);
+}
+async function waitReady(l, pid, timeoutMs, logOffset) {
+    const endpoint = `unix://${l.socket}`;
+    const deadline = Date.now() + timeoutMs;
+    let reason = 'no answer';
+    const fail = async (why) => {
+        const t = logSince(containerdLog(l), logOffset).trim().split('\n').slice(-15).join('\n');
+        await stopPid(pid, 5000);
+        throw new LabError('START_FAILED', `${why}: see ${containerdLog(l)}`, t);
+    };
+    while (Date.now() < deadline) {
+        if (!isAlive(pid))
+            return fail(`containerd exited during startup (${lastError(logSince(containerdLog(l), logOffset))})`);
+        const pluginErr = criPluginFailure(logSince(containerdLog(l), logOffset));
+        if (pluginErr)
+            return fail(`containerd started without its CRI plugin (${pluginErr})`);
+        if (existsSync(l.socket)) {
+            const r = await criReady(endpoint, 2000);
+            if (r.ready)
+                return;
+            reason = r.reason ?? reason;
+        }
+        await sleep(200);
+    }
+    return fail(`containerd did not become CRI-ready within ${Math.round(timeoutMs / 1000)} s (${reason})`);
+}
+function labInfo(l, st, creds, images) {
+    return {
+        dir: l.dir,
+        runtimeEndpoint: `unix://${l.socket}`,
+        imageEndpoint: `unix://${l.socket}`,
+        registry: `127.0.0.1:${st.ports.registry}`,
+        authRegistry: { host: `127.0.0.1:${st.ports.authRegistry}`, username: creds.username, password: creds.password },
+        images,
+        runtimeHandlers: runtimeHandlers(l).map((r) => r.name),
+        cniPluginDir: st.cniPluginDir,
+        imagesFile: l.resolvedImages,
+        snapshotter: st.snapshotter,
+        logDir: l.logDir,
+    };
+}
+/** CRI-ready at some point within ms (rides out a CNI config reload or a busy moment). */
+async function readyWithin(l, ms) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        if ((await criReady(`unix://${l.socket}`, 2000)).ready)
+            return true;
+        if (Date.now() > deadline)
+            return false;
+        await sleep(250);
+    }
+}
+/** Build every recipe the manifest uses and push each logical image; returns the resolved map. */
+async function provisionImages(l, hosts, creds, log) {
+    const fixtures = fixturesDir();
+    const manifest = loadImagesManifest(fixtures);
+    const recipes = loadRecipes(fixtures);
+    const built = new Map();
+    const names = Object.keys(manifest.images);
+    const entries = new Array(names.length);
+    // Builds run one at a time (umoci per layout); pushes overlap with the next builds but run one at a time
+    // per registry: docker-registry 2.8 answers 500 to concurrent pushes that share blobs.
+    const pushes = [];
+    const queues = new Map();
+    const queued = (host, fn) => {
+        const p = (queues.get(host) ?? Promise.resolve()).then(fn);
+        queues.set(host, p.catch(() => undefined));
+        return p;
+    };
+    for (const [i, name] of names.entries()) {
+        const e = manifest.images[name];
+        let b = built.get(e.recipe);
+        if (!b) {
+            b = await buildRecipe(e.recipe, { fixtures, recipes, cacheDir: l.cacheDir, tmpDir: l.tmpDir, log });
+            built.set(e.recipe, b);
+        }
+        const host = e.registry === 'auth' ? hosts.auth : hosts.public;
+        const image = b;
+        const p = queued(host, async () => {
+            const digest = await pushImage(image, host, e.repo, e.registry === 'auth' ? creds : undefined, log);
+            entries[i] = { name, host, repo: e.repo, digest };
+        });
+        p.catch(() => undefined); // observed by Promise.all below
+        pushes.push(p);
+    }
+    await Promise.all(pushes);
+    return resolvedRefs(entries);
+}
+const LOCK_TIMEOUT_MS = 10 * 60_000;
+/** Serialize up/down of one lab dir across processes (other test runs may share the machine). */
+async function locked(l, log, fn) {
+    mkdirSync(l.dir, { recursive: true });
+    try {
+        return await withLockFile(path.join(l.dir, '.lock'), LOCK_TIMEOUT_MS, (owner) => log(`waiting for another lab up/down (pid ${owner}) to finish`), fn);
+    }
+    catch (err) {
+        if (err instanceof LabError)
+            throw err;
+        if (/^lock .* is held by pid/.test(err.message)) {
+            throw new LabError('BUSY', `${err.message} for over ${LOCK_TIMEOUT_MS / 60_000} min: wait for that lab up/down to finish, or kill it and retry`);
+        }
+        throw err;
+    }
+}
+/** Bring the lab up (idempotent: healthy parts are reused). */
+export async function labUp(o = {}) {
+    const log = o.log ?? (() => { });
+    checkRoot();
+    const os = checkDebian();
+    const l = labLayout(o.dir);
+    return locked(l, log, () => labUpLocked(l, o, os, log));
+}
+async function labUpLocked(l, o, os, log) {
+    const t0 = Date.now();
+    if (Buffer.byteLength(l.socket) > MAX_SOCKET_PATH) {
+        throw new LabError('START_FAILED', `socket path ${l.socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter lab dir`);
+    }
+    await ensurePackages(o.install ?? true, log);
+    ensureDirs(l);
+    const cniPluginDir = await findCniPluginDir();
+    for (const f of foreignRuntimes(l.containerdConfig)) {
+        const what = f.argv.some((a) => a.includes('/cri-conformance/')) ? "another cri-conformance lab's containerd" : 'a system container runtime';
+        log(`note: ${what} is running (pid ${f.pid}: ${f.argv.slice(0, 3).join(' ')}); the lab leaves it untouched and uses its own socket ${l.socket}, bridge ${l.bridge} and paths under ${l.dir}`);
+    }
+    const prev = readState(l);
+    const creds = await ensureCredentials(l);
+    // Registries first: containerd's config names the pause image by registry port.
+    const regPort = await ensureRegistry(l, 'public', prev?.ports.registry, [], log);
+    const authPort = await ensureRegistry(l, 'auth', prev?.ports.authRegistry, [regPort], log);
+    const hosts = { public: `127.0.0.1:${regPort}`, auth: `127.0.0.1:${authPort}` };
+    writeCertsD(l, [hosts.public, hosts.auth]);
+    writeIfChanged(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
+    const manifest = loadImagesManifest();
+    const pauseRef = `${hosts.public}/${manifest.images['pause'].repo}`;
+    // containerd: reuse if ours, healthy and configured identically.
+    let pid = runningContainerd(l);
+    const snapshotter = prev?.snapshotter ?? ((await probeOverlay(l.tmpDir)) ? 'overlayfs' : 'native');
+    if (!prev?.snapshotter)
+        log(`snapshotter: ${snapshotter}`);
+    let streamPort = prev?.ports.stream;
+    if (!pid && (!streamPort || (await portOpen(streamPort))))
+        streamPort = await freePort([regPort, authPort]);
+    const crun = crunBinary(l, log);
+    const makeConfig = (port) => containerdConfig({
+        root: l.containerdRoot,
+        state: l.containerdState,
+        optDir: l.containerdOpt,
+        socket: l.socket,
+        sandboxImage: pauseRef,
+        snapshotter,
+        streamPort: port,
+        cniBinDir: cniPluginDir,
+        cniConfDir: l.cniConfDir,
+        certsDir: l.certsDir,
+        runtimes: runtimeHandlers(l, crun),
+        defaultRuntime: 'runc',
+    });
+    let configText = makeConfig(streamPort);
+    let configHash = createHash('sha256').update(configText).digest('hex');
+    let reuse = false;
+    let logOffset = 0;
+    if (pid) {
+        const sameConfig = prev?.configHash === configHash;
+        if (sameConfig && (await readyWithin(l, 5000))) {
+            reuse = true;
+            log(`containerd already running and ready (pid ${pid}) on ${l.socket}`);
+        }
+        else {
+            const why = sameConfig ? `it is not CRI-ready (${(await criReady(`unix://${l.socket}`)).reason})` : 'its config changed';
+            log(`restarting the lab containerd (pid ${pid}): ${why}`);
+            await stopContainerd(l, log);
+            pid = undefined;
+            streamPort = await freePort([regPort, authPort]);
+            configText = makeConfig(streamPort);
+            configHash = createHash('sha256').update(configText).digest('hex');
+        }
+    }
+    if (!reuse) {
+        if (existsSync(l.socket) && (await socketAnswers(l.socket))) {
+            throw new LabError('SOCKET_IN_USE', `${l.socket} is served by a process the lab did not start: stop it (or run \`cri-conformance lab down\`) and retry`);
+        }
+        await stopContainerd(l, log);
+        writeIfChanged(l.containerdConfig, configText);
+        log(`starting containerd (${os}) with ${l.containerdConfig}`);
+        // One log per start (the previous one kept as .1): failure detection reads only this start.
+        if (existsSync(containerdLog(l)))
+            renameSync(containerdLog(l), `${containerdLog(l)}.1`);
+        writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`);
+        logOffset = statSync(containerdLog(l)).size;
+        pid = spawnDetached({
+            file: CONTAINERD_BIN,
+            args: ['--config', l.containerdConfig],
+            logFile: containerdLog(l),
+            pidFile: containerdPidfile(l),
+            env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C' },
+        });
+    }
+    const state = {
+        version: 1,
+        ports: { registry: regPort, authRegistry: authPort, stream: streamPort },
+        snapshotter,
+        configHash,
+        socket: l.socket,
+        cniPluginDir,
+    };
+    writeIfChanged(l.stateFile, JSON.stringify(state, null, 2) + '\n');
+    // Images build/push while containerd starts.
+    // (A reused containerd was just found ready: only a fresh one is waited for, and only a fresh one
+    // is stopped again if it fails to become ready.)
+    const [images] = await Promise.all([
+        provisionImages(l, hosts, creds, log),
+        reuse ? Promise.resolve() : waitReady(l, pid, READY_TIMEOUT_MS, logOffset),
+    ]);
+    writeIfChanged(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
+    // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.
+    try {
+        await withLabCri(`unix://${l.socket}`, (cri) => cri.image.call('PullImage', { image: { image: pauseRef } }, { timeoutMs: 60_000 }));
+    }
+    catch (err) {
+        throw new LabError('START_FAILED', `containerd could not pull the pause image ${pauseRef} (${err.message}): see ${containerdLog(l)}`);
+    }
+    log(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${l.socket}, registry ${hosts.public}, auth registry ${hosts.auth}`);
+    return labInfo(l, state, creds, images);
+}
+/** Stop everything labUp started; leaves no process, mount or netns. Keeps caches unless purge. */
+export async function labDown(o = {}) {
+    const log = o.log ?? (() => { });
+    checkRoot();
+    const l = labLayout(o.dir);
+    if (!existsSync(l.dir)) {
+        log(`no lab at ${l.dir}`);
+        return;
+    }
+    await locked(l, log, () => labDownLocked(l, o, log));
+}
+async function labDownLocked(l, o, log) {
+    const left = await stopContainerd(l, log);
+    for (const kind of ['public', 'auth']) {
+        if (await stopRegistry(l, kind))
+            log(`stopped registry (${kind})`);
+    }
+    if (left.length) {
+        throw new LabError('STOP_FAILED', `could not unmount ${left.length} path(s) under ${l.dir} (first: ${left[0]}): check \`grep ${l.dir} /proc/self/mountinfo\` and unmount by hand`);
+    }
+    if (o.purge) {
+        log(`purging ${l.dir}`);
+        rmSync(l.dir, { recursive: true, force: true });
+    }
+    removeEmptyDirs([l.runDir]);
+    // containerd 1.6 puts every shim socket in /run/containerd/s whatever its config says: drop that
+    // dir if we left it empty and no other containerd is around.
+    if (foreignRuntimes(l.containerdConfig).length === 0)
+        removeEmptyDirs(['/run/containerd/s', '/run/containerd']);
+    log('lab down');
+}
+/** Whether the lab is up and healthy, with the problems found otherwise. */
+export async function labStatus(o = {}) {
+    const l = labLayout(o.dir);
+    const problems = [];
+    const st = readState(l);
+    if (!st)
+        return { running: false, problems: [`no lab state at ${l.stateFile}: run \`cri-conformance lab up\``] };
+    const pid = runningContainerd(l);
+    if (!pid)
+        problems.push('containerd is not running');
+    else {
+        const r = await criReady(`unix://${l.socket}`);
+        if (!r.ready)
+            problems.push(`containerd (pid ${pid}) is not CRI-ready: ${r.reason}`);
+    }
+    for (const [kind, port] of [['public', st.ports.registry], ['auth', st.ports.authRegistry]]) {
+        if (!runningRegistryPid(l, kind))
+            problems.push(`registry (${kind}) is not running`);
+        else if (!(await registryAnswers(port, kind)))
+            problems.push(`registry (${kind}) does not answer on 127.0.0.1:${port}`);
+    }
+    let images = {};
+    try {
+        images = JSON.parse(readFileSync(l.resolvedImages, 'utf8'));
+    }
+    catch {
+        problems.push(`no resolved images at ${l.resolvedImages}`);
+    }
+    let creds = { username: '', password: '' };
+    try {
+        creds = JSON.parse(readFileSync(l.authFile, 'utf8'));
+    }
+    catch {
+        problems.push(`no registry credentials at ${l.authFile}`);
+    }
+    const running = problems.length === 0;
+    if (!pid) {
+        const mounts = labMounts(labMountRoots(l));
+        if (mounts.length)
+            problems.push(`${mounts.length} mount(s) left under ${l.dir}: run \`cri-conformance lab down\``);
+    }
+    return running ? { running, info: labInfo(l, st, creds, images), problems } : { running, problems };
+}
+/** Environment for a run against the lab (values are shell-safe). */
+export function labEnv(info) {
+    return {
+        CONTAINER_RUNTIME_ENDPOINT: info.runtimeEndpoint,
+        IMAGE_SERVICE_ENDPOINT: info.imageEndpoint,
+        CRI_CONFORMANCE_IMAGES: info.imagesFile,
+        CRI_CONFORMANCE_LAB_DIR: info.dir,
+        CRI_CONFORMANCE_REGISTRY: info.registry,
+        CRI_CONFORMANCE_AUTH_REGISTRY: info.authRegistry.host,
+        CRI_CONFORMANCE_AUTH_USERNAME: info.authRegistry.username,
+        CRI_CONFORMANCE_AUTH_PASSWORD: info.authRegistry.password,
+        CRI_CONFORMANCE_RUNTIME_HANDLERS: info.runtimeHandlers.join(','),
+        CRI_CONFORMANCE_CNI_PLUGIN_DIR: info.cniPluginDir,
+    };
+}
+//# sourceMappingURL=index.js.map

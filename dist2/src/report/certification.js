@@ -1,0 +1,367 @@
+// The vendor report: summary.json (machine-readable, stable), summary.md and summary.html.
+import { createHash } from 'node:crypto';
+import { SUITE_SKIPPED_TITLE, baselineUsed, cleanText, failureDetail, failureMessage, humanDuration, oneLine, outcome, runCounts, runPassed, skipReason, sortedKeys, suiteCounts, } from './common.js';
+export const SUMMARY_SCHEMA = 'cri-conformance/summary/v1';
+export function sha256Hex(text) {
+    return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+// ---------------------------------------------------------------------------------------------
+// JSON
+function countsJson(c) {
+    return {
+        tests: c.tests,
+        passed: c.passed,
+        failed: c.failed,
+        skipped: c.skipped,
+        knownFailures: c.knownFailures,
+        fixed: c.fixed,
+        durationMs: c.durationMs,
+    };
+}
+function testJson(s, t) {
+    const o = {
+        id: cleanText(t.id),
+        suite: cleanText(s.name),
+        fullTitle: cleanText(t.fullTitle),
+        status: t.status,
+        outcome: outcome(t),
+        durationMs: t.durationMs,
+        tags: (t.tags ?? []).map((x) => cleanText(x)),
+    };
+    if (t.status === 'skipped')
+        o['message'] = skipReason(t, s);
+    else if (t.message !== undefined || t.status === 'failed')
+        o['message'] = t.status === 'failed' ? failureMessage(t) : oneLine(t.message);
+    if (t.detail !== undefined)
+        o['detail'] = cleanText(t.detail).replace(/\s+$/, '');
+    if (t.baseline)
+        o['baseline'] = { state: t.baseline.state, reason: oneLine(t.baseline.reason) };
+    return o;
+}
+/** Build the summary object with an explicit, stable key order (absent optional parts are null). */
+function summaryObject(run) {
+    const images = {};
+    for (const k of sortedKeys(run.images))
+        images[k] = cleanText(run.images[k]);
+    const rpcs = {};
+    for (const k of sortedKeys(run.rpcs)) {
+        const r = run.rpcs[k];
+        rpcs[k] = { calls: r.calls, unimplemented: r.unimplemented, errors: r.errors };
+    }
+    return {
+        schema: SUMMARY_SCHEMA,
+        result: runPassed(run) ? 'passed' : 'failed',
+        tool: { name: cleanText(run.tool?.name), version: cleanText(run.tool?.version) },
+        profile: run.profile ?? null,
+        startedAt: run.startedAt,
+        durationMs: run.durationMs,
+        endpoint: { runtime: cleanText(run.endpoint?.runtime), image: cleanText(run.endpoint?.image) },
+        runtime: run.runtime
+            ? { name: cleanText(run.runtime.name), version: cleanText(run.runtime.version), apiVersion: cleanText(run.runtime.apiVersion) }
+            : null,
+        negotiated: {
+            runtime: run.negotiated?.runtime ?? null,
+            image: run.negotiated?.image ?? null,
+            reason: run.negotiated?.reason !== undefined ? cleanText(run.negotiated.reason) : null,
+        },
+        host: run.host
+            ? {
+                kernel: cleanText(run.host.kernel),
+                cgroupVersion: cleanText(run.host.cgroupVersion),
+                hostname: run.host.hostname !== undefined ? cleanText(run.host.hostname) : null,
+            }
+            : null,
+        baselineUsed: baselineUsed(run),
+        totals: countsJson(runCounts(run)),
+        suites: run.suites.map((s) => ({
+            name: cleanText(s.name),
+            title: cleanText(s.title),
+            skippedReason: s.skippedReason !== undefined ? oneLine(s.skippedReason) : null,
+            totals: countsJson(suiteCounts(s)),
+        })),
+        tests: run.suites.flatMap((s) => s.tests.map((t) => testJson(s, t))),
+        images,
+        rpcs,
+    };
+}
+export function toSummaryJson(run) {
+    return JSON.stringify(summaryObject(run), null, 2) + '\n';
+}
+// ---------------------------------------------------------------------------------------------
+// Shared presentation helpers
+function statusLabel(t) {
+    switch (outcome(t)) {
+        case 'passed':
+            return 'passed';
+        case 'failed':
+            return 'FAILED';
+        case 'skipped':
+            return 'skipped';
+        case 'known-failure':
+            return 'known failure';
+        case 'fixed':
+            return 'passed (fixed)';
+    }
+}
+/** One-line note shown next to a test in the per-suite tables. */
+function testNote(s, t) {
+    switch (outcome(t)) {
+        case 'passed':
+            return '';
+        case 'failed':
+            return failureMessage(t);
+        case 'skipped':
+            return skipReason(t, s);
+        case 'known-failure':
+            return `baseline: ${oneLine(t.baseline?.reason) || 'no reason given'}`;
+        case 'fixed':
+            return 'fixed — remove from baseline';
+    }
+}
+function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+function metaRows(run) {
+    const neg = (v) => v ?? 'none';
+    const rows = [
+        { label: 'Tool', value: `${oneLine(run.tool?.name)} ${oneLine(run.tool?.version)}`.trim() },
+        run.profile ? { label: 'Profile', value: `Kubernetes ${oneLine(run.profile)}` } : undefined,
+        { label: 'Started', value: oneLine(run.startedAt) },
+        { label: 'Duration', value: humanDuration(run.durationMs) },
+        { label: 'Runtime endpoint', value: oneLine(run.endpoint?.runtime) },
+        { label: 'Image endpoint', value: oneLine(run.endpoint?.image) },
+        run.runtime
+            ? {
+                label: 'Runtime',
+                value: `${oneLine(run.runtime.name)} ${oneLine(run.runtime.version)} (CRI ${oneLine(run.runtime.apiVersion)})`,
+            }
+            : undefined,
+        {
+            label: 'Negotiated CRI API',
+            value: `runtime ${neg(run.negotiated?.runtime)}, image ${neg(run.negotiated?.image)}` +
+                (run.negotiated?.reason ? ` — ${oneLine(run.negotiated.reason)}` : ''),
+        },
+        run.host
+            ? {
+                label: 'Host',
+                value: (run.host.hostname ? `${oneLine(run.host.hostname)}, ` : '') +
+                    `kernel ${oneLine(run.host.kernel)}, cgroup ${oneLine(run.host.cgroupVersion)}`,
+            }
+            : undefined,
+    ];
+    return rows.filter((r) => r !== undefined);
+}
+function testsBy(run, o) {
+    return run.suites.flatMap((s) => s.tests.filter((t) => outcome(t) === o).map((t) => ({ s, t })));
+}
+// ---------------------------------------------------------------------------------------------
+// Markdown
+/** Escape text for Markdown (inline, tables): markdown punctuation, HTML, and newlines. */
+function md(text) {
+    return oneLine(text)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/([\\`*_[\]|~])/g, '\\$1')
+        // Block markers only matter at the start of a line: headings, lists, setext underlines.
+        .replace(/^([-+=#])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2');
+}
+/** A fenced code block whose fence is longer than any backtick run inside. */
+function mdFence(text) {
+    const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(Math.max(3, longest + 1));
+    return [fence + 'text', ...text.split('\n'), fence];
+}
+function mdTable(header, rows, alignRight) {
+    return [
+        `| ${header.join(' | ')} |`,
+        `|${alignRight.map((r) => (r ? ' ---: ' : ' --- ')).join('|')}|`,
+        ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ];
+}
+export function toSummaryMarkdown(run) {
+    const c = runCounts(run);
+    const passed = runPassed(run);
+    const out = [];
+    out.push('# CRI conformance summary', '');
+    out.push(`**Result: ${passed ? 'PASSED' : 'FAILED'}** — ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` +
+        (c.knownFailures ? `, ${plural(c.knownFailures, 'known failure')}` : '') + (c.fixed ? `, ${c.fixed} fixed` : '') +
+        ` of ${c.tests} tests in ${humanDuration(run.durationMs)}`, '');
+    out.push(...mdTable(['Property', 'Value'], metaRows(run).map((r) => [md(r.label), md(r.value)]), [false, false]), '');
+    out.push('## Totals', '');
+    out.push(...mdTable(['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Known failures', 'Fixed', 'Time'], [
+        ...run.suites.map((s) => {
+            const sc = suiteCounts(s);
+            const name = md(s.name) + (s.skippedReason !== undefined ? ` (skipped: ${md(s.skippedReason)})` : '');
+            return [name, ...[sc.tests, sc.passed, sc.failed, sc.skipped, sc.knownFailures, sc.fixed].map(String), humanDuration(sc.durationMs)];
+        }),
+        ['**Total**', ...[c.tests, c.passed, c.failed, c.skipped, c.knownFailures, c.fixed].map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
+    ], [false, true, true, true, true, true, true, true]), '');
+    const failures = testsBy(run, 'failed');
+    if (failures.length > 0) {
+        out.push('## Failures', '');
+        for (const { t } of failures) {
+            out.push(`### ${md(t.id)}`, '', md(failureMessage(t)), '', ...mdFence(failureDetail(t)), '');
+        }
+    }
+    if (baselineUsed(run)) {
+        const known = testsBy(run, 'known-failure');
+        if (known.length > 0) {
+            out.push('## Known failures (baseline)', '');
+            out.push(...mdTable(['Test', 'Reason', 'Message'], known.map(({ t }) => [md(t.id), md(t.baseline?.reason), md(t.status === 'failed' ? failureMessage(t) : t.message)]), [false, false, false]), '');
+        }
+        const fixed = testsBy(run, 'fixed');
+        if (fixed.length > 0) {
+            out.push('## Fixed — remove from baseline', '');
+            out.push(...mdTable(['Test', 'Baseline reason'], fixed.map(({ t }) => [md(t.id), md(t.baseline?.reason)]), [false, false]), '');
+        }
+    }
+    out.push('## Tests', '');
+    for (const s of run.suites) {
+        out.push(`### ${md(s.name)}${s.title && s.title !== s.name ? ` — ${md(s.title)}` : ''}`, '');
+        if (s.skippedReason !== undefined)
+            out.push(`Suite skipped: ${md(s.skippedReason) || 'skipped'}`, '');
+        if (s.tests.length === 0) {
+            out.push(s.skippedReason !== undefined ? `_${md(SUITE_SKIPPED_TITLE)}_` : '_No tests._', '');
+            continue;
+        }
+        out.push(...mdTable(['Test', 'Status', 'Time', 'Note'], s.tests.map((t) => [md(t.fullTitle || t.title), statusLabel(t), humanDuration(t.durationMs), md(testNote(s, t))]), [false, false, true, false]), '');
+    }
+    const imgKeys = sortedKeys(run.images);
+    if (imgKeys.length > 0) {
+        out.push('## Images', '');
+        out.push(...mdTable(['Name', 'Reference'], imgKeys.map((k) => [md(k), md(run.images[k])]), [false, false]), '');
+    }
+    const rpcKeys = sortedKeys(run.rpcs);
+    if (rpcKeys.length > 0) {
+        out.push('## RPCs observed', '');
+        out.push(...mdTable(['RPC', 'Calls', 'Unimplemented', 'Errors'], rpcKeys.map((k) => {
+            const r = run.rpcs[k];
+            return [md(k), String(r.calls), String(r.unimplemented), String(r.errors)];
+        }), [false, true, true, true]), '');
+    }
+    return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+// ---------------------------------------------------------------------------------------------
+// HTML
+function h(text) {
+    return cleanText(text === undefined || text === null ? '' : String(text))
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+const CSS = `
+:root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --skip: #9a6700; --known: #0969da; --muted: #6e7781; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { font: 14px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
+h1 { margin-bottom: .25rem; }
+h2 { border-bottom: 1px solid var(--line); padding-bottom: .25rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { border: 1px solid var(--line); padding: .3rem .6rem; text-align: left; vertical-align: top; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; }
+.verdict { display: inline-block; padding: .3rem .8rem; border-radius: .3rem; color: #fff; font-weight: 700; }
+.verdict.passed { background: var(--ok); } .verdict.failed { background: var(--bad); }
+.s-passed, .s-fixed { color: var(--ok); } .s-failed { color: var(--bad); font-weight: 600; }
+.s-skipped { color: var(--skip); } .s-known-failure { color: var(--known); }
+.muted { color: var(--muted); }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+pre { white-space: pre-wrap; word-break: break-word; background: rgba(127,127,127,.1); padding: .6rem; border-radius: .3rem; }
+details { margin: .5rem 0; } summary { cursor: pointer; }
+`.trim();
+function htmlTable(header, rows) {
+    const th = header.map((c) => `<th${c.num ? ' class="n"' : ''}>${h(c.text)}</th>`).join('');
+    const body = rows
+        .map((r) => `<tr${r.cls ? ` class="${h(r.cls)}"` : ''}>${r.cells.map((c, i) => `<td${header[i]?.num ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`)
+        .join('\n');
+    return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+export function toSummaryHtml(run) {
+    const c = runCounts(run);
+    const passed = runPassed(run);
+    const verdict = passed ? 'passed' : 'failed';
+    const title = `CRI conformance — ${oneLine(run.runtime?.name) || oneLine(run.endpoint?.runtime) || 'runtime'} — ${passed ? 'PASSED' : 'FAILED'}`;
+    const parts = [];
+    parts.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`, '<meta name="viewport" content="width=device-width, initial-scale=1">', `<title>${h(title)}</title>`, `<style>\n${CSS}\n</style>`, '</head>', '<body>', '<h1>CRI conformance summary</h1>', `<p><span class="verdict ${verdict}">${passed ? 'PASSED' : 'FAILED'}</span> ` +
+        `<span class="s-passed">${c.passed} passed</span>, <span class="s-failed">${c.failed} failed</span>, ` +
+        `<span class="s-skipped">${c.skipped} skipped</span>` +
+        (c.knownFailures ? `, <span class="s-known-failure">${plural(c.knownFailures, 'known failure')}</span>` : '') +
+        (c.fixed ? `, <span class="s-fixed">${c.fixed} fixed</span>` : '') +
+        ` of ${c.tests} tests in ${h(humanDuration(run.durationMs))}</p>`);
+    parts.push(htmlTable([{ text: 'Property' }, { text: 'Value' }], metaRows(run).map((r) => ({ cells: [h(r.label), h(r.value)] }))));
+    parts.push('<h2>Totals</h2>');
+    const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));
+    const countCells = (x) => [...[x.tests, x.passed, x.failed, x.skipped, x.knownFailures, x.fixed].map((n) => h(n)), h(humanDuration(x.durationMs))];
+    parts.push(htmlTable([{ text: 'Suite' }, ...numHead], [
+        ...run.suites.map((s, i) => ({
+            cells: [
+                `<a href="#suite-${i + 1}">${h(s.name)}</a>` +
+                    (s.skippedReason !== undefined ? ` <span class="s-skipped">(skipped: ${h(oneLine(s.skippedReason))})</span>` : ''),
+                ...countCells(suiteCounts(s)),
+            ],
+        })),
+        { cells: ['Total', ...countCells(c)], cls: 'total' },
+    ]));
+    const failures = testsBy(run, 'failed');
+    if (failures.length > 0) {
+        parts.push('<h2>Failures</h2>');
+        for (const { t } of failures) {
+            parts.push(`<details open><summary><strong class="s-failed">✗ ${h(t.id)}</strong> — ${h(failureMessage(t))}</summary>\n<pre>${h(failureDetail(t))}</pre>\n</details>`);
+        }
+    }
+    if (baselineUsed(run)) {
+        const known = testsBy(run, 'known-failure');
+        if (known.length > 0) {
+            parts.push('<h2>Known failures (baseline)</h2>');
+            for (const { t } of known) {
+                const detail = cleanText(t.detail).replace(/\s+$/, '');
+                const msg = t.status === 'failed' ? failureMessage(t) : oneLine(t.message);
+                parts.push(`<details><summary><strong class="s-known-failure">~ ${h(t.id)}</strong> — ${h(oneLine(t.baseline?.reason) || 'no reason given')}</summary>\n` +
+                    (msg ? `<p>${h(msg)}</p>\n` : '') +
+                    (detail ? `<pre>${h(detail)}</pre>\n` : '') +
+                    '</details>');
+            }
+        }
+        const fixed = testsBy(run, 'fixed');
+        if (fixed.length > 0) {
+            parts.push('<h2>Fixed — remove from baseline</h2>');
+            parts.push(htmlTable([{ text: 'Test' }, { text: 'Baseline reason' }], fixed.map(({ t }) => ({ cells: [h(t.id), h(oneLine(t.baseline?.reason))] }))));
+        }
+    }
+    parts.push('<h2>Tests</h2>');
+    for (const [i, s] of run.suites.entries()) {
+        const sc = suiteCounts(s);
+        parts.push(`<h3 id="suite-${i + 1}">${h(s.name)}${s.title && s.title !== s.name ? ` <span class="muted">— ${h(s.title)}</span>` : ''}</h3>`, `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped` +
+            (sc.knownFailures ? `, ${plural(sc.knownFailures, 'known failure')}` : '') +
+            ` in ${h(humanDuration(sc.durationMs))}` +
+            (s.skippedReason !== undefined ? ` — suite skipped: ${h(oneLine(s.skippedReason) || 'skipped')}` : '') +
+            '</p>');
+        if (s.tests.length === 0) {
+            parts.push(`<p class="muted">${h(s.skippedReason !== undefined ? SUITE_SKIPPED_TITLE : 'No tests.')}</p>`);
+            continue;
+        }
+        parts.push(htmlTable([{ text: 'Test' }, { text: 'Status' }, { text: 'Time', num: true }, { text: 'Note' }], s.tests.map((t) => ({
+            cells: [h(t.fullTitle || t.title), `<span class="s-${outcome(t)}">${h(statusLabel(t))}</span>`, h(humanDuration(t.durationMs)), h(testNote(s, t))],
+        }))));
+    }
+    const imgKeys = sortedKeys(run.images);
+    if (imgKeys.length > 0) {
+        parts.push('<h2>Images</h2>');
+        parts.push(htmlTable([{ text: 'Name' }, { text: 'Reference' }], imgKeys.map((k) => ({ cells: [h(k), `<code>${h(run.images[k])}</code>`] }))));
+    }
+    const rpcKeys = sortedKeys(run.rpcs);
+    if (rpcKeys.length > 0) {
+        parts.push('<h2>RPCs observed</h2>');
+        parts.push(htmlTable([{ text: 'RPC' }, { text: 'Calls', num: true }, { text: 'Unimplemented', num: true }, { text: 'Errors', num: true }], rpcKeys.map((k) => {
+            const r = run.rpcs[k];
+            return { cells: [`<code>${h(k)}</code>`, h(r.calls), h(r.unimplemented), h(r.errors)] };
+        })));
+    }
+    parts.push(`<p class="muted">Generated by ${h(run.tool?.name)} ${h(run.tool?.version)} from the run started ${h(run.startedAt)}.</p>`);
+    parts.push('</body>', '</html>');
+    return parts.join('\n') + '\n';
+}
+//# sourceMappingURL=certification.js.map

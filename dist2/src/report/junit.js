@@ -1,0 +1,130 @@
+// JUnit XML reporter (the de-facto schema read by Jenkins, GitLab, GitHub test-reporter actions).
+import { create } from 'xmlbuilder2';
+import { SUITE_SKIPPED_TITLE, cleanText, countTests, describePath, failureDetail, failureMessage, fixedMessage, knownFailureMessage, oneLine, outcome, seconds, skipReason, } from './common.js';
+/**
+ * JUnit timestamps follow the XSD's xs:dateTime without zone ("2026-01-02T03:04:05"), in UTC.
+ * `offsetMs` shifts the run start (suites get start + the durations of the suites before them).
+ * An unparseable start is passed through cleaned, rather than inventing a time.
+ */
+function junitTimestamp(startedAt, offsetMs) {
+    // A zoneless ISO date-time would be read as local time; the model's times are UTC.
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(startedAt) ? `${startedAt}Z` : startedAt;
+    const t = Date.parse(iso);
+    if (Number.isNaN(t))
+        return oneLine(startedAt);
+    return new Date(t + Math.max(0, offsetMs || 0)).toISOString().slice(0, 19);
+}
+/** Attribute value: one line, XML-safe. */
+function att(v) {
+    return typeof v === 'number' ? String(v) : oneLine(v);
+}
+function runProperties(run) {
+    const p = [
+        ['tool.name', run.tool?.name],
+        ['tool.version', run.tool?.version],
+        ['run.startedAt', run.startedAt],
+        ['profile', run.profile],
+        ['endpoint.runtime', run.endpoint?.runtime],
+        ['endpoint.image', run.endpoint?.image],
+        ['runtime.name', run.runtime?.name],
+        ['runtime.version', run.runtime?.version],
+        ['runtime.apiVersion', run.runtime?.apiVersion],
+        ['negotiated.runtime', run.negotiated?.runtime ?? 'none'],
+        ['negotiated.image', run.negotiated?.image ?? 'none'],
+        ['negotiated.reason', run.negotiated?.reason],
+        ['host.kernel', run.host?.kernel],
+        ['host.cgroupVersion', run.host?.cgroupVersion],
+        ['host.hostname', run.host?.hostname],
+    ];
+    return p.filter((e) => typeof e[1] === 'string' && oneLine(e[1]) !== '');
+}
+function addTestcase(parent, suite, t) {
+    const path = oneLine(describePath(t));
+    const classname = path ? `cri-conformance.${oneLine(suite.name)}.${path}` : `cri-conformance.${oneLine(suite.name)}`;
+    const tc = parent.ele('testcase', {
+        name: att(t.title || t.fullTitle || t.id),
+        classname,
+        time: seconds(t.durationMs),
+    });
+    switch (outcome(t)) {
+        case 'passed':
+            break;
+        case 'fixed':
+            tc.ele('system-out').txt(fixedMessage(t));
+            break;
+        case 'failed':
+            tc.ele('failure', { message: failureMessage(t), type: 'AssertionError' }).txt(failureDetail(t));
+            break;
+        case 'skipped':
+            tc.ele('skipped', { message: skipReason(t, suite) });
+            break;
+        case 'known-failure': {
+            tc.ele('skipped', { message: knownFailureMessage(t) });
+            const detail = cleanText(t.detail).replace(/\s+$/, '');
+            if (detail)
+                tc.ele('system-out').txt(detail);
+            break;
+        }
+    }
+}
+export function toJUnit(run) {
+    // Belt and braces: we clean every string ourselves, the builder drops anything left invalid.
+    const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
+    const props = runProperties(run);
+    // Counts as JUnit sees them: known failures are skipped; an empty skipped suite is one skipped case.
+    const perSuite = run.suites.map((s) => {
+        const c = countTests(s.tests);
+        const placeholder = s.tests.length === 0 && s.skippedReason !== undefined;
+        return {
+            tests: c.tests + (placeholder ? 1 : 0),
+            failures: c.failed,
+            skipped: c.skipped + c.knownFailures + (placeholder ? 1 : 0),
+            placeholder,
+        };
+    });
+    const sum = (k) => perSuite.reduce((a, c) => a + c[k], 0);
+    const root = doc.ele('testsuites', {
+        name: att(run.tool?.name || 'cri-conformance'),
+        tests: sum('tests'),
+        failures: sum('failures'),
+        errors: 0,
+        skipped: sum('skipped'),
+        time: seconds(run.durationMs),
+        timestamp: junitTimestamp(run.startedAt, 0),
+    });
+    let offsetMs = 0;
+    run.suites.forEach((s, i) => {
+        const c = perSuite[i];
+        const attrs = {
+            name: att(s.name),
+            tests: c.tests,
+            failures: c.failures,
+            errors: 0,
+            skipped: c.skipped,
+            time: seconds(s.durationMs),
+            timestamp: junitTimestamp(run.startedAt, offsetMs),
+        };
+        if (run.host?.hostname)
+            attrs['hostname'] = att(run.host.hostname);
+        offsetMs += Number.isFinite(s.durationMs) && s.durationMs > 0 ? s.durationMs : 0;
+        const suiteEl = root.ele('testsuite', attrs);
+        const propsEl = suiteEl.ele('properties');
+        const suiteProps = [...props, ['suite.title', s.title]];
+        if (s.skippedReason !== undefined)
+            suiteProps.push(['suite.skippedReason', s.skippedReason]);
+        for (const [name, value] of suiteProps) {
+            if (oneLine(value) === '')
+                continue;
+            propsEl.ele('property', { name, value: att(value) });
+        }
+        for (const t of s.tests)
+            addTestcase(suiteEl, s, t);
+        if (c.placeholder) {
+            suiteEl
+                .ele('testcase', { name: SUITE_SKIPPED_TITLE, classname: `cri-conformance.${att(s.name)}`, time: seconds(0) })
+                .ele('skipped', { message: oneLine(s.skippedReason) || 'skipped' });
+        }
+    });
+    return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+}
+//# sourceMappingURL=junit.js.map

@@ -1,0 +1,111 @@
+// End-of-run terminal summary: per-suite table, totals, failures, baseline notes. Dependency-free.
+import { baselineUsed, cleanText, failureMessage, humanDuration, oneLine, outcome, runCounts, suiteCounts, runBlocker } from './common.js';
+const ANSI = {
+    reset: '\u001b[0m',
+    bold: '\u001b[1m',
+    dim: '\u001b[2m',
+    red: '\u001b[31m',
+    green: '\u001b[32m',
+    yellow: '\u001b[33m',
+    cyan: '\u001b[36m',
+};
+/** Display width: code points, ignoring combining marks (good enough for suite names and ids). */
+function width(s) {
+    let n = 0;
+    for (const ch of s)
+        if (!/\p{M}/u.test(ch))
+            n++;
+    return n;
+}
+function pad(s, w, align) {
+    const fill = ' '.repeat(Math.max(0, w - width(s)));
+    return align === 'left' ? s + fill : fill + s;
+}
+export function summaryTable(run, opts) {
+    const paint = (text, ...styles) => {
+        const codes = styles.filter((x) => x !== undefined).map((x) => ANSI[x]);
+        return opts.color && codes.length > 0 && text !== '' ? codes.join('') + text + ANSI.reset : text;
+    };
+    const withBaseline = baselineUsed(run);
+    const header = ['Suite', 'Passed', 'Failed', 'Skipped', ...(withBaseline ? ['Known'] : []), 'Time'];
+    const align = header.map((_, i) => (i === 0 ? 'left' : 'right'));
+    const row = (name, c, bold) => {
+        const b = bold ? 'bold' : undefined;
+        return [
+            { text: name, style: b ? [b] : [] },
+            { text: String(c.passed), style: c.passed > 0 ? ['green', ...(b ? [b] : [])] : [] },
+            { text: String(c.failed), style: c.failed > 0 ? ['red', 'bold'] : [] },
+            { text: String(c.skipped), style: c.skipped > 0 ? ['yellow'] : [] },
+            ...(withBaseline ? [{ text: String(c.knownFailures), style: c.knownFailures > 0 ? ['cyan'] : [] }] : []),
+            { text: humanDuration(c.durationMs), style: ['dim'] },
+        ];
+    };
+    const body = run.suites.map((s) => {
+        const name = oneLine(s.name) + (s.skippedReason !== undefined ? ' (skipped)' : '');
+        return row(name, suiteCounts(s), false);
+    });
+    const total = row('Total', runCounts(run), true);
+    const headCells = header.map((h) => ({ text: h, style: ['bold'] }));
+    const widths = header.map((_, i) => Math.max(...[headCells, ...body, total].map((r) => width(r[i].text))));
+    const render = (cells) => cells
+        .map((c, i) => paint(pad(c.text, widths[i], align[i]), ...(c.style ?? [])))
+        .join('  ')
+        .replace(/\s+$/, '');
+    const rule = paint(widths.map((w) => '─'.repeat(w)).join('──'), 'dim');
+    const out = [render(headCells), rule, ...body.map(render), rule, render(total)];
+    const all = run.suites.flatMap((s) => s.tests.map((t) => ({ s, t })));
+    const indent = (text, by) => cleanText(text)
+        .replace(/\s+$/, '')
+        .split('\n')
+        .map((l) => (by + l).replace(/\s+$/, ''));
+    const skippedSuites = run.suites.filter((s) => s.skippedReason !== undefined);
+    if (skippedSuites.length > 0) {
+        out.push('', paint('Skipped suites:', 'bold', 'yellow'));
+        for (const s of skippedSuites)
+            out.push(`  ${paint('-', 'yellow')} ${oneLine(s.name)}: ${oneLine(s.skippedReason) || 'skipped'}`);
+    }
+    const failures = all.filter(({ t }) => outcome(t) === 'failed');
+    if (failures.length > 0) {
+        out.push('', paint(`Failures (${failures.length}):`, 'bold', 'red'));
+        for (const { t } of failures) {
+            out.push(`  ${paint('✗', 'red')} ${oneLine(t.id)}`);
+            out.push(...indent(failureMessage(t), '      '));
+        }
+    }
+    if (withBaseline) {
+        const known = all.filter(({ t }) => outcome(t) === 'known-failure');
+        if (known.length > 0) {
+            out.push('', paint(`Known failures (baseline, ${known.length}):`, 'bold', 'cyan'));
+            for (const { t } of known) {
+                out.push(`  ${paint('~', 'cyan')} ${oneLine(t.id)}`);
+                out.push(`      baseline: ${oneLine(t.baseline?.reason) || 'no reason given'}`);
+                if (t.status === 'failed')
+                    out.push(...indent(failureMessage(t), '      ').map((l) => paint(l, 'dim')));
+            }
+        }
+        const fixed = all.filter(({ t }) => outcome(t) === 'fixed');
+        if (fixed.length > 0) {
+            out.push('', paint(`Fixed — remove from baseline (${fixed.length}):`, 'bold', 'green'));
+            for (const { t } of fixed) {
+                out.push(`  ${paint('✓', 'green')} ${oneLine(t.id)}`);
+                const reason = oneLine(t.baseline?.reason);
+                if (reason)
+                    out.push(`      was: ${reason}`);
+            }
+        }
+    }
+    const c = runCounts(run);
+    const blocker = runBlocker(run);
+    const verdict = blocker
+        ? paint(`NOT PASSED: ${oneLine(blocker)}`, 'bold', 'red')
+        : c.failed > 0
+            ? paint(`FAILED: ${c.failed} of ${c.tests} tests failed`, 'bold', 'red')
+            : paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped of ${c.tests} tests`, 'bold', 'green');
+    const extras = [
+        c.knownFailures > 0 ? `${c.knownFailures} known failure${c.knownFailures === 1 ? '' : 's'}` : '',
+        c.fixed > 0 ? `${c.fixed} fixed` : '',
+    ].filter(Boolean);
+    out.push('', verdict + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}`);
+    return out.join('\n') + '\n';
+}
+//# sourceMappingURL=summary-table.js.map

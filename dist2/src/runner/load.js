@@ -1,0 +1,119 @@
+// Turns suite declarations (src/framework/suite.ts) into programmatic mocha, one fresh mocha per use. Suite
+// modules are imported once and never re-imported: a declaration is data, so `list` and any number of runs
+// build their tests from the same import.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Mocha from 'mocha';
+import { NotInVersionError, UnimplementedError } from '../cri/errors.js';
+import { TestContext } from '../framework/context.js';
+import { SkipError } from '../framework/skip.js';
+import { parseTags } from '../report/model.js';
+import { SUITES } from './manifest.js';
+function suitesDir() {
+    // dist/src/runner -> dist/suites (compiled) or src/runner -> suites (tsx).
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    return path.resolve(here, '..', '..', 'suites');
+}
+export function suiteFile(entry) {
+    const dir = suitesDir();
+    for (const ext of ['.js', '.ts']) {
+        const f = path.join(dir, entry.file + ext);
+        if (existsSync(f))
+            return f;
+    }
+    return undefined;
+}
+/** The suite's declaration: given in the entry (tests of the runner), or its file's default export. */
+export async function suiteSpec(entry) {
+    if (entry.spec)
+        return entry.spec;
+    const file = suiteFile(entry);
+    if (!file)
+        return undefined;
+    const mod = (await import(pathToFileURL(file).href));
+    if (!mod.default?.groups)
+        throw new Error(`${file} does not export a suite: write \`export default defineSuite(...)\``);
+    return mod.default;
+}
+/** A fresh mocha holding the suite's tests; without a binding the tests can be listed but not run. */
+export async function loadSuite(entry, o, binding) {
+    const spec = await suiteSpec(entry);
+    if (!spec)
+        return undefined;
+    const mocha = new Mocha({ timeout: o.timeoutMs, bail: o.bail, reporter: class {
+        } });
+    const add = (parent, g) => {
+        const s = Mocha.Suite.create(parent, g.title);
+        for (const c of g.children) {
+            if (c.kind === 'group')
+                add(s, c);
+            else
+                s.addTest(new Mocha.Test(c.title, bind(entry.name, c.fn, binding)));
+        }
+    };
+    for (const g of spec.groups)
+        add(mocha.suite, g);
+    return { entry, mocha };
+}
+/** The mocha function of one test: hands the body its TestContext and turns "cannot be judged here" into a
+ * skip with its reason (feature not in the release, RPC not in the negotiated version, UNIMPLEMENTED where
+ * the release allows it). */
+function bind(suiteName, fn, binding) {
+    return async function () {
+        if (!binding)
+            throw new Error('tests run through the cri-conformance runner');
+        const test = this.test;
+        const { policy } = binding.scope;
+        const skipWith = (reason) => {
+            binding.skipReasons.set(test, reason);
+            this.skip(); // throws mocha's Pending
+            throw new Error('unreachable');
+        };
+        for (const tag of parseTags(test.title)) {
+            if (tag.startsWith('Feature:') && !policy.featureEnabled(tag.slice(8)))
+                skipWith(`${tag} is not part of kubelet ${policy.kubelet}`);
+        }
+        const t = new TestContext(binding.scope, testId(suiteName, test));
+        binding.contexts.set(test, t);
+        const body = fn(t);
+        binding.bodies.add(body);
+        body.then(() => binding.bodies.delete(body), () => binding.bodies.delete(body));
+        try {
+            await body;
+        }
+        catch (e) {
+            if (e instanceof SkipError)
+                skipWith(e.reason);
+            if (e instanceof NotInVersionError)
+                skipWith(`${e.rpc} is not in ${e.version} (negotiated)`);
+            if (e instanceof UnimplementedError) {
+                const d = policy.onUnimplemented(e.rpc);
+                if (d.action === 'skip')
+                    skipWith(`${e.rpc} answered UNIMPLEMENTED: ${d.reason}`);
+                throw new Error(`${e.rpc} answered UNIMPLEMENTED, but ${d.reason}`);
+            }
+            throw e;
+        }
+    };
+}
+/** Every test of a suite tree, depth first, in declaration order. */
+export function allTests(suite) {
+    return [...suite.tests, ...suite.suites.flatMap(allTests)];
+}
+export const testId = (suiteName, t) => `${suiteName}/${t.fullTitle()}`;
+/** Keeps only tests whose id matches a focus pattern (if any) and no skip pattern. */
+export function filterTests(suite, suiteName, focus, skipRe) {
+    suite.tests = suite.tests.filter((t) => {
+        const id = testId(suiteName, t);
+        return (focus.length === 0 || focus.some((r) => r.test(id))) && !skipRe.some((r) => r.test(id));
+    });
+    for (const child of suite.suites)
+        filterTests(child, suiteName, focus, skipRe);
+}
+export function selectSuites(names, from = SUITES) {
+    if (!names || names.length === 0)
+        return [...from];
+    return from.filter((s) => names.includes(s.name));
+}
+//# sourceMappingURL=load.js.map

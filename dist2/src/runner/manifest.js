@@ -1,0 +1,14 @@
+export const SUITES = [
+    { name: 'version', title: 'Version negotiation', file: '00-version.suite', needs: [] },
+    { name: 'runtime-status', title: 'Runtime status', file: '10-runtime-status.suite', needs: ['version'] },
+    { name: 'runtime-config', title: 'RuntimeConfig (cgroup driver)', file: '15-runtime-config.suite', needs: ['runtime-status'] },
+    { name: 'image', title: 'Image service', file: '20-image.suite', needs: ['runtime-status'] },
+    { name: 'pod-sandbox', title: 'Pod sandbox lifecycle', file: '30-pod-sandbox.suite', needs: ['runtime-status'] },
+    { name: 'container', title: 'Container lifecycle', file: '40-container.suite', needs: ['runtime-status'] },
+    { name: 'idempotence', title: 'Idempotence', file: '45-idempotence.suite', needs: ['runtime-status'] },
+    { name: 'stats', title: 'Stats', file: '50-stats.suite', needs: ['runtime-status'] },
+    { name: 'resources', title: 'Resource updates', file: '55-resources.suite', needs: ['runtime-status'] },
+    { name: 'logs', title: 'Container logs', file: '60-logs.suite', needs: ['runtime-status'] },
+    { name: 'events', title: 'Container events', file: '65-events.suite', needs: ['runtime-status'] },
+];
+//# sourceMappingURL=manifest.js.map

@@ -1,0 +1,252 @@
+// One conformance run: negotiate, run the ordered suites, clean up what the run made, build the result.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { RpcLedger, closeAllChannels, makeCri } from '../cri/client.js';
+import { negotiate } from '../cri/negotiate.js';
+import { CleanupStack } from '../framework/cleanup.js';
+import { filterTests, allTests, loadSuite, selectSuites, testId } from './load.js';
+import { runSuite } from './run-suite.js';
+import { sweepRun } from './sweep.js';
+import { policyFor } from './policy.js';
+import { hostFacts } from './host.js';
+import { TOOL } from '../version.js';
+export const NO_VERSION_REASON = 'no CRI version negotiated: a kubelet would not register this node';
+export async function runConformance(o) {
+    const started = Date.now();
+    const runId = o.runId ?? `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+    const ledger = new RpcLedger();
+    const { policy } = policyFor(o.kubernetes);
+    const negotiation = await negotiate(o.endpoints.runtime, o.endpoints.image, o.criVersion, o.timeouts, ledger);
+    const result = {
+        tool: TOOL,
+        startedAt: new Date(started).toISOString(),
+        durationMs: 0,
+        endpoint: { runtime: o.endpoints.runtime.uri, image: o.endpoints.image.uri },
+        negotiated: {
+            runtime: negotiation.runtime,
+            image: negotiation.image,
+            ...(negotiation.reason ? { reason: negotiation.reason } : {}),
+            ...(negotiation.mode !== 'auto' ? { forced: negotiation.mode } : {}),
+        },
+        profile: o.kubernetes,
+        host: hostFacts(),
+        images: o.images,
+        suites: [],
+    };
+    if (negotiation.version) {
+        const v = negotiation.version;
+        result.runtime = { name: v.runtime_name, version: v.runtime_version, apiVersion: v.runtime_api_version };
+    }
+    o.progress.info(`runtime ${result.runtime ? `${result.runtime.name} ${result.runtime.version}` : '(unknown)'} at ${o.endpoints.runtime.uri}: ` +
+        `RuntimeService ${negotiation.runtime ?? 'none'}, ImageService ${negotiation.image ?? 'none'}`);
+    const entries = selectSuites(o.suites, o.manifest);
+    if (!negotiation.runtime || !negotiation.image) {
+        for (const e of entries) {
+            const loaded = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: false });
+            const tests = loaded ? allTests(loaded.mocha.suite).map((t) => skippedTest(e.name, t, `${NO_VERSION_REASON} (${negotiation.reason})`)) : [];
+            result.suites.push({ name: e.name, title: e.title, tests, durationMs: 0, skippedReason: `${NO_VERSION_REASON} (${negotiation.reason})` });
+        }
+        result.durationMs = Date.now() - started;
+        result.rpcs = ledger.seen;
+        closeAllChannels();
+        return result;
+    }
+    const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
+    const workDir = path.join(os.tmpdir(), 'cri-conformance', runId);
+    const scope = {
+        cri,
+        runId,
+        negotiation,
+        policy,
+        images: o.images,
+        privateRegistry: o.privateRegistry,
+        timeouts: o.timeouts,
+        workDir,
+        runCleanup: new CleanupStack(),
+        preexistingImages: await existingImageRefs(cri),
+    };
+    const binding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set() };
+    await pullShared(scope, o.progress);
+    const activeRunners = new Set();
+    // A runtime that dies mid-run would fail every later test with the same transport error: after an
+    // UNAVAILABLE (or CANCELLED: a server shutting down mid-call) failure, ask Version once; no answer ends the run with one reason instead.
+    let lost;
+    let probe;
+    const checkAlive = (r) => {
+        if (lost || r.status !== 'failed' || !/UNAVAILABLE|DEADLINE_EXCEEDED|CANCELLED/.test(r.message ?? ''))
+            return;
+        probe = cri.runtime.call('Version', { version: '0.1.0' }, { timeoutMs: o.timeouts.connectMs }).then(() => undefined, (e) => {
+            lost = `the runtime stopped answering during "${r.id}" (${e.message.split('. ')[0]})`;
+            o.progress.info(`${lost}: stopping the run`);
+            for (const runner of activeRunners)
+                runner.abort();
+        });
+    };
+    let bailed = false;
+    const onAbort = () => activeRunners.forEach((r) => r.abort());
+    o.signal.addEventListener('abort', onAbort);
+    try {
+        // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
+        const loaded = [];
+        for (const e of entries) {
+            const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail }, binding);
+            if (!l)
+                continue;
+            filterTests(l.mocha.suite, e.name, o.focus, o.skip);
+            if (allTests(l.mocha.suite).length)
+                loaded.push(l);
+        }
+        const done = new Map();
+        const finished = new Map();
+        const slots = new Semaphore(Math.max(1, o.jobs ?? 1));
+        const runOne = async (l) => {
+            const e = l.entry;
+            // A suite starts once the suites it needs have finished; with --jobs 1 this is the manifest order.
+            await Promise.all(e.needs.map((n) => finished.get(n)));
+            await slots.acquire();
+            try {
+                const tests = allTests(l.mocha.suite);
+                const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : bailed ? 'not run: --bail after a failure' : unmetNeed(e.needs, done);
+                if (blocker) {
+                    done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
+                    return;
+                }
+                o.progress.suiteStart(e.name, tests.length);
+                let runner;
+                const sr = await runSuite(l, {
+                    afterEach: async (test) => {
+                        const failed = (test && (await binding.contexts.get(test)?.close())) || [];
+                        await probe;
+                        return failed;
+                    },
+                    skipReasons: binding.skipReasons,
+                    onTestEnd: (r) => {
+                        o.progress.testEnd(r);
+                        checkAlive(r);
+                    },
+                    onStart: (r) => {
+                        runner = r;
+                        activeRunners.add(r);
+                    },
+                });
+                if (runner)
+                    activeRunners.delete(runner);
+                done.set(e.name, sr);
+                if (o.bail && sr.tests.some((t) => t.status === 'failed'))
+                    bailed = true;
+            }
+            finally {
+                slots.release();
+            }
+        };
+        for (const l of loaded)
+            finished.set(l.entry.name, runOne(l));
+        await Promise.all(finished.values());
+        // Report in manifest order, whatever order the suites finished in.
+        for (const l of loaded)
+            result.suites.push(done.get(l.entry.name));
+    }
+    finally {
+        o.signal.removeEventListener('abort', onAbort);
+        o.progress.done();
+        // Bodies that outlived their timeout may still create objects: wait for them (every RPC has a deadline),
+        // then run-scoped cleanup (images, late registrations), then sweep by label for anything left.
+        if (binding.bodies.size) {
+            o.progress.info(`waiting for ${binding.bodies.size} timed-out test(s) to finish before cleanup`);
+            await settled([...binding.bodies], o.straggleMs ?? 60_000);
+        }
+        const errors = await scope.runCleanup.drain();
+        const swept = await sweepRun(cri, runId);
+        errors.push(...swept.errors);
+        if (swept.removed.length)
+            o.progress.info(`cleanup: removed ${swept.removed.length} leftover object(s) of run ${runId}`);
+        for (const e of errors)
+            o.progress.info(`cleanup warning: ${e}`);
+        await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+        if (lost)
+            result.aborted = lost;
+        else if (o.signal.aborted)
+            result.aborted = 'interrupted';
+        result.durationMs = Date.now() - started;
+        result.rpcs = ledger.seen;
+        closeAllChannels();
+    }
+    return result;
+}
+/** Resolves when every promise settled or the time is up, whichever comes first. */
+async function settled(ps, ms) {
+    let timer;
+    const limit = new Promise((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([Promise.allSettled(ps), limit]);
+    clearTimeout(timer);
+}
+/** At most n holders at a time; waiters are served in arrival order. */
+class Semaphore {
+    free;
+    waiting = [];
+    constructor(free) {
+        this.free = free;
+    }
+    async acquire() {
+        if (this.free > 0) {
+            this.free--;
+            return;
+        }
+        await new Promise((r) => this.waiting.push(r));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free++;
+    }
+}
+function unmetNeed(needs, done) {
+    for (const n of needs) {
+        const s = done.get(n);
+        if (!s)
+            continue; // not selected in this run: nothing to judge by
+        if (s.skippedReason)
+            return `needs suite "${n}", which was skipped`;
+        const failed = s.tests.filter((t) => t.status === 'failed').length;
+        if (failed)
+            return `needs suite "${n}", which had ${failed} failure(s)`;
+    }
+    return undefined;
+}
+function skippedTest(suite, t, reason) {
+    return { id: testId(suite, t), suite, title: t.title, fullTitle: t.fullTitle(), status: 'skipped', durationMs: 0, message: reason, tags: [] };
+}
+/** Images many tests share are pulled once, before any test: a test that pulls and removes an image of its
+ * own can then never take one from under a neighbour. A failed pull is left for the tests to report. */
+const SHARED_IMAGES = ['busybox'];
+async function pullShared(scope, progress) {
+    await Promise.all(SHARED_IMAGES.filter((n) => scope.images[n]).map(async (n) => {
+        const ref = scope.images[n];
+        if (scope.preexistingImages.has(ref))
+            return;
+        try {
+            await scope.cri.image.call('PullImage', { image: { image: ref } });
+            scope.runCleanup.push(`image ${ref}`, () => scope.cri.image.call('RemoveImage', { image: { image: ref } }).then(() => undefined));
+        }
+        catch (e) {
+            progress.info(`could not pull the shared test image ${ref} up front: ${e.message}`);
+        }
+    }));
+}
+async function existingImageRefs(cri) {
+    const res = await cri.image.call('ListImages', {});
+    const refs = new Set();
+    for (const i of res.images) {
+        refs.add(i.id);
+        for (const t of i.repo_tags)
+            refs.add(t);
+        for (const d of i.repo_digests)
+            refs.add(d);
+    }
+    return refs;
+}
+//# sourceMappingURL=run.js.map

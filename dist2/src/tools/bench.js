@@ -1,0 +1,42 @@
+// Benchmark: wall time and peak memory of a full conformance run against the lab, and per suite.
+// Prints figures; it asserts nothing (speed targets are tracked here, not in timed tests).
+// Usage: npm run bench [-- --runs 2 --jobs 4 --cri-version v1]
+import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../version.js';
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const runs = Number(opt('runs', '1'));
+const version = opt('cri-version', 'auto');
+const jobs = opt('jobs', '4');
+const baseline = opt('baseline', path.join(REPO_ROOT, 'fixtures', 'baselines', 'containerd-1.6.20.yaml'));
+const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+await execa('node', [cli, 'lab', 'up'], { stdio: 'ignore' });
+for (let i = 1; i <= runs; i++) {
+    const dir = path.join(os.tmpdir(), `crc-bench-${process.pid}-${i}`);
+    const t0 = process.hrtime.bigint();
+    const sub = execa('node', [cli, 'run', '--lab', '--quiet', '--jobs', jobs, '--baseline', baseline, '--cri-version', version, '--report-dir', dir], { reject: false, all: true });
+    // Peak RSS of the harness process: sample the kernel's high-water mark while it runs.
+    let peakKb = 0;
+    const timer = setInterval(() => {
+        readFile(`/proc/${sub.pid}/status`, 'utf8')
+            .then((t) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(t)?.[1] ?? 0))))
+            .catch(() => undefined);
+    }, 100);
+    const child = await sub;
+    clearInterval(timer);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const summary = JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8'));
+    const t = summary.totals;
+    console.log(`run ${i} (--jobs ${jobs}): wall ${wall.toFixed(1)} s, exit ${child.exitCode}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+    for (const s of summary.suites)
+        console.log(`  ${s.name.padEnd(16)} ${(s.totals.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.totals.tests} tests`);
+    console.log(`  harness peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
+}
+console.log('critest on the same runtime: not measured here (cri-tools is not packaged in Debian and nothing may be downloaded); run `critest --runtime-endpoint <lab socket>` beside this to compare.');
+//# sourceMappingURL=bench.js.map

@@ -1,0 +1,285 @@
+// Stats: the numbers the kubelet reads through the CRI for eviction, the summary API and autoscaling,
+// checked against workloads whose behaviour we know (a CPU burner, memory held in tmpfs, bytes written to
+// the root filesystem), not only for non-zero timestamps.
+import { status as Status } from '@grpc/grpc-js';
+import { defineSuite, check, failWith, skip, eventually, runSandbox, runContainer, execSync, containerConfig, podSandboxConfig, withShell, withCpu, withLabels, withAnnotations, withSandboxLabels, randomSuffix, testImage, } from '../src/framework/index.js';
+import { runSandboxInPodCgroup } from '../src/framework/stats.js';
+import { isRpcError } from '../src/cri/errors.js';
+const MiB = 1024 * 1024;
+export default defineSuite(({ describe, it }) => {
+    describe('ContainerStats', () => {
+        it('runtime should report CPU usage that grows while the container burns CPU, with advancing timestamps [Conformance]', async (t) => {
+            // A CFS quota of half a core bounds the rate from above whatever the node's core count; a busy loop
+            // gets far more than 1% of a core even on a loaded node, so the rate is bounded from below too. Both
+            // bounds catch unit mistakes (micro- or milliseconds reported as nanoseconds).
+            const quota = 50_000;
+            const period = 100_000;
+            const id = await runContainer(t, await runSandbox(t), containerConfig('burn', await testImage(t), withShell('while :; do :; done'), withCpu(quota, period)));
+            const first = await containerStats(t, id);
+            const t1 = nanos(first.cpu?.timestamp);
+            const u1 = nanos(first.cpu?.usage_core_nano_seconds?.value);
+            checkEpochNanos('ContainerStats', 'cpu.timestamp', first.cpu?.timestamp);
+            const fetched = Date.now();
+            const second = await eventually(async () => {
+                if (Date.now() - fetched < 1000)
+                    throw new Error('waiting for a second sample at least one second after the first');
+                const s = await containerStats(t, id);
+                check('ContainerStats', 'cpu.timestamp (second sample, one second later)', s.cpu?.timestamp).greaterThan(t1);
+                check('ContainerStats', 'cpu.usage_core_nano_seconds (second sample, one second later)', s.cpu?.usage_core_nano_seconds?.value)
+                    .greaterThan(u1, `first sample ${u1}: the container runs a busy loop`);
+                return s;
+            }, { timeoutMs: 15_000, intervalMs: 250 });
+            const dt = nanos(second.cpu?.timestamp) - t1;
+            const du = nanos(second.cpu?.usage_core_nano_seconds?.value) - u1;
+            const maxNs = (dt * BigInt(quota)) / BigInt(period) + 150000000n; // quota share of the window + one period of burst + jitter
+            check('ContainerStats', 'cpu.usage_core_nano_seconds growth between samples', du.toString())
+                .between(dt / 100n, maxNs, `over ${dt} ns of cpu.timestamp with a CFS quota of ${quota}/${period} us: between 1% of a core and the quota`);
+        });
+        it('runtime should echo the container id, metadata, labels and annotations in ContainerStats attributes [Conformance]', async (t) => {
+            const tag = randomSuffix(8);
+            const cfg = containerConfig('attrs', await testImage(t), withShell('sleep 3600'), withLabels({ 'crc-stats-role': `role-${tag}` }), withAnnotations({ 'crc-stats-note': `note-${tag}` }));
+            const id = await runContainer(t, await runSandbox(t), cfg);
+            const a = (await containerStats(t, id)).attributes;
+            check('ContainerStats', 'attributes.id', a?.id).equals(id);
+            check('ContainerStats', 'attributes.metadata', a?.metadata).equals(cfg.metadata);
+            check('ContainerStats', 'attributes.labels', a?.labels).equals(cfg.labels);
+            check('ContainerStats', 'attributes.annotations', a?.annotations).equals(cfg.annotations);
+        });
+        it('runtime should report a memory working set that covers the memory a container holds [Conformance]', async (t) => {
+            // 48 MiB written to the pod's /dev/shm (a tmpfs: 64 MiB by default in containerd and CRI-O) stays
+            // resident and is charged to the writer's memory cgroup; with no swap it cannot be reclaimed, and as
+            // shmem it is never counted as inactive file cache, so it is part of the working set.
+            // Band: at least 0.8 x the held bytes (allowing for a runtime that subtracts some shared pages), at most
+            // 3 x the held bytes + 32 MiB for the shell, the exec probes and page-table overhead.
+            const held = 48 * MiB;
+            const id = await runContainer(t, await runSandbox(t), containerConfig('mem', await testImage(t), withShell(`if dd if=/dev/zero of=/dev/shm/crc-hold bs=1048576 count=${held / MiB} 2>/tmp/dd.err; then touch /tmp/held; else touch /tmp/failed; fi; exec sleep 3600`)));
+            await waitForWorkload(t, id, `holding ${held / MiB} MiB in /dev/shm`);
+            const lo = (BigInt(held) * 8n) / 10n;
+            const hi = BigInt(held) * 3n + 32n * BigInt(MiB);
+            await eventually(async () => {
+                const m = (await containerStats(t, id)).memory;
+                checkEpochNanos('ContainerStats', 'memory.timestamp', m?.timestamp);
+                check('ContainerStats', 'memory.working_set_bytes', m?.working_set_bytes?.value)
+                    .between(lo, hi, `the container holds ${held} bytes in /dev/shm; band 0.8x .. 3x + 32 MiB`);
+                if (m?.usage_bytes) {
+                    check('ContainerStats', 'memory.usage_bytes', m.usage_bytes.value).atLeast(BigInt(m.working_set_bytes.value), 'the working set is usage minus inactive file cache');
+                }
+            }, { timeoutMs: 30_000, intervalMs: 500 });
+        });
+        it('runtime should report writable layer usage that covers the bytes written to the container root filesystem [Conformance]', async (t) => {
+            // Runtimes sample the writable layer periodically (containerd every stats_collect_period, 10 s by
+            // default), so the usage is polled for up to 45 s. Band: the written bytes up to 16 MiB more (the
+            // layer also holds mount points and small files the runtime or the shell creates).
+            const written = 8 * MiB;
+            const id = await runContainer(t, await runSandbox(t), containerConfig('layer', await testImage(t), withShell(`if dd if=/dev/zero of=/crc-written bs=1048576 count=${written / MiB} 2>/tmp/dd.err; then sync; touch /tmp/held; else touch /tmp/failed; fi; exec sleep 3600`)));
+            await waitForWorkload(t, id, `writing ${written / MiB} MiB to /crc-written`);
+            await eventually(async () => {
+                const w = (await containerStats(t, id)).writable_layer;
+                if (!w)
+                    failWith('ContainerStats: writable_layer: expected the usage of the container\'s writable layer, got none');
+                check('ContainerStats', 'writable_layer.used_bytes', w.used_bytes?.value)
+                    .between(written, written + 16 * MiB, `the container wrote ${written} bytes to /crc-written`);
+                checkEpochNanos('ContainerStats', 'writable_layer.timestamp', w.timestamp);
+                check('ContainerStats', 'writable_layer.inodes_used', w.inodes_used?.value).atLeast(1, 'at least the written file');
+                check('ContainerStats', 'writable_layer.fs_id.mountpoint', w.fs_id?.mountpoint).present('the kubelet matches it against the image filesystem');
+            }, { timeoutMs: 45_000, intervalMs: 1000 });
+        });
+        it('runtime should fail ContainerStats for an unknown container with NOT_FOUND [Conformance]', async (t) => {
+            const unknown = randomSuffix(12).padEnd(64, '0');
+            try {
+                const res = await t.cri.runtime.call('ContainerStats', { container_id: unknown });
+                failWith(`ContainerStats: expected NOT_FOUND for the unknown container ${unknown}, got stats ${JSON.stringify(res.stats?.attributes ?? null)}`);
+            }
+            catch (e) {
+                if (!isRpcError(e))
+                    throw e;
+                check('ContainerStats', 'error code (unknown container)', Status[e.code]).equals('NOT_FOUND', e.details);
+            }
+        });
+    });
+    describe('ListContainerStats', () => {
+        it('runtime should list stats for every running container when no filter is given [Conformance]', async (t) => {
+            const f = await threeContainers(t);
+            const res = await t.cri.runtime.call('ListContainerStats', {});
+            const ids = statIds(res.stats);
+            for (const c of [f.c1, f.c2, f.c3])
+                check('ListContainerStats', 'stats[].attributes.id (no filter)', ids).includes(c);
+            for (const s of res.stats.filter((x) => [f.c1, f.c2, f.c3].includes(x.attributes?.id ?? ''))) {
+                check('ListContainerStats', `stats[${s.attributes.id.slice(0, 12)}].cpu.timestamp`, s.cpu?.timestamp).greaterThan(0);
+                check('ListContainerStats', `stats[${s.attributes.id.slice(0, 12)}].memory.timestamp`, s.memory?.timestamp).greaterThan(0);
+            }
+        });
+        it('runtime should list exactly the one container named by filter.id [Conformance]', async (t) => {
+            const f = await threeContainers(t);
+            const res = await t.cri.runtime.call('ListContainerStats', { filter: { id: f.c2 } });
+            check('ListContainerStats', `stats[].attributes.id (filter.id=${f.c2.slice(0, 12)})`, statIds(res.stats)).sameMembers([f.c2]);
+        });
+        it('runtime should list exactly the containers of the sandbox named by filter.pod_sandbox_id [Conformance]', async (t) => {
+            const f = await threeContainers(t);
+            const res = await t.cri.runtime.call('ListContainerStats', { filter: { pod_sandbox_id: f.sbA.id } });
+            check('ListContainerStats', `stats[].attributes.id (filter.pod_sandbox_id=${f.sbA.id.slice(0, 12)})`, statIds(res.stats)).sameMembers([f.c1, f.c2]);
+        });
+        it('runtime should list exactly the containers matching filter.label_selector [Conformance]', async (t) => {
+            const f = await threeContainers(t);
+            const res = await t.cri.runtime.call('ListContainerStats', { filter: { label_selector: f.selector } });
+            check('ListContainerStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(f.selector)})`, statIds(res.stats)).sameMembers([f.c1, f.c3]);
+        });
+        it('runtime should combine filter.pod_sandbox_id and filter.label_selector with AND [Conformance]', async (t) => {
+            const f = await threeContainers(t);
+            const res = await t.cri.runtime.call('ListContainerStats', { filter: { pod_sandbox_id: f.sbA.id, label_selector: f.selector } });
+            check('ListContainerStats', 'stats[].attributes.id (filter.pod_sandbox_id AND filter.label_selector)', statIds(res.stats)).sameMembers([f.c1]);
+        });
+    });
+    describe('PodSandboxStats', () => {
+        it('runtime should report sandbox attributes, CPU and memory covering its containers, and each container [Feature:PodSandboxStats]', async (t) => {
+            // The kubelet reads pod-level usage from the sandbox's pod cgroup (linux.cgroup_parent), which holds
+            // every container of the pod: the pod's usage is at least the sum of its containers'. The containers
+            // are idle while sampled, so the sandbox and container samples see the same totals.
+            const held = 32 * MiB;
+            const sb = await runSandboxInPodCgroup(t, 'podstats', withSandboxLabels({ 'crc-stats-pod': `pod-${randomSuffix(8)}` }));
+            const ref = await testImage(t);
+            const c1 = await runContainer(t, sb, containerConfig('hold', ref, withShell(`if dd if=/dev/zero of=/dev/shm/crc-hold bs=1048576 count=${held / MiB} 2>/tmp/dd.err; then touch /tmp/held; else touch /tmp/failed; fi; exec sleep 3600`)));
+            const c2 = await runContainer(t, sb, containerConfig('idle', ref, withShell('touch /tmp/held; exec sleep 3600')));
+            await waitForWorkload(t, c1, `holding ${held / MiB} MiB in /dev/shm`);
+            await waitForWorkload(t, c2, 'sleeping');
+            const res = await t.cri.runtime.call('PodSandboxStats', { pod_sandbox_id: sb.id });
+            const st = res.stats;
+            if (!st)
+                failWith(`PodSandboxStats: stats: expected stats for sandbox ${sb.id}, got none`);
+            check('PodSandboxStats', 'stats.attributes.id', st.attributes?.id).equals(sb.id);
+            check('PodSandboxStats', 'stats.attributes.metadata', st.attributes?.metadata).equals(sb.config.metadata);
+            check('PodSandboxStats', 'stats.attributes.labels', st.attributes?.labels).equals(sb.config.labels);
+            const linux = st.linux;
+            if (!linux)
+                failWith('PodSandboxStats: stats.linux: expected Linux pod stats, got none');
+            checkEpochNanos('PodSandboxStats', 'stats.linux.cpu.timestamp', linux.cpu?.timestamp);
+            checkEpochNanos('PodSandboxStats', 'stats.linux.memory.timestamp', linux.memory?.timestamp);
+            const containers = linux.containers ?? [];
+            check('PodSandboxStats', 'stats.linux.containers[].attributes.id', statIds(containers)).sameMembers([c1, c2]);
+            const sumOf = (f) => containers.reduce((a, c) => a + nanos(f(c)), 0n);
+            check('PodSandboxStats', 'stats.linux.memory.working_set_bytes', linux.memory?.working_set_bytes?.value)
+                .atLeast(sumOf((c) => c.memory?.working_set_bytes?.value), 'the sum of its containers\' working sets (the pod cgroup holds them)')
+                .atLeast((BigInt(held) * 8n) / 10n, `a container of the pod holds ${held} bytes in /dev/shm`);
+            check('PodSandboxStats', 'stats.linux.cpu.usage_core_nano_seconds', linux.cpu?.usage_core_nano_seconds?.value)
+                .atLeast(sumOf((c) => c.cpu?.usage_core_nano_seconds?.value), 'the sum of its containers\' CPU usage (the pod cgroup holds them)');
+            if (linux.network) {
+                check('PodSandboxStats', 'stats.linux.network.default_interface.name', linux.network.default_interface?.name).present('the pod has its own network namespace');
+            }
+        });
+        it('runtime should list exactly the sandboxes matching the ListPodSandboxStats filter by id and by label selector [Feature:PodSandboxStats]', async (t) => {
+            // Always filtered: an unfiltered list covers every sandbox on the node, including ones this run did
+            // not create.
+            const selector = { 'crc-stats-group': `group-${randomSuffix(8)}` };
+            const sbA = await runSandboxInPodCgroup(t, 'plist-a', withSandboxLabels(selector));
+            const sbB = await runSandboxInPodCgroup(t, 'plist-b', withSandboxLabels(selector));
+            const sbC = await runSandboxInPodCgroup(t, 'plist-c');
+            const rt = t.cri.runtime;
+            const byId = await rt.call('ListPodSandboxStats', { filter: { id: sbB.id } });
+            check('ListPodSandboxStats', `stats[].attributes.id (filter.id=${sbB.id.slice(0, 12)})`, podIds(byId.stats)).sameMembers([sbB.id]);
+            const byLabel = await rt.call('ListPodSandboxStats', { filter: { label_selector: selector } });
+            check('ListPodSandboxStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(selector)})`, podIds(byLabel.stats)).sameMembers([sbA.id, sbB.id]);
+            for (const s of byLabel.stats) {
+                const sb = [sbA, sbB].find((x) => x.id === s.attributes?.id);
+                check('ListPodSandboxStats', `stats[${sb.id.slice(0, 12)}].attributes.labels`, s.attributes?.labels).equals(sb.config.labels);
+                checkEpochNanos('ListPodSandboxStats', `stats[${sb.id.slice(0, 12)}].linux.cpu.timestamp`, s.linux?.cpu?.timestamp);
+            }
+            const single = await rt.call('PodSandboxStats', { pod_sandbox_id: sbC.id });
+            check('PodSandboxStats', 'stats.attributes.id (the sandbox no filter above matched)', single.stats?.attributes?.id).equals(sbC.id);
+        });
+    });
+    describe('PodSandboxMetrics', () => {
+        it('runtime should describe each metric once, with a name, help and label keys, in ListMetricDescriptors [Feature:PodSandboxMetrics]', async (t) => {
+            const res = await t.cri.runtime.call('ListMetricDescriptors', {});
+            const ds = res.descriptors ?? [];
+            if (ds.length === 0)
+                skip('ListMetricDescriptors describes no metrics (the runtime exports none, e.g. CRI-O without included_pod_metrics)');
+            checkDescriptors(ds);
+        });
+        it('runtime should report this test\'s sandbox and containers in ListPodSandboxMetrics using only described metrics [Feature:PodSandboxMetrics]', async (t) => {
+            const rt = t.cri.runtime;
+            const ds = (await rt.call('ListMetricDescriptors', {})).descriptors ?? [];
+            if (ds.length === 0)
+                skip('ListMetricDescriptors describes no metrics, so ListPodSandboxMetrics has nothing to report');
+            const described = checkDescriptors(ds);
+            const sb = await runSandboxInPodCgroup(t, 'metrics');
+            const cid = await runContainer(t, sb, containerConfig('metrics', await testImage(t), withShell('exec sleep 3600')));
+            // Runtimes collect these periodically: poll until the new sandbox shows up.
+            const pod = await eventually(async () => {
+                const res = await rt.call('ListPodSandboxMetrics', {});
+                const p = res.pod_metrics.find((x) => x.pod_sandbox_id === sb.id);
+                if (!p)
+                    failWith(`ListPodSandboxMetrics: pod_metrics[].pod_sandbox_id: expected to include ${sb.id}, got [${res.pod_metrics.map((x) => x.pod_sandbox_id).join(', ')}]`);
+                check('ListPodSandboxMetrics', `pod_metrics[${sb.id.slice(0, 12)}].container_metrics[].container_id`, p.container_metrics.map((c) => c.container_id)).includes(cid);
+                return p;
+            }, { timeoutMs: 60_000, intervalMs: 1000 });
+            const all = [
+                ...pod.metrics.map((m) => ({ where: `pod_metrics[${sb.id.slice(0, 12)}].metrics[${m.name}]`, m })),
+                ...pod.container_metrics.flatMap((c) => c.metrics.map((m) => ({ where: `pod_metrics[${sb.id.slice(0, 12)}].container_metrics[${c.container_id.slice(0, 12)}].metrics[${m.name}]`, m }))),
+            ];
+            check('ListPodSandboxMetrics', `pod_metrics[${sb.id.slice(0, 12)}] (all metrics)`, all.length).greaterThan(0, 'the runtime describes metrics, so the sandbox has some');
+            for (const { where, m } of all) {
+                const d = described.get(m.name);
+                if (!d)
+                    failWith(`ListPodSandboxMetrics: ${where}.name: expected one of the described metrics [${[...described.keys()].join(', ')}], got ${JSON.stringify(m.name)}`);
+                check('ListPodSandboxMetrics', `${where}.label_values (count)`, m.label_values.length).equals(d.label_keys.length, `label_keys ${JSON.stringify(d.label_keys)}`);
+                checkEpochNanos('ListPodSandboxMetrics', `${where}.timestamp`, m.timestamp);
+                check('ListPodSandboxMetrics', `${where}.value`, m.value === null ? null : typeof m.value).equals('object', 'a sample carries a value');
+            }
+        });
+    });
+});
+// ---- helpers used only by this file ----
+async function containerStats(t, id) {
+    const res = await t.cri.runtime.call('ContainerStats', { container_id: id });
+    if (!res.stats)
+        failWith(`ContainerStats: stats: expected stats for container ${id}, got none`);
+    return res.stats;
+}
+const nanos = (v) => (typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v) : typeof v === 'number' ? BigInt(v) : 0n);
+/** A timestamp in nanoseconds since the epoch: after 2017 and not more than a day ahead of this host. */
+function checkEpochNanos(rpc, field, v) {
+    const max = (BigInt(Date.now()) + 86400000n) * 1000000n;
+    check(rpc, field, v).between(1500000000000000000n, max, 'nanoseconds since the Unix epoch');
+}
+/** The workloads above touch /tmp/held when ready and /tmp/failed when they could not set up. */
+async function waitForWorkload(t, id, what) {
+    const state = await eventually(async () => {
+        const out = await execSync(t, id, ['sh', '-c', 'if [ -f /tmp/held ]; then echo held; elif [ -f /tmp/failed ]; then echo failed; cat /tmp/dd.err; df -k /dev/shm /; else echo pending; fi']);
+        const s = out.stdout.trim();
+        if (s.startsWith('pending') || s === '')
+            throw new Error(`ExecSync: workload ${what}: still setting up`);
+        return s;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    if (state.startsWith('failed'))
+        skip(`the test workload could not be set up (${what}): ${state.slice(6).trim().replace(/\s+/g, ' ')}`);
+}
+/** Two sandboxes, three running containers; a label unique to this test on c1 and c3. */
+async function threeContainers(t) {
+    const ref = await testImage(t);
+    const selector = { 'crc-stats-group': `group-${randomSuffix(8)}` };
+    const sbA = await runSandbox(t, podSandboxConfig('lstats-a'));
+    const sbB = await runSandbox(t, podSandboxConfig('lstats-b'));
+    const run = (sb, name, labelled) => runContainer(t, sb, containerConfig(name, ref, withShell('exec sleep 3600'), ...(labelled ? [withLabels(selector)] : [])));
+    const c1 = await run(sbA, 'c1', true);
+    const c2 = await run(sbA, 'c2', false);
+    const c3 = await run(sbB, 'c3', true);
+    return { sbA, sbB, c1, c2, c3, selector };
+}
+const statIds = (stats) => stats.map((s) => s.attributes?.id ?? '');
+const podIds = (stats) => stats.map((s) => s.attributes?.id ?? '');
+/** Names unique and non-empty, help present, label keys non-empty and unique; returns the descriptors by name. */
+function checkDescriptors(ds) {
+    const byName = new Map();
+    for (const [i, d] of ds.entries()) {
+        check('ListMetricDescriptors', `descriptors[${i}].name`, d.name).matches(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name');
+        if (byName.has(d.name))
+            failWith(`ListMetricDescriptors: descriptors[${i}].name: expected each metric described once, got ${JSON.stringify(d.name)} again`);
+        check('ListMetricDescriptors', `descriptors[${d.name}].help`, d.help).present();
+        for (const k of d.label_keys)
+            check('ListMetricDescriptors', `descriptors[${d.name}].label_keys[]`, k).present();
+        check('ListMetricDescriptors', `descriptors[${d.name}].label_keys (unique)`, new Set(d.label_keys).size).equals(d.label_keys.length);
+        byName.set(d.name, d);
+    }
+    return byName;
+}
+//# sourceMappingURL=50-stats.suite.js.map

@@ -1,0 +1,130 @@
+// Resource updates: the kubelet resizes running containers (CPU manager, in-place pod resize) with
+// UpdateContainerResources. Checked where it matters: the cgroup files the container really runs under,
+// read from inside the container (cgroup v1 or v2, detected there).
+import { status as Status } from '@grpc/grpc-js';
+import { defineSuite, testImage, check, failWith, skip, runSandbox, runContainer, containerStatus, containerConfig, withShell, withMemoryLimit, withCpu, randomSuffix, } from '../src/framework/index.js';
+import { readCgroupLimits, cpuWeightsForShares } from '../src/framework/stats.js';
+import { isRpcError } from '../src/cri/errors.js';
+const MiB = 1024 * 1024;
+/** What every test container starts with: a Burstable-like pod's limits. */
+const INITIAL = { memory: 256 * MiB, quota: 50_000, period: 100_000, shares: 512 };
+export default defineSuite(({ describe, it }) => {
+    describe('UpdateContainerResources', () => {
+        it('runtime should apply a new memory limit to the running container\'s cgroup [Conformance]', async (t) => {
+            const { id } = await limitedContainer(t, 'mem');
+            await expectCgroup(t, id, 'CreateContainer', INITIAL);
+            const next = { ...INITIAL, memory: 192 * MiB };
+            await update(t, id, next);
+            await expectCgroup(t, id, 'UpdateContainerResources', next);
+        });
+        it('runtime should apply a new CPU quota, period and shares to the running container\'s cgroup [Conformance]', async (t) => {
+            const { id } = await limitedContainer(t, 'cpu');
+            await expectCgroup(t, id, 'CreateContainer', INITIAL);
+            const next = { ...INITIAL, quota: 30_000, period: 60_000, shares: 256 };
+            await update(t, id, next);
+            await expectCgroup(t, id, 'UpdateContainerResources', next);
+        });
+        it('runtime should report the updated limits in ContainerStatus resources [Optional]', async (t) => {
+            const { id } = await limitedContainer(t, 'status');
+            const next = { memory: 160 * MiB, quota: 40_000, period: 80_000, shares: 384 };
+            await update(t, id, next);
+            const res = (await containerStatus(t, id)).resources;
+            if (!res?.linux)
+                skip('the runtime leaves ContainerStatus.resources empty (optional; the kubelet then trusts the resources it asked for)');
+            checkStatusResources(res.linux, next, 'after UpdateContainerResources');
+        });
+        it('runtime should reject an invalid CPU period and keep the previous limits [Conformance]', async (t) => {
+            // The kernel's CFS period range is 1 ms .. 1 s in both cgroup versions: 1 us cannot be applied.
+            const { id } = await limitedContainer(t, 'invalid');
+            const before = await readCgroupLimits(t, id);
+            try {
+                await update(t, id, { ...INITIAL, period: 1 });
+                failWith('UpdateContainerResources: expected an error for linux.cpu_period=1 (below the 1000 us minimum), got success');
+            }
+            catch (e) {
+                if (!isRpcError(e))
+                    throw e;
+                check('UpdateContainerResources', 'error code (linux.cpu_period=1)', Status[e.code]).notEquals('UNIMPLEMENTED', e.details);
+            }
+            const s = await containerStatus(t, id);
+            check('ContainerStatus', 'status.state (after a rejected update)', s.state).equals('CONTAINER_RUNNING');
+            const after = await readCgroupLimits(t, id);
+            check('UpdateContainerResources', 'cgroup limits after a rejected update (read in the container)', after.raw).equals(before.raw);
+            if (s.resources?.linux)
+                checkStatusResources(s.resources.linux, INITIAL, 'after a rejected update');
+        });
+        it('runtime should fail UpdateContainerResources for an unknown container with NOT_FOUND [Conformance]', async (t) => {
+            const unknown = randomSuffix(12).padEnd(64, '0');
+            try {
+                await update(t, unknown, INITIAL);
+                failWith(`UpdateContainerResources: expected NOT_FOUND for the unknown container ${unknown}, got success`);
+            }
+            catch (e) {
+                if (!isRpcError(e))
+                    throw e;
+                check('UpdateContainerResources', 'error code (unknown container)', Status[e.code]).equals('NOT_FOUND', e.details);
+            }
+        });
+    });
+    describe('UpdatePodSandboxResources', () => {
+        it('runtime should accept new pod-level resources for a running sandbox and fail for an unknown one [Feature:UpdatePodSandboxResources]', async (t) => {
+            // The kubelet resizes the pod cgroup itself and then tells the runtime (for NRI plugins and its
+            // own records); the runtime must accept that for its sandbox and must not for one it does not know.
+            const { sb, id } = await limitedContainer(t, 'podres');
+            const rt = t.cri.runtime;
+            const resources = toLinux({ ...INITIAL, memory: 320 * MiB, quota: 80_000 });
+            await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: sb.id, resources, overhead: toLinux({ memory: 0, quota: 0, period: 0, shares: 0 }) });
+            const s = await containerStatus(t, id);
+            check('ContainerStatus', 'status.state (after UpdatePodSandboxResources)', s.state).equals('CONTAINER_RUNNING');
+            const unknown = randomSuffix(12).padEnd(64, '0');
+            try {
+                await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: unknown, resources });
+                failWith(`UpdatePodSandboxResources: expected an error for the unknown sandbox ${unknown}, got success`);
+            }
+            catch (e) {
+                if (!isRpcError(e))
+                    throw e;
+                check('UpdatePodSandboxResources', 'error code (unknown sandbox)', Status[e.code]).notEquals('UNIMPLEMENTED', `${e.details}; the RPC is implemented for known sandboxes`);
+            }
+        });
+    });
+});
+const toLinux = (l) => ({
+    memory_limit_in_bytes: String(l.memory),
+    cpu_quota: String(l.quota),
+    cpu_period: String(l.period),
+    cpu_shares: String(l.shares),
+});
+/** Like the kubelet: the whole set of limits on every update, not only the one that changes. */
+async function update(t, id, l) {
+    await t.cri.runtime.call('UpdateContainerResources', { container_id: id, linux: toLinux(l) });
+}
+async function limitedContainer(t, prefix) {
+    const ref = await testImage(t);
+    const sb = await runSandbox(t);
+    const id = await runContainer(t, sb, containerConfig(prefix, ref, withShell('exec sleep 3600'), withMemoryLimit(INITIAL.memory), withCpu(INITIAL.quota, INITIAL.period, INITIAL.shares)));
+    return { sb, id };
+}
+/** The container's cgroup files hold exactly these limits (cgroup v1 or v2 layout, as the container sees it). */
+async function expectCgroup(t, id, rpc, want) {
+    const got = await readCgroupLimits(t, id);
+    const why = `requested via ${rpc}; cgroup v${got.version} files read in the container: ${JSON.stringify(got.raw)}`;
+    const f = got.version === 1
+        ? { mem: 'memory/memory.limit_in_bytes', quota: 'cpu/cpu.cfs_quota_us', period: 'cpu/cpu.cfs_period_us' }
+        : { mem: 'memory.max', quota: 'cpu.max (quota)', period: 'cpu.max (period)' };
+    check(rpc, `linux.resources.memory_limit_in_bytes -> cgroup ${f.mem}`, got.memoryLimit?.toString() ?? 'unlimited').equals(String(want.memory), why);
+    check(rpc, `linux.resources.cpu_quota -> cgroup ${f.quota}`, got.cpuQuota).equals(want.quota, why);
+    check(rpc, `linux.resources.cpu_period -> cgroup ${f.period}`, got.cpuPeriod).equals(want.period, why);
+    if (got.version === 1)
+        check(rpc, 'linux.resources.cpu_shares -> cgroup cpu/cpu.shares', got.cpuShares).equals(want.shares, why);
+    else
+        check(rpc, `linux.resources.cpu_shares=${want.shares} -> cgroup cpu.weight`, got.cpuWeight).oneOf(cpuWeightsForShares(want.shares), `${why}; linear or quadratic shares-to-weight mapping`);
+    return got;
+}
+function checkStatusResources(linux, want, when) {
+    check('ContainerStatus', `status.resources.linux.memory_limit_in_bytes (${when})`, linux.memory_limit_in_bytes).equals(String(want.memory));
+    check('ContainerStatus', `status.resources.linux.cpu_quota (${when})`, linux.cpu_quota).equals(String(want.quota));
+    check('ContainerStatus', `status.resources.linux.cpu_period (${when})`, linux.cpu_period).equals(String(want.period));
+    check('ContainerStatus', `status.resources.linux.cpu_shares (${when})`, linux.cpu_shares).equals(String(want.shares));
+}
+//# sourceMappingURL=55-resources.suite.js.map

@@ -1,0 +1,284 @@
+// The CLI as a user runs it: a child process, its exit code, and what it prints. Errors must be exactly
+// one line on stderr naming the cause, never a stack trace, and never a hang.
+//
+// The CLI under test matches how this file runs: from dist/test (after `npm run build`) it runs
+// dist/src/cli.js; from test/ under tsx it runs src/cli.ts under tsx, so a stale dist cannot hide a
+// source change. When the preferred entry point is missing, the other one is used.
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { startFake, startHttpServer, startSilentSocket, missingSocket, regularFile } from './support/fake-cri.js';
+function repoRoot() {
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    for (;;) {
+        if (existsSync(path.join(dir, 'package.json')))
+            return dir;
+        const up = path.dirname(dir);
+        if (up === dir)
+            throw new Error(`package.json not found above ${fileURLToPath(import.meta.url)}`);
+        dir = up;
+    }
+}
+const ROOT = repoRoot();
+const DIST_CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const SRC_CLI = path.join(ROOT, 'src', 'cli.ts');
+const FROM_DIST = fileURLToPath(import.meta.url).startsWith(path.join(ROOT, 'dist') + path.sep);
+/** node arguments that start the CLI. */
+function cliArgs() {
+    const useDist = FROM_DIST ? existsSync(DIST_CLI) : !existsSync(SRC_CLI);
+    if (useDist)
+        return [DIST_CLI];
+    // An absolute loader URL, so the child can run in any cwd.
+    return ['--import', import.meta.resolve('tsx'), SRC_CLI];
+}
+/** The environment a clean shell would have: no endpoint variables, no debug, no colour. */
+function cleanEnv(extra = {}) {
+    const env = {};
+    for (const [k, v] of Object.entries(process.env))
+        if (v !== undefined)
+            env[k] = v;
+    for (const k of ['CONTAINER_RUNTIME_ENDPOINT', 'IMAGE_SERVICE_ENDPOINT', 'CRI_CONFORMANCE_DEBUG', 'CRI_CONFORMANCE_IMAGES', 'FORCE_COLOR'])
+        delete env[k];
+    return { ...env, NO_COLOR: '1', ...extra };
+}
+const LIMIT_MS = 20_000;
+/** At most one child per CPU: independent runs may start together without starving each other. */
+const slots = { free: Math.max(2, os.availableParallelism()), waiting: [] };
+async function withSlot(fn) {
+    if (slots.free > 0)
+        slots.free--;
+    else
+        await new Promise((r) => slots.waiting.push(r));
+    try {
+        return await fn();
+    }
+    finally {
+        const next = slots.waiting.shift();
+        if (next)
+            next();
+        else
+            slots.free++;
+    }
+}
+describe('cli', function () {
+    this.timeout(LIMIT_MS + 5_000);
+    let tmp;
+    let emptyConfig;
+    const servers = [];
+    before(() => {
+        tmp = mkdtempSync(path.join(os.tmpdir(), 'crc-cli-'));
+        // Hermetic: every run gets an explicit (empty) crictl.yaml unless a test passes its own, so the
+        // host's /etc/crictl.yaml cannot change the outcome.
+        emptyConfig = path.join(tmp, 'crictl.yaml');
+        writeFileSync(emptyConfig, '');
+    });
+    after(async () => {
+        for (const s of servers.splice(0))
+            await s.close();
+        rmSync(tmp, { recursive: true, force: true });
+    });
+    const track = (s) => {
+        servers.push(s);
+        return s;
+    };
+    async function cli(args, o = {}) {
+        let t0 = 0;
+        const r = await withSlot(() => {
+            t0 = Date.now();
+            return execa(process.execPath, [...cliArgs(), ...args], {
+                cwd: tmp,
+                env: cleanEnv(o.env),
+                extendEnv: false,
+                reject: false,
+                stdin: 'ignore',
+                timeout: LIMIT_MS,
+                killSignal: 'SIGKILL',
+            });
+        });
+        const ms = Date.now() - t0;
+        expect(r.timedOut, `cri-conformance ${args.join(' ')} hung for ${LIMIT_MS} ms`).to.equal(false);
+        return Object.assign(r, { ms });
+    }
+    /** `run` with the hermetic config unless the test passes --config. */
+    const run = (args, o = {}) => cli(['run', ...(args.includes('--config') ? [] : ['--config', emptyConfig]), '--report-dir', path.join(tmp, 'reports'), ...args], o);
+    /** Exit code, exactly one stderr line naming the cause, no stack trace, nothing on stdout. */
+    function oneLineError(r, exitCode, cause, boundMs = 10_000) {
+        const stderr = String(r.stderr);
+        const ctx = `exit ${r.exitCode}, stderr:\n${stderr}`;
+        expect(r.exitCode, ctx).to.equal(exitCode);
+        expect(stderr, ctx).not.to.include('    at ');
+        const lines = stderr.split('\n').filter((l) => l !== '');
+        expect(lines, ctx).to.have.length(1);
+        expect(lines[0], ctx).to.match(/^cri-conformance: /);
+        expect(lines[0], ctx).to.match(cause);
+        expect(String(r.stdout), 'stdout').to.equal('');
+        expect(r.ms, 'bounded').to.be.below(boundMs);
+        return lines[0];
+    }
+    describe('usage', () => {
+        it('--help exits 0 and lists the commands', async () => {
+            const r = await cli(['--help']);
+            expect(r.exitCode).to.equal(0);
+            expect(String(r.stdout)).to.include('Usage: cri-conformance');
+            for (const c of ['run', 'list', 'lab', 'matrix'])
+                expect(String(r.stdout)).to.match(new RegExp(`^\\s+${c}\\b`, 'm'));
+            expect(String(r.stderr)).to.equal('');
+        });
+        it('run --help exits 0 and documents the endpoint flags', async () => {
+            const r = await cli(['run', '--help']);
+            expect(r.exitCode).to.equal(0);
+            for (const f of ['--runtime-endpoint', '--image-endpoint', '--config', '--timeout', '--report-dir'])
+                expect(String(r.stdout)).to.include(f);
+        });
+        // Usage errors: each is caught before anything is dialled. The processes are independent, so they are
+        // all queued in before() (one per CPU at a time) and each test checks its own.
+        const usage = [
+            { title: 'an unknown flag (the suggestion stays on the same line)', args: () => ['run', '--bogus'], cause: /unknown option '--bogus'.*--help/ },
+            { title: 'an unknown top-level flag', args: () => ['--bogus'], cause: /unknown option '--bogus'/ },
+            { title: 'an unknown command', args: () => ['frobnicate'], cause: /unknown command 'frobnicate'/ },
+            { title: 'a bad --timeout', args: () => ['-r', '/x.sock', '--timeout', 'soon'], viaRun: true, cause: /"soon" is not a positive number/ },
+            { title: 'an unknown --cri-version', args: () => ['-r', '/x.sock', '--cri-version', 'v3'], viaRun: true, cause: /v3.*Allowed choices are auto, v1, v1alpha2/ },
+            { title: 'a bad --focus regex', args: () => ['-r', '/x.sock', '--focus', '('], viaRun: true, cause: /--focus "\(" is not a valid regular expression/ },
+            { title: 'a bad --skip regex', args: () => ['-r', '/x.sock', '--skip', '[z-a]'], viaRun: true, cause: /--skip "\[z-a\]" is not a valid regular expression/ },
+            { title: 'a bad --focus regex in list', args: () => ['list', '--focus', '*'], cause: /--focus "\*" is not a valid regular expression/ },
+            { title: 'an unknown --suite, listing the known suites', args: () => ['-r', '/x.sock', '--suite', 'nope'], viaRun: true, cause: /unknown suite "nope": known suites are version, runtime-status/ },
+            { title: 'an unknown --kubernetes release', args: () => ['-r', '/x.sock', '--kubernetes', '9.99'], viaRun: true, cause: /unknown Kubernetes release "9\.99": known releases are 1\.23/ },
+            { title: 'a malformed --runtime-endpoint', args: () => ['-r', 'localhost:1234'], viaRun: true, cause: /endpoint "localhost:1234" is not understood/ },
+            {
+                title: '--config pointing at a missing file',
+                args: () => ['--config', path.join(tmp, 'no-such-crictl.yaml'), '-r', '/x.sock'],
+                viaRun: true,
+                cause: /config file \S+no-such-crictl\.yaml does not exist/,
+            },
+            { title: 'an invalid crictl.yaml, naming the file', args: () => ['--config', badConfig], viaRun: true, cause: /bad-crictl\.yaml is not valid YAML/ },
+        ];
+        let badConfig;
+        const results = new Map();
+        before(() => {
+            badConfig = path.join(tmp, 'bad-crictl.yaml');
+            writeFileSync(badConfig, 'runtime-endpoint: [oops\n');
+            for (const u of usage) {
+                const p = u.viaRun ? run(u.args()) : cli(u.args());
+                p.catch(() => undefined); // awaited in the test
+                results.set(u.title, p);
+            }
+        });
+        for (const u of usage) {
+            it(`${u.title}: exit 2, one line`, async () => {
+                oneLineError(await results.get(u.title), 2, u.cause);
+            });
+        }
+    });
+    describe('list', () => {
+        it('prints at least 13 test ids and exits 0 without connecting', async () => {
+            // An endpoint is configured (through the environment) but must not be dialled.
+            const s = track(await startSilentSocket());
+            const r = await cli(['list'], { env: { CONTAINER_RUNTIME_ENDPOINT: s.endpoint.uri } });
+            expect(r.exitCode, String(r.stderr)).to.equal(0);
+            const ids = String(r.stdout).split('\n').filter(Boolean);
+            expect(ids.length).to.be.at.least(13);
+            expect(new Set(ids).size, 'ids are unique').to.equal(ids.length);
+            for (const id of ids)
+                expect(id).to.match(/^[a-z-]+\/\S/);
+            expect(ids[0]).to.match(/^version\//);
+            expect(String(r.stderr).trim()).to.equal(`${ids.length} tests`);
+            expect(s.calls, 'connections to the endpoint').to.deep.equal([]);
+        });
+        it('honours --suite and --focus', async () => {
+            const r = await cli(['list', '--suite', 'version', '--focus', 'ImageService']);
+            expect(r.exitCode).to.equal(0);
+            const ids = String(r.stdout).split('\n').filter(Boolean);
+            expect(ids.length).to.be.at.least(1);
+            for (const id of ids)
+                expect(id).to.match(/^version\/.*ImageService/);
+        });
+    });
+    describe('cannot connect: exit 3', () => {
+        it('--runtime-endpoint to a missing socket', async () => {
+            const m = track(missingSocket());
+            oneLineError(await run(['--runtime-endpoint', m.endpoint.uri]), 3, new RegExp(`${m.endpoint.uri} does not exist`));
+        });
+        it('CONTAINER_RUNTIME_ENDPOINT to a missing socket', async () => {
+            const m = track(missingSocket());
+            oneLineError(await run([], { env: { CONTAINER_RUNTIME_ENDPOINT: m.path } }), 3, new RegExp(`${m.endpoint.uri} does not exist`));
+        });
+        it('crictl.yaml runtime-endpoint to a missing socket', async () => {
+            const m = track(missingSocket());
+            const cfg = path.join(tmp, 'missing-endpoint.yaml');
+            writeFileSync(cfg, `runtime-endpoint: ${m.endpoint.uri}\ntimeout: 2\n`);
+            oneLineError(await run(['--config', cfg]), 3, new RegExp(`${m.endpoint.uri} does not exist`));
+        });
+        it('--runtime-endpoint to a regular file', async () => {
+            const f = track(regularFile());
+            oneLineError(await run(['--runtime-endpoint', f.path]), 3, /is not a unix socket/);
+        });
+        it('--runtime-endpoint to an HTTP/1.1 server', async () => {
+            const s = track(await startHttpServer());
+            oneLineError(await run(['--runtime-endpoint', s.endpoint.uri]), 3, /answered, but not as a gRPC server.*not a CRI endpoint/);
+        });
+        it('--runtime-endpoint to a socket that never answers, with --timeout 1: within a few seconds', async () => {
+            const s = track(await startSilentSocket());
+            const r = await run(['--runtime-endpoint', s.endpoint.uri, '--timeout', '1']);
+            oneLineError(r, 3, /did not answer within 1s/);
+            expect(r.ms).to.be.below(6_000);
+            expect(s.calls.length, 'it did dial').to.be.greaterThan(0);
+        });
+        it('--runtime-endpoint to a gRPC runtime that hangs, with --timeout 1', async () => {
+            const s = track(await startFake('hangs'));
+            const r = await run(['--runtime-endpoint', s.endpoint.uri, '--timeout', '1']);
+            oneLineError(r, 3, /did not answer within 1s/);
+            expect(r.ms).to.be.below(6_000);
+        });
+    });
+    describe('no CRI version: exit 4', () => {
+        let s;
+        before(async () => {
+            s = track(await startFake('neither'));
+        });
+        it('a gRPC server without CRI: exit 4, every suite skipped in the reports with the reason', async () => {
+            const reports = path.join(tmp, 'no-version');
+            const r = await cli(['run', '--config', emptyConfig, '--runtime-endpoint', s.endpoint.uri, '--report-dir', reports]);
+            const stderr = String(r.stderr);
+            expect(r.exitCode, stderr).to.equal(4);
+            expect(stderr).not.to.include('    at ');
+            expect(r.ms).to.be.below(15_000);
+            const last = stderr.trim().split('\n').at(-1);
+            expect(last).to.match(/^no CRI version negotiated: .*is a gRPC server but serves no CRI version.*not a CRI runtime/);
+            const junitFile = path.join(reports, 'junit.xml');
+            expect(existsSync(junitFile), 'junit.xml').to.equal(true);
+            expect(existsSync(path.join(reports, 'summary.json')), 'summary.json').to.equal(true);
+            const xml = readFileSync(junitFile, 'utf8');
+            const suites = [...xml.matchAll(/<testsuite name="([^"]+)" tests="(\d+)" failures="(\d+)" errors="(\d+)" skipped="(\d+)"/g)];
+            // Every suite of the manifest is there, listed (loaded) and skipped.
+            expect(suites.map((m) => m[1])).to.include.members(['version', 'runtime-status', 'runtime-config']);
+            for (const [, name, tests, failures, errors, skipped] of suites) {
+                expect(Number(tests), name).to.be.at.least(1);
+                expect(skipped, `${name}: all skipped`).to.equal(tests);
+                expect([failures, errors], name).to.deep.equal(['0', '0']);
+            }
+            // The version suite's real tests are listed, not just a placeholder.
+            expect(Number(suites.find((m) => m[1] === 'version')[2])).to.be.at.least(2);
+            const testcases = xml.match(/<testcase /g) ?? [];
+            const skips = [...xml.matchAll(/<skipped message="([^"]*)"/g)].map((m) => m[1]);
+            expect(skips).to.have.length(testcases.length);
+            for (const m of skips)
+                expect(m).to.include('no CRI version negotiated');
+            expect(xml).not.to.include('<failure');
+            const summary = JSON.parse(readFileSync(path.join(reports, 'summary.json'), 'utf8'));
+            expect(summary.negotiated.runtime).to.equal(null);
+            expect(summary.negotiated.image).to.equal(null);
+            expect(summary.negotiated.reason).to.match(/not a CRI runtime/);
+        });
+        it('--cri-version v1 against a v1alpha2-only runtime: exit 4', async () => {
+            const a2 = track(await startFake('v1alpha2-only'));
+            const r = await cli(['run', '--config', emptyConfig, '-r', a2.endpoint.uri, '--cri-version', 'v1', '--suite', 'version', '--report-dir', path.join(tmp, 'forced')]);
+            expect(r.exitCode, String(r.stderr)).to.equal(4);
+            expect(String(r.stderr)).not.to.include('    at ');
+            expect(a2.calls, 'v1alpha2 never probed').to.deep.equal([]);
+        });
+    });
+});
+//# sourceMappingURL=cli.test.js.map

@@ -1,0 +1,273 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTags } from '../src/report/model.js';
+import { ALL_RPCS, DEFAULT_MINOR, KNOWN_MINORS, ProfileError, compatibilityMatrix, featureEnabled, formatMatrix, getProfile, loadProfiles, onUnimplemented, releaseSkipReason, repoRoot, rpcRequirement, } from '../src/profiles/index.js';
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `1.${from + i}`);
+const minorsWhere = (pred) => KNOWN_MINORS.filter(pred);
+const requirementsOf = (rpc) => Object.fromEntries(KNOWN_MINORS.map((m) => [m, rpcRequirement(getProfile(m), rpc)]));
+const expectRequirement = (rpc, absentUpTo, then) => {
+    const want = Object.fromEntries(KNOWN_MINORS.map((m) => [m, absentUpTo !== null && Number(m.slice(2)) <= absentUpTo ? 'absent' : then]));
+    expect(requirementsOf(rpc), rpc).to.deep.equal(want);
+};
+function test(id, status, extra = {}) {
+    const title = id.slice(id.indexOf('/') + 1);
+    return { id, suite: id.split('/')[0], title, fullTitle: title, status, durationMs: 1, tags: parseTags(title), ...extra };
+}
+function makeRun(opts) {
+    const rpcs = {};
+    for (const [k, v] of Object.entries(opts.rpcs ?? {}))
+        rpcs[k] = { calls: 1, unimplemented: 0, errors: 0, ...v };
+    return {
+        tool: { name: 'cri-conformance', version: '0.1.0' },
+        startedAt: '2026-01-01T00:00:00.000Z',
+        durationMs: 10,
+        endpoint: { runtime: 'unix:///run/x.sock', image: 'unix:///run/x.sock' },
+        runtime: { name: 'fake', version: '1.0.0', apiVersion: 'v1' },
+        negotiated: {
+            runtime: opts.runtime === undefined ? 'v1' : opts.runtime,
+            image: opts.image === undefined ? (opts.runtime === undefined ? 'v1' : opts.runtime) : opts.image,
+            ...(opts.reason ? { reason: opts.reason } : {}),
+        },
+        rpcs,
+        suites: [{ name: 'runtime', title: 'Runtime', durationMs: 1, tests: opts.tests ?? [] }],
+    };
+}
+const compatibleMinors = (vs) => vs.filter((v) => v.compatible).map((v) => v.kubelet);
+const verdictFor = (vs, m) => vs.find((v) => v.kubelet === m);
+describe('profiles: data file and API', () => {
+    it('profiles Kubernetes 1.23 through 1.36, newest is the default', () => {
+        expect(KNOWN_MINORS).to.deep.equal(range(23, 36));
+        expect(DEFAULT_MINOR).to.equal('1.36');
+    });
+    it('covers exactly the 41 RPCs of runtime.v1 (proto/runtime/v1/api.proto), every release classifying each', () => {
+        const proto = join(repoRoot(), 'proto', 'runtime', 'v1', 'api.proto');
+        expect(ALL_RPCS).to.have.length(41);
+        if (existsSync(proto)) {
+            const fromProto = [...readFileSync(proto, 'utf8').matchAll(/^\s*rpc\s+(\w+)\s*\(/gm)].map((m) => m[1]);
+            expect([...ALL_RPCS].sort()).to.deep.equal([...fromProto].sort());
+        }
+        for (const m of KNOWN_MINORS)
+            expect(Object.keys(getProfile(m).rpcs).sort()).to.deep.equal([...ALL_RPCS].sort());
+        expect(ALL_RPCS).to.not.include('StreamMetricDescriptors');
+    });
+    it('getProfile accepts "1.31", "v1.31" and "1.31.4"', () => {
+        expect(getProfile('1.31').kubelet).to.equal('1.31');
+        expect(getProfile('v1.31').kubelet).to.equal('1.31');
+        expect(getProfile('1.31.4').kubelet).to.equal('1.31');
+    });
+    it('getProfile throws ProfileError UNKNOWN_RELEASE listing the known minors', () => {
+        let err;
+        try {
+            getProfile('1.40');
+        }
+        catch (e) {
+            err = e;
+        }
+        expect(err).to.be.instanceOf(ProfileError);
+        expect(err.code).to.equal('UNKNOWN_RELEASE');
+        expect(err.name).to.equal('ProfileError');
+        expect(err.message).to.contain('"1.40"').and.contain('1.23').and.contain('1.36');
+        expect(() => getProfile('banana')).to.throw(ProfileError, /known releases are 1\.23, 1\.24/);
+    });
+    it('rpcRequirement rejects an unknown RPC name', () => {
+        expect(() => rpcRequirement(getProfile('1.31'), 'RunPodSandboxx')).to.throw(ProfileError, /unknown CRI RPC "RunPodSandboxx"/);
+    });
+    it('loadProfiles reports a malformed data file with its path and the field', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'profiles-'));
+        const f = join(dir, 'p.yaml');
+        const good = readFileSync(join(repoRoot(), 'fixtures', 'profiles.yaml'), 'utf8');
+        writeFileSync(f, good.replace('requirement: optional\n      fallback: the kubelet falls back to the cgroupDriver', 'requirement: sometimes\n      fallback: the kubelet falls back to the cgroupDriver'));
+        expect(() => loadProfiles(f)).to.throw(ProfileError, /services\.RuntimeService\.RuntimeConfig\.requirement: expected required or optional/);
+        expect(loadProfiles(join(repoRoot(), 'fixtures', 'profiles.yaml')).minors).to.deep.equal(KNOWN_MINORS);
+    });
+});
+describe('profiles: encoded facts', () => {
+    it('v1alpha2 is accepted only by kubelet 1.23-1.25 (fallback after v1)', () => {
+        expect(minorsWhere((m) => getProfile(m).criVersions.includes('v1alpha2'))).to.deep.equal(['1.23', '1.24', '1.25']);
+        for (const m of ['1.23', '1.24', '1.25'])
+            expect(getProfile(m).criVersions).to.deep.equal(['v1', 'v1alpha2']);
+    });
+    it('kubelet 1.26 and later need runtime.v1', () => {
+        for (const m of range(26, 36))
+            expect(getProfile(m).criVersions, m).to.deep.equal(['v1']);
+    });
+    it('1.23-1.25 fall back to v1alpha2 on UNIMPLEMENTED only; any other probe error is fatal', () => {
+        for (const m of range(23, 25)) {
+            expect(getProfile(m).negotiation.fallbackOn).to.equal('UNIMPLEMENTED');
+            expect(getProfile(m).negotiation.startupFatal).to.equal('other-than-unimplemented');
+        }
+    });
+    it('1.26 needs v1 served: only UNIMPLEMENTED from the startup probes is fatal', () => {
+        const n = getProfile('1.26').negotiation;
+        expect(n.fallbackOn).to.equal(null);
+        expect(n.startupFatal).to.equal('unimplemented');
+    });
+    it('1.27 and later: any error from Version or ImageFsInfo at startup is fatal', () => {
+        for (const m of range(27, 36)) {
+            expect(getProfile(m).negotiation.startupFatal, m).to.equal('any');
+            expect(getProfile(m).negotiation.fallbackOn).to.equal(null);
+        }
+    });
+    it('every release rejects a VersionResponse with an empty runtime_api_version (or other field) and needs version 0.1.0', () => {
+        for (const m of KNOWN_MINORS) {
+            const v = getProfile(m).versionResponse;
+            expect(v.requiredFields).to.include.members(['version', 'runtime_name', 'runtime_version', 'runtime_api_version']);
+            expect(v.version).to.equal('0.1.0');
+        }
+    });
+    it('RuntimeConfig: absent before 1.28, optional from 1.28 (UNIMPLEMENTED tolerated through 1.37)', () => {
+        expectRequirement('RuntimeConfig', 27, 'optional');
+        expect(onUnimplemented(getProfile('1.36'), 'RuntimeConfig').reason).to.match(/cgroupDriver/);
+    });
+    it('ListMetricDescriptors and ListPodSandboxMetrics: optional from 1.26', () => {
+        expectRequirement('ListMetricDescriptors', 25, 'optional');
+        expectRequirement('ListPodSandboxMetrics', 25, 'optional');
+    });
+    it('CheckpointContainer and GetContainerEvents: optional from 1.25', () => {
+        expectRequirement('CheckpointContainer', 24, 'optional');
+        expectRequirement('GetContainerEvents', 24, 'optional');
+    });
+    it('UpdatePodSandboxResources: optional from 1.33', () => {
+        expectRequirement('UpdatePodSandboxResources', 32, 'optional');
+    });
+    it('the Stream* list RPCs: optional from 1.36 (unary fallback)', () => {
+        const streams = ['StreamPodSandboxes', 'StreamContainers', 'StreamContainerStats', 'StreamPodSandboxStats', 'StreamPodSandboxMetrics', 'StreamImages'];
+        expect(ALL_RPCS.filter((r) => r.startsWith('Stream')).sort()).to.deep.equal([...streams].sort());
+        for (const r of streams)
+            expectRequirement(r, 35, 'optional');
+        expect(onUnimplemented(getProfile('1.36'), 'StreamContainers').reason).to.match(/unary ListContainers/);
+    });
+    it('PodSandboxStats and ListPodSandboxStats: optional in every release (PodAndContainerStatsFromCRI)', () => {
+        expectRequirement('PodSandboxStats', null, 'optional');
+        expectRequirement('ListPodSandboxStats', null, 'optional');
+    });
+    it('the core lifecycle, exec/stream, stats and image RPCs are required in every release', () => {
+        const core = ['Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus', 'UpdateContainerResources', 'ReopenContainerLog', 'ExecSync', 'Exec', 'Attach', 'PortForward', 'ContainerStats', 'ListContainerStats', 'UpdateRuntimeConfig', 'Status', 'ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo'];
+        for (const r of core)
+            expectRequirement(r, null, 'required');
+        expect(ALL_RPCS.filter((r) => getProfile('1.36').rpcs[r] === 'required').sort()).to.deep.equal([...core].sort());
+    });
+    it('features carry their first kubelet release', () => {
+        const first = (f) => KNOWN_MINORS.find((m) => featureEnabled(getProfile(m), f));
+        expect(first('RuntimeConfig')).to.equal('1.28');
+        expect(first('ContainerEvents')).to.equal('1.25');
+        expect(first('Checkpoint')).to.equal('1.25');
+        expect(first('PodSandboxMetrics')).to.equal('1.26');
+        expect(first('UpdatePodSandboxResources')).to.equal('1.33');
+        expect(first('StreamingLists')).to.equal('1.36');
+        expect(featureEnabled(getProfile('1.23'), 'SomethingUngated')).to.equal(true);
+    });
+    it('releaseSkipReason filters [Feature:X] tests per release', () => {
+        expect(releaseSkipReason(getProfile('1.27'), ['Conformance', 'Feature:RuntimeConfig'])).to.match(/kubelet 1\.27.*first in 1\.28/);
+        expect(releaseSkipReason(getProfile('1.28'), ['Feature:RuntimeConfig'])).to.equal(undefined);
+        expect(releaseSkipReason(getProfile('1.23'), ['Feature:Unknown'])).to.equal(undefined);
+    });
+});
+describe('profiles: onUnimplemented', () => {
+    it('fails a required RPC, naming the release', () => {
+        const r = onUnimplemented(getProfile('1.31'), 'CreateContainer');
+        expect(r.action).to.equal('fail');
+        expect(r.reason).to.contain('CreateContainer').and.contain('1.31');
+    });
+    it('skips an optional RPC, saying what the kubelet does instead', () => {
+        const r = onUnimplemented(getProfile('1.31'), 'RuntimeConfig');
+        expect(r.action).to.equal('skip');
+        expect(r.reason).to.contain('optional for kubelet 1.31');
+    });
+    it('skips an RPC the release never calls, naming the first release that does', () => {
+        const r = onUnimplemented(getProfile('1.27'), 'RuntimeConfig');
+        expect(r).to.deep.equal({ action: 'skip', reason: 'kubelet 1.27 never calls RuntimeConfig (first used by kubelet 1.28)' });
+    });
+});
+describe('profiles: compatibility matrix', () => {
+    it('a clean v1 run is compatible with every release', () => {
+        const vs = compatibilityMatrix(makeRun({ rpcs: { Version: {}, ImageFsInfo: {} } }));
+        expect(compatibleMinors(vs)).to.deep.equal(KNOWN_MINORS);
+    });
+    it('v1 with RuntimeConfig UNIMPLEMENTED is compatible with 1.28-1.36', () => {
+        const run = makeRun({ rpcs: { Version: {}, RuntimeConfig: { calls: 2, unimplemented: 2 } } });
+        const vs = compatibilityMatrix(run);
+        for (const m of range(28, 36))
+            expect(verdictFor(vs, m).compatible, m).to.equal(true);
+        expect(compatibleMinors(vs)).to.deep.equal(KNOWN_MINORS);
+    });
+    it('v1alpha2 only is compatible with 1.23-1.25 only; 1.26+ say v1 is not served', () => {
+        const run = makeRun({
+            runtime: 'v1alpha2',
+            // the v1 startup probes answered UNIMPLEMENTED before the fallback
+            rpcs: { Version: { calls: 2, unimplemented: 1 }, ImageFsInfo: { calls: 2, unimplemented: 1 } },
+        });
+        const vs = compatibilityMatrix(run);
+        expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+        expect(verdictFor(vs, '1.26').reasons).to.deep.equal(['v1 not served (negotiated v1alpha2)']);
+        expect(formatMatrix([verdictFor(vs, '1.26')])).to.equal('1.26  not compatible: v1 not served (negotiated v1alpha2)');
+    });
+    it('v1 runtime service with a v1alpha2 image service is compatible with 1.23-1.25 only', () => {
+        const vs = compatibilityMatrix(makeRun({ runtime: 'v1', image: 'v1alpha2', rpcs: { ImageFsInfo: { calls: 2, unimplemented: 1 } } }));
+        expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+        expect(verdictFor(vs, '1.30').reasons[0]).to.equal('v1 ImageService not served (negotiated v1alpha2)');
+    });
+    it('no negotiated version is compatible with nothing', () => {
+        const vs = compatibilityMatrix(makeRun({ runtime: null, image: null, reason: 'Version: INTERNAL' }));
+        expect(compatibleMinors(vs)).to.deep.equal([]);
+        expect(verdictFor(vs, '1.36').reasons[0]).to.contain('no CRI version negotiated').and.contain('INTERNAL');
+    });
+    it('a required RPC answering UNIMPLEMENTED makes every release incompatible, naming it', () => {
+        const vs = compatibilityMatrix(makeRun({ rpcs: { ReopenContainerLog: { calls: 3, unimplemented: 3 } } }));
+        expect(compatibleMinors(vs)).to.deep.equal([]);
+        for (const v of vs)
+            expect(v.reasons.join(' ')).to.contain('ReopenContainerLog answered UNIMPLEMENTED');
+    });
+    it('an optional RPC UNIMPLEMENTED only matters where it is required: never, for UpdatePodSandboxResources', () => {
+        const vs = compatibilityMatrix(makeRun({ rpcs: { UpdatePodSandboxResources: { unimplemented: 1 } } }));
+        expect(compatibleMinors(vs)).to.deep.equal(KNOWN_MINORS);
+    });
+    it('a failed test exercising a required RPC ([RPC:X] tag) makes releases incompatible', () => {
+        const t = test('runtime/Container should start [Conformance] [RPC:StartContainer]', 'failed');
+        const vs = compatibilityMatrix(makeRun({ tests: [t] }));
+        expect(compatibleMinors(vs)).to.deep.equal([]);
+        expect(verdictFor(vs, '1.31').reasons[0]).to.contain('StartContainer').and.contain(t.id);
+    });
+    it('RPCs can be declared per test id with a map instead of tags', () => {
+        const t = test('runtime/Container should exec [Conformance]', 'failed');
+        const vs = compatibilityMatrix(makeRun({ tests: [t] }), { [t.id]: ['ExecSync'] });
+        expect(verdictFor(vs, '1.36').reasons[0]).to.contain('required RPC ExecSync');
+        // Without the map the failure still counts, as an unattributed conformance failure.
+        const plain = compatibilityMatrix(makeRun({ tests: [t] }));
+        expect(compatibleMinors(plain)).to.deep.equal([]);
+        expect(verdictFor(plain, '1.36').reasons[0]).to.contain('1 conformance test failed').and.contain(t.id);
+    });
+    it('failed tests of optional RPCs, of [Optional] tests, or of features a release cannot use, do not count', () => {
+        const tests = [
+            test('runtime/Checkpoint should checkpoint [Feature:Checkpoint] [RPC:CheckpointContainer]', 'failed'),
+            test('runtime/Resize should update [Feature:UpdatePodSandboxResources] [RPC:CreateContainer]', 'failed'),
+            test('runtime/Container AppArmor [Optional] [RPC:CreateContainer]', 'failed'),
+            test('runtime/Container should list [RPC:ListContainers]', 'passed'),
+        ];
+        const vs = compatibilityMatrix(makeRun({ tests }));
+        expect(compatibleMinors(vs)).to.deep.equal(range(23, 32));
+        expect(verdictFor(vs, '1.33').reasons[0]).to.contain('CreateContainer');
+    });
+    it('a forced v1alpha2 run says it was forced, not that v1 is missing', () => {
+        const run = makeRun({ runtime: 'v1alpha2', image: 'v1alpha2' });
+        run.negotiated.forced = 'v1alpha2';
+        const vs = compatibilityMatrix(run);
+        expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+        expect(verdictFor(vs, '1.26').reasons[0]).to.equal('needs v1; this run used v1alpha2 (forced with --cri-version)');
+    });
+    it('formatMatrix prints one aligned line per release', () => {
+        const out = formatMatrix([
+            { kubelet: '1.31', compatible: true, reasons: [] },
+            { kubelet: '1.26', compatible: false, reasons: ['a', 'b'] },
+        ]);
+        expect(out).to.equal('1.31  compatible\n1.26  not compatible: a; b');
+    });
+    it('formatMatrix folds consecutive releases with the same verdict into a range', () => {
+        const v = (kubelet, compatible, reasons = []) => ({ kubelet, compatible, reasons });
+        const out = formatMatrix([v('1.23', true), v('1.24', true), v('1.25', true), v('1.26', false, ['x']), v('1.27', false, ['x']), v('1.28', false, ['y'])]);
+        expect(out).to.equal('1.23–1.25  compatible\n1.26–1.27  not compatible: x\n1.28       not compatible: y');
+    });
+});
+//# sourceMappingURL=profiles.test.js.map

@@ -1,0 +1,119 @@
+// Self-tests: each container check fails with a useful message when the runtime answers wrong.
+import { Status, expectCheckFails } from '../support/selftest.js';
+const L = 'container/Container lifecycle ';
+const EXIT3 = `${L}runtime should report a container CREATED, then RUNNING, then EXITED with its exit code [Conformance]`;
+const EXIT0 = `${L}runtime should report exit_code 0 and a reason for a container that completes [Conformance]`;
+const STOP_TERM = `${L}runtime should stop a running container that exits on SIGTERM before the timeout [Conformance]`;
+const STOP_KILL = `${L}runtime should kill a container that ignores SIGTERM once the stop timeout has passed [Conformance]`;
+const RM = (state) => `${L}runtime should remove ${state === 'exited' ? 'an' : 'a'} ${state} container so that it is neither listed nor found [Conformance]`;
+const UNKNOWN = `${L}runtime should answer ContainerStatus for an unknown container with NOT_FOUND [Conformance]`;
+const S = 'container/Container status ';
+const META = `${S}runtime should preserve labels and annotations in ContainerStatus and ListContainers [Conformance]`;
+const FIELDS = `${S}runtime should set the ContainerStatus fields the kubelet requires in every state [Conformance]`;
+const F = 'container/ListContainers ';
+const FILTER = `${F}runtime should filter containers by id, state, pod_sandbox_id and label_selector [Conformance]`;
+const AND = `${F}runtime should AND the ListContainers filters [Conformance]`;
+const C = 'container/Container config ';
+const CMD = `${C}runtime should run the command with args, env and working_dir from the container config [Conformance]`;
+const ARGS = `${C}runtime should run args in place of the image CMD when command is empty [Conformance]`;
+const USER = `${C}runtime should run the container as run_as_user [Conformance]`;
+const M = 'container/Container mounts ';
+const VOL = `${M}runtime should mount a host path into the container, read-write by default [Conformance]`;
+const SYMLINK = `${M}runtime should mount a host path that is a symlink to a directory [Conformance]`;
+const RO = `${M}runtime should make a readonly mount read-only in the container [Conformance]`;
+const ROROOT = `${M}runtime should make the root filesystem read-only when readonly_rootfs is set [Conformance]`;
+const NRRO = `${M}runtime should leave submounts of a readonly (non-recursive) mount writable [Conformance]`;
+const RRO = `${M}runtime should make every submount of a recursive_read_only mount read-only [Feature:RecursiveReadOnlyMounts]`;
+const RRO_BAD = `${M}runtime should reject recursive_read_only without readonly or with host-to-container or bidirectional propagation [Feature:RecursiveReadOnlyMounts]`;
+const OOM = 'container/Container resources runtime should report OOMKilled with exit_code 137 when a container exceeds its memory limit [Conformance]';
+const P = 'container/Multiple containers in a pod ';
+const NS = `${P}containers in one pod should share the network and IPC namespaces, and not with another pod [Conformance]`;
+const LOCALHOST = `${P}containers in one pod should reach each other over localhost [Conformance]`;
+const E = 'container/ExecSync ';
+const EXEC = `${E}runtime should return stdout, stderr and the exit code of ExecSync separately [Conformance]`;
+const EXEC_TIMEOUT = `${E}runtime should end an ExecSync whose command outlives its timeout [Conformance]`;
+/** ContainerStatus answers rewritten only once the container has exited. */
+const whenExited = (edit) => ({
+    rpc: 'ContainerStatus',
+    mutate: (r) => void (r.status?.state === 'CONTAINER_EXITED' && edit(r.status)),
+});
+/** CreateContainer requests rewritten (e.g. a config field the runtime "forgot"). */
+const createWith = (edit) => ({ rpc: 'CreateContainer', mutateRequest: (req) => void edit(req.config) });
+/** ExecSync answers for a command whose joined argv contains `needle`, rewritten. */
+const execAnswer = (needle, edit) => {
+    let n = 0;
+    return { rpc: 'ExecSync', mutate: (res, req) => void ((req.cmd ?? []).join(' ').includes(needle) && edit(res, ++n)) };
+};
+/** RemoveContainer that answers OK without removing anything (the sandbox's removal cleans up). */
+const fakeRemove = { rpc: 'RemoveContainer', respond: () => ({}) };
+/** Status claims recursive read-only mount support for the default handler. */
+const claimRro = {
+    rpc: 'Status',
+    mutate: (r) => void (r.runtime_handlers = [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } }]),
+};
+describe('self-test: container', function () {
+    this.timeout(600_000);
+    // ---- lifecycle ----
+    it(`${EXIT3} fails when ContainerStatus reports another exit code`, () => expectCheckFails(EXIT3, [whenExited((s) => (s.exit_code = 4))], /ContainerStatus: status\.exit_code: expected 3, got 4/));
+    it(`${EXIT3} fails when finished_at is before started_at`, () => expectCheckFails(EXIT3, [whenExited((s) => (s.finished_at = '1'))], /ContainerStatus: status\.finished_at: expected > 0|ContainerStatus: status\.finished_at: expected >= \d+/));
+    it(`${EXIT3} fails when ContainerStatus answers CREATED after StartContainer`, () => expectCheckFails(EXIT3, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state === 'CONTAINER_RUNNING' && (r.status.state = 'CONTAINER_CREATED')) }], /ContainerStatus: status\.state \(after StartContainer\): expected "CONTAINER_RUNNING", got "CONTAINER_CREATED"/));
+    it(`${EXIT0} fails when ContainerStatus reports no reason`, () => expectCheckFails(EXIT0, [whenExited((s) => (s.reason = ''))], /ContainerStatus: status\.reason: expected a non-empty value, got ""/));
+    it(`${EXIT0} fails when exit_code 0 is reported as 1`, () => expectCheckFails(EXIT0, [whenExited((s) => (s.exit_code = 1))], /ContainerStatus: status\.exit_code: expected 0, got 1/));
+    it(`${STOP_TERM} fails when the container is killed instead of terminated (exit 137)`, () => expectCheckFails(STOP_TERM, [whenExited((s) => (s.exit_code = 137))], /ContainerStatus: status\.exit_code \(after SIGTERM\): expected 0, got 137/));
+    it(`${STOP_KILL} fails when StopContainer returns at once without waiting out the timeout`, () => expectCheckFails(STOP_KILL, [{ rpc: 'StopContainer', respond: () => ({}) }], /StopContainer: duration in ms \(timeout=2s, SIGTERM ignored\): expected >= 2000/));
+    it(`${STOP_KILL} fails when the killed container is not reported with exit_code 137`, () => expectCheckFails(STOP_KILL, [whenExited((s) => (s.exit_code = 143))], /ContainerStatus: status\.exit_code \(killed by SIGKILL\): expected 137, got 143/));
+    for (const state of ['created', 'running', 'exited']) {
+        it(`${RM(state)} fails when RemoveContainer leaves the container listed`, () => expectCheckFails(RM(state), [fakeRemove], new RegExp(`ListContainers: containers\\[\\]\\.id \\(after RemoveContainer of a ${state} container\\): expected not to include`)));
+    }
+    it(`${RM('running')} fails when ContainerStatus still answers for a removed container`, () => {
+        let removed = '';
+        return expectCheckFails(RM('running'), [
+            { rpc: 'RemoveContainer', respond: (req) => ((removed = req.container_id), {}) },
+            { rpc: 'ListContainers', mutate: (res) => void (res.containers = res.containers.filter((c) => c.id !== removed)) },
+        ], /ContainerStatus \(after RemoveContainer of a running container\): expected an error \(NOT_FOUND: no such container\), got success/);
+    });
+    it(`${UNKNOWN} fails when ContainerStatus answers UNKNOWN instead of NOT_FOUND`, () => expectCheckFails(UNKNOWN, [{ rpc: 'ContainerStatus', error: { code: Status.UNKNOWN, details: 'container does not exist' } }], /ContainerStatus \(for an id that never existed\): expected NOT_FOUND \(no such container\), got UNKNOWN/));
+    // ---- status ----
+    it(`${META} fails when ContainerStatus drops a label with an empty value`, () => expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.labels['crc.test/empty'] }], /ContainerStatus: status\.labels: expected \{/));
+    it(`${META} fails when ListContainers drops the annotations`, () => expectCheckFails(META, [{ rpc: 'ListContainers', mutate: (r) => void r.containers.forEach((c) => (c.annotations = {})) }], /ListContainers: containers\[\]\.annotations: expected \{.*got \{\}/));
+    it(`${FIELDS} fails when image_ref is empty`, () => expectCheckFails(FIELDS, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.image_ref = '') }], /ContainerStatus: status\.image_ref \(created\): expected a non-empty value, got ""/));
+    it(`${FIELDS} fails when an exited container has no image.image`, () => expectCheckFails(FIELDS, [whenExited((s) => (s.image = null))], /ContainerStatus: status\.image\.image \(exited\): expected a non-empty value/));
+    it(`${FIELDS} fails when created_at is missing while running`, () => expectCheckFails(FIELDS, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state === 'CONTAINER_RUNNING' && (r.status.created_at = '0')) }], /ContainerStatus: status\.created_at \(running\): expected > 0, got "0"/));
+    // ---- ListContainers ----
+    it(`${FILTER} fails when ListContainers ignores the filter`, () => expectCheckFails(FILTER, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter = null) }], /ListContainers: containers\[\]\.id \(filter id\): expected exactly \["A1"\] in any order/));
+    it(`${FILTER} fails when ListContainers ignores the label selector`, () => expectCheckFails(FILTER, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter && (req.filter.label_selector = {})) }], /ListContainers: containers\[\]\.id \(filter label_selector app=x\): expected exactly \["A1", "A2", "B2"\]/));
+    it(`${FILTER} fails when the state filter is ignored`, () => expectCheckFails(FILTER, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter && (req.filter.state = null)) }], /ListContainers: containers\[\]\.id \(filter state CONTAINER_RUNNING, this test's containers\): expected exactly \["A1", "B1"\]/));
+    it(`${AND} fails when ListContainers ORs instead of ANDs (drops state next to a sandbox id)`, () => expectCheckFails(AND, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter?.pod_sandbox_id && (req.filter.state = null)) }], /ListContainers: containers\[\]\.id \(filter pod_sandbox_id=A \+ state=RUNNING\): expected exactly \["A1"\] in any order, got \[/));
+    it(`${AND} fails when the id filter wins over the other fields`, () => expectCheckFails(AND, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter?.id && (req.filter = { id: req.filter.id })) }], /ListContainers: containers\[\]\.id \(filter id=A1 \+ pod_sandbox_id=B\): expected exactly \[\] in any order, got \[ 'A1' \]/));
+    // ---- config ----
+    it(`${CMD} fails when args are dropped`, () => expectCheckFails(CMD, [createWith((c) => (c.args = []))], /ExecSync: \/proc\/1\/cmdline \(command \+ args\): expected \[/));
+    it(`${CMD} fails when an env var is dropped`, () => expectCheckFails(CMD, [createWith((c) => (c.envs = c.envs.filter((e) => e.key !== 'CRC_EQ')))], /ExecSync: \/proc\/1\/environ \(envs\): expected to include "CRC_EQ=a=b"/));
+    it(`${CMD} fails when working_dir is ignored`, () => expectCheckFails(CMD, [createWith((c) => (c.working_dir = ''))], /ExecSync: readlink \/proc\/1\/cwd \(working_dir\): expected "\/etc", got "\/"/));
+    it(`${ARGS} fails when args are not what runs`, () => expectCheckFails(ARGS, [createWith((c) => (c.args = ['sh', '-c', 'sleep 3599; exit 0']))], /ExecSync: \/proc\/1\/cmdline \(args, no command\): expected \[ 'sh', '-c', 'sleep 3600; exit 0' \], got \[ 'sh', '-c', 'sleep 3599; exit 0' \]/));
+    it(`${USER} fails when run_as_user is ignored`, () => expectCheckFails(USER, [createWith((c) => (c.linux.security_context.run_as_user = null))], /ExecSync: Uid of pid 1 \(run_as_user=1001\): expected "1001", got "0"/));
+    // ---- mounts ----
+    it(`${VOL} fails when the mount is made read-only`, () => expectCheckFails(VOL, [createWith((c) => (c.mounts[0].readonly = true))], /ExecSync: exit_code \(sh -c echo hello from the container > \/mnt\/vol\/from-container\): expected 0, got [1-9]/));
+    it(`${VOL} fails when the container sees other content`, () => expectCheckFails(VOL, [execAnswer('/mnt/vol/from-host', (r) => (r.stdout = Buffer.from('something else\n')))], /ExecSync: cat \/mnt\/vol\/from-host: expected "hello from the host\\n", got "something else\\n"/));
+    it(`${SYMLINK} fails when the symlinked mount is missing`, () => expectCheckFails(SYMLINK, [createWith((c) => (c.mounts = []))], /ExecSync: exit_code \(cat \/mnt\/vol\/via-link\): expected 0, got 1/));
+    it(`${RO} fails when readonly is ignored`, () => expectCheckFails(RO, [createWith((c) => (c.mounts[0].readonly = false))], /ExecSync: exit_code \(write to a readonly mount\): expected anything but 0, got 0/));
+    it(`${ROROOT} fails when readonly_rootfs is ignored`, () => expectCheckFails(ROROOT, [createWith((c) => (c.linux.security_context.readonly_rootfs = false))], /ExecSync: exit_code \(write to \/ with readonly_rootfs\): expected anything but 0, got 0/));
+    it(`${NRRO} fails when a submount of a readonly mount is read-only too`, () => expectCheckFails(NRRO, [execAnswer('touch /mnt/ro/tmpfs/file', (r) => { r.exit_code = 1; r.stderr = Buffer.from('touch: /mnt/ro/tmpfs/file: Read-only file system\n'); })], /ExecSync: exit_code \(touch \/mnt\/ro\/tmpfs\/file, tmpfs submount of a non-recursive readonly mount\): expected 0, got 1/));
+    it(`${NRRO} fails when the readonly mount itself is writable`, () => expectCheckFails(NRRO, [createWith((c) => (c.mounts[0].readonly = false))], /ExecSync: exit_code \(touch \/mnt\/ro\/top, readonly mount\): expected anything but 0, got 0/));
+    // containerd 1.6 does not know recursive_read_only: claiming the feature for it must fail both checks.
+    it(`${RRO} fails when the runtime claims the feature but leaves submounts writable`, () => expectCheckFails(RRO, [claimRro], /ExecSync: exit_code \(touch \/mnt\/rro\/tmpfs\/file, tmpfs submount of a recursive_read_only mount\): expected anything but 0, got 0/));
+    it(`${RRO_BAD} fails when the runtime claims the feature but accepts recursive_read_only without readonly`, () => expectCheckFails(RRO_BAD, [claimRro], /CreateContainer: expected an error for mounts\[0\] with recursive_read_only=true and readonly=false, got container [0-9a-f]+/));
+    // ---- resources ----
+    it(`${OOM} fails when the reason is "Error" instead of "OOMKilled"`, () => expectCheckFails(OOM, [whenExited((s) => (s.reason = 'Error'))], /ContainerStatus: status\.reason \(memory limit exceeded\): expected "OOMKilled", got "Error"/));
+    it(`${OOM} fails when the exit code is not 137`, () => expectCheckFails(OOM, [whenExited((s) => (s.exit_code = 1))], /ContainerStatus: status\.exit_code \(memory limit exceeded\): expected 137, got 1/));
+    // ---- multiple containers ----
+    it(`${NS} fails when the second container of the pod has another network namespace`, () => expectCheckFails(NS, [execAnswer('/proc/1/ns/net', (r, n) => void (n === 2 && (r.stdout = Buffer.from('net:[4026530001]\n'))))], /ExecSync: \/proc\/1\/ns\/net of the second container in the pod: expected "net:\[\d+\]", got "net:\[4026530001\]"/));
+    it(`${NS} fails when a container of another pod shares the network namespace`, () => expectCheckFails(NS, [execAnswer('/proc/1/ns/net', (r) => void (r.stdout = Buffer.from('net:[4026530001]\n')))], /ExecSync: \/proc\/1\/ns\/net of a container in another pod: expected anything but "net:\[4026530001\]"/));
+    it(`${LOCALHOST} fails when the second container cannot reach the first over localhost`, () => expectCheckFails(LOCALHOST, [execAnswer('nc -w 2 127.0.0.1', (r) => { r.stdout = Buffer.alloc(0); r.exit_code = 1; })], /ExecSync: stdout \(nc 127\.0\.0\.1 \d+ from the second container\): expected "crc-hello", got ""/));
+    // ---- ExecSync ----
+    it(`${EXEC} fails when ExecSync swaps stdout and stderr`, () => expectCheckFails(EXEC, [{ rpc: 'ExecSync', mutate: (r) => void ([r.stdout, r.stderr] = [r.stderr, r.stdout]) }], /ExecSync: stdout: expected "out\\n", got "err\\n"/));
+    it(`${EXEC} fails when the exit code is lost`, () => expectCheckFails(EXEC, [{ rpc: 'ExecSync', mutate: (r) => void (r.exit_code = 0) }], /ExecSync: exit_code: expected 7, got 0/));
+    it(`${EXEC_TIMEOUT} fails when a timed-out exec looks successful`, () => expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', respond: () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exit_code: 0 }) }], /ExecSync: exit_code \(sleep 60, timeout=1s\): expected anything but 0, got 0/));
+    it(`${EXEC_TIMEOUT} fails when the timeout surfaces as an error other than DEADLINE_EXCEEDED`, () => expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', error: { code: Status.UNKNOWN, details: 'timeout 1s exceeded' } }], /ExecSync: error code \(sleep 60, timeout=1s\): expected "DEADLINE_EXCEEDED", got "UNKNOWN"/));
+    it(`${EXEC_TIMEOUT} fails when the runtime ignores the timeout`, () => expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', mutateRequest: (req) => void (req.cmd?.[0] === 'sleep' && (req.timeout = '0')) }], /ExecSync: duration in ms \(sleep 60, timeout=1s\): expected <= 10000/));
+});
+//# sourceMappingURL=container.test.js.map

@@ -1,0 +1,171 @@
+// Self-tests of the image suite: every check, fed a wrong runtime answer, fails naming the RPC and field.
+// Faults never answer for the RemoveImage calls cleanup makes, so nothing a self-test pulls is left behind.
+import { expectCheckFails, labUpstream, Status } from '../support/selftest.js';
+const S = 'image/';
+const PULL = `${S}PullImage runtime should`;
+const STATUS = `${S}ImageStatus runtime should`;
+const LIST = `${S}ListImages runtime should`;
+const REMOVE = `${S}RemoveImage runtime should`;
+const fakeId = (c) => `sha256:${c.repeat(64)}`;
+const fakeImage = (id) => ({ image: { id, repo_tags: [], repo_digests: [], size: '1', uid: null, username: '' }, info: {} });
+const refOf = (req) => req?.image?.image ?? '';
+/** Rewrites the image (ImageStatus) and the matching entries (ListImages) whose tags include `tagPart`. */
+function userFaults(tagPart, change) {
+    return [
+        { rpc: 'ImageStatus', mutate: (res) => { if (res.image?.repo_tags.some((t) => t.includes(tagPart)))
+                change(res.image); } },
+        { rpc: 'ListImages', mutate: (res) => { for (const i of res.images)
+                if (i.repo_tags.some((t) => t.includes(tagPart)))
+                    change(i); } },
+    ];
+}
+/** Lets the first `n` calls through untouched and applies `f` from then on (or the other way round). */
+function nth(n, f) {
+    let calls = 0;
+    return (req) => {
+        calls++;
+        if (calls === n)
+            f(req);
+    };
+}
+describe('self-test: image', function () {
+    this.timeout(600_000);
+    // ---- PullImage ----
+    const byTag = `${PULL} pull an image by name:tag and return a reference to it as image_ref [Conformance]`;
+    it(`${byTag} fails when image_ref names another image`, () => expectCheckFails(byTag, [{ rpc: 'PullImage', mutate: (res) => { res.image_ref = fakeId('e'); } }], /ImageStatus: image\.id \(by PullImage image_ref "sha256:e{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+    it(`${byTag} fails when repo_digests lacks the pulled digest`, () => expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res) => { if (res.image)
+                res.image.repo_digests = []; } }], /ImageStatus: image\.repo_digests \(.*alt:1\): expected to include ".*alt@sha256:[0-9a-f]{64}", got \[\]/));
+    it(`${byTag} fails when size is 0`, () => expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res) => { if (res.image)
+                res.image.size = '0'; } }], /ImageStatus: image\.size \(.*alt:1\): expected > 0, got "0"/));
+    const tagless = `${PULL} pull an image reference without a tag as name:latest [Conformance]`;
+    it(`${tagless} fails when the image is not tagged latest`, () => expectCheckFails(tagless, [{
+            rpc: 'ImageStatus',
+            mutate: (res) => { if (res.image)
+                res.image.repo_tags = res.image.repo_tags.filter((t) => !t.endsWith(':latest')); },
+        }], /ImageStatus: image\.repo_tags \(.*busybox:latest\): expected to include ".*busybox:latest"/));
+    it(`${tagless} fails when the reference without a tag does not resolve`, () => expectCheckFails(tagless, [{
+            rpc: 'ImageStatus',
+            mutate: (res, req) => (refOf(req).endsWith('/cri-conformance/busybox') ? { image: null, info: {} } : res),
+        }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/busybox"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+    const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance]`;
+    it(`${byDigest} fails when repo_digests lacks the digest`, () => expectCheckFails(byDigest, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (res.image && refOf(req).includes('@sha256:'))
+                res.image.repo_digests = []; } }], /ImageStatus: image\.repo_digests \(.*alt@sha256:[0-9a-f]{64}\): expected to include ".*alt@sha256:[0-9a-f]{64}", got \[\]/));
+    it(`${byDigest} fails when RemoveImage by digest leaves the image`, () => {
+        const skipFirst = nth(1, (req) => { req.image.image = `${refOf(req).split('@')[0]}:not-there`; });
+        return expectCheckFails(byDigest, [{ rpc: 'RemoveImage', mutateRequest: (req) => { skipFirst(req); } }], /ImageStatus: image \(.*alt@sha256:[0-9a-f]{64}, after RemoveImage by digest\): expected no value/);
+    });
+    const missing = `${PULL} fail to pull an image that does not exist [Conformance]`;
+    it(`${missing} fails when the pull succeeds`, () => expectCheckFails(missing, [{ rpc: 'PullImage', respond: () => ({ image_ref: fakeId('a') }) }], /PullImage: expected an error for .*does-not-exist-[0-9a-f]+:1, which the registry does not have, got image_ref "sha256:a{64}"/));
+    it(`${missing} fails when ImageStatus shows the image afterwards`, () => expectCheckFails(missing, [
+        { rpc: 'ImageStatus', mutate: (res, req) => (refOf(req).includes('does-not-exist') ? fakeImage(fakeId('b')) : res) },
+    ], /ImageStatus: image \(.*does-not-exist-[0-9a-f]+:1, after a failed PullImage\): expected no value/));
+    const privateDenied = `${PULL} fail to pull a private image without credentials or with a wrong password [Conformance]`;
+    it(`${privateDenied} fails when the pull succeeds`, () => expectCheckFails(privateDenied, [{ rpc: 'PullImage', respond: () => ({ image_ref: fakeId('c') }) }], /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with no credentials, got image_ref "sha256:c{64}"/));
+    it(`${privateDenied} fails when the runtime pulls with credentials other than the request's`, async () => {
+        const reg = (await labUpstream()).privateRegistry;
+        return expectCheckFails(privateDenied, [{ rpc: 'PullImage', mutateRequest: (req) => { req.auth = { username: reg.username, password: reg.password }; } }], /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with no credentials, got image_ref "sha256:[0-9a-f]{64}"/);
+    });
+    const privateOk = `${PULL} pull a private image with the registry username and password [Conformance]`;
+    it(`${privateOk} fails when the runtime drops the credentials`, () => expectCheckFails(privateOk, [{ rpc: 'PullImage', mutateRequest: (req) => { req.auth = null; } }], /PullImage: expected .*private:1\.0 to be pulled with username and password, got UNKNOWN: .*401/));
+    const privateAuth = `${PULL} pull a private image with base64 credentials in AuthConfig.auth [Conformance]`;
+    it(`${privateAuth} fails when the auth field is not honoured`, () => expectCheckFails(privateAuth, [{ rpc: 'PullImage', mutateRequest: (req) => { req.auth = { auth: Buffer.from('crilab:wrong').toString('base64') }; } }], /PullImage: expected .*private:1\.0 to be pulled with AuthConfig\.auth, got UNKNOWN: .*401/));
+    const deadline = `${PULL} end a PullImage at its deadline and pull the same image normally afterwards [Conformance]`;
+    it(`${deadline} fails when the pull after the deadline fails`, () => expectCheckFails(deadline, [{ rpc: 'PullImage', delayMs: 50, error: { code: Status.UNAVAILABLE, details: 'injected: pull lock still held' } }], /PullImage: expected .*alt@sha256:[0-9a-f]{64} to pull after an earlier pull ran out of time, got UNAVAILABLE: injected/));
+    it(`${deadline} fails when the second pull reports another image`, () => expectCheckFails(deadline, [{ rpc: 'PullImage', mutate: (res) => { res.image_ref = fakeId('d'); } }], /ImageStatus: image\.id \(by PullImage image_ref "sha256:d{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+    // ---- ImageStatus ----
+    const forms = `${STATUS} return the same image for name:tag, name@digest and image id [Conformance]`;
+    it(`${forms} fails when the id form resolves to another id`, () => expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (res.image && refOf(req).startsWith('sha256:'))
+                res.image.id = fakeId('0'); } }], /ImageStatus: image\.id \(by image id sha256:[0-9a-f]{64}\): expected "sha256:[0-9a-f]{64}", got "sha256:0{64}"/));
+    it(`${forms} fails when the digest form loses the tags`, () => expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (res.image && refOf(req).includes('@sha256:'))
+                res.image.repo_tags = []; } }], /ImageStatus: image\.repo_tags \(by name@digest .*alt@sha256:[0-9a-f]{64}\): expected exactly \[".*alt:3"\] in any order, got \[\]/));
+    it(`${forms} fails when the reference without a tag matches another tag`, () => expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res, req) => (refOf(req).endsWith('/cri-conformance/alt') ? fakeImage(fakeId('1')) : res) }], /ImageStatus: image \(by .*\/cri-conformance\/alt without a tag: .*\/cri-conformance\/alt:latest was never pulled\): expected no value, got "sha256:1{64}"/));
+    it(`${forms} fails when ImageStatus reports no id`, () => expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (res.image && refOf(req).endsWith('alt:3'))
+                res.image.id = ''; } }], /ImageStatus: image\.id \(.*alt:3\): expected a non-empty value, got ""/));
+    const absent = `${STATUS} return no image and no error for an image it does not have [Conformance]`;
+    it(`${absent} fails on NOT_FOUND`, () => expectCheckFails(absent, [{ rpc: 'ImageStatus', error: { code: Status.NOT_FOUND, details: 'image not found' } }], /ImageStatus: expected an empty answer for .*does-not-exist-[0-9a-f]+:1, which is not on the node, got NOT_FOUND: image not found/));
+    it(`${absent} fails when an image is returned`, () => expectCheckFails(absent, [{ rpc: 'ImageStatus', mutate: () => fakeImage(fakeId('2')) }], /ImageStatus: image \(.*does-not-exist-[0-9a-f]+:1, not on the node\): expected no value/));
+    const uid = `${STATUS} report uid, not username, for an image with a numeric USER [Conformance]`;
+    it(`${uid} fails on a wrong uid`, () => expectCheckFails(uid, userFaults('/user-uid:', (i) => { i.uid = { value: '0' }; }), /ImageStatus: image\.uid\.value \(USER 1002\): expected "1002", got "0"/));
+    it(`${uid} fails when username is set too`, () => expectCheckFails(uid, userFaults('/user-uid:', (i) => { i.username = '1002'; }), /ImageStatus: image\.username \(USER 1002\): expected "", got "1002"/));
+    it(`${uid} fails when ListImages disagrees with ImageStatus`, () => expectCheckFails(uid, [userFaults('/user-uid:', (i) => { i.uid = null; })[1]], /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.uid \(user-uid\): expected "1002", got undefined \(ImageStatus and ListImages agree\)/));
+    const uname = `${STATUS} report username, not uid, for an image with a named USER [Conformance]`;
+    it(`${uname} fails when uid is set`, () => expectCheckFails(uname, userFaults('/user-name:', (i) => { i.uid = { value: '1001' }; }), /ImageStatus: image\.uid \(USER cruser\): expected no value, got \{ value: '1001' \}/));
+    it(`${uname} fails on a wrong username`, () => expectCheckFails(uname, userFaults('/user-name:', (i) => { i.username = ''; }), /ImageStatus: image\.username \(USER cruser\): expected "cruser", got ""/));
+    const uidGid = `${STATUS} report the uid for an image with USER uid:gid [Conformance]`;
+    it(`${uidGid} fails when the gid is reported as uid`, () => expectCheckFails(uidGid, userFaults('/user-uid-gid:', (i) => { i.uid = { value: '1004' }; }), /ImageStatus: image\.uid\.value \(USER 1003:1004\): expected "1003", got "1004"/));
+    it(`${uidGid} fails when "uid:gid" is reported as a username`, () => expectCheckFails(uidGid, userFaults('/user-uid-gid:', (i) => { i.uid = null; i.username = '1003:1004'; }), /ImageStatus: image\.uid\.value \(USER 1003:1004\): expected "1003", got undefined/));
+    const verbose = `${STATUS} return verbose info only when asked, as a map of JSON strings [Conformance]`;
+    it(`${verbose} fails when info comes without verbose`, () => expectCheckFails(verbose, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (!req.verbose)
+                res.info = { info: '{}' }; } }], /ImageStatus: info \(verbose=false\): expected no value, got \[ 'info' \]/));
+    it(`${verbose} fails when info is not JSON`, () => expectCheckFails(verbose, [{ rpc: 'ImageStatus', mutate: (res, req) => { if (req.verbose)
+                res.info = { info: 'chainID=sha256:abc' }; } }], /ImageStatus: info\[info\]: expected a JSON value, got "chainID=sha256:abc"/));
+    // ---- ListImages ----
+    const distinct = `${LIST} list three distinct pulled images as three entries [Conformance]`;
+    it(`${distinct} fails when an image is missing from the list`, () => expectCheckFails(distinct, [{ rpc: 'ListImages', mutate: (res) => { res.images = res.images.filter((i) => !i.repo_tags.some((t) => t.endsWith('/alt:2'))); } }], /ListImages: images \(entries tagged .*alt:1, .*alt:2, .*alt:3\): expected 3, got 2 \(three distinct images\)/));
+    it(`${distinct} fails when a listed id differs from ImageStatus`, () => expectCheckFails(distinct, [{ rpc: 'ListImages', mutate: (res) => { for (const i of res.images)
+                if (i.repo_tags.some((t) => t.endsWith('/alt:3')))
+                    i.id = fakeId('3'); } }], /ListImages: images\[\]\.id \(of the three images\): expected exactly \[.*\] in any order, got \[.*sha256:3{64}.*\]/));
+    const tags = `${LIST} list three tags of one image as one entry with three repo_tags [Conformance]`;
+    it(`${tags} fails when each tag is its own entry`, () => expectCheckFails(tags, [{
+            rpc: 'ListImages',
+            mutate: (res) => {
+                res.images = res.images.flatMap((i) => i.repo_tags.some((t) => t.includes('/busybox-tags:')) ? i.repo_tags.map((t) => ({ ...i, repo_tags: [t] })) : [i]);
+            },
+        }], /ListImages: images \(entries tagged .*busybox-tags:1, .*busybox-tags:2, .*busybox-tags:3\): expected 1, got 3 \(three tags of one image\)/));
+    it(`${tags} fails when a tag is missing from the entry`, () => expectCheckFails(tags, [{ rpc: 'ListImages', mutate: (res) => { for (const i of res.images)
+                i.repo_tags = i.repo_tags.filter((t) => !t.endsWith('/busybox-tags:2')); } }], /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected exactly \[.*busybox-tags:1.*busybox-tags:2.*busybox-tags:3.*\] in any order, got/));
+    // ---- RemoveImage ----
+    const byOneTag = `${REMOVE} remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance]`;
+    it(`${byOneTag} fails when removal by one tag leaves the image`, () => {
+        const first = nth(1, (req) => { req.image.image = `${refOf(req)}-not-there`; });
+        return expectCheckFails(byOneTag, [{ rpc: 'RemoveImage', mutateRequest: (req) => { first(req); } }], /ImageStatus: image \(.*busybox-tags:1, after RemoveImage of .*busybox-tags:2\): expected no value, got "sha256:[0-9a-f]{64}"/);
+    });
+    it(`${byOneTag} fails when ListImages still lists the removed image`, () => {
+        let removed = false;
+        let ghost;
+        return expectCheckFails(byOneTag, [
+            { rpc: 'RemoveImage', mutate: (res) => { removed = true; return res; } },
+            {
+                rpc: 'ListImages',
+                mutate: (res) => {
+                    const mine = res.images.find((i) => i.repo_tags.some((t) => t.includes('/busybox-tags:')));
+                    if (mine)
+                        ghost = mine;
+                    else if (removed && ghost)
+                        res.images.push(ghost);
+                },
+            },
+        ], /ListImages: images\[\]\.id \(after RemoveImage of .*busybox-tags:2\): expected not to include "sha256:[0-9a-f]{64}"/);
+    });
+    const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance]`;
+    it(`${concurrent} fails when one of the concurrent calls errors`, () => {
+        let calls = 0;
+        return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res) => { if (++calls === 2)
+                    throw new Error('image is being removed'); return res; } }], /RemoveImage: errors of 4 concurrent calls: expected no value, got \[ '.*alt:2: INTERNAL: fault mutate threw: image is being removed' \] \(removing an image is idempotent\)/);
+    });
+    it(`${concurrent} fails when removing an already removed image errors`, () => {
+        let calls = 0;
+        return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res) => { if (++calls === 5)
+                    throw new Error('no such image'); return res; } }], /RemoveImage: expected success removing .*alt:2 again \(already removed\), got INTERNAL: fault mutate threw: no such image/);
+    });
+    // ---- Image identity ----
+    const identity = `${S}Image identity runtime should report one image id from PullImage, ImageStatus, ListImages, ListContainers and ContainerStatus [Conformance]`;
+    it(`${identity} fails when ContainerStatus names another image`, () => expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res) => { res.status.image_ref = fakeId('f'); } }], /ContainerStatus: status\.image_ref: expected one of "sha256:[0-9a-f]{64}", ".*busybox@sha256:[0-9a-f]{64}", got "sha256:f{64}"/));
+    it(`${identity} fails when ContainerStatus has no image spec`, () => expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res) => { res.status.image = null; } }], /ContainerStatus: status\.image\.image: expected a non-empty value, got undefined/));
+    it(`${identity} fails when ListImages reports another id`, () => expectCheckFails(identity, [{ rpc: 'ListImages', mutate: (res) => { for (const i of res.images)
+                if (i.repo_tags.some((t) => t.endsWith('/busybox:1.0')))
+                    i.id = fakeId('4'); } }], /ListImages: images\[tag=.*busybox:1\.0\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:4{64}" \(the id ImageStatus reports\)/));
+    it(`${identity} fails when ListContainers reports another image`, () => expectCheckFails(identity, [{ rpc: 'ListContainers', mutate: (res) => { for (const c of res.containers)
+                c.image_ref = fakeId('5'); } }], /ImageStatus: image\.id \(by ListContainers image_ref "sha256:5{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+    it(`${identity} fails when PullImage reports another image`, () => expectCheckFails(identity, [{ rpc: 'PullImage', mutate: (res) => { res.image_ref = fakeId('6'); } }], /ImageStatus: image\.id \(by PullImage image_ref "sha256:6{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+    // ---- ImageFsInfo ----
+    const fs = `${S}ImageFsInfo runtime should report image filesystem usage with mountpoint, used bytes, inodes and a timestamp [Conformance]`;
+    it(`${fs} fails without image filesystems`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems = []; } }], /ImageFsInfo: image_filesystems: expected a non-empty value, got \[\]/));
+    it(`${fs} fails without a mountpoint`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems[0].fs_id = null; } }], /ImageFsInfo: image_filesystems\[0\]\.fs_id\.mountpoint: expected a value matching \/\^\\\/\/, got undefined/));
+    it(`${fs} fails without used_bytes`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems[0].used_bytes = null; } }], /ImageFsInfo: image_filesystems\[0\]\.used_bytes: expected a non-empty value, got null/));
+    it(`${fs} fails without inodes_used`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems[0].inodes_used = null; } }], /ImageFsInfo: image_filesystems\[0\]\.inodes_used: expected a non-empty value, got null/));
+    it(`${fs} fails on a timestamp in seconds`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems[0].timestamp = String(Math.floor(Date.now() / 1000)); } }], /ImageFsInfo: image_filesystems\[0\]\.timestamp \(ns since the epoch\): expected between \d+ and \d+, got "\d{10}"/));
+    it(`${fs} fails on zero used bytes while images are present`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res) => { res.image_filesystems[0].used_bytes = { value: '0' }; } }], /ImageFsInfo: image_filesystems\[0\]\.used_bytes\.value \(images are present\): expected > 0, got "0"/));
+    it(`${fs} fails on a malformed container filesystem`, () => expectCheckFails(fs, [{ rpc: 'ImageFsInfo', version: 'v1', mutate: (res) => { res.container_filesystems = [{ ...res.image_filesystems[0], fs_id: { mountpoint: 'relative/path' } }]; } }], /ImageFsInfo: container_filesystems\[0\]\.fs_id\.mountpoint: expected a value matching .*, got "relative\/path"/));
+});
+//# sourceMappingURL=image.test.js.map

@@ -1,0 +1,81 @@
+// Self-tests: each pod sandbox check fails with a useful message when the runtime answers wrong.
+import { Status, expectCheckFails } from '../support/selftest.js';
+const P = 'pod-sandbox/PodSandbox ';
+const RUN = `${P}runtime should run a PodSandbox and report it SANDBOX_READY in PodSandboxStatus and ListPodSandbox [Conformance]`;
+const ATTRS = `${P}PodSandboxStatus should echo metadata, labels and annotations and report created_at, the pod IP and namespace options [Conformance]`;
+const DNS = `${P}runtime should apply the sandbox hostname and DNS config to its containers [Conformance]`;
+const SYSCTL = `${P}runtime should apply safe namespaced sysctls from the sandbox config [Conformance]`;
+const LIST = `${P}ListPodSandbox should filter by id, by state, by label_selector and by their combination [Conformance]`;
+const STOP = `${P}runtime should stop a PodSandbox: SANDBOX_NOTREADY and its running containers exited [Conformance]`;
+const REMOVE = `${P}runtime should remove a stopped PodSandbox: gone from ListPodSandbox, PodSandboxStatus answers NOT_FOUND [Conformance]`;
+const FORCE = `${P}RemovePodSandbox should forcibly stop and remove a ready sandbox and its running containers [Conformance]`;
+const DUP = `${P}runtime should reject RunPodSandbox with the name, uid, namespace and attempt of a live sandbox [Conformance]`;
+const PORTS = `${P}runtime should forward a sandbox port mapping on the node to the pod [Optional]`;
+/** Rewrites the request of the n-th call (1-based) of `rpc` only; earlier and later calls pass through. */
+function onCall(rpc, n, rewrite) {
+    let seen = 0;
+    return { rpc, mutateRequest: (req) => void (++seen === n && rewrite(req)) };
+}
+/** ExecSync answers for `cat <file>` replaced by `edit(stdout)`. */
+function catAnswer(file, edit) {
+    return {
+        rpc: 'ExecSync',
+        mutate: (res, req) => void (req.cmd?.[0] === 'cat' && req.cmd[1] === file && (res.stdout = Buffer.from(edit(res.stdout.toString('utf8'))))),
+    };
+}
+describe('self-test: pod-sandbox', function () {
+    this.timeout(600_000);
+    it(`${RUN} fails when PodSandboxStatus says SANDBOX_NOTREADY`, () => expectCheckFails(RUN, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_NOTREADY') }], /PodSandboxStatus: status\.state: expected "SANDBOX_READY", got "SANDBOX_NOTREADY"/));
+    it(`${RUN} fails when ListPodSandbox returns more than the filtered id`, () => expectCheckFails(RUN, [{ rpc: 'ListPodSandbox', mutate: (r) => void r.items.push({ ...r.items[0], id: 'f'.repeat(64) }) }], /ListPodSandbox: items\[\]\.id \(filter id=[0-9a-f]+\): expected \[ '[0-9a-f]+' \], got \[/));
+    it(`${ATTRS} fails when metadata.name is not echoed`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.name = 'other') }], /PodSandboxStatus: status\.metadata\.name: expected "crc-attrs-[0-9a-f]+", got "other"/));
+    it(`${ATTRS} fails when attempt is not echoed`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.attempt = 0) }], /PodSandboxStatus: status\.metadata\.attempt: expected 2, got 0/));
+    it(`${ATTRS} fails when a label is added`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.labels.extra = 'x') }], /PodSandboxStatus: status\.labels: expected \{.*\}, got \{.*extra: 'x'/));
+    it(`${ATTRS} fails when an annotation is dropped`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void delete r.status.annotations['crc.example/empty'] }], /PodSandboxStatus: status\.annotations: expected/));
+    it(`${ATTRS} fails when created_at is zero`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.created_at = '0') }], /PodSandboxStatus: status\.created_at \(ns since epoch\): expected between \d+ and \d+, got "0"/));
+    it(`${ATTRS} fails when created_at is in seconds, not nanoseconds`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.created_at = String(BigInt(r.status.created_at) / 1000000000n)) }], /status\.created_at \(ns since epoch\): expected between/));
+    it(`${ATTRS} fails when the pod IP is missing`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.network = null) }], /PodSandboxStatus: status\.network\.ip: expected a value matching .*, got "" \(a pod-network sandbox has a pod IP\)/));
+    it(`${ATTRS} fails when namespace options are missing`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux = null) }], /PodSandboxStatus: status\.linux\.namespaces\.options: expected the namespace options of the sandbox, got none/));
+    it(`${ATTRS} fails when the pid namespace mode is not echoed`, () => expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.pid = 'POD') }], /status\.linux\.namespaces\.options\.pid: expected "CONTAINER", got "POD"/));
+    it(`${ATTRS} fails when ListPodSandbox drops the labels`, () => expectCheckFails(ATTRS, [{ rpc: 'ListPodSandbox', mutate: (r) => r.items.forEach((i) => (i.labels = {})) }], /ListPodSandbox: items\[0\]\.labels: expected \{.*\}, got \{\}/));
+    it(`${DNS} fails when the hostname is not applied`, () => expectCheckFails(DNS, [onCall('RunPodSandbox', 1, (req) => (req.config.hostname = 'wrong-host'))], /ExecSync: cat \/etc\/hostname: expected "crc-host-[0-9a-f]+", got "wrong-host"/));
+    it(`${DNS} fails when the nameservers are reordered`, () => expectCheckFails(DNS, [onCall('RunPodSandbox', 1, (req) => req.config.dns_config.servers.reverse())], /ExecSync: \/etc\/resolv\.conf nameserver lines: expected \[ '10\.233\.0\.53', '10\.233\.0\.54' \], got \[ '10\.233\.0\.54', '10\.233\.0\.53' \]/));
+    it(`${DNS} fails when a search domain is missing`, () => expectCheckFails(DNS, [onCall('RunPodSandbox', 1, (req) => req.config.dns_config.searches.pop())], /ExecSync: \/etc\/resolv\.conf search domains: expected \[ 'crc\.svc\.cluster\.local', 'example\.test' \], got \[ 'crc\.svc\.cluster\.local' \]/));
+    it(`${DNS} fails when the options line is missing`, () => expectCheckFails(DNS, [catAnswer('/etc/resolv.conf', (s) => s.replace(/^options.*$/m, ''))], /ExecSync: \/etc\/resolv\.conf options: expected exactly \["ndots:5", "timeout:2"\] in any order, got \[\]/));
+    it(`${SYSCTL} fails when a sysctl is not applied`, () => expectCheckFails(SYSCTL, [
+        onCall('RunPodSandbox', 1, (req) => delete req.config.linux.sysctls['kernel.shm_rmid_forced']),
+        onCall('CreateContainer', 1, (req) => delete req.sandbox_config.linux.sysctls['kernel.shm_rmid_forced']),
+    ], /ExecSync: \/proc\/sys\/kernel\/shm_rmid_forced: expected "1", got "0" \(linux\.sysctls\[kernel\.shm_rmid_forced\]\)/));
+    it(`${SYSCTL} fails when the network sysctl reads differently`, () => expectCheckFails(SYSCTL, [catAnswer('/proc/sys/net/ipv4/ip_unprivileged_port_start', () => '1024\n')], /ExecSync: \/proc\/sys\/net\/ipv4\/ip_unprivileged_port_start: expected "1000", got "1024"/));
+    it(`${LIST} fails when ListPodSandbox ignores the filter`, () => expectCheckFails(LIST, [{ rpc: 'ListPodSandbox', mutateRequest: (req) => void (req.filter = null) }], /ListPodSandbox: items\[\] \(filter id=a\): expected exactly \["a"\] in any order, got \[/));
+    it(`${LIST} fails when ListPodSandbox ignores label_selector`, () => expectCheckFails(LIST, [{ rpc: 'ListPodSandbox', mutateRequest: (req) => void (req.filter && (req.filter.label_selector = {})) }], /ListPodSandbox: items\[\] \(filter label [^)]*\): expected exactly \[("[abc]"(, )?)+\] in any order, got \[/));
+    it(`${LIST} fails when ListPodSandbox ignores the state filter`, () => expectCheckFails(LIST, [{ rpc: 'ListPodSandbox', mutateRequest: (req) => void (req.filter && (req.filter.state = null)) }], /ListPodSandbox: items\[\] \(filter (label group=g1 AND state=SANDBOX_READY|id=a AND state=SANDBOX_NOTREADY)\): expected exactly/));
+    it(`${LIST} fails when ListPodSandbox ORs id and labels`, () => expectCheckFails(LIST, [{
+            rpc: 'ListPodSandbox',
+            // Only the id is honoured when both are set: the AND with label_selector is lost.
+            mutateRequest: (req) => void (req.filter?.id && (req.filter.label_selector = {})),
+        }], /ListPodSandbox: items\[\] \(filter id=b AND label group=g1\): expected exactly \[\] in any order, got \[ 'b' \]/));
+    it(`${LIST} fails when a listed item has the wrong state`, () => expectCheckFails(LIST, [{
+            rpc: 'ListPodSandbox',
+            mutate: (r, req) => void (req.filter?.state?.state === 'SANDBOX_NOTREADY' && !req.filter.id && !Object.keys(req.filter.label_selector ?? {}).length &&
+                r.items.push({ ...r.items[0], id: 'e'.repeat(64), state: 'SANDBOX_READY' })),
+        }], /ListPodSandbox: items\[eeeeeeeeeeee\]\.state \(filter state=SANDBOX_NOTREADY\): expected "SANDBOX_NOTREADY", got "SANDBOX_READY"/));
+    it(`${STOP} fails when the sandbox still reports SANDBOX_READY`, () => expectCheckFails(STOP, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_READY') }], /PodSandboxStatus: status\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox\)/));
+    it(`${STOP} fails when StopPodSandbox leaves the container running`, () => expectCheckFails(STOP, [
+        { rpc: 'StopPodSandbox', respond: () => ({}) },
+        { rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_NOTREADY') },
+        { rpc: 'ListPodSandbox', mutate: (r) => r.items.forEach((i) => (i.state = 'SANDBOX_NOTREADY')) },
+    ], /ContainerStatus: status\.state: expected "CONTAINER_EXITED", got "CONTAINER_RUNNING" \(containers of a stopped sandbox must be terminated\)/));
+    it(`${REMOVE} fails when ListPodSandbox still lists the removed sandbox`, () => expectCheckFails(REMOVE, [{
+            rpc: 'ListPodSandbox',
+            mutate: (r, req) => void (req.filter?.id && r.items.length === 0 && r.items.push({ id: req.filter.id, metadata: null, state: 'SANDBOX_NOTREADY', created_at: '1', labels: {}, annotations: {}, runtime_handler: '' })),
+        }], /ListPodSandbox: items\[\]\.id \(filter id of the removed sandbox\): expected no value, got \[ '[0-9a-f]+' \]/));
+    it(`${REMOVE} fails when PodSandboxStatus answers a removed sandbox`, () => expectCheckFails(REMOVE, [{ rpc: 'PodSandboxStatus', respond: (req) => ({ status: { id: req.pod_sandbox_id, state: 'SANDBOX_NOTREADY' } }) }], /PodSandboxStatus: expected an error \(NOT_FOUND: sandbox [0-9a-f]+ was removed\), got success/));
+    it(`${REMOVE} fails when PodSandboxStatus answers UNKNOWN instead of NOT_FOUND`, () => expectCheckFails(REMOVE, [{ rpc: 'PodSandboxStatus', error: { code: Status.UNKNOWN, details: 'boom' } }], /PodSandboxStatus: expected NOT_FOUND \(sandbox [0-9a-f]+ was removed\), got UNKNOWN: boom/));
+    it(`${REMOVE} fails when the container of the removed sandbox is still there`, () => expectCheckFails(REMOVE, [{ rpc: 'ContainerStatus', respond: (req) => ({ status: { id: req.container_id, state: 'CONTAINER_EXITED' } }) }], /ContainerStatus: expected an error \(NOT_FOUND: container [0-9a-f]+ belonged to the removed sandbox [0-9a-f]+\), got success/));
+    it(`${FORCE} fails when RemovePodSandbox refuses a ready sandbox`, () => expectCheckFails(FORCE, [onCall('RemovePodSandbox', 1, (req) => (req.pod_sandbox_id = ''))], /RemovePodSandbox: expected success \(RemovePodSandbox must forcibly terminate and remove running containers of the sandbox\), got UNKNOWN/));
+    it(`${FORCE} fails when ListContainers still lists the sandbox's container`, () => expectCheckFails(FORCE, [{ rpc: 'ListContainers', mutate: (r, req) => void (req.filter?.pod_sandbox_id && r.containers.push({ id: 'c'.repeat(64), pod_sandbox_id: req.filter.pod_sandbox_id })) }], /ListContainers: containers\[\]\.id \(filter pod_sandbox_id of the removed sandbox\): expected no value, got \[ 'c{64}' \]/));
+    it(`${DUP} fails when a second sandbox with the same metadata is accepted`, () => expectCheckFails(DUP, [onCall('RunPodSandbox', 2, (req) => (req.config.metadata.attempt = 7))], /RunPodSandbox \(same metadata as a ready sandbox\): expected an error \(sandbox [0-9a-f]+ already has name=crc-dup-[0-9a-f]+ .*attempt=0\), got success/));
+    it(`${DUP} fails when the rejected duplicate disturbs the original sandbox`, () => expectCheckFails(DUP, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_NOTREADY') }], /PodSandboxStatus: status\.state \(original sandbox after the rejected duplicate\): expected "SANDBOX_READY", got "SANDBOX_NOTREADY"/));
+    it(`${PORTS} fails when the port mapping is not applied`, () => expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings = []))], /node -> http:\/\/127\.0\.0\.1:\d+\/index\.html: expected an HTTP answer through port_mappings/));
+});
+//# sourceMappingURL=pod-sandbox.test.js.map

@@ -1,0 +1,37 @@
+// Self-tests: each resource-update check fails when the runtime ignores an update (answers success
+// without applying it), applies only part of it, accepts what the kernel cannot apply, or misreports it.
+import { Status, expectCheckFails } from '../support/selftest.js';
+const U = 'resources/UpdateContainerResources ';
+const MEM = `${U}runtime should apply a new memory limit to the running container's cgroup [Conformance]`;
+const CPU = `${U}runtime should apply a new CPU quota, period and shares to the running container's cgroup [Conformance]`;
+const STATUS = `${U}runtime should report the updated limits in ContainerStatus resources [Optional]`;
+const INVALID = `${U}runtime should reject an invalid CPU period and keep the previous limits [Conformance]`;
+const UNKNOWN = `${U}runtime should fail UpdateContainerResources for an unknown container with NOT_FOUND [Conformance]`;
+const POD = 'resources/UpdatePodSandboxResources runtime should accept new pod-level resources for a running sandbox and fail for an unknown one [Feature:UpdatePodSandboxResources]';
+/** Answers success without telling the runtime: the update is silently ignored. */
+const ignored = { rpc: 'UpdateContainerResources', respond: () => ({}) };
+describe('self-test: resources', function () {
+    this.timeout(600_000);
+    it(`${MEM} fails when the update is silently ignored`, () => expectCheckFails(MEM, [ignored], /UpdateContainerResources: linux\.resources\.memory_limit_in_bytes -> cgroup (memory\/memory\.limit_in_bytes|memory\.max): expected "201326592", got "268435456"/));
+    it(`${MEM} fails when the runtime drops the memory limit from the update`, () => expectCheckFails(MEM, [{ rpc: 'UpdateContainerResources', mutateRequest: (req) => void (req.linux.memory_limit_in_bytes = '0') }], /UpdateContainerResources: linux\.resources\.memory_limit_in_bytes -> cgroup .*: expected "201326592", got "268435456"/));
+    it(`${MEM} fails when the limit is not applied at creation either`, () => expectCheckFails(MEM, [{ rpc: 'CreateContainer', mutateRequest: (req) => void (req.config.linux.resources.memory_limit_in_bytes = '0') }], /CreateContainer: linux\.resources\.memory_limit_in_bytes -> cgroup .*: expected "268435456", got "unlimited"/));
+    it(`${CPU} fails when the update is silently ignored`, () => expectCheckFails(CPU, [ignored], /UpdateContainerResources: linux\.resources\.cpu_quota -> cgroup (cpu\/cpu\.cfs_quota_us|cpu\.max \(quota\)): expected 30000, got 50000/));
+    it(`${CPU} fails when only the quota and period are applied`, () => expectCheckFails(CPU, [{ rpc: 'UpdateContainerResources', mutateRequest: (req) => void (req.linux.cpu_shares = '0') }], /UpdateContainerResources: linux\.resources\.cpu_shares(=256)? -> cgroup (cpu\/cpu\.shares|cpu\.weight): expected (256|one of .*), got (512|\d+)/));
+    it(`${CPU} fails when the period is not applied`, () => expectCheckFails(CPU, [{ rpc: 'UpdateContainerResources', mutateRequest: (req) => void (req.linux.cpu_period = '0') }], /UpdateContainerResources: linux\.resources\.cpu_period -> cgroup .*: expected 60000, got 100000/));
+    it(`${STATUS} fails when ContainerStatus reports the old memory limit`, () => expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.memory_limit_in_bytes = '268435456') }], /ContainerStatus: status\.resources\.linux\.memory_limit_in_bytes \(after UpdateContainerResources\): expected "167772160", got "268435456"/));
+    it(`${STATUS} fails when ContainerStatus reports the old CPU quota`, () => expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_quota = '50000') }], /ContainerStatus: status\.resources\.linux\.cpu_quota \(after UpdateContainerResources\): expected "40000", got "50000"/));
+    it(`${INVALID} fails when an invalid period is accepted`, () => expectCheckFails(INVALID, [ignored], /UpdateContainerResources: expected an error for linux\.cpu_period=1 \(below the 1000 us minimum\), got success/));
+    it(`${INVALID} fails when a rejected update was applied anyway`, () => expectCheckFails(INVALID, [{
+            rpc: 'UpdateContainerResources',
+            // The runtime applies a (different) period and then reports an error.
+            mutateRequest: (req) => void (req.linux.cpu_period = '200000'),
+            mutate: () => {
+                throw new Error('applied, then failed');
+            },
+        }], /UpdateContainerResources: cgroup limits after a rejected update \(read in the container\): expected ".*100000.*", got ".*200000.*"/s));
+    it(`${INVALID} fails when the rejected update is reported in ContainerStatus`, () => expectCheckFails(INVALID, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources && (res.status.resources.linux.cpu_period = '1')) }], /ContainerStatus: status\.resources\.linux\.cpu_period \(after a rejected update\): expected "100000", got "1"/));
+    it(`${UNKNOWN} fails when an unknown container is updated successfully`, () => expectCheckFails(UNKNOWN, [ignored], /UpdateContainerResources: expected NOT_FOUND for the unknown container [0-9a-f]+, got success/));
+    it(`${UNKNOWN} fails when the error code is not NOT_FOUND`, () => expectCheckFails(UNKNOWN, [{ rpc: 'UpdateContainerResources', error: { code: Status.UNKNOWN, details: 'nope' } }], /UpdateContainerResources: error code \(unknown container\): expected "NOT_FOUND", got "UNKNOWN" \(nope\)/));
+    it(`${POD} fails when an unknown sandbox is accepted (proxy-served)`, () => expectCheckFails(POD, [{ rpc: 'UpdatePodSandboxResources', respond: () => ({}) }], /UpdatePodSandboxResources: expected an error for the unknown sandbox [0-9a-f]+, got success/));
+});
+//# sourceMappingURL=resources.test.js.map

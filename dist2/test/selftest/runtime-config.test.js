@@ -1,0 +1,27 @@
+// Self-tests: RuntimeConfig checks fail when the reported driver is invalid or disagrees with reality.
+// containerd 1.6 does not serve RuntimeConfig, so the proxy answers it (`respond`) to drive the cross-checks.
+import { expect } from 'chai';
+import { Status, expectCheckFails, runOne } from '../support/selftest.js';
+const R = 'runtime-config/RuntimeConfig ';
+const driver = (d) => ({ rpc: 'RuntimeConfig', respond: () => ({ linux: { cgroup_driver: d } }) });
+describe('self-test: runtime-config', function () {
+    this.timeout(600_000);
+    it('fails when the driver is not SYSTEMD or CGROUPFS', () => expectCheckFails(`${R}runtime should report the cgroup driver as SYSTEMD or CGROUPFS [Feature:RuntimeConfig]`, [driver(7)], /RuntimeConfig: linux\.cgroup_driver: expected one of "SYSTEMD", "CGROUPFS", got 7/));
+    it('fails when RuntimeConfig errors with something other than UNIMPLEMENTED (kubelet startup fails)', () => expectCheckFails(`${R}runtime should report the cgroup driver as SYSTEMD or CGROUPFS [Feature:RuntimeConfig]`, [{ rpc: 'RuntimeConfig', error: { code: Status.INTERNAL, details: 'no config' } }], /RuntimeConfig failed: INTERNAL: no config/));
+    it('skips with the kubelet fallback reason when RuntimeConfig is UNIMPLEMENTED', async () => {
+        const r = await runOne(`${R}runtime should report the cgroup driver as SYSTEMD or CGROUPFS [Feature:RuntimeConfig]`, [
+            { rpc: 'RuntimeConfig', error: { code: Status.UNIMPLEMENTED, details: 'off' } },
+        ]);
+        expect(r.status).to.equal('skipped');
+        expect(r.message).to.match(/RuntimeConfig answered UNIMPLEMENTED/);
+    });
+    it('fails when the reported driver (systemd) disagrees with the container cgroup paths (cgroupfs)', () => expectCheckFails(`${R}container cgroup paths should match the reported cgroup driver [Feature:RuntimeConfig]`, [driver('SYSTEMD')], /\/proc\/self\/cgroup path \(systemd driver\): expected a value matching/));
+    it('fails when the sandbox cgroup_parent is not honoured', () => expectCheckFails(`${R}sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]`, 
+    // The kubelet passes the sandbox config again on CreateContainer; drop the parent in both.
+    [
+        driver('CGROUPFS'),
+        { rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.cgroup_parent = '') },
+        { rpc: 'CreateContainer', mutateRequest: (req) => void (req.sandbox_config.linux.cgroup_parent = '') },
+    ], /ExecSync: \/proc\/self\/cgroup path: expected to include "\/crc-[0-9a-f]+\/"/));
+});
+//# sourceMappingURL=runtime-config.test.js.map
