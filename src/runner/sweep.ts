@@ -33,8 +33,9 @@ export async function sweepRun(cri: Cri, runId: string | undefined): Promise<{ r
   try {
     const ps = await cri.runtime.call('ListPodSandbox', { filter });
     for (const p of ps.items.filter((p) => mine(p.labels))) {
+      // RemovePodSandbox must force-stop, so a failing stop does not keep the removal from being tried.
       await attempt(`pod sandbox ${p.id}`, async () => {
-        await cri.runtime.call('StopPodSandbox', { pod_sandbox_id: p.id });
+        await cri.runtime.call('StopPodSandbox', { pod_sandbox_id: p.id }).catch(() => undefined);
         await cri.runtime.call('RemovePodSandbox', { pod_sandbox_id: p.id });
       });
     }
