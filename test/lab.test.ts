@@ -1,16 +1,20 @@
 // Offline lab, unit level: generated configs carry the keys these machines need, the image manifest
 // and recipes are consistent, layer tars and image builds are reproducible, and bad hosts get one
-// clear LabError line. Nothing here starts a daemon.
+// clear LabError line, image pushes are confirmed by the registry and retried. Nothing here starts a daemon
+// (the push tests use an in-process fake registry and a fake skopeo).
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMountinfo, portmapLeftovers, shimSocketPath, shimsFor, unescapeMountPath } from '../src/lab/cleanup.js';
 import { cniConflist, containerdConfig, DISABLED_PLUGINS, hostsToml, registryConfig, type ContainerdConfigInput } from '../src/lab/config.js';
 import { LabError } from '../src/lab/errors.js';
 import {
-  buildRecipe, flattenRecipe, fixturesDir, layerTar, loadImagesManifest, loadRecipes, resolvedRefs, splitRepo,
+  buildRecipe, flattenRecipe, fixturesDir, layerTar, loadImagesManifest, loadRecipes, pushImage, resolvedRefs, splitRepo,
+  type BuiltImage,
 } from '../src/lab/images.js';
 import { labEnv, type LabInfo } from '../src/lab/index.js';
 import { BRIDGE_NAME, DEFAULT_LAB_DIR, MAX_SOCKET_PATH, POD_SUBNET, labLayout } from '../src/lab/layout.js';
@@ -343,6 +347,107 @@ describe('lab', () => {
       expect(criPluginFailure('level=info msg="ok"')).to.equal(undefined);
     });
 
+  });
+
+  describe('image push', () => {
+    const built: BuiltImage = { recipe: 'busybox', hash: 'h', layout: '/nowhere/oci', tag: 'busybox', manifestDigest: 'sha256:' + 'a'.repeat(64) };
+    const other = 'sha256:' + 'b'.repeat(64);
+    // The fake registry serves `served` for any manifest HEAD: a digest, or an HTTP status without one.
+    let served: string | number = 404;
+    let auth: (string | undefined)[] = [];
+    let server: http.Server;
+    let host = '';
+
+    before(async () => {
+      server = http.createServer((req, res) => {
+        auth.push(req.headers.authorization);
+        if (req.method === 'HEAD' && /^\/v2\/cri-conformance\/busybox\/manifests\/1\.0$/.test(req.url ?? '') && typeof served === 'string') {
+          res.writeHead(200, { 'Docker-Content-Digest': served }).end();
+        } else {
+          res.writeHead(typeof served === 'number' ? served : 404).end();
+        }
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => new Promise<void>((r) => server.close(() => r())));
+    beforeEach(() => {
+      served = 404;
+      auth = [];
+    });
+
+    /** A skopeo that answers each call with the next step: 'ok', an error, or a digest the registry serves next. */
+    const fakeSkopeo = (steps: (string | Error)[]) => {
+      const calls: string[][] = [];
+      const skopeo = async (args: string[]) => {
+        calls.push(args);
+        const step = steps.shift() ?? 'ok';
+        if (step instanceof Error) throw step;
+        if (step !== 'ok') served = step;
+      };
+      return { calls, skopeo };
+    };
+
+    it('does not push when the registry already serves the built digest', async () => {
+      served = built.manifestDigest;
+      const f = fakeSkopeo([]);
+      expect(await pushImage(built, host, 'cri-conformance/busybox:1.0', { skopeo: f.skopeo })).to.equal(built.manifestDigest);
+      expect(f.calls).to.have.length(0);
+    });
+
+    it('retries a failed push and returns once the registry serves the built digest', async () => {
+      const f = fakeSkopeo([new Error('skopeo exited 1: received unexpected HTTP status: 500 Internal Server Error'), built.manifestDigest]);
+      const logs: string[] = [];
+      const digest = await pushImage(built, host, 'cri-conformance/busybox:1.0', { skopeo: f.skopeo, backoffMs: 0, log: (l) => logs.push(l) });
+      expect(digest).to.equal(built.manifestDigest);
+      expect(f.calls).to.have.length(2);
+      expect(f.calls[0]).to.deep.equal(f.calls[1]);
+      expect(f.calls[0]!.slice(-2)).to.deep.equal([`oci:/nowhere/oci:busybox`, `docker://${host}/cri-conformance/busybox:1.0`]);
+      expect(logs.join('\n')).to.match(/retrying the push of cri-conformance\/busybox:1\.0 .*attempt 2 of 3.*500 Internal Server Error; registry answers HTTP 404/);
+    });
+
+    it('retries when skopeo succeeds but the registry serves another digest, and names it in the error', async () => {
+      const f = fakeSkopeo([other, other, other, built.manifestDigest]);
+      const err = await pushImage(built, host, 'cri-conformance/busybox:1.0', { skopeo: f.skopeo, backoffMs: 0 }).then(
+        () => expect.fail('expected the push to fail'),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(LabError);
+      expect((err as LabError).code).to.equal('IMAGE_PUSH_FAILED');
+      expect((err as LabError).message).to.equal(
+        `pushing cri-conformance/busybox:1.0 to the lab registry ${host} failed 3 times (last: skopeo succeeded but the registry ` +
+          `answers HTTP 200, digest ${other}, expected ${built.manifestDigest}): see the registry log under the lab dir logs/`,
+      );
+      expect(f.calls).to.have.length(3);
+    });
+
+    it('gives up after the given attempts with the last skopeo error and registry answer, never the password', async () => {
+      served = 500;
+      const creds = { username: 'crilab', password: 's3cret' };
+      const f = fakeSkopeo([0, 1].map(() => new Error('skopeo copy --dest-creds crilab:s3cret oci:x docker://y exited 1: blob upload unknown')));
+      const err = await pushImage(built, host, 'cri-conformance/busybox:1.0', { creds, skopeo: f.skopeo, attempts: 2, backoffMs: 0 }).then(
+        () => expect.fail('expected the push to fail'),
+        (e: unknown) => e as LabError,
+      );
+      expect(err.message).to.match(/failed 2 times \(last: .*crilab:\*\*\* .*blob upload unknown; registry answers HTTP 500\)/);
+      expect(err.message).not.to.include('s3cret');
+      expect(f.calls).to.have.length(2);
+      expect(f.calls[0]).to.include.members(['--dest-creds', 'crilab:s3cret']);
+      expect(auth.every((a) => a === 'Basic ' + Buffer.from('crilab:s3cret').toString('base64')), 'basic auth on every HEAD').to.equal(true);
+    });
+
+    it('says when the registry does not answer at all', async () => {
+      const closed = http.createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const gone = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const f = fakeSkopeo([new Error('skopeo exited 1: connection refused')]);
+      const err = await pushImage(built, gone, 'cri-conformance/busybox:1.0', { skopeo: f.skopeo, attempts: 1 }).then(
+        () => expect.fail('expected the push to fail'),
+        (e: unknown) => e as LabError,
+      );
+      expect(err.message).to.match(/failed 1 time \(last: skopeo exited 1: connection refused; registry answers nothing \(fetch failed: ECONNREFUSED\)\)/);
+    });
   });
 
   it('labEnv exports the endpoints, images file and registry credentials (shell-safe values)', () => {

@@ -1,6 +1,6 @@
-// Checks our proto/runtime/*/api.proto against the shared wire facts in
-// ../shared/cri-schema (relative to the repo root): every service, RPC, message,
-// field, enum and enum value, in both directions.
+// Checks our proto/runtime/*/api.proto against the cri-api wire facts in
+// test/fixtures/cri-schema (kept in the repo so CI anywhere can run it): every
+// service, RPC, message, field, enum and enum value, in both directions.
 
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ export interface SchemaFacts {
 }
 
 const REPO_ROOT = path.dirname(PROTO_ROOT);
-const SCHEMA_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'cri-schema');
+const SCHEMA_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'cri-schema');
 const FACT_FILES: Record<ApiVersion, string> = {
   v1: 'runtime-v1.k8s-1.36.json',
   v1alpha2: 'runtime-v1alpha2.k8s-1.25.json',
@@ -38,16 +38,12 @@ const FACT_FILES: Record<ApiVersion, string> = {
 const EXPECTED_RPC_COUNT: Record<ApiVersion, number> = { v1: 41, v1alpha2: 29 };
 const VERSIONS: ApiVersion[] = ['v1', 'v1alpha2'];
 
-/** Reads the shared JSON facts; throws (never skips) when they are missing. */
+/** Reads the JSON facts from the repo; throws (never skips) when they are missing. */
 function loadFacts(version: ApiVersion): SchemaFacts {
   const file = path.join(SCHEMA_DIR, FACT_FILES[version]);
-  if (!existsSync(SCHEMA_DIR)) {
-    throw new Error(
-      `shared CRI schema directory not found: ${SCHEMA_DIR} (expected ../shared/cri-schema next to the repo); ` +
-        'the proto schema check cannot run without it',
-    );
+  if (!existsSync(file)) {
+    throw new Error(`CRI wire facts not found: ${file} (test/fixtures/cri-schema is part of the repo; see its README.md)`);
   }
-  if (!existsSync(file)) throw new Error(`shared CRI schema file not found: ${file}`);
   return JSON.parse(readFileSync(file, 'utf8')) as SchemaFacts;
 }
 
@@ -129,7 +125,7 @@ function byName<T extends { name: string }>(list: T[], where: string, problems: 
 }
 
 /**
- * Compares facts extracted from our .proto (`proto`) with the shared facts (`expected`).
+ * Compares facts extracted from our .proto (`proto`) with the cri-api facts (`expected`).
  * Returns one human-readable line per difference; empty means identical.
  */
 export function compareSchema(proto: SchemaFacts, expected: SchemaFacts, label: string): string[] {
@@ -214,7 +210,7 @@ function rpcCount(facts: SchemaFacts): number {
   return Object.values(facts.services).reduce((n, list) => n + list.length, 0);
 }
 
-describe('CRI proto schema matches the shared wire facts', () => {
+describe('CRI proto schema matches the cri-api wire facts', () => {
   for (const version of VERSIONS) {
     describe(`runtime.${version}`, () => {
       it(`proto/runtime/${version}/api.proto matches ${FACT_FILES[version]}`, () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
@@ -314,36 +315,83 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ].join(', ');
 
-/** Digest the registry serves for host/name:tag, or undefined if absent. */
-export async function registryDigest(host: string, repo: string, creds?: RegistryCreds): Promise<string | undefined> {
+/** What the registry answers for host/name:tag: the digest it serves, and the answer in words for errors. */
+export interface RegistryAnswer {
+  digest?: string;
+  said: string;
+}
+
+export async function registryAnswer(host: string, repo: string, creds?: RegistryCreds): Promise<RegistryAnswer> {
   const { name, tag } = splitRepo(repo);
   const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT };
   if (creds) headers.Authorization = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
   try {
     const res = await fetch(`http://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(5000) });
-    if (!res.ok) return undefined;
-    return res.headers.get('docker-content-digest') ?? undefined;
-  } catch {
-    return undefined;
+    const digest = res.headers.get('docker-content-digest') ?? undefined;
+    if (!res.ok) return { said: `HTTP ${res.status}` };
+    if (!digest) return { said: `HTTP ${res.status} without a Docker-Content-Digest header` };
+    return { digest, said: `HTTP ${res.status}, digest ${digest}` };
+  } catch (err) {
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message;
+    return { said: `nothing (${(err as Error).message}${why ? `: ${why}` : ''})` };
   }
 }
 
-/** Push a built layout to host/repo unless the registry already serves that exact manifest. */
-export async function pushImage(built: BuiltImage, host: string, repo: string, creds?: RegistryCreds, log?: (l: string) => void): Promise<string> {
-  const have = await registryDigest(host, repo, creds);
-  if (have === built.manifestDigest) return have;
-  log?.(`pushing ${repo} to ${host}`);
+export interface PushOptions {
+  creds?: RegistryCreds;
+  log?: (l: string) => void;
+  /** Runs `skopeo ARGS`, rejecting on failure; injectable so the retries can be tested without skopeo. */
+  skopeo?: (args: string[]) => Promise<unknown>;
+  /** Pushes tried before giving up (default 3). */
+  attempts?: number;
+  /** Wait before the first retry, doubled for each further one (default 500 ms). */
+  backoffMs?: number;
+}
+
+const runSkopeo = (args: string[]) => run('skopeo', args, { timeoutMs: 120_000 });
+
+/**
+ * Push a built layout to host/repo unless the registry already serves that exact manifest. A push counts
+ * only when the registry then serves built.manifestDigest; a failed or unconfirmed push is retried, since
+ * docker-registry 2.8 can answer 500 to a blob upload that races another push sharing it.
+ */
+export async function pushImage(built: BuiltImage, host: string, repo: string, o: PushOptions = {}): Promise<string> {
+  const { creds, log } = o;
+  const skopeo = o.skopeo ?? runSkopeo;
+  const attempts = Math.max(1, o.attempts ?? 3);
+  const backoffMs = o.backoffMs ?? 500;
+  if ((await registryAnswer(host, repo, creds)).digest === built.manifestDigest) return built.manifestDigest;
   const args = ['copy', '--insecure-policy', '--quiet', '--dest-tls-verify=false'];
   if (creds) args.push('--dest-creds', `${creds.username}:${creds.password}`);
   args.push(`oci:${built.layout}:${built.tag}`, `docker://${host}/${repo}`);
-  try {
-    await run('skopeo', args, { timeoutMs: 120_000 });
-  } catch (err) {
-    throw new LabError('IMAGE_PUSH_FAILED', `pushing ${repo} to the lab registry ${host} failed (${(err as Error).message}): see the registry log under the lab dir logs/`);
+  let failure = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt === 1) log?.(`pushing ${repo} to ${host}`);
+    else {
+      log?.(`retrying the push of ${repo} to ${host} (attempt ${attempt} of ${attempts}) after: ${failure}`);
+      await delay(backoffMs * 2 ** (attempt - 2));
+    }
+    let pushError: string | undefined;
+    try {
+      await skopeo(args);
+    } catch (err) {
+      // The command line carries --dest-creds; the error must not carry the password.
+      pushError = creds ? (err as Error).message.split(creds.password).join('***') : (err as Error).message;
+    }
+    const now = await registryAnswer(host, repo, creds);
+    // The registry's digest is the verdict: it only accepts a manifest whose blobs it holds.
+    if (now.digest === built.manifestDigest) {
+      if (pushError) log?.(`push of ${repo} to ${host} reported "${pushError}" but the registry serves ${now.digest}`);
+      return now.digest;
+    }
+    const registrySays = `registry answers ${now.said}${now.digest ? `, expected ${built.manifestDigest}` : ''}`;
+    failure = pushError ? `${pushError}; ${registrySays}` : `skopeo succeeded but the ${registrySays}`;
   }
-  const now = await registryDigest(host, repo, creds);
-  if (!now) throw new LabError('IMAGE_PUSH_FAILED', `registry ${host} does not serve ${repo} after the push: see the registry log under the lab dir logs/`);
-  return now;
+  throw new LabError(
+    'IMAGE_PUSH_FAILED',
+    `pushing ${repo} to the lab registry ${host} failed ${attempts} time${attempts === 1 ? '' : 's'} (last: ${failure}): see the registry log under the lab dir logs/`,
+  );
 }
 
 /** Resolved map: name -> host/repo, name@digest -> host/name@sha256:... */

@@ -290,7 +290,7 @@ async function provisionImages(
     const host = e.registry === 'auth' ? hosts.auth : hosts.public;
     const image = b;
     const p = queued(host, async () => {
-      const digest = await pushImage(image, host, e.repo, e.registry === 'auth' ? creds : undefined, log);
+      const digest = await pushImage(image, host, e.repo, { creds: e.registry === 'auth' ? creds : undefined, log });
       entries[i] = { name, host, repo: e.repo, digest };
     });
     p.catch(() => undefined); // observed by Promise.all below

@@ -18,6 +18,8 @@ export interface Fault {
   rpc: string;
   /** Let this many matching calls through untouched first (e.g. the negotiation probes). */
   after?: number;
+  /** Only calls whose request this accepts (e.g. by the reference it carries); others pass untouched, uncounted. */
+  when?: (req: Msg) => boolean;
   /** Only for this API version; both when absent. */
   version?: ApiVersion;
   /** Rewrite the response (return a new one, or mutate in place; unary answers wait for a promise).
@@ -49,8 +51,8 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
   // Its own channel: the harness closes its cached channels at the end of every run.
   const up = new Client(upstream.target, credentials.createInsecure());
   const seen = new Map<Fault, number>();
-  const faultFor = (rpc: string, v: string) => {
-    const f = faults.find((x) => x.rpc === rpc && (!x.version || x.version === v));
+  const faultFor = (rpc: string, v: string, req: Msg) => {
+    const f = faults.find((x) => x.rpc === rpc && (!x.version || x.version === v) && (!x.when || x.when(req)));
     if (!f) return undefined;
     const n = (seen.get(f) ?? 0) + 1;
     seen.set(f, n);
@@ -66,7 +68,7 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
           if (m.responseStream) {
             impl[rpc] = (call: ServerWritableStream<Msg, Msg>) => {
               calls.push(rpc);
-              const f = faultFor(rpc, version);
+              const f = faultFor(rpc, version, call.request);
               if (f?.error) {
                 call.emit('error', { code: f.error.code, details: f.error.details, metadata: new Metadata() });
                 return;
@@ -87,7 +89,7 @@ export async function startFaultProxy(upstream: Endpoint, faults: Fault[]): Prom
             impl[rpc] = (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => {
               calls.push(rpc);
               void (async () => {
-                const f = faultFor(rpc, version);
+                const f = faultFor(rpc, version, call.request);
                 if (f?.delayMs) await sleep(f.delayMs);
                 if (f?.error) return cb({ code: f.error.code, details: f.error.details });
                 if (f?.respond) {
