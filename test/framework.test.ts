@@ -331,13 +331,13 @@ describe('framework', () => {
       const r = await sweepRun(cri(fake), RUN);
       expect(fake.mutations).to.deep.equal([
         'RemoveContainer c-stuck', 'RemoveContainer c-ok',
-        'StopPodSandbox p-stuck', // stop failed: remove is not attempted
+        'StopPodSandbox p-stuck', 'RemovePodSandbox p-stuck', // stop failed: removal (which force-stops) still tried
         'StopPodSandbox p-ok', 'RemovePodSandbox p-ok',
       ]);
       expect(r.removed).to.deep.equal(['container c-ok', 'pod sandbox p-ok']);
       expect(r.errors).to.have.length(2);
       expect(r.errors[0]).to.match(/^container c-stuck: RemoveContainer failed: INTERNAL: cannot RemoveContainer c-stuck/);
-      expect(r.errors[1]).to.match(/^pod sandbox p-stuck: StopPodSandbox failed: INTERNAL/);
+      expect(r.errors[1]).to.match(/^pod sandbox p-stuck: RemovePodSandbox failed: INTERNAL/);
     });
 
     it('a runtime that cannot list reports an error per listing, tries both, and removes nothing', async () => {

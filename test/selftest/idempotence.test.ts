@@ -21,12 +21,18 @@ const RMI_ID = `${I}RemoveImage should succeed for an image id the runtime does 
 type Msg = any;
 
 /**
- * The n-th call (1-based) of `rpc` carries an empty id, which every runtime rejects: the n-th call errors,
- * the others (including the test's cleanup) pass through untouched.
+ * The n-th call (1-based) of `rpc` for one id is refused by the proxy; every other call, for that id or any
+ * other (negotiation, neighbours, the test's cleanup), reaches the runtime untouched. Counted per id, and
+ * answered by the proxy, so neither call order nor what a runtime says to a bad id can change the outcome.
  */
 function failCall(rpc: string, n: number, idField: string): Fault {
-  let seen = 0;
-  return { rpc, mutateRequest: (req: Msg) => void (++seen === n && (req[idField] = '')) };
+  const seen = new Map<string, number>();
+  const nth = (req: Msg): boolean => {
+    const k = (seen.get(req[idField]) ?? 0) + 1;
+    seen.set(req[idField], k);
+    return k === n;
+  };
+  return { rpc, when: nth, error: { code: Status.UNKNOWN, details: `call ${n} for this id refused (fault)` } };
 }
 
 const notFound = (rpc: string): Fault => ({ rpc, error: { code: Status.NOT_FOUND, details: 'not found (fault)' } });
@@ -50,7 +56,7 @@ describe('self-test: idempotence', function () {
 
   it(`${STOP_REMOVED} fails when StopPodSandbox on the removed sandbox errors`, () =>
     expectCheckFails(STOP_REMOVED, [failCall('StopPodSandbox', 2, 'pod_sandbox_id')],
-      /StopPodSandbox \(removed sandbox\): expected success \(StopPodSandbox is idempotent and must not return an error if all relevant resources have already been reclaimed\), got (UNKNOWN|NOT_FOUND)/));
+      /StopPodSandbox \(removed sandbox\): expected success \(StopPodSandbox is idempotent and must not return an error if all relevant resources have already been reclaimed\), got UNKNOWN: call 2 for this id refused \(fault\)/));
 
   it(`${STOP_REMOVED} passes when StopPodSandbox succeeds`, () =>
     passesWith(STOP_REMOVED, [{ rpc: 'StopPodSandbox', respond: () => ({}) }]));
