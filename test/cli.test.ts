@@ -147,6 +147,7 @@ describe('cli', function () {
       { title: 'a bad --skip regex', args: () => ['-r', '/x.sock', '--skip', '[z-a]'], viaRun: true, cause: /--skip "\[z-a\]" is not a valid regular expression/ },
       { title: 'a bad --focus regex in list', args: () => ['list', '--focus', '*'], cause: /--focus "\*" is not a valid regular expression/ },
       { title: 'an unknown --suite, listing the known suites', args: () => ['-r', '/x.sock', '--suite', 'nope'], viaRun: true, cause: /unknown suite "nope": known suites are version, runtime-status/ },
+      { title: '--strict-baseline without --baseline', args: () => ['-r', '/x.sock', '--strict-baseline'], viaRun: true, cause: /--strict-baseline needs --baseline FILE/ },
       { title: 'an unknown --kubernetes release', args: () => ['-r', '/x.sock', '--kubernetes', '9.99'], viaRun: true, cause: /unknown Kubernetes release "9\.99": known releases are 1\.23/ },
       { title: 'a malformed --runtime-endpoint', args: () => ['-r', 'localhost:1234'], viaRun: true, cause: /endpoint "localhost:1234" is not understood/ },
       {

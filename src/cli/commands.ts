@@ -72,6 +72,7 @@ export async function runCommand(o: Opts): Promise<number> {
   const kubernetes = kubernetesMinor(o);
   const reporters = (str(o, 'reporter') ?? 'junit,summary').split(',').map((s) => s.trim()).filter(Boolean);
   for (const r of reporters) if (!['junit', 'tap', 'summary'].includes(r)) throw new UsageError(`unknown reporter "${r}": use junit, tap, summary`);
+  if (o['strictBaseline'] && !str(o, 'baseline')) throw new UsageError('--strict-baseline needs --baseline FILE (it makes listed tests that now pass fail the run)');
   const baseline = str(o, 'baseline') ? loadBaseline(str(o, 'baseline')!) : undefined;
   const progress = makeProgress(process.stderr, Boolean(o['quiet']));
 
