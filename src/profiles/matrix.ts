@@ -1,6 +1,6 @@
 // Judge one run against every profiled kubelet release.
 import type { ApiVersion, RunResult, TestResult } from '../report/model.js';
-import type { Profile, ProfileSet } from './data.js';
+import { normalizeMinor, type Profile, type ProfileSet } from './data.js';
 
 export interface Verdict {
   kubelet: string;
@@ -16,6 +16,23 @@ export function rpcTags(t: Pick<TestResult, 'tags' | 'title' | 'fullTitle'>): st
     .flatMap((x) => x.slice(4).split(','))
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/**
+ * `[Profile]` in a title: the test judges the selected release only (e.g. "served in a CRI version the
+ * selected kubelet release accepts"). Its failure says nothing about other releases, whose verdicts judge the
+ * same facts themselves (negotiated versions, RPC answers), so it counts against the selected release only.
+ */
+export const PROFILE_TAG = 'Profile';
+
+/** Does a test's failure count against release `p`? Only tests that apply to it do. */
+function appliesTo(t: TestResult, p: Profile, selected: string | undefined): boolean {
+  // [Strict]: the contract requires it but the kubelet tolerates the deviation (e.g. NOT_FOUND from a Stop*).
+  if (t.tags.includes('Optional') || t.tags.includes('Strict')) return false;
+  if (featureTags(t).some((f) => p.features[f] === false)) return false;
+  // A run that does not say which release it selected (an old summary) cannot narrow it: count it everywhere.
+  if (t.tags.includes(PROFILE_TAG) && selected !== undefined) return selected === p.kubelet;
+  return true;
 }
 
 /** Feature names a test declares with `[Feature:X]`. */
@@ -68,16 +85,15 @@ export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, str
     if (n > 0) reasons.push(`${rpc} answered UNIMPLEMENTED${n > 1 ? ` ${n}x` : ''} (required by kubelet ${p.kubelet})`);
   }
 
-  // Failed tests that exercise an RPC this release requires. Optional tests and tests of features
-  // the release cannot use do not count.
+  // Failed tests that apply to this release and exercise an RPC it requires.
   const failedByRpc = new Map<string, string[]>();
   // A failed test whose RPCs are not declared still means the runtime broke the contract this release uses.
   const unattributed: string[] = [];
+  const selected = run.profile !== undefined ? normalizeMinor(run.profile) : undefined;
   for (const s of run.suites) {
     for (const t of s.tests) {
-      // [Strict]: the contract requires it but the kubelet tolerates the deviation (e.g. NOT_FOUND from a Stop*).
-      if (t.status !== 'failed' || t.tags.includes('Optional') || t.tags.includes('Strict')) continue;
-      if (featureTags(t).some((f) => p.features[f] === false)) continue;
+      // Known failures (baseline) still count: a baseline gates the run, it does not make a runtime compatible.
+      if (t.status !== 'failed' || !appliesTo(t, p, selected)) continue;
       const rpcs = new Set([...rpcTags(t), ...(rpcsByTest[t.id] ?? [])]);
       if (rpcs.size === 0) unattributed.push(t.id);
       for (const rpc of rpcs) {
