@@ -390,6 +390,15 @@ describe('cli', function () {
       expect(o.closing).to.match(/— FAILED: .*--strict-baseline/);
     });
 
+    it('matrix --from reads the summary.json a run wrote', async () => {
+      const r = await cli(['matrix', '--from', path.join(dirOf('none-fail'), 'summary.json')]);
+      expect(r.exitCode, String(r.stderr)).to.equal(0);
+      const lines = String(r.stdout).trim().split('\n');
+      expect(lines[0]).to.match(/^1\.23/);
+      expect(lines.at(-1)).to.match(/^(1\.2[6-9]|1\.3\d)\S*\s+not compatible: v1 not served \(negotiated v1alpha2\)/);
+      oneLineError(await cli(['matrix', '--from', path.join(tmp, 'known.yaml')]), 2, /known\.yaml is not a cri-conformance summary\.json/);
+    });
+
     it('baseline missing one failure: the unlisted failure fails the run, exit 1', async () => {
       const partial = writeBaselineFile('partial', failing.slice(0, -1));
       const o = await verdictRun('unlisted', a2, ['--baseline', partial]);

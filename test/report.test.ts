@@ -16,7 +16,8 @@ import { applyBaseline } from '../src/baseline/index.js';
 import { toJUnit } from '../src/report/junit.js';
 import { toTap } from '../src/report/tap.js';
 import { summaryTable } from '../src/report/summary-table.js';
-import { sha256Hex, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
+import { runFromSummary, sha256Hex, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
+import { compatibilityMatrix } from '../src/profiles/index.js';
 import { writeReports } from '../src/report/write.js';
 import { cleanText, oneLine } from '../src/report/common.js';
 
@@ -376,6 +377,14 @@ describe('report', () => {
       expect(tests.map((t) => t.id)).to.deep.equal(run.suites.flatMap((s) => s.tests.map((t) => t.id)));
       expect(Object.keys(j['images'] as object)).to.deep.equal(['busybox', 'pause']);
       expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 4, knownFailures: 1, fixed: 1, durationMs: 98765 });
+    });
+
+    it('runFromSummary reads a summary.json back into the model: same summary, same verdict, same matrix', () => {
+      const back = runFromSummary(JSON.parse(toSummaryJson(run)));
+      expect(toSummaryJson(back)).to.equal(toSummaryJson(run));
+      expect(runVerdict(back)).to.deep.equal(runVerdict(run));
+      expect(compatibilityMatrix(back)).to.deep.equal(compatibilityMatrix(run));
+      expect(() => runFromSummary({ schema: 'other' })).to.throw(/not a cri-conformance\/summary\/v1 document/);
     });
 
     it('summary.html is self-contained and escaped', () => {

@@ -13,6 +13,7 @@ import { makeProgress } from '../runner/progress.js';
 import { readImagesFile, MANIFEST } from '../runner/images.js';
 import type { RunResult } from '../report/model.js';
 import { writeReports } from '../report/write.js';
+import { runFromSummary } from '../report/certification.js';
 import { closingLine, runVerdict } from '../report/verdict.js';
 import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
@@ -201,13 +202,18 @@ export async function labCommand(action: string, o: Opts): Promise<number> {
 
 export async function matrixCommand(o: Opts): Promise<number> {
   const file = str(o, 'from') ?? 'reports/summary.json';
-  let run: RunResult;
+  let text: string;
   try {
-    run = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read run summary ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; run \`cri-conformance run\` first or pass --from`);
   }
-  if (!Array.isArray(run.suites)) throw new UsageError(`${file} is not a cri-conformance summary.json`);
+  let run: RunResult;
+  try {
+    run = runFromSummary(JSON.parse(text));
+  } catch (e) {
+    throw new UsageError(`${file} is not a cri-conformance summary.json (${(e as Error).message})`);
+  }
   process.stdout.write(formatMatrix(compatibilityMatrix(run)) + '\n');
   return EXIT.OK;
 }

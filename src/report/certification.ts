@@ -107,6 +107,54 @@ export function toSummaryJson(run: RunResult): string {
   return JSON.stringify(summaryObject(run), null, 2) + '\n';
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed JSON, checked where it matters */
+/**
+ * The result model back from a parsed summary.json, for `cri-conformance matrix --from`: the summary lists
+ * tests flat, the model under their suites. A test's bare title is not in the summary; its full title stands
+ * in (the matrix reads tags only). Throws when the object is not a summary of this schema.
+ */
+export function runFromSummary(j: any): RunResult {
+  if (j?.schema !== SUMMARY_SCHEMA || !Array.isArray(j.suites) || !Array.isArray(j.tests)) {
+    throw new Error(`not a ${SUMMARY_SCHEMA} document`);
+  }
+  const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+  const tests: TestResult[] = j.tests.map((t: any) => ({
+    id: t.id,
+    suite: t.suite,
+    title: t.fullTitle,
+    fullTitle: t.fullTitle,
+    status: t.status,
+    durationMs: t.durationMs,
+    tags: t.tags ?? [],
+    ...(t.message !== undefined ? { message: t.message } : {}),
+    ...(t.detail !== undefined ? { detail: t.detail } : {}),
+    ...(t.baseline ? { baseline: t.baseline } : {}),
+  }));
+  const n = j.negotiated ?? {};
+  const run: RunResult = {
+    tool: j.tool,
+    startedAt: j.startedAt,
+    durationMs: j.durationMs,
+    endpoint: j.endpoint,
+    negotiated: { runtime: n.runtime ?? null, image: n.image ?? null, ...(opt(n.reason) !== undefined ? { reason: n.reason } : {}), ...(opt(n.forced) ? { forced: n.forced } : {}) },
+    suites: j.suites.map((s: any) => ({
+      name: s.name,
+      title: s.title,
+      durationMs: s.totals?.durationMs ?? 0,
+      tests: tests.filter((t) => t.suite === s.name),
+      ...(opt(s.skippedReason) !== undefined ? { skippedReason: s.skippedReason } : {}),
+    })),
+  };
+  if (opt(j.runtime)) run.runtime = j.runtime;
+  if (opt(j.profile)) run.profile = j.profile;
+  if (opt(j.host)) run.host = { kernel: j.host.kernel, cgroupVersion: j.host.cgroupVersion, ...(opt(j.host.hostname) !== undefined ? { hostname: j.host.hostname } : {}) };
+  if (j.images) run.images = j.images;
+  if (j.rpcs) run.rpcs = j.rpcs;
+  if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
+  return run;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 // ---------------------------------------------------------------------------------------------
 // Shared presentation helpers
 
