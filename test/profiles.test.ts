@@ -360,6 +360,30 @@ describe('profiles: compatibility matrix', () => {
     expect(verdictFor(vs, '1.24').reasons).to.deep.equal([`1 conformance test failed ("${t.id}")`]);
   });
 
+  it('v1alpha2 only, profile 1.36, the suites after "version" skipped: 1.23-1.25 are compatible only as far as tested', () => {
+    const run = v1alpha2Only('1.36', 'failed');
+    const reason = 'needs suite "version", which had 2 failure(s)';
+    for (const name of ['runtime-status', 'image', 'pod-sandbox', 'container']) run.suites.push({ name, title: name, durationMs: 0, tests: [], skippedReason: reason });
+    const vs = compatibilityMatrix(run);
+    expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+    expect(verdictFor(vs, '1.23').untested).to.deep.equal([`4 suites not run (runtime-status, image, pod-sandbox, ...: ${reason})`]);
+    expect(verdictFor(vs, '1.26').untested).to.equal(undefined);
+    expect(formatMatrix(vs).split('\n')[0]).to.equal(`1.23–1.25  compatible as far as tested; 4 suites not run (runtime-status, image, pod-sandbox, ...: ${reason})`);
+  });
+
+  it('[Feature:X] tests skipped by an older selected release leave newer releases untested for X', () => {
+    const tests = [
+      test('runtime-config/RuntimeConfig should report the cgroup driver [Conformance] [Feature:RuntimeConfig]', 'skipped'),
+      test('runtime/Container should start [Conformance]', 'passed'),
+    ];
+    const vs = compatibilityMatrix(makeRun({ profile: '1.27', tests }));
+    expect(compatibleMinors(vs)).to.deep.equal(KNOWN_MINORS);
+    for (const m of range(23, 27)) expect(verdictFor(vs, m).untested, m).to.equal(undefined);
+    for (const m of range(28, 36)) expect(verdictFor(vs, m).untested, m).to.deep.equal(['[Feature:RuntimeConfig] not tested (the run selected kubelet 1.27, which does not use it)']);
+    // The same skip under a release that uses the feature is a runtime's skip, judged by the tests themselves.
+    expect(compatibilityMatrix(makeRun({ profile: '1.36', tests })).every((v) => v.untested === undefined)).to.equal(true);
+  });
+
   it('formatMatrix prints one aligned line per release', () => {
     const out = formatMatrix([
       { kubelet: '1.31', compatible: true, reasons: [] },
