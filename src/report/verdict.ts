@@ -13,7 +13,7 @@ export function outcome(t: TestResult): Outcome {
   return t.status;
 }
 
-export function baselineMode(run: RunResult): BaselineMode {
+function baselineMode(run: RunResult): BaselineMode {
   return run.baseline?.mode ?? 'none';
 }
 
