@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
-import { startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, type FakeServer } from './support/fake-cri.js';
+import {
+  startCriServer, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type CriVersion, type FakeServer,
+} from './support/fake-cri.js';
 
 function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -147,6 +149,7 @@ describe('cli', function () {
       { title: 'a bad --skip regex', args: () => ['-r', '/x.sock', '--skip', '[z-a]'], viaRun: true, cause: /--skip "\[z-a\]" is not a valid regular expression/ },
       { title: 'a bad --focus regex in list', args: () => ['list', '--focus', '*'], cause: /--focus "\*" is not a valid regular expression/ },
       { title: 'an unknown --suite, listing the known suites', args: () => ['-r', '/x.sock', '--suite', 'nope'], viaRun: true, cause: /unknown suite "nope": known suites are version, runtime-status/ },
+      { title: '--strict-baseline without --baseline', args: () => ['-r', '/x.sock', '--strict-baseline'], viaRun: true, cause: /--strict-baseline needs --baseline FILE/ },
       { title: 'an unknown --kubernetes release', args: () => ['-r', '/x.sock', '--kubernetes', '9.99'], viaRun: true, cause: /unknown Kubernetes release "9\.99": known releases are 1\.23/ },
       { title: 'a malformed --runtime-endpoint', args: () => ['-r', 'localhost:1234'], viaRun: true, cause: /endpoint "localhost:1234" is not understood/ },
       {
@@ -293,6 +296,115 @@ describe('cli', function () {
       expect(r.exitCode, String(r.stderr)).to.equal(4);
       expect(String(r.stderr)).not.to.include('    at ');
       expect(a2.calls, 'v1alpha2 never probed').to.deep.equal([]);
+    });
+  });
+  // One verdict: whatever the baseline mode, summary.json's result, JUnit's result property, TAP's last line,
+  // the closing line and the exit code must say the same thing. A fake runtime serving just enough for the
+  // version suite: over v1alpha2 the tests judging the selected release (1.36 needs v1) fail, over v1 all pass.
+  describe('one verdict per baseline mode', () => {
+    const fake = (v: CriVersion) =>
+      startCriServer({
+        [`${v}.RuntimeService`]: { Version: () => versionResponse(v), ListContainers: () => ({ containers: [] }), ListPodSandbox: () => ({ items: [] }) },
+        [`${v}.ImageService`]: { ImageFsInfo: () => ({ image_filesystems: [] }), ListImages: () => ({ images: [] }) },
+      });
+    let v1: FakeServer;
+    let a2: FakeServer;
+    let failing: string[];
+    const dirOf = (name: string) => path.join(tmp, 'verdict', name);
+
+    /** Runs the version suite and returns what each output says about the verdict. */
+    async function verdictRun(name: string, server: FakeServer, extra: string[]) {
+      const dir = dirOf(name);
+      const r = await run(['-r', server.endpoint.uri, '--suite', 'version', '--kubernetes', '1.36', '--reporter', 'junit,tap,summary', '--report-dir', dir, ...extra]);
+      const stderr = String(r.stderr);
+      expect(stderr, stderr).not.to.include('    at ');
+      const closing = stderr.trim().split('\n').at(-1)!;
+      const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as {
+        result: string;
+        reasons: string[];
+        baselineMode: string;
+        totals: { passed: number; failed: number; knownFailures: number; fixed: number };
+        tests: { id: string; outcome: string }[];
+      };
+      const junitResult = /<property name="result" value="([^"]+)"/.exec(readFileSync(path.join(dir, 'junit.xml'), 'utf8'))?.[1];
+      const tapLast = readFileSync(path.join(dir, 'results.tap'), 'utf8').trim().split('\n').at(-1);
+      const ctx = `exit ${r.exitCode}\n${stderr}`;
+      // The agreement itself, checked for every mode.
+      expect(closing, ctx).to.match(/^conformance: \d+ passed, \d+ failed, \d+ skipped/);
+      expect(tapLast, ctx).to.equal(`# ${closing}`);
+      expect(junitResult, ctx).to.equal(summary.result);
+      expect(closing.endsWith(' — PASSED'), ctx).to.equal(summary.result === 'passed');
+      expect(r.exitCode === 0, ctx).to.equal(summary.result === 'passed');
+      return { exitCode: r.exitCode, closing, summary, ctx };
+    }
+
+    const writeBaselineFile = (name: string, ids: string[]) => {
+      const f = path.join(tmp, `${name}.yaml`);
+      writeFileSync(f, ids.length ? `failures:\n${ids.map((i) => `  - id: ${JSON.stringify(i)}\n    reason: "test"\n`).join('')}` : 'failures: []\n');
+      return f;
+    };
+
+    before(async () => {
+      v1 = track(await fake('v1'));
+      a2 = track(await fake('v1alpha2'));
+    });
+
+    it('no baseline, every test passing: passed, exit 0', async () => {
+      const o = await verdictRun('none-pass', v1, []);
+      expect(o.exitCode, o.ctx).to.equal(0);
+      expect(o.summary.baselineMode).to.equal('none');
+      expect(o.summary.totals.failed).to.equal(0);
+    });
+
+    it('no baseline, a failing test: failed, exit 1 (and --write-baseline lists it)', async () => {
+      const kf = path.join(tmp, 'known.yaml');
+      const o = await verdictRun('none-fail', a2, ['--write-baseline', kf]);
+      expect(o.exitCode, o.ctx).to.equal(1);
+      failing = o.summary.tests.filter((t) => t.outcome === 'failed').map((t) => t.id);
+      expect(failing.length, o.ctx).to.be.at.least(1);
+      expect(o.summary.totals.failed).to.equal(failing.length);
+      expect(o.closing).to.match(new RegExp(`— FAILED: ${failing.length} tests? failed$`));
+      expect(readFileSync(kf, 'utf8')).to.include(JSON.stringify(failing[0]));
+    });
+
+    it('baseline listing every failure: known failures, passed, exit 0', async () => {
+      const o = await verdictRun('known', a2, ['--baseline', path.join(tmp, 'known.yaml')]);
+      expect(o.exitCode, o.ctx).to.equal(0);
+      expect(o.summary.totals).to.include({ failed: 0, knownFailures: failing.length });
+      expect(o.closing).to.include(`${failing.length} known failure`);
+    });
+
+    it('baseline with a listed test that now passes, not strict: fixed, passed, exit 0', async () => {
+      const o = await verdictRun('fixed', v1, ['--baseline', path.join(tmp, 'known.yaml')]);
+      expect(o.exitCode, o.ctx).to.equal(0);
+      expect(o.summary.baselineMode).to.equal('baseline');
+      expect(o.summary.totals).to.include({ failed: 0, fixed: failing.length });
+    });
+
+    it('strict baseline with a listed test that now passes: failed, exit 1, and every output says why', async () => {
+      const o = await verdictRun('strict-fixed', v1, ['--baseline', path.join(tmp, 'known.yaml'), '--strict-baseline']);
+      expect(o.exitCode, o.ctx).to.equal(1);
+      expect(o.summary.baselineMode).to.equal('strict');
+      expect(o.summary.totals).to.include({ failed: failing.length, fixed: failing.length });
+      expect(o.summary.reasons.join()).to.match(/baseline-listed tests? now pass.*--strict-baseline/);
+      expect(o.closing).to.match(/— FAILED: .*--strict-baseline/);
+    });
+
+    it('matrix --from reads the summary.json a run wrote', async () => {
+      const r = await cli(['matrix', '--from', path.join(dirOf('none-fail'), 'summary.json')]);
+      expect(r.exitCode, String(r.stderr)).to.equal(0);
+      const lines = String(r.stdout).trim().split('\n');
+      expect(lines[0]).to.match(/^1\.23/);
+      expect(lines.at(-1)).to.match(/^(1\.2[6-9]|1\.3\d)\S*\s+not compatible: v1 not served \(negotiated v1alpha2\)/);
+      oneLineError(await cli(['matrix', '--from', path.join(tmp, 'known.yaml')]), 2, /known\.yaml is not a cri-conformance summary\.json/);
+    });
+
+    it('baseline missing one failure: the unlisted failure fails the run, exit 1', async () => {
+      const partial = writeBaselineFile('partial', failing.slice(0, -1));
+      const o = await verdictRun('unlisted', a2, ['--baseline', partial]);
+      expect(o.exitCode, o.ctx).to.equal(1);
+      expect(o.summary.totals).to.include({ failed: 1, knownFailures: failing.length - 1 });
+      expect(o.closing).to.match(/— FAILED: 1 test failed outside the baseline$/);
     });
   });
 });

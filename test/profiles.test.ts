@@ -40,6 +40,7 @@ function makeRun(opts: {
   rpcs?: Record<string, Partial<RpcObservation>>;
   tests?: TestResult[];
   reason?: string;
+  profile?: string;
 }): RunResult {
   const rpcs: Record<string, RpcObservation> = {};
   for (const [k, v] of Object.entries(opts.rpcs ?? {})) rpcs[k] = { calls: 1, unimplemented: 0, errors: 0, ...v };
@@ -55,6 +56,7 @@ function makeRun(opts: {
       ...(opts.reason ? { reason: opts.reason } : {}),
     },
     rpcs,
+    ...(opts.profile ? { profile: opts.profile } : {}),
     suites: [{ name: 'runtime', title: 'Runtime', durationMs: 1, tests: opts.tests ?? [] }],
   };
 }
@@ -308,6 +310,78 @@ describe('profiles: compatibility matrix', () => {
     const vs = compatibilityMatrix(run);
     expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
     expect(verdictFor(vs, '1.26').reasons[0]).to.equal('needs v1; this run used v1alpha2 (forced with --cri-version)');
+  });
+
+  // The version suite's checks of the selected release, as they would read once tagged [Profile].
+  const SERVED_RT = 'version/Version RuntimeService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]';
+  const SERVED_IMG = 'version/Version ImageService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]';
+  const v1alpha2Only = (profile: string | undefined, status: TestResult['status']) =>
+    makeRun({
+      runtime: 'v1alpha2',
+      ...(profile ? { profile } : {}),
+      rpcs: { Version: { calls: 3, unimplemented: 1 }, ImageFsInfo: { calls: 2, unimplemented: 1 } },
+      tests: [
+        test('version/Version runtime should answer Version with version, runtime_name, runtime_version and runtime_api_version set [Conformance]', 'passed'),
+        test(SERVED_RT, status),
+        test(SERVED_IMG, status),
+      ],
+    });
+
+  it('v1alpha2 only, run with profile 1.36: the [Profile] failures judge 1.36 alone; 1.23-1.25 stay compatible', () => {
+    const vs = compatibilityMatrix(v1alpha2Only('1.36', 'failed'));
+    expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+    for (const m of range(26, 35)) expect(verdictFor(vs, m).reasons, m).to.deep.equal(['v1 not served (negotiated v1alpha2)']);
+    // The selected release keeps its own test failures next to the matrix's reason.
+    expect(verdictFor(vs, '1.36').reasons[0]).to.equal('v1 not served (negotiated v1alpha2)');
+    expect(verdictFor(vs, '1.36').reasons[1]).to.contain('2 conformance tests failed').and.contain(SERVED_RT);
+    expect(formatMatrix(vs).split('\n')).to.deep.equal([
+      '1.23–1.25  compatible',
+      '1.26–1.35  not compatible: v1 not served (negotiated v1alpha2)',
+      `1.36       not compatible: v1 not served (negotiated v1alpha2); 2 conformance tests failed ("${SERVED_RT}", "${SERVED_IMG}")`,
+    ]);
+  });
+
+  it('v1alpha2 only, run with profile 1.25: the same matrix apart from 1.36 (the [Profile] tests passed)', () => {
+    const vs = compatibilityMatrix(v1alpha2Only('1.25', 'passed'));
+    expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+    for (const m of range(26, 36)) expect(verdictFor(vs, m).reasons, m).to.deep.equal(['v1 not served (negotiated v1alpha2)']);
+  });
+
+  it('a [Profile] failure of a run that does not name its release counts against every release', () => {
+    const vs = compatibilityMatrix(v1alpha2Only(undefined, 'failed'));
+    expect(compatibleMinors(vs)).to.deep.equal([]);
+    expect(verdictFor(vs, '1.23').reasons[0]).to.contain('2 conformance tests failed');
+  });
+
+  it('an untagged failure still counts against every release it applies to', () => {
+    const t = test('version/Version runtime should report the negotiated API version in runtime_api_version [Conformance]', 'failed');
+    const vs = compatibilityMatrix(makeRun({ runtime: 'v1alpha2', profile: '1.36', tests: [t] }));
+    expect(compatibleMinors(vs)).to.deep.equal([]);
+    expect(verdictFor(vs, '1.24').reasons).to.deep.equal([`1 conformance test failed ("${t.id}")`]);
+  });
+
+  it('v1alpha2 only, profile 1.36, the suites after "version" skipped: 1.23-1.25 are compatible only as far as tested', () => {
+    const run = v1alpha2Only('1.36', 'failed');
+    const reason = 'needs suite "version", which had 2 failure(s)';
+    for (const name of ['runtime-status', 'image', 'pod-sandbox', 'container']) run.suites.push({ name, title: name, durationMs: 0, tests: [], skippedReason: reason });
+    const vs = compatibilityMatrix(run);
+    expect(compatibleMinors(vs)).to.deep.equal(['1.23', '1.24', '1.25']);
+    expect(verdictFor(vs, '1.23').untested).to.deep.equal([`4 suites not run (runtime-status, image, pod-sandbox, ...: ${reason})`]);
+    expect(verdictFor(vs, '1.26').untested).to.equal(undefined);
+    expect(formatMatrix(vs).split('\n')[0]).to.equal(`1.23–1.25  compatible as far as tested; 4 suites not run (runtime-status, image, pod-sandbox, ...: ${reason})`);
+  });
+
+  it('[Feature:X] tests skipped by an older selected release leave newer releases untested for X', () => {
+    const tests = [
+      test('runtime-config/RuntimeConfig should report the cgroup driver [Conformance] [Feature:RuntimeConfig]', 'skipped'),
+      test('runtime/Container should start [Conformance]', 'passed'),
+    ];
+    const vs = compatibilityMatrix(makeRun({ profile: '1.27', tests }));
+    expect(compatibleMinors(vs)).to.deep.equal(KNOWN_MINORS);
+    for (const m of range(23, 27)) expect(verdictFor(vs, m).untested, m).to.equal(undefined);
+    for (const m of range(28, 36)) expect(verdictFor(vs, m).untested, m).to.deep.equal(['[Feature:RuntimeConfig] not tested (the run selected kubelet 1.27, which does not use it)']);
+    // The same skip under a release that uses the feature is a runtime's skip, judged by the tests themselves.
+    expect(compatibilityMatrix(makeRun({ profile: '1.36', tests })).every((v) => v.untested === undefined)).to.equal(true);
   });
 
   it('formatMatrix prints one aligned line per release', () => {

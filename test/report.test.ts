@@ -10,11 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { create } from 'xmlbuilder2';
 import { parse as parseYaml } from 'yaml';
-import { totals, type RunResult } from '../src/report/model.js';
+import type { RunResult } from '../src/report/model.js';
+import { closingLine, runVerdict } from '../src/report/verdict.js';
+import { applyBaseline } from '../src/baseline/index.js';
 import { toJUnit } from '../src/report/junit.js';
 import { toTap } from '../src/report/tap.js';
 import { summaryTable } from '../src/report/summary-table.js';
-import { sha256Hex, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
+import { runFromSummary, sha256Hex, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
+import { compatibilityMatrix } from '../src/profiles/index.js';
 import { writeReports } from '../src/report/write.js';
 import { cleanText, oneLine } from '../src/report/common.js';
 
@@ -137,7 +140,7 @@ describe('report', () => {
       expect(attr(suites[1]!, 'timestamp')).to.equal('2026-03-01T12:01:01');
       // Known failures are skipped, not failures; an empty skipped suite adds one case.
       expect(failures).to.equal(1);
-      expect(tests).to.equal(totals(run).tests + 1);
+      expect(tests).to.equal(runVerdict(run).counts.tests + 1);
     });
 
     it('carries run properties on every testsuite, including the v1alpha2 negotiation', () => {
@@ -277,7 +280,11 @@ describe('report', () => {
       const r = parseXml(toJUnit(empty));
       expect(attr(r, 'tests')).to.equal('0');
       expect(attr(r, 'timestamp')).to.equal('2026-03-01T12:00:00');
-      expect(toTap(empty)).to.equal('TAP version 14\n1..0\n');
+      // Nothing negotiated: no test points, but the run did not pass and TAP says so.
+      expect(toTap(empty)).to.equal(
+        'TAP version 14\n1..0\nBail out! no CRI version negotiated: connection refused\n' +
+          '# conformance: 0 passed, 0 failed, 0 skipped — FAILED: no CRI version negotiated: connection refused\n',
+      );
       expect(summaryTable(empty, { color: false })).to.include('Total');
       expect(toSummaryHtml(empty)).to.include('</html>');
     });
@@ -294,7 +301,7 @@ describe('report', () => {
       expect(plan).to.not.equal(null);
       expect(points).to.have.length(Number(plan![1]));
       points.forEach((p, i) => expect(p).to.match(new RegExp(`^(not )?ok ${i + 1} - `)));
-      expect(points).to.have.length(totals(run).tests + 1);
+      expect(points).to.have.length(runVerdict(run).counts.tests + 1);
     });
 
     it('uses SKIP and TODO directives and escapes #', () => {
@@ -359,15 +366,25 @@ describe('report', () => {
     it('summary.json has a stable key order and every test', () => {
       const j = JSON.parse(toSummaryJson(run)) as Record<string, unknown>;
       expect(Object.keys(j)).to.deep.equal([
-        'schema', 'result', 'tool', 'profile', 'startedAt', 'durationMs', 'endpoint', 'runtime', 'negotiated', 'host',
-        'baselineUsed', 'totals', 'suites', 'tests', 'images', 'rpcs',
+        'schema', 'result', 'reasons', 'tool', 'profile', 'startedAt', 'durationMs', 'endpoint', 'runtime', 'negotiated', 'host',
+        'baselineUsed', 'baselineMode', 'totals', 'suites', 'tests', 'images', 'rpcs',
       ]);
       expect(j['result']).to.equal('failed');
-      expect(j['negotiated']).to.deep.equal({ runtime: 'v1', image: 'v1alpha2', reason: 'ImageService v1 returned UNIMPLEMENTED; fell back to v1alpha2' });
+      expect(j['reasons']).to.deep.equal(['1 test failed outside the baseline']);
+      expect(j['baselineMode']).to.equal('baseline');
+      expect(j['negotiated']).to.deep.equal({ runtime: 'v1', image: 'v1alpha2', reason: 'ImageService v1 returned UNIMPLEMENTED; fell back to v1alpha2', forced: null });
       const tests = j['tests'] as { id: string; status: string; durationMs: number; message?: string }[];
       expect(tests.map((t) => t.id)).to.deep.equal(run.suites.flatMap((s) => s.tests.map((t) => t.id)));
       expect(Object.keys(j['images'] as object)).to.deep.equal(['busybox', 'pause']);
       expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 4, knownFailures: 1, fixed: 1, durationMs: 98765 });
+    });
+
+    it('runFromSummary reads a summary.json back into the model: same summary, same verdict, same matrix', () => {
+      const back = runFromSummary(JSON.parse(toSummaryJson(run)));
+      expect(toSummaryJson(back)).to.equal(toSummaryJson(run));
+      expect(runVerdict(back)).to.deep.equal(runVerdict(run));
+      expect(compatibilityMatrix(back)).to.deep.equal(compatibilityMatrix(run));
+      expect(() => runFromSummary({ schema: 'other' })).to.throw(/not a cri-conformance\/summary\/v1 document/);
     });
 
     it('summary.html is self-contained and escaped', () => {
@@ -384,6 +401,93 @@ describe('report', () => {
       expect(mdText).not.to.include('<short names>');
       expect(mdText).to.include('&lt;short names&gt;');
       expect(mdText).to.include('\\[Conformance\\]');
+    });
+  });
+
+  // Every output reads runVerdict(): for each baseline mode they must all give the same result.
+  describe('one verdict in every output', () => {
+    const PASS = 'runtime/RuntimeService should run [Conformance]';
+    const FAIL = 'runtime/RuntimeService should stop [Conformance]';
+    const mk = (statuses: Record<string, 'passed' | 'failed'>): RunResult => ({
+      tool: { name: 'cri-conformance', version: '0.1.0' },
+      startedAt: '2026-03-01T12:00:00.000Z',
+      durationMs: 5,
+      endpoint: { runtime: 'unix:///x.sock', image: 'unix:///x.sock' },
+      negotiated: { runtime: 'v1', image: 'v1' },
+      profile: '1.36',
+      suites: [
+        {
+          name: 'runtime',
+          title: 'RuntimeService',
+          durationMs: 5,
+          tests: Object.entries(statuses).map(([id, status]) => {
+            const title = id.slice('runtime/RuntimeService '.length);
+            return { id, suite: 'runtime', title, fullTitle: `RuntimeService ${title}`, status, durationMs: 1, tags: ['Conformance'] };
+          }),
+        },
+      ],
+    });
+    const listed = (ids: string[]) => ({ entries: ids.map((id) => ({ id, reason: 'tracked' })) });
+    const cases: { mode: string; run: RunResult; result: 'passed' | 'failed'; counts: Record<string, number>; reason?: RegExp }[] = [
+      { mode: 'no baseline', run: mk({ [PASS]: 'passed' }), result: 'passed', counts: { passed: 1, failed: 0 } },
+      { mode: 'no baseline, a failure', run: mk({ [PASS]: 'passed', [FAIL]: 'failed' }), result: 'failed', counts: { failed: 1 }, reason: /^1 test failed$/ },
+      { mode: 'baseline with a known failure', run: applyBaseline(mk({ [PASS]: 'passed', [FAIL]: 'failed' }), listed([FAIL])).run, result: 'passed', counts: { failed: 0, knownFailures: 1 } },
+      { mode: 'baseline with a fixed test', run: applyBaseline(mk({ [PASS]: 'passed' }), listed([PASS])).run, result: 'passed', counts: { passed: 1, failed: 0, fixed: 1 } },
+      {
+        mode: 'strict baseline with a fixed test',
+        run: applyBaseline(mk({ [PASS]: 'passed' }), listed([PASS]), { strict: true }).run,
+        result: 'failed',
+        counts: { passed: 0, failed: 1, fixed: 1 },
+        reason: /^1 baseline-listed test now passes \(--strict-baseline/,
+      },
+      {
+        mode: 'baseline with an unlisted failure',
+        run: applyBaseline(mk({ [PASS]: 'failed', [FAIL]: 'failed' }), listed([PASS])).run,
+        result: 'failed',
+        counts: { failed: 1, knownFailures: 1 },
+        reason: /^1 test failed outside the baseline$/,
+      },
+      { mode: 'nothing negotiated', run: { ...mk({}), negotiated: { runtime: null, image: null, reason: 'refused' } }, result: 'failed', counts: { tests: 0 }, reason: /^no CRI version negotiated: refused$/ },
+    ];
+    for (const c of cases) {
+      it(`${c.mode}: ${c.result} everywhere`, () => {
+        const v = runVerdict(c.run);
+        expect(v.result).to.equal(c.result);
+        expect(v.counts).to.include(c.counts);
+        expect(v.reasons.length === 0).to.equal(c.result === 'passed');
+        if (c.reason) expect(v.reasons[0]).to.match(c.reason);
+        const word = c.result === 'passed' ? 'PASSED' : 'FAILED';
+
+        const j = JSON.parse(toSummaryJson(c.run)) as { result: string; reasons: string[]; totals: Record<string, number> };
+        expect(j.result).to.equal(c.result);
+        expect(j.reasons).to.deep.equal(v.reasons);
+        expect(j.totals).to.deep.equal({ ...v.counts });
+
+        expect(closingLine(v)).to.match(c.result === 'passed' ? / — PASSED$/ : / — FAILED: /);
+        const tap = toTap(c.run).trim().split('\n');
+        expect(tap.at(-1)).to.equal(`# ${closingLine(v)}`);
+        // A TAP consumer fails the run on a real "not ok" (TODO points do not count) or a bail-out.
+        const tapFails = tap.some((l) => /^not ok /.test(l) && !l.includes('# TODO')) || tap.some((l) => l.startsWith('Bail out!'));
+        expect(tapFails).to.equal(c.result === 'failed');
+
+        const xml = parseXml(toJUnit(c.run));
+        const props = kids(xml, 'testsuite').flatMap((s) => kids(kids(s, 'properties')[0]!, 'property'));
+        for (const p of props.filter((x) => attr(x, 'name') === 'result')) expect(attr(p, 'value')).to.equal(c.result);
+        if (!v.blocker) expect(Number(attr(xml, 'failures')) > 0).to.equal(c.result === 'failed');
+
+        expect(toSummaryMarkdown(c.run)).to.include(`**Result: ${word}**`);
+        expect(toSummaryHtml(c.run)).to.include(`<span class="verdict ${c.result}">${word}</span>`);
+        expect(summaryTable(c.run, { color: false }).trim().split('\n').at(-1)).to.match(new RegExp(`^${word}: `));
+      });
+    }
+
+    it('a strict baseline shows the fixed test as the failure it is', () => {
+      const run = applyBaseline(mk({ [PASS]: 'passed' }), listed([PASS]), { strict: true }).run;
+      const failure = kids(kids(kids(parseXml(toJUnit(run)), 'testsuite')[0]!, 'testcase')[0]!, 'failure')[0]!;
+      expect(attr(failure, 'message')).to.equal('fixed — remove from baseline (was: tracked); --strict-baseline fails the run');
+      expect(toTap(run)).to.include(`not ok 1 - ${PASS}\n`);
+      expect(summaryTable(run, { color: false })).to.include('Failures (1):');
+      expect(toSummaryMarkdown(run)).to.include('| FAILED (fixed, strict baseline) |');
     });
   });
 

@@ -35,7 +35,7 @@ export interface Baseline {
 }
 
 export interface BaselineResult {
-  /** A new run object; TestResult.baseline set on listed tests (and cleared on the others). */
+  /** A new run object carrying the baseline mode; TestResult.baseline set on listed tests (and cleared on the others). */
   run: RunResult;
   /** Listed and failed. */
   knownFailures: TestResult[];
@@ -187,7 +187,11 @@ function findEntry(id: string, exact: Map<string, BaselineEntry>, prefixes: Base
   return best;
 }
 
-export function applyBaseline(run: RunResult, b: Baseline): BaselineResult {
+/**
+ * Mark the run's tests against the baseline. Whether the run then passes is runVerdict()'s call (src/report/
+ * verdict.ts), from the marks and the mode recorded here: with `strict`, a listed test that passes fails it.
+ */
+export function applyBaseline(run: RunResult, b: Baseline, opts: { strict?: boolean } = {}): BaselineResult {
   const applicable = b.entries.filter((e) => entryApplies(e, run.runtime));
   const exact = new Map<string, BaselineEntry>();
   for (const e of applicable) if (!isPrefix(e) && !exact.has(e.id)) exact.set(e.id, e);
@@ -214,14 +218,9 @@ export function applyBaseline(run: RunResult, b: Baseline): BaselineResult {
       return next;
     }),
   }));
-  out.run = { ...run, suites };
+  out.run = { ...run, baseline: { mode: opts.strict ? 'strict' : 'baseline' }, suites };
   out.stale = [...new Set(applicable.filter((e) => !used.has(e)).map((e) => e.id))];
   return out;
-}
-
-/** Should CI fail? Any failure not in the baseline; with strict, also any listed test that now passes. */
-export function gateFailed(result: Pick<BaselineResult, 'unlisted' | 'fixed'>, opts: { strict: boolean }): boolean {
-  return result.unlisted.length > 0 || (opts.strict && result.fixed.length > 0);
 }
 
 /**

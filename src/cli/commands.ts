@@ -11,13 +11,14 @@ import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runne
 import { runConformance } from '../runner/run.js';
 import { makeProgress } from '../runner/progress.js';
 import { readImagesFile, MANIFEST } from '../runner/images.js';
-import { totals, type RunResult } from '../report/model.js';
+import type { RunResult } from '../report/model.js';
 import { writeReports } from '../report/write.js';
-import { runCounts } from '../report/common.js';
+import { runFromSummary } from '../report/certification.js';
+import { closingLine, runVerdict } from '../report/verdict.js';
 import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
 import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix } from '../profiles/index.js';
-import { applyBaseline, gateFailed, loadBaseline, writeBaseline } from '../baseline/index.js';
+import { applyBaseline, loadBaseline, writeBaseline } from '../baseline/index.js';
 import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
 
 type Opts = Record<string, unknown>;
@@ -72,6 +73,7 @@ export async function runCommand(o: Opts): Promise<number> {
   const kubernetes = kubernetesMinor(o);
   const reporters = (str(o, 'reporter') ?? 'junit,summary').split(',').map((s) => s.trim()).filter(Boolean);
   for (const r of reporters) if (!['junit', 'tap', 'summary'].includes(r)) throw new UsageError(`unknown reporter "${r}": use junit, tap, summary`);
+  if (o['strictBaseline'] && !str(o, 'baseline')) throw new UsageError('--strict-baseline needs --baseline FILE (it makes listed tests that now pass fail the run)');
   const baseline = str(o, 'baseline') ? loadBaseline(str(o, 'baseline')!) : undefined;
   const progress = makeProgress(process.stderr, Boolean(o['quiet']));
 
@@ -138,11 +140,9 @@ export async function runCommand(o: Opts): Promise<number> {
     process.off('SIGTERM', sigterm);
   }
 
-  let gate = totals(run).failed > 0;
   if (baseline) {
-    const applied = applyBaseline(run, baseline);
+    const applied = applyBaseline(run, baseline, { strict: Boolean(o['strictBaseline']) });
     run = applied.run;
-    gate = gateFailed(applied, { strict: Boolean(o['strictBaseline']) });
     for (const s of applied.stale) progress.info(`baseline: "${s}" matches no test of this run`);
   }
   if (str(o, 'writeBaseline')) {
@@ -158,10 +158,9 @@ export async function runCommand(o: Opts): Promise<number> {
   const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
   process.stderr.write(`\nreports: ${written.files.map(shown).join(', ')}\n`);
   if (written.summarySha256) process.stderr.write(`summary.json sha256: ${written.summarySha256}\n`);
-  // One plain closing line CI systems can read; baseline-listed failures are counted apart.
-  const t = runCounts(run);
-  if (t.knownFailures) process.stderr.write(`known failures (baseline): ${t.knownFailures}\n`);
-  process.stderr.write(`conformance: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
+  // The same verdict every report was written from: the closing line and the exit code cannot disagree with them.
+  const verdict = runVerdict(run);
+  process.stderr.write(closingLine(verdict) + '\n');
 
   if (interrupted) return EXIT.INTERRUPTED;
   if (run.aborted) {
@@ -172,7 +171,7 @@ export async function runCommand(o: Opts): Promise<number> {
     process.stderr.write(`no CRI version negotiated: ${run.negotiated.reason ?? ''}\n`);
     return EXIT.NO_VERSION;
   }
-  return gate ? EXIT.TEST_FAILURES : EXIT.OK;
+  return verdict.result === 'passed' ? EXIT.OK : EXIT.TEST_FAILURES;
 }
 
 export async function labCommand(action: string, o: Opts): Promise<number> {
@@ -203,13 +202,18 @@ export async function labCommand(action: string, o: Opts): Promise<number> {
 
 export async function matrixCommand(o: Opts): Promise<number> {
   const file = str(o, 'from') ?? 'reports/summary.json';
-  let run: RunResult;
+  let text: string;
   try {
-    run = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read run summary ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; run \`cri-conformance run\` first or pass --from`);
   }
-  if (!Array.isArray(run.suites)) throw new UsageError(`${file} is not a cri-conformance summary.json`);
+  let run: RunResult;
+  try {
+    run = runFromSummary(JSON.parse(text));
+  } catch (e) {
+    throw new UsageError(`${file} is not a cri-conformance summary.json (${(e as Error).message})`);
+  }
   process.stdout.write(formatMatrix(compatibilityMatrix(run)) + '\n');
   return EXIT.OK;
 }

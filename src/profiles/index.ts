@@ -6,7 +6,7 @@ import { matrixFor, type Verdict } from './matrix.js';
 
 export { ProfileError, loadProfiles, normalizeMinor, repoRoot, defaultProfilesFile } from './data.js';
 export type { Profile, ProfileSet, Requirement, NegotiationRule, VersionResponseRule, FeatureInfo, ProfileErrorCode } from './data.js';
-export { formatMatrix, rpcTags, featureTags } from './matrix.js';
+export { PROFILE_TAG, formatMatrix, rpcTags, featureTags } from './matrix.js';
 export type { Verdict } from './matrix.js';
 
 let cached: ProfileSet | undefined;
@@ -78,7 +78,9 @@ export function releaseSkipReason(p: Profile, tags: string[]): string | undefine
  * From one run: for every known minor, compatible or not and why. Considers the negotiated API versions
  * against those the release accepts, required RPCs observed UNIMPLEMENTED in `run.rpcs`, and failed tests
  * that exercise required RPCs (declared by `[RPC:Name]` title tags or by `rpcsByTest`, keyed by test id).
- * Tests tagged [Optional], and [Feature:X] tests for releases that cannot use X, are not held against it.
+ * Only tests that apply to a release are held against it: not [Optional] or [Strict] ones, not [Feature:X]
+ * tests for releases that cannot use X, and [Profile] tests (which judge the selected release) only for
+ * `run.profile`.
  */
 export function compatibilityMatrix(run: RunResult, rpcsByTest?: Record<string, string[]>, set: ProfileSet = defaultProfiles()): Verdict[] {
   return matrixFor(set, run, rpcsByTest);

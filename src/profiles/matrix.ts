@@ -1,11 +1,13 @@
 // Judge one run against every profiled kubelet release.
 import type { ApiVersion, RunResult, TestResult } from '../report/model.js';
-import type { Profile, ProfileSet } from './data.js';
+import { normalizeMinor, type Profile, type ProfileSet } from './data.js';
 
 export interface Verdict {
   kubelet: string;
   compatible: boolean;
   reasons: string[];
+  /** What the release uses that this run did not test: a compatible verdict holds only as far as tested. */
+  untested?: string[];
 }
 
 /** RPC names a test declares with `[RPC:Name]` (or `[RPC:A,B]`) in its title. */
@@ -16,6 +18,28 @@ export function rpcTags(t: Pick<TestResult, 'tags' | 'title' | 'fullTitle'>): st
     .flatMap((x) => x.slice(4).split(','))
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/**
+ * `[Profile]` in a title: the test judges the selected release only (e.g. "served in a CRI version the
+ * selected kubelet release accepts"). Its failure says nothing about other releases, whose verdicts judge the
+ * same facts themselves (negotiated versions, RPC answers), so it counts against the selected release only.
+ */
+export const PROFILE_TAG = 'Profile';
+
+/** The release the run was made for ("1.36"), or undefined when the run does not say. */
+function selectedMinor(run: RunResult): string | undefined {
+  return run.profile !== undefined ? normalizeMinor(run.profile) : undefined;
+}
+
+/** Does a test's failure count against release `p`? Only tests that apply to it do. */
+function appliesTo(t: TestResult, p: Profile, selected: string | undefined): boolean {
+  // [Strict]: the contract requires it but the kubelet tolerates the deviation (e.g. NOT_FOUND from a Stop*).
+  if (t.tags.includes('Optional') || t.tags.includes('Strict')) return false;
+  if (featureTags(t).some((f) => p.features[f] === false)) return false;
+  // A run that does not say which release it selected (an old summary) cannot narrow it: count it everywhere.
+  if (t.tags.includes(PROFILE_TAG) && selected !== undefined) return selected === p.kubelet;
+  return true;
 }
 
 /** Feature names a test declares with `[Feature:X]`. */
@@ -59,7 +83,34 @@ function unimplementedCount(run: RunResult, rpc: string): number {
   return Math.max(0, n);
 }
 
-export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, string[]> = {}): Verdict {
+/**
+ * Why "compatible" would claim more than the run tested: suites that did not run (a failed suite they
+ * need, --bail, a lost runtime), and [Feature:X] tests the selected release skipped but release `p` uses.
+ */
+function untestedFor(p: Profile, run: RunResult, selected: Profile | undefined): string[] {
+  const out: string[] = [];
+  const notRun = run.suites.filter((s) => s.skippedReason !== undefined);
+  if (notRun.length) {
+    const names = notRun.slice(0, 3).map((s) => s.name).join(', ') + (notRun.length > 3 ? ', ...' : '');
+    out.push(`${plural(notRun.length, 'suite')} not run (${names}: ${notRun[0]!.skippedReason})`);
+  }
+  if (selected && selected !== p) {
+    const features = new Set<string>();
+    for (const s of run.suites) {
+      for (const t of s.tests) {
+        if (t.status !== 'skipped') continue;
+        for (const f of featureTags(t)) if (p.features[f] === true && selected.features[f] === false) features.add(f);
+      }
+    }
+    if (features.size) {
+      const tags = [...features].map((f) => `[Feature:${f}]`).join(', ');
+      out.push(`${tags} not tested (the run selected kubelet ${selected.kubelet}, which does not use ${features.size === 1 ? 'it' : 'them'})`);
+    }
+  }
+  return out;
+}
+
+export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, string[]> = {}, selectedProfile?: Profile): Verdict {
   const reasons = versionReasons(p, run.negotiated);
 
   for (const [rpc, req] of Object.entries(p.rpcs)) {
@@ -68,16 +119,15 @@ export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, str
     if (n > 0) reasons.push(`${rpc} answered UNIMPLEMENTED${n > 1 ? ` ${n}x` : ''} (required by kubelet ${p.kubelet})`);
   }
 
-  // Failed tests that exercise an RPC this release requires. Optional tests and tests of features
-  // the release cannot use do not count.
+  // Failed tests that apply to this release and exercise an RPC it requires.
   const failedByRpc = new Map<string, string[]>();
   // A failed test whose RPCs are not declared still means the runtime broke the contract this release uses.
   const unattributed: string[] = [];
+  const selected = selectedMinor(run);
   for (const s of run.suites) {
     for (const t of s.tests) {
-      // [Strict]: the contract requires it but the kubelet tolerates the deviation (e.g. NOT_FOUND from a Stop*).
-      if (t.status !== 'failed' || t.tags.includes('Optional') || t.tags.includes('Strict')) continue;
-      if (featureTags(t).some((f) => p.features[f] === false)) continue;
+      // Known failures (baseline) still count: a baseline gates the run, it does not make a runtime compatible.
+      if (t.status !== 'failed' || !appliesTo(t, p, selected)) continue;
       const rpcs = new Set([...rpcTags(t), ...(rpcsByTest[t.id] ?? [])]);
       if (rpcs.size === 0) unattributed.push(t.id);
       for (const rpc of rpcs) {
@@ -97,11 +147,15 @@ export function judge(p: Profile, run: RunResult, rpcsByTest: Record<string, str
     const shown = unattributed.slice(0, 2).map((i) => `"${i}"`).join(', ');
     reasons.push(`${plural(unattributed.length, 'conformance test')} failed (${shown}${unattributed.length > 2 ? ', ...' : ''})`);
   }
-  return { kubelet: p.kubelet, compatible: reasons.length === 0, reasons };
+  if (reasons.length) return { kubelet: p.kubelet, compatible: false, reasons };
+  const untested = untestedFor(p, run, selectedProfile);
+  return { kubelet: p.kubelet, compatible: true, reasons, ...(untested.length ? { untested } : {}) };
 }
 
 export function matrixFor(set: ProfileSet, run: RunResult, rpcsByTest?: Record<string, string[]>): Verdict[] {
-  return set.minors.map((m) => judge(set.profiles[m]!, run, rpcsByTest));
+  const minor = selectedMinor(run);
+  const selected = minor !== undefined ? set.profiles[minor] : undefined;
+  return set.minors.map((m) => judge(set.profiles[m]!, run, rpcsByTest, selected));
 }
 
 /**
@@ -110,7 +164,11 @@ export function matrixFor(set: ProfileSet, run: RunResult, rpcsByTest?: Record<s
  */
 export function formatMatrix(verdicts: Verdict[]): string {
   const groups: { from: string; to: string; v: Verdict }[] = [];
-  const same = (a: Verdict, b: Verdict) => a.compatible === b.compatible && a.reasons.join('\n') === b.reasons.join('\n');
+  const text = (v: Verdict) =>
+    v.compatible
+      ? `compatible${v.untested?.length ? ` as far as tested; ${v.untested.join('; ')}` : ''}`
+      : `not compatible: ${v.reasons.join('; ')}`;
+  const same = (a: Verdict, b: Verdict) => text(a) === text(b);
   for (const v of verdicts) {
     const last = groups[groups.length - 1];
     if (last && same(last.v, v)) last.to = v.kubelet;
@@ -119,6 +177,6 @@ export function formatMatrix(verdicts: Verdict[]): string {
   const label = (g: { from: string; to: string }) => (g.from === g.to ? g.from : `${g.from}–${g.to}`);
   const w = Math.max(4, ...groups.map((g) => label(g).length)) + 2;
   return groups
-    .map((g) => `${label(g).padEnd(w)}${g.v.compatible ? 'compatible' : `not compatible: ${g.v.reasons.join('; ')}`}`)
+    .map((g) => `${label(g).padEnd(w)}${text(g.v)}`)
     .join('\n');
 }

@@ -1,23 +1,19 @@
 // The vendor report: summary.json (machine-readable, stable), summary.md and summary.html.
 
 import { createHash } from 'node:crypto';
-import type { RunResult, SuiteResult, TestResult } from './model.js';
+import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.js';
 import {
-  type Counts,
   SUITE_SKIPPED_TITLE,
-  baselineUsed,
   cleanText,
   failureDetail,
   failureMessage,
+  fixedMessage,
   humanDuration,
   oneLine,
-  outcome,
-  runCounts,
-  runPassed,
   skipReason,
   sortedKeys,
-  suiteCounts,
 } from './common.js';
+import { type Counts, baselineCounts, baselineUsed, failsRun, outcome, runVerdict, suiteCounts } from './verdict.js';
 
 export const SUMMARY_SCHEMA = 'cri-conformance/summary/v1';
 
@@ -59,6 +55,7 @@ function testJson(s: SuiteResult, t: TestResult): Record<string, unknown> {
 
 /** Build the summary object with an explicit, stable key order (absent optional parts are null). */
 function summaryObject(run: RunResult): Record<string, unknown> {
+  const verdict = runVerdict(run);
   const images: Record<string, string> = {};
   for (const k of sortedKeys(run.images)) images[k] = cleanText(run.images![k]);
   const rpcs: Record<string, unknown> = {};
@@ -68,7 +65,8 @@ function summaryObject(run: RunResult): Record<string, unknown> {
   }
   return {
     schema: SUMMARY_SCHEMA,
-    result: runPassed(run) ? 'passed' : 'failed',
+    result: verdict.result,
+    reasons: verdict.reasons.map(oneLine),
     tool: { name: cleanText(run.tool?.name), version: cleanText(run.tool?.version) },
     profile: run.profile ?? null,
     startedAt: run.startedAt,
@@ -81,6 +79,7 @@ function summaryObject(run: RunResult): Record<string, unknown> {
       runtime: run.negotiated?.runtime ?? null,
       image: run.negotiated?.image ?? null,
       reason: run.negotiated?.reason !== undefined ? cleanText(run.negotiated.reason) : null,
+      forced: run.negotiated?.forced ?? null,
     },
     host: run.host
       ? {
@@ -90,12 +89,13 @@ function summaryObject(run: RunResult): Record<string, unknown> {
         }
       : null,
     baselineUsed: baselineUsed(run),
-    totals: countsJson(runCounts(run)),
+    baselineMode: verdict.mode,
+    totals: countsJson(verdict.counts),
     suites: run.suites.map((s) => ({
       name: cleanText(s.name),
       title: cleanText(s.title),
       skippedReason: s.skippedReason !== undefined ? oneLine(s.skippedReason) : null,
-      totals: countsJson(suiteCounts(s)),
+      totals: countsJson(suiteCounts(s, verdict.mode)),
     })),
     tests: run.suites.flatMap((s) => s.tests.map((t) => testJson(s, t))),
     images,
@@ -107,10 +107,58 @@ export function toSummaryJson(run: RunResult): string {
   return JSON.stringify(summaryObject(run), null, 2) + '\n';
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed JSON, checked where it matters */
+/**
+ * The result model back from a parsed summary.json, for `cri-conformance matrix --from`: the summary lists
+ * tests flat, the model under their suites. A test's bare title is not in the summary; its full title stands
+ * in (the matrix reads tags only). Throws when the object is not a summary of this schema.
+ */
+export function runFromSummary(j: any): RunResult {
+  if (j?.schema !== SUMMARY_SCHEMA || !Array.isArray(j.suites) || !Array.isArray(j.tests)) {
+    throw new Error(`not a ${SUMMARY_SCHEMA} document`);
+  }
+  const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+  const tests: TestResult[] = j.tests.map((t: any) => ({
+    id: t.id,
+    suite: t.suite,
+    title: t.fullTitle,
+    fullTitle: t.fullTitle,
+    status: t.status,
+    durationMs: t.durationMs,
+    tags: t.tags ?? [],
+    ...(t.message !== undefined ? { message: t.message } : {}),
+    ...(t.detail !== undefined ? { detail: t.detail } : {}),
+    ...(t.baseline ? { baseline: t.baseline } : {}),
+  }));
+  const n = j.negotiated ?? {};
+  const run: RunResult = {
+    tool: j.tool,
+    startedAt: j.startedAt,
+    durationMs: j.durationMs,
+    endpoint: j.endpoint,
+    negotiated: { runtime: n.runtime ?? null, image: n.image ?? null, ...(opt(n.reason) !== undefined ? { reason: n.reason } : {}), ...(opt(n.forced) ? { forced: n.forced } : {}) },
+    suites: j.suites.map((s: any) => ({
+      name: s.name,
+      title: s.title,
+      durationMs: s.totals?.durationMs ?? 0,
+      tests: tests.filter((t) => t.suite === s.name),
+      ...(opt(s.skippedReason) !== undefined ? { skippedReason: s.skippedReason } : {}),
+    })),
+  };
+  if (opt(j.runtime)) run.runtime = j.runtime;
+  if (opt(j.profile)) run.profile = j.profile;
+  if (opt(j.host)) run.host = { kernel: j.host.kernel, cgroupVersion: j.host.cgroupVersion, ...(opt(j.host.hostname) !== undefined ? { hostname: j.host.hostname } : {}) };
+  if (j.images) run.images = j.images;
+  if (j.rpcs) run.rpcs = j.rpcs;
+  if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
+  return run;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 // ---------------------------------------------------------------------------------------------
 // Shared presentation helpers
 
-function statusLabel(t: TestResult): string {
+function statusLabel(t: TestResult, mode: BaselineMode): string {
   switch (outcome(t)) {
     case 'passed':
       return 'passed';
@@ -121,12 +169,17 @@ function statusLabel(t: TestResult): string {
     case 'known-failure':
       return 'known failure';
     case 'fixed':
-      return 'passed (fixed)';
+      return failsRun(t, mode) ? 'FAILED (fixed, strict baseline)' : 'passed (fixed)';
   }
 }
 
+/** CSS class of a test's status: a fixed test that fails the run is shown as a failure. */
+function statusClass(t: TestResult, mode: BaselineMode): string {
+  return failsRun(t, mode) ? 's-failed' : `s-${outcome(t)}`;
+}
+
 /** One-line note shown next to a test in the per-suite tables. */
-function testNote(s: SuiteResult, t: TestResult): string {
+function testNote(s: SuiteResult, t: TestResult, mode: BaselineMode): string {
   switch (outcome(t)) {
     case 'passed':
       return '';
@@ -137,8 +190,27 @@ function testNote(s: SuiteResult, t: TestResult): string {
     case 'known-failure':
       return `baseline: ${oneLine(t.baseline?.reason) || 'no reason given'}`;
     case 'fixed':
-      return 'fixed — remove from baseline';
+      // The baseline reason is in the "Fixed" table; the note only says what to do.
+      return mode === 'strict' ? 'fixed — remove from baseline; --strict-baseline fails the run' : 'fixed — remove from baseline';
   }
+}
+
+/** "Result: FAILED — 1 test failed" and the counts, the same words in summary.md and summary.html. */
+function resultCounts(c: Counts): string {
+  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
+}
+
+/** Tests that fail the run (failures outside the baseline, fixed tests under a strict baseline). */
+function failingTests(run: RunResult, mode: BaselineMode): { s: SuiteResult; t: TestResult }[] {
+  return run.suites.flatMap((s) => s.tests.filter((t) => failsRun(t, mode)).map((t) => ({ s, t })));
+}
+
+function failingMessage(t: TestResult, mode: BaselineMode): string {
+  return outcome(t) === 'fixed' ? fixedMessage(t, mode) : failureMessage(t);
+}
+
+function failingDetail(t: TestResult, mode: BaselineMode): string {
+  return outcome(t) === 'fixed' ? fixedMessage(t, mode) : failureDetail(t);
 }
 
 function plural(n: number, word: string): string {
@@ -218,13 +290,12 @@ function mdTable(header: string[], rows: string[][], alignRight: boolean[]): str
 }
 
 export function toSummaryMarkdown(run: RunResult): string {
-  const c = runCounts(run);
-  const passed = runPassed(run);
+  const verdict = runVerdict(run);
+  const { counts: c, mode } = verdict;
   const out: string[] = [];
   out.push('# CRI conformance summary', '');
-  out.push(`**Result: ${passed ? 'PASSED' : 'FAILED'}** — ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` +
-    (c.knownFailures ? `, ${plural(c.knownFailures, 'known failure')}` : '') + (c.fixed ? `, ${c.fixed} fixed` : '') +
-    ` of ${c.tests} tests in ${humanDuration(run.durationMs)}`, '');
+  out.push(`**Result: ${verdict.result === 'passed' ? 'PASSED' : 'FAILED'}** — ${resultCounts(c)} in ${humanDuration(run.durationMs)}`, '');
+  if (verdict.reasons.length) out.push(...verdict.reasons.map((r) => `- ${md(r)}`), '');
   out.push(...mdTable(['Property', 'Value'], metaRows(run).map((r) => [md(r.label), md(r.value)]), [false, false]), '');
 
   out.push('## Totals', '');
@@ -233,7 +304,7 @@ export function toSummaryMarkdown(run: RunResult): string {
       ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Known failures', 'Fixed', 'Time'],
       [
         ...run.suites.map((s) => {
-          const sc = suiteCounts(s);
+          const sc = suiteCounts(s, mode);
           const name = md(s.name) + (s.skippedReason !== undefined ? ` (skipped: ${md(s.skippedReason)})` : '');
           return [name, ...[sc.tests, sc.passed, sc.failed, sc.skipped, sc.knownFailures, sc.fixed].map(String), humanDuration(sc.durationMs)];
         }),
@@ -244,11 +315,11 @@ export function toSummaryMarkdown(run: RunResult): string {
     '',
   );
 
-  const failures = testsBy(run, 'failed');
+  const failures = failingTests(run, mode);
   if (failures.length > 0) {
     out.push('## Failures', '');
     for (const { t } of failures) {
-      out.push(`### ${md(t.id)}`, '', md(failureMessage(t)), '', ...mdFence(failureDetail(t)), '');
+      out.push(`### ${md(t.id)}`, '', md(failingMessage(t, mode)), '', ...mdFence(failingDetail(t, mode)), '');
     }
   }
   if (baselineUsed(run)) {
@@ -272,7 +343,7 @@ export function toSummaryMarkdown(run: RunResult): string {
       out.push(s.skippedReason !== undefined ? `_${md(SUITE_SKIPPED_TITLE)}_` : '_No tests._', '');
       continue;
     }
-    out.push(...mdTable(['Test', 'Status', 'Time', 'Note'], s.tests.map((t) => [md(t.fullTitle || t.title), statusLabel(t), humanDuration(t.durationMs), md(testNote(s, t))]), [false, false, true, false]), '');
+    out.push(...mdTable(['Test', 'Status', 'Time', 'Note'], s.tests.map((t) => [md(t.fullTitle || t.title), statusLabel(t, mode), humanDuration(t.durationMs), md(testNote(s, t, mode))]), [false, false, true, false]), '');
   }
 
   const imgKeys = sortedKeys(run.images);
@@ -335,9 +406,10 @@ function htmlTable(header: { text: string; num?: boolean }[], rows: { cells: str
 }
 
 export function toSummaryHtml(run: RunResult): string {
-  const c = runCounts(run);
-  const passed = runPassed(run);
-  const verdict = passed ? 'passed' : 'failed';
+  const v = runVerdict(run);
+  const { counts: c, mode } = v;
+  const passed = v.result === 'passed';
+  const verdict = v.result;
   const title = `CRI conformance — ${oneLine(run.runtime?.name) || oneLine(run.endpoint?.runtime) || 'runtime'} — ${passed ? 'PASSED' : 'FAILED'}`;
   const parts: string[] = [];
   parts.push(
@@ -359,6 +431,7 @@ export function toSummaryHtml(run: RunResult): string {
       (c.fixed ? `, <span class="s-fixed">${c.fixed} fixed</span>` : '') +
       ` of ${c.tests} tests in ${h(humanDuration(run.durationMs))}</p>`,
   );
+  if (v.reasons.length) parts.push(`<ul class="reasons">\n${v.reasons.map((r) => `<li class="s-failed">${h(oneLine(r))}</li>`).join('\n')}\n</ul>`);
 
   parts.push(htmlTable([{ text: 'Property' }, { text: 'Value' }], metaRows(run).map((r) => ({ cells: [h(r.label), h(r.value)] }))));
 
@@ -371,19 +444,19 @@ export function toSummaryHtml(run: RunResult): string {
         cells: [
           `<a href="#suite-${i + 1}">${h(s.name)}</a>` +
             (s.skippedReason !== undefined ? ` <span class="s-skipped">(skipped: ${h(oneLine(s.skippedReason))})</span>` : ''),
-          ...countCells(suiteCounts(s)),
+          ...countCells(suiteCounts(s, mode)),
         ],
       })),
       { cells: ['Total', ...countCells(c)], cls: 'total' },
     ]),
   );
 
-  const failures = testsBy(run, 'failed');
+  const failures = failingTests(run, mode);
   if (failures.length > 0) {
     parts.push('<h2>Failures</h2>');
     for (const { t } of failures) {
       parts.push(
-        `<details open><summary><strong class="s-failed">✗ ${h(t.id)}</strong> — ${h(failureMessage(t))}</summary>\n<pre>${h(failureDetail(t))}</pre>\n</details>`,
+        `<details open><summary><strong class="s-failed">✗ ${h(t.id)}</strong> — ${h(failingMessage(t, mode))}</summary>\n<pre>${h(failingDetail(t, mode))}</pre>\n</details>`,
       );
     }
   }
@@ -411,7 +484,7 @@ export function toSummaryHtml(run: RunResult): string {
 
   parts.push('<h2>Tests</h2>');
   for (const [i, s] of run.suites.entries()) {
-    const sc = suiteCounts(s);
+    const sc = suiteCounts(s, mode);
     parts.push(
       `<h3 id="suite-${i + 1}">${h(s.name)}${s.title && s.title !== s.name ? ` <span class="muted">— ${h(s.title)}</span>` : ''}</h3>`,
       `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped` +
@@ -428,7 +501,7 @@ export function toSummaryHtml(run: RunResult): string {
       htmlTable(
         [{ text: 'Test' }, { text: 'Status' }, { text: 'Time', num: true }, { text: 'Note' }],
         s.tests.map((t) => ({
-          cells: [h(t.fullTitle || t.title), `<span class="s-${outcome(t)}">${h(statusLabel(t))}</span>`, h(humanDuration(t.durationMs)), h(testNote(s, t))],
+          cells: [h(t.fullTitle || t.title), `<span class="${statusClass(t, mode)}">${h(statusLabel(t, mode))}</span>`, h(humanDuration(t.durationMs)), h(testNote(s, t, mode))],
         })),
       ),
     );

@@ -1,7 +1,7 @@
 // Helpers shared by the reporters. Everything here is pure: no clock, no I/O.
 
 import { stripVTControlCharacters } from 'node:util';
-import type { RunResult, SuiteResult, TestResult, Totals } from './model.js';
+import type { BaselineMode, SuiteResult, TestResult } from './model.js';
 
 /**
  * Characters XML 1.0 cannot hold (C0 controls except \t \n \r, U+FFFE, U+FFFF), plus DEL and C1
@@ -27,15 +27,6 @@ export function cleanText(text: string | undefined | null): string {
 /** cleanText, then collapse every whitespace run (including newlines) to one space. */
 export function oneLine(text: string | undefined | null): string {
   return cleanText(text).replace(/\s+/g, ' ').trim();
-}
-
-/** How a reporter should present a test once the baseline has been applied. */
-export type Outcome = 'passed' | 'failed' | 'skipped' | 'known-failure' | 'fixed';
-
-export function outcome(t: TestResult): Outcome {
-  if (t.baseline?.state === 'known-failure') return 'known-failure';
-  if (t.baseline?.state === 'fixed' && t.status === 'passed') return 'fixed';
-  return t.status;
 }
 
 /** One-line skip reason of a test, falling back to the suite's skip reason. */
@@ -67,9 +58,11 @@ export function knownFailureMessage(t: TestResult): string {
   return original ? `known failure (baseline): ${reason} — ${original}` : `known failure (baseline): ${reason}`;
 }
 
-export function fixedMessage(t: TestResult): string {
+/** A baseline-listed test that passed; under a strict baseline that fails the run, and the message says so. */
+export function fixedMessage(t: TestResult, mode: BaselineMode): string {
   const reason = oneLine(t.baseline?.reason);
-  return reason ? `fixed — remove from baseline (was: ${reason})` : 'fixed — remove from baseline';
+  const text = reason ? `fixed — remove from baseline (was: ${reason})` : 'fixed — remove from baseline';
+  return mode === 'strict' ? `${text}; --strict-baseline fails the run` : text;
 }
 
 /** Describe path of a test: fullTitle minus the trailing title. */
@@ -78,62 +71,6 @@ export function describePath(t: TestResult): string {
   const title = t.title ?? '';
   if (title && full.endsWith(title)) return full.slice(0, full.length - title.length).trim();
   return '';
-}
-
-/** The model's totals plus time; `failed` here excludes known failures (see countTests). */
-export type Counts = Totals & { durationMs: number };
-
-/**
- * Counts as reporters present them: `failed` excludes baseline known failures (counted in
- * `knownFailures` only), `passed` includes fixed tests (also counted in `fixed`).
- */
-export function countTests(tests: readonly TestResult[]): Omit<Counts, 'durationMs'> {
-  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, knownFailures: 0, fixed: 0 };
-  for (const t of tests) {
-    c.tests++;
-    switch (outcome(t)) {
-      case 'passed':
-        c.passed++;
-        break;
-      case 'fixed':
-        c.passed++;
-        c.fixed++;
-        break;
-      case 'failed':
-        c.failed++;
-        break;
-      case 'skipped':
-        c.skipped++;
-        break;
-      case 'known-failure':
-        c.knownFailures++;
-        break;
-    }
-  }
-  return c;
-}
-
-export function suiteCounts(s: SuiteResult): Counts {
-  return { ...countTests(s.tests), durationMs: s.durationMs };
-}
-
-export function runCounts(run: RunResult): Counts {
-  return { ...countTests(run.suites.flatMap((s) => s.tests)), durationMs: run.durationMs };
-}
-
-export function baselineUsed(run: RunResult): boolean {
-  return run.suites.some((s) => s.tests.some((t) => t.baseline !== undefined));
-}
-
-/** A run passes when no test failed outside the baseline. */
-/** Why a run cannot pass whatever its tests say: nothing negotiated, or it stopped early. */
-export function runBlocker(run: RunResult): string | undefined {
-  if (!run.negotiated.runtime || !run.negotiated.image) return `no CRI version negotiated${run.negotiated.reason ? `: ${run.negotiated.reason}` : ''}`;
-  return run.aborted ? `stopped early: ${run.aborted}` : undefined;
-}
-
-export function runPassed(run: RunResult): boolean {
-  return runCounts(run).failed === 0 && !runBlocker(run);
 }
 
 /** Milliseconds as seconds with 3 decimals ("1.234"). Negative/NaN become "0.000". */

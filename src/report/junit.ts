@@ -1,18 +1,17 @@
 // JUnit XML reporter (the de-facto schema read by Jenkins, GitLab, GitHub test-reporter actions).
 
 import { create } from 'xmlbuilder2';
-import type { RunResult, SuiteResult, TestResult } from './model.js';
+import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.js';
+import { countTests, outcome, runVerdict, type RunVerdict } from './verdict.js';
 import {
   SUITE_SKIPPED_TITLE,
   cleanText,
-  countTests,
   describePath,
   failureDetail,
   failureMessage,
   fixedMessage,
   knownFailureMessage,
   oneLine,
-  outcome,
   seconds,
   skipReason,
 } from './common.js';
@@ -37,8 +36,12 @@ function att(v: string | number | undefined | null): string {
   return typeof v === 'number' ? String(v) : oneLine(v);
 }
 
-function runProperties(run: RunResult): [string, string][] {
+function runProperties(run: RunResult, v: RunVerdict): [string, string][] {
   const p: [string, string | undefined][] = [
+    // The gate's verdict, so a CI page shows the same result as the exit code.
+    ['result', v.result],
+    ['result.reasons', v.reasons.join('; ')],
+    ['baseline.mode', v.mode],
     ['tool.name', run.tool?.name],
     ['tool.version', run.tool?.version],
     ['run.startedAt', run.startedAt],
@@ -58,7 +61,7 @@ function runProperties(run: RunResult): [string, string][] {
   return p.filter((e): e is [string, string] => typeof e[1] === 'string' && oneLine(e[1]) !== '');
 }
 
-function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult): void {
+function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult, mode: BaselineMode): void {
   const path = oneLine(describePath(t));
   const classname = path ? `cri-conformance.${oneLine(suite.name)}.${path}` : `cri-conformance.${oneLine(suite.name)}`;
   const tc = parent.ele('testcase', {
@@ -70,7 +73,9 @@ function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult): voi
     case 'passed':
       break;
     case 'fixed':
-      tc.ele('system-out').txt(fixedMessage(t));
+      // Under a strict baseline a fixed test fails the run: a <failure>, so JUnit counts agree with the gate.
+      if (mode === 'strict') tc.ele('failure', { message: fixedMessage(t, mode), type: 'StrictBaseline' }).txt(fixedMessage(t, mode));
+      else tc.ele('system-out').txt(fixedMessage(t, mode));
       break;
     case 'failed':
       tc.ele('failure', { message: failureMessage(t), type: 'AssertionError' }).txt(failureDetail(t));
@@ -90,11 +95,12 @@ function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult): voi
 export function toJUnit(run: RunResult): string {
   // Belt and braces: we clean every string ourselves, the builder drops anything left invalid.
   const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
-  const props = runProperties(run);
+  const verdict = runVerdict(run);
+  const props = runProperties(run, verdict);
 
   // Counts as JUnit sees them: known failures are skipped; an empty skipped suite is one skipped case.
   const perSuite = run.suites.map((s) => {
-    const c = countTests(s.tests);
+    const c = countTests(s.tests, verdict.mode);
     const placeholder = s.tests.length === 0 && s.skippedReason !== undefined;
     return {
       tests: c.tests + (placeholder ? 1 : 0),
@@ -139,7 +145,7 @@ export function toJUnit(run: RunResult): string {
       propsEl.ele('property', { name, value: att(value) });
     }
 
-    for (const t of s.tests) addTestcase(suiteEl, s, t);
+    for (const t of s.tests) addTestcase(suiteEl, s, t, verdict.mode);
     if (c.placeholder) {
       suiteEl
         .ele('testcase', { name: SUITE_SKIPPED_TITLE, classname: `cri-conformance.${att(s.name)}`, time: seconds(0) })

@@ -59,30 +59,13 @@ export interface RunResult {
   rpcs?: Record<string, RpcObservation>;
   /** Set when the run stopped early: the runtime became unreachable, or the user interrupted it. */
   aborted?: string;
+  /** Set by applyBaseline: the gate depends on it (strict fails on fixed tests), so reports must know it. */
+  baseline?: { mode: Exclude<BaselineMode, 'none'> };
   suites: SuiteResult[];
 }
 
-export interface Totals {
-  tests: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-  knownFailures: number;
-  fixed: number;
-}
-
-export function totals(run: RunResult): Totals {
-  const t: Totals = { tests: 0, passed: 0, failed: 0, skipped: 0, knownFailures: 0, fixed: 0 };
-  for (const s of run.suites) {
-    for (const r of s.tests) {
-      t.tests++;
-      t[r.status]++;
-      if (r.baseline?.state === 'known-failure') t.knownFailures++;
-      if (r.baseline?.state === 'fixed') t.fixed++;
-    }
-  }
-  return t;
-}
+/** How known failures are gated: no baseline, a baseline, or a baseline where a listed test that passes fails. */
+export type BaselineMode = 'none' | 'baseline' | 'strict';
 
 /** Tags are bracketed words in a title: "should stop [Conformance] [Feature:X]". */
 export function parseTags(title: string): string[] {

@@ -1,16 +1,8 @@
 // End-of-run terminal summary: per-suite table, totals, failures, baseline notes. Dependency-free.
 
 import type { RunResult, SuiteResult, TestResult } from './model.js';
-import {
-  type Counts,
-  baselineUsed,
-  cleanText,
-  failureMessage,
-  humanDuration,
-  oneLine,
-  outcome,
-  runCounts,
-  suiteCounts, runBlocker } from './common.js';
+import { cleanText, failureMessage, fixedMessage, humanDuration, oneLine } from './common.js';
+import { type Counts, baselineCounts, baselineUsed, failsRun, outcome, runVerdict, suiteCounts } from './verdict.js';
 
 const ANSI = {
   reset: '\u001b[0m',
@@ -46,6 +38,8 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
     return opts.color && codes.length > 0 && text !== '' ? codes.join('') + text + ANSI.reset : text;
   };
   const withBaseline = baselineUsed(run);
+  const verdict = runVerdict(run);
+  const mode = verdict.mode;
 
   const header = ['Suite', 'Passed', 'Failed', 'Skipped', ...(withBaseline ? ['Known'] : []), 'Time'];
   const align: ('left' | 'right')[] = header.map((_, i) => (i === 0 ? 'left' : 'right'));
@@ -63,9 +57,9 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
 
   const body: Cell[][] = run.suites.map((s) => {
     const name = oneLine(s.name) + (s.skippedReason !== undefined ? ' (skipped)' : '');
-    return row(name, suiteCounts(s), false);
+    return row(name, suiteCounts(s, mode), false);
   });
-  const total = row('Total', runCounts(run), true);
+  const total = row('Total', verdict.counts, true);
   const headCells: Cell[] = header.map((h) => ({ text: h, style: ['bold'] }));
 
   const widths = header.map((_, i) => Math.max(...[headCells, ...body, total].map((r) => width(r[i]!.text))));
@@ -91,12 +85,12 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
     for (const s of skippedSuites) out.push(`  ${paint('-', 'yellow')} ${oneLine(s.name)}: ${oneLine(s.skippedReason) || 'skipped'}`);
   }
 
-  const failures = all.filter(({ t }) => outcome(t) === 'failed');
+  const failures = all.filter(({ t }) => failsRun(t, mode));
   if (failures.length > 0) {
     out.push('', paint(`Failures (${failures.length}):`, 'bold', 'red'));
     for (const { t } of failures) {
       out.push(`  ${paint('✗', 'red')} ${oneLine(t.id)}`);
-      out.push(...indent(failureMessage(t), '      '));
+      out.push(...indent(outcome(t) === 'fixed' ? fixedMessage(t, mode) : failureMessage(t), '      '));
     }
   }
 
@@ -121,18 +115,12 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
     }
   }
 
-  const c = runCounts(run);
-  const blocker = runBlocker(run);
-  const verdict =
-    blocker
-      ? paint(`NOT PASSED: ${oneLine(blocker)}`, 'bold', 'red')
-      : c.failed > 0
-      ? paint(`FAILED: ${c.failed} of ${c.tests} tests failed`, 'bold', 'red')
-      : paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped of ${c.tests} tests`, 'bold', 'green');
-  const extras = [
-    c.knownFailures > 0 ? `${c.knownFailures} known failure${c.knownFailures === 1 ? '' : 's'}` : '',
-    c.fixed > 0 ? `${c.fixed} fixed` : '',
-  ].filter(Boolean);
-  out.push('', verdict + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}`);
+  const c = verdict.counts;
+  const line =
+    verdict.result === 'passed'
+      ? paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped of ${c.tests} tests`, 'bold', 'green')
+      : paint(`FAILED: ${verdict.reasons.map(oneLine).join('; ')}`, 'bold', 'red');
+  const extras = baselineCounts(c);
+  out.push('', line + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}`);
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,8 @@
 // TAP version 14 reporter: flat test points (the most widely consumed shape), YAML diagnostics.
 
 import { stringify } from 'yaml';
-import type { RunResult, SuiteResult, TestResult } from './model.js';
+import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.js';
+import { closingLine, failsRun, outcome, runVerdict } from './verdict.js';
 import {
   SUITE_SKIPPED_TITLE,
   cleanText,
@@ -9,7 +10,6 @@ import {
   failureMessage,
   fixedMessage,
   oneLine,
-  outcome,
   skipReason,
 } from './common.js';
 
@@ -30,7 +30,7 @@ interface Point {
   diag: Record<string, unknown>;
 }
 
-function point(s: SuiteResult, t: TestResult): Point {
+function point(s: SuiteResult, t: TestResult, mode: BaselineMode): Point {
   const diag: Record<string, unknown> = {};
   const description = t.id || `${s.name}/${t.fullTitle}`;
   const detail = cleanText(t.detail).replace(/\s+$/, '');
@@ -38,7 +38,7 @@ function point(s: SuiteResult, t: TestResult): Point {
     case 'passed':
       break;
     case 'fixed':
-      diag['message'] = fixedMessage(t);
+      diag['message'] = fixedMessage(t, mode);
       diag['baseline'] = { state: 'fixed', reason: oneLine(t.baseline?.reason) };
       break;
     case 'failed':
@@ -65,12 +65,13 @@ function point(s: SuiteResult, t: TestResult): Point {
     // A TODO test point keeps its real result: a known failure that still fails is `not ok`.
     return { ok: t.status !== 'failed', description, directive: `TODO known failure: ${oneLine(reason)}`, diag };
   }
-  return { ok: o !== 'failed', description, diag };
+  return { ok: !failsRun(t, mode), description, diag };
 }
 
 export function toTap(run: RunResult): string {
+  const verdict = runVerdict(run);
   const groups: { suite: SuiteResult; points: Point[] }[] = run.suites.map((s) => {
-    const points = s.tests.map((t) => point(s, t));
+    const points = s.tests.map((t) => point(s, t, verdict.mode));
     if (s.tests.length === 0 && s.skippedReason !== undefined) {
       const reason = oneLine(s.skippedReason) || 'skipped';
       points.push({
@@ -96,5 +97,9 @@ export function toTap(run: RunResult): string {
       lines.push(...yamlBlock(p.diag));
     }
   }
+  // A run that could not pass whatever its points say (nothing negotiated, stopped early) bails out, so a
+  // TAP consumer reaches the gate's answer; the verdict line closes the stream for humans.
+  if (verdict.blocker) lines.push(`Bail out! ${oneLine(verdict.blocker)}`);
+  lines.push(`# ${oneLine(closingLine(verdict))}`);
   return lines.join('\n') + '\n';
 }

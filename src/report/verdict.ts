@@ -1,0 +1,130 @@
+// The run's verdict, decided here and nowhere else. The exit code, the CLI's closing line, the terminal
+// summary, JUnit, TAP and the certification summary all read runVerdict(), so none of them can disagree
+// with the gate. Pure: a function of the result model (which carries the baseline mode) only.
+import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.js';
+import { oneLine } from './common.js';
+
+/** How a test counts once the baseline has been applied. */
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'known-failure' | 'fixed';
+
+export function outcome(t: TestResult): Outcome {
+  if (t.baseline?.state === 'known-failure') return 'known-failure';
+  if (t.baseline?.state === 'fixed' && t.status === 'passed') return 'fixed';
+  return t.status;
+}
+
+function baselineMode(run: RunResult): BaselineMode {
+  return run.baseline?.mode ?? 'none';
+}
+
+/** Does this test fail the run? A failure outside the baseline; with a strict baseline, also a fixed test. */
+export function failsRun(t: TestResult, mode: BaselineMode): boolean {
+  const o = outcome(t);
+  return o === 'failed' || (o === 'fixed' && mode === 'strict');
+}
+
+/**
+ * Every count is exclusive except `fixed`: tests = passed + failed + skipped + knownFailures.
+ * A new outcome (e.g. "not run") gets its own count here; the exhaustive switch in countTests makes the
+ * compiler point at it.
+ */
+export interface Counts {
+  tests: number;
+  /** Passed, including fixed tests that do not fail the run. */
+  passed: number;
+  /** Tests that fail the run: failures outside the baseline, and fixed tests under a strict baseline. */
+  failed: number;
+  skipped: number;
+  /** Baseline-listed tests that failed: counted here only. */
+  knownFailures: number;
+  /** Baseline-listed tests that passed: also in `passed`, or in `failed` under a strict baseline. */
+  fixed: number;
+  durationMs: number;
+}
+
+export function countTests(tests: readonly TestResult[], mode: BaselineMode): Omit<Counts, 'durationMs'> {
+  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, knownFailures: 0, fixed: 0 };
+  for (const t of tests) {
+    c.tests++;
+    const o = outcome(t);
+    switch (o) {
+      case 'passed':
+        c.passed++;
+        break;
+      case 'fixed':
+        c.fixed++;
+        if (failsRun(t, mode)) c.failed++;
+        else c.passed++;
+        break;
+      case 'failed':
+        c.failed++;
+        break;
+      case 'skipped':
+        c.skipped++;
+        break;
+      case 'known-failure':
+        c.knownFailures++;
+        break;
+      default: {
+        const unhandled: never = o;
+        throw new Error(`uncounted outcome ${String(unhandled)}`);
+      }
+    }
+  }
+  return c;
+}
+
+export function suiteCounts(s: SuiteResult, mode: BaselineMode): Counts {
+  return { ...countTests(s.tests, mode), durationMs: s.durationMs };
+}
+
+export interface RunVerdict {
+  result: 'passed' | 'failed';
+  mode: BaselineMode;
+  counts: Counts;
+  /** Why the run did not pass, one line each; empty exactly when it passed. */
+  reasons: string[];
+  /** Why the run could not pass whatever its tests say: nothing negotiated, or it stopped early. */
+  blocker?: string;
+}
+
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+export function runVerdict(run: RunResult): RunVerdict {
+  const mode = baselineMode(run);
+  const counts: Counts = { ...countTests(run.suites.flatMap((s) => s.tests), mode), durationMs: run.durationMs };
+  const blocker =
+    !run.negotiated.runtime || !run.negotiated.image
+      ? `no CRI version negotiated${run.negotiated.reason ? `: ${run.negotiated.reason}` : ''}`
+      : run.aborted
+        ? `stopped early: ${run.aborted}`
+        : undefined;
+  const reasons: string[] = blocker ? [blocker] : [];
+  const fixedFailing = mode === 'strict' ? counts.fixed : 0;
+  const unlisted = counts.failed - fixedFailing;
+  if (unlisted > 0) reasons.push(`${plural(unlisted, 'test')} failed${mode === 'none' ? '' : ' outside the baseline'}`);
+  if (fixedFailing > 0) {
+    reasons.push(`${plural(fixedFailing, 'baseline-listed test')} now ${fixedFailing === 1 ? 'passes' : 'pass'} (--strict-baseline: remove ${fixedFailing === 1 ? 'it' : 'them'} from the baseline)`);
+  }
+  return { result: reasons.length === 0 ? 'passed' : 'failed', mode, counts, reasons, ...(blocker ? { blocker } : {}) };
+}
+
+/** Whether the reports show a baseline at all: one was applied, or tests carry its marks. */
+export function baselineUsed(run: RunResult): boolean {
+  return run.baseline !== undefined || run.suites.some((s) => s.tests.some((t) => t.baseline !== undefined));
+}
+
+/** "1 known failure, 1 fixed": the baseline counts, for verdict lines. */
+export function baselineCounts(c: Counts): string[] {
+  return [c.knownFailures ? plural(c.knownFailures, 'known failure') : '', c.fixed ? `${c.fixed} fixed` : ''].filter(Boolean);
+}
+
+/**
+ * The CLI's last line for CI logs (TAP ends with it too): counts first, in a stable order a log parser
+ * can match, then the verdict with its reasons.
+ */
+export function closingLine(v: RunVerdict): string {
+  const c = v.counts;
+  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, ...baselineCounts(c)].join(', ');
+  return `conformance: ${counts} — ${v.result === 'passed' ? 'PASSED' : `FAILED: ${v.reasons.map(oneLine).join('; ')}`}`;
+}
