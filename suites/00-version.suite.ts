@@ -20,12 +20,12 @@ export default defineSuite(({ describe, it }) => {
       check('Version', 'runtime_api_version', v.runtime_api_version).oneOf(accepted, `negotiated runtime.${negotiated}`);
     });
 
-    it('RuntimeService should be served in a CRI version the selected kubelet release accepts [Conformance]', async (t) => {
+    it('RuntimeService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]', async (t) => {
       const { negotiation, policy } = t.run;
       check('negotiation', 'RuntimeService version', negotiation.runtime).oneOf(policy.criVersions, `kubelet ${policy.kubelet}`);
     });
 
-    it('ImageService should be served in a CRI version the selected kubelet release accepts [Conformance]', async (t) => {
+    it('ImageService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]', async (t) => {
       const { negotiation, policy } = t.run;
       check('negotiation', 'ImageService version', negotiation.image).oneOf(policy.criVersions, `kubelet ${policy.kubelet}`);
     });

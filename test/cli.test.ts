@@ -5,13 +5,14 @@
 // dist/src/cli.js; from test/ under tsx it runs src/cli.ts under tsx, so a stale dist cannot hide a
 // source change. When the preferred entry point is missing, the other one is used.
 import { expect } from 'chai';
+import type { ApiVersion } from '../src/cri/proto.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import {
-  startCriServer, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type CriVersion, type FakeServer,
+  startCriServer, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type FakeServer,
 } from './support/fake-cri.js';
 
 function repoRoot(): string {
@@ -302,7 +303,7 @@ describe('cli', function () {
   // the closing line and the exit code must say the same thing. A fake runtime serving just enough for the
   // version suite: over v1alpha2 the tests judging the selected release (1.36 needs v1) fail, over v1 all pass.
   describe('one verdict per baseline mode', () => {
-    const fake = (v: CriVersion) =>
+    const fake = (v: ApiVersion) =>
       startCriServer({
         [`${v}.RuntimeService`]: { Version: () => versionResponse(v), ListContainers: () => ({ containers: [] }), ListPodSandbox: () => ({ items: [] }) },
         [`${v}.ImageService`]: { ImageFsInfo: () => ({ image_filesystems: [] }), ListImages: () => ({ images: [] }) },

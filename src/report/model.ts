@@ -1,4 +1,8 @@
 // One result model for a run; every reporter (JUnit, TAP, summary) is a pure function of it.
+import type { ApiVersion } from '../cri/proto.js';
+import type { RpcObservation } from '../cri/client.js';
+
+export type { ApiVersion, RpcObservation };
 
 export type TestStatus = 'passed' | 'failed' | 'skipped';
 
@@ -34,14 +38,6 @@ export interface SuiteResult {
   skippedReason?: string;
 }
 
-export type ApiVersion = 'v1' | 'v1alpha2';
-
-/** What the run saw of each RPC, so profiles can judge every kubelet release from one run. */
-export interface RpcObservation {
-  calls: number;
-  unimplemented: number;
-  errors: number;
-}
 
 export interface RunResult {
   tool: { name: string; version: string };

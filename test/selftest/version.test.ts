@@ -24,14 +24,14 @@ describe('self-test: version', function () {
 
   it('fails when only v1alpha2 is served and the release needs v1', () =>
     expectCheckFails(
-      `${V}RuntimeService should be served in a CRI version the selected kubelet release accepts [Conformance]`,
+      `${V}RuntimeService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]`,
       [{ rpc: 'Version', version: 'v1', error: { code: Status.UNIMPLEMENTED, details: 'v1 off' } }],
       /negotiation: RuntimeService version: expected one of "v1", got "v1alpha2" \(kubelet 1\.36\)/,
     ));
 
   it('fails when the image service is only served in v1alpha2 and the release needs v1', () =>
     expectCheckFails(
-      `${V}ImageService should be served in a CRI version the selected kubelet release accepts [Conformance]`,
+      `${V}ImageService should be served in a CRI version the selected kubelet release accepts [Conformance] [Profile]`,
       [{ rpc: 'ImageFsInfo', version: 'v1', error: { code: Status.UNIMPLEMENTED, details: 'v1 off' } }],
       /negotiation: ImageService version: expected one of "v1", got "v1alpha2"/,
     ));
