@@ -1,6 +1,7 @@
 // Self-test support: run one conformance check through the fault proxy and read its result.
 // The upstream is the lab containerd (brought up once) or CRI_SELFTEST_ENDPOINT.
 import { status as Status } from '@grpc/grpc-js';
+import { appendFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parseEndpoint, type Endpoint } from '../../src/config.js';
 import { makeTimeouts } from '../../src/cri/timeouts.js';
@@ -66,14 +67,13 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
   }
 }
 
-/** Where each check was seen failing with the expected message, in this process (read by the coverage test). */
-export const failedSites: string[] = [];
-
-/** The result must be a failure with this message; its check's site then counts as shown to fail. */
+/** The result must be a failure with this message; its check's site then counts as shown to fail (appended
+ * to $CRI_SELFTEST_SITES, which the coverage test reads after every self-test worker finished). */
 export function expectFailed(id: string, r: TestResult, message: RegExp): void {
   expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
   expect(r.message ?? '', 'failure message').to.match(message);
-  if (r.site) failedSites.push(r.site);
+  const file = process.env['CRI_SELFTEST_SITES'];
+  if (r.site && file) appendFileSync(file, `${JSON.stringify({ site: r.site, id })}\n`);
 }
 
 /** The check must fail, and its message must match: this is what proves a check can fail usefully. */
