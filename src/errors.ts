@@ -7,6 +7,7 @@ export const EXIT = {
   CONNECT: 3,
   NO_VERSION: 4,
   LAB: 5,
+  HANDLER: 6,
   INTERNAL: 70,
   INTERRUPTED: 130,
 } as const;
@@ -35,6 +36,13 @@ export class UsageError extends CliError {
 export class ConnectError extends CliError {
   constructor(message: string, code = 'CONNECT') {
     super(message, EXIT.CONNECT, code);
+  }
+}
+
+/** --runtime-handler names a handler the runtime does not have. */
+export class HandlerError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.HANDLER, 'HANDLER');
   }
 }
 

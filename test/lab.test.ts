@@ -459,6 +459,7 @@ describe('lab', () => {
       authRegistry: { host: '127.0.0.1:5001', username: 'crilab', password: '0123abcd' },
       images: {},
       runtimeHandlers: ['runc', 'crun'],
+      handlerRoots: { runc: `${DEFAULT_LAB_DIR}/containerd/runc`, crun: `${DEFAULT_LAB_DIR}/containerd/crun` },
       cniPluginDir: '/usr/lib/cni',
       imagesFile: `${DEFAULT_LAB_DIR}/images.resolved.json`,
       snapshotter: 'overlayfs',

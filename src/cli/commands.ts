@@ -4,7 +4,7 @@ import path from 'node:path';
 import { resolveEndpoints, parseEndpoint } from '../config.js';
 import { makeTimeouts } from '../cri/timeouts.js';
 import { EXIT, NoVersionError, UsageError } from '../errors.js';
-import { negotiate } from '../cri/negotiate.js';
+import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import { closeAllChannels, makeCri } from '../cri/client.js';
 import { sweepRun } from '../runner/sweep.js';
 import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runner/load.js';
@@ -17,7 +17,7 @@ import { runFromSummary } from '../report/certification.js';
 import { closingLine, runVerdict } from '../report/verdict.js';
 import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
-import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix } from '../profiles/index.js';
+import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
 import { applyBaseline, loadBaseline, writeBaseline } from '../baseline/index.js';
 import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
 
@@ -80,12 +80,16 @@ export async function runCommand(o: Opts): Promise<number> {
   let endpoints;
   let images: Record<string, string> = {};
   let privateRegistry;
+  let knownHandlers = (process.env['CRI_CONFORMANCE_RUNTIME_HANDLERS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  let handlerRoots: Record<string, string> | undefined;
   if (o['lab']) {
     const info = await labUp({ dir: str(o, 'labDir'), log: (l) => progress.info(`lab: ${l}`) });
     const rt = parseEndpoint(info.runtimeEndpoint, 'lab');
     endpoints = { runtime: rt, image: parseEndpoint(info.imageEndpoint, 'lab'), notes: [], timeoutSeconds: undefined };
     images = info.images;
     privateRegistry = info.authRegistry;
+    knownHandlers = info.runtimeHandlers;
+    handlerRoots = info.handlerRoots;
   } else {
     endpoints = resolveEndpoints({
       runtimeFlag: str(o, 'runtimeEndpoint'),
@@ -121,7 +125,7 @@ export async function runCommand(o: Opts): Promise<number> {
   try {
     run = await runConformance({
       endpoints,
-      criVersion: (str(o, 'criVersion') ?? 'auto') as 'auto' | 'v1' | 'v1alpha2',
+      criVersion: (str(o, 'criVersion') ?? 'auto') as VersionMode,
       timeouts: makeTimeouts(timeoutSeconds),
       testTimeoutMs: ((o['testTimeout'] as number) ?? 180) * 1000,
       kubernetes,
@@ -132,6 +136,9 @@ export async function runCommand(o: Opts): Promise<number> {
       jobs: Math.floor((o['jobs'] as number) ?? 1),
       images,
       privateRegistry,
+      runtimeHandler: str(o, 'runtimeHandler') ?? process.env['CRI_CONFORMANCE_RUNTIME_HANDLER'] ?? '',
+      knownHandlers,
+      handlerRoots,
       progress,
       signal: abort.signal,
     });
@@ -201,21 +208,32 @@ export async function labCommand(action: string, o: Opts): Promise<number> {
 }
 
 export async function matrixCommand(o: Opts): Promise<number> {
-  const file = str(o, 'from') ?? 'reports/summary.json';
+  const from = Array.isArray(o['from']) && o['from'].length ? (o['from'] as string[]) : ['reports/summary.json'];
+  const runs = from.map(readSummary);
+  if (runs.length === 1) {
+    process.stdout.write(formatMatrix(compatibilityMatrix(runs[0]!)) + '\n');
+    return EXIT.OK;
+  }
+  // One run per runtime handler: the verdict of each release for each handler.
+  const handlers = runs.map((r) => r.runtimeHandler ?? '');
+  const dup = handlers.find((h, i) => handlers.indexOf(h) !== i);
+  if (dup !== undefined) throw new UsageError(`two of the --from runs used the runtime handler "${dup || '(default)'}": give one run per handler`);
+  process.stdout.write(formatHandlerMatrix(runs.map((r) => ({ handler: r.runtimeHandler ?? '', verdicts: compatibilityMatrix(r) }))) + '\n');
+  return EXIT.OK;
+}
+
+function readSummary(file: string): RunResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read run summary ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; run \`cri-conformance run\` first or pass --from`);
   }
-  let run: RunResult;
   try {
-    run = runFromSummary(JSON.parse(text));
+    return runFromSummary(JSON.parse(text));
   } catch (e) {
     throw new UsageError(`${file} is not a cri-conformance summary.json (${(e as Error).message})`);
   }
-  process.stdout.write(formatMatrix(compatibilityMatrix(run)) + '\n');
-  return EXIT.OK;
 }
 
 export async function cleanupCommand(o: Opts): Promise<number> {

@@ -38,6 +38,7 @@ export function buildProgram(handlers: {
     .option('--test-timeout <seconds>', 'per-test time limit in seconds', parseNumber, 180)
     .addOption(new Option('--cri-version <v>', 'CRI API version').choices(['auto', 'v1', 'v1alpha2']).default('auto'))
     .option('--kubernetes <minor>', 'Kubernetes release profile, e.g. 1.31 (default: newest known)')
+    .option('--runtime-handler <name>', 'run every pod with this runtime handler (RuntimeClass handler; env CRI_CONFORMANCE_RUNTIME_HANDLER)')
     .option('--images <file>', 'JSON map of logical image names to references (see fixtures/images.json)')
     .option('--registry-prefix <prefix>', 'pull the fixture images from this registry/prefix (your mirror)')
     .option('--report-dir <dir>', 'where reports go', 'reports')
@@ -81,7 +82,7 @@ export function buildProgram(handlers: {
   program
     .command('matrix')
     .description('which kubelet releases a run suits, from its summary.json')
-    .option('--from <file>', 'summary.json of a run', 'reports/summary.json')
+    .option('--from <file>', 'summary.json of a run (repeatable: one per runtime handler)', collect, [])
     .action(async (o) => {
       process.exitCode = await handlers.matrix(o);
     });

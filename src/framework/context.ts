@@ -38,6 +38,12 @@ export interface RunScope {
   timeouts: Timeouts;
   /** Host directory for this run's log dirs and host-path volumes. */
   workDir: string;
+  /** The runtime handler every sandbox of the run uses ('' = the runtime's default), from --runtime-handler. */
+  runtimeHandler: string;
+  /** Handlers the user or the lab says the runtime has (for runtimes that do not advertise them). */
+  knownHandlers: string[];
+  /** Host directory of each handler's container state, where known (the lab). */
+  handlerRoots: Record<string, string>;
   /** Drained at the end of the run: images the run pulled, and whatever a test registered after it ended. */
   runCleanup: CleanupStack;
   /** Image references present before the run started: never removed. */

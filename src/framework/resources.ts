@@ -52,7 +52,7 @@ export function labelled<C extends { labels?: Record<string, string> }>(t: TestC
   return config;
 }
 
-export async function runSandbox(t: TestContext, config?: PodSandboxConfig, runtimeHandler = ''): Promise<Sandbox> {
+export async function runSandbox(t: TestContext, config?: PodSandboxConfig, runtimeHandler = t.run.runtimeHandler): Promise<Sandbox> {
   const cfg = labelled(t, config ?? podSandboxConfig('pod'));
   if (!cfg.log_directory) withLogDirectory(await tempDir(t, 'logs'))(cfg);
   const res = await t.cri.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: runtimeHandler });

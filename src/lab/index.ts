@@ -47,6 +47,8 @@ export interface LabInfo {
   /** Logical name -> full ref incl. registry; `<name>@digest` -> ref by manifest digest. */
   images: Record<string, string>;
   runtimeHandlers: string[];
+  /** Each handler's state root on the host (its runtime's --root): where its containers' state lives. */
+  handlerRoots: Record<string, string>;
   cniPluginDir: string;
   /** Path of images.resolved.json (the `images` map as a file). */
   imagesFile: string;
@@ -241,6 +243,7 @@ function labInfo(l: LabLayout, st: LabState, creds: { username: string; password
     authRegistry: { host: `127.0.0.1:${st.ports.authRegistry}`, username: creds.username, password: creds.password },
     images,
     runtimeHandlers: runtimeHandlers(l).map((r) => r.name),
+    handlerRoots: Object.fromEntries(runtimeHandlers(l).map((r) => [r.name, r.root])),
     cniPluginDir: st.cniPluginDir,
     imagesFile: l.resolvedImages,
     snapshotter: st.snapshotter,

@@ -6,7 +6,7 @@ import { matrixFor, type Verdict } from './matrix.js';
 
 export { ProfileError, loadProfiles, normalizeMinor, repoRoot, defaultProfilesFile } from './data.js';
 export type { Profile, ProfileSet, Requirement, NegotiationRule, VersionResponseRule, FeatureInfo, ProfileErrorCode } from './data.js';
-export { PROFILE_TAG, formatMatrix, rpcTags, featureTags } from './matrix.js';
+export { PROFILE_TAG, formatMatrix, formatHandlerMatrix, rpcTags, featureTags } from './matrix.js';
 export type { Verdict } from './matrix.js';
 
 let cached: ProfileSet | undefined;

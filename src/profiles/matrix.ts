@@ -180,3 +180,28 @@ export function formatMatrix(verdicts: Verdict[]): string {
     .map((g) => `${label(g).padEnd(w)}${text(g.v)}`)
     .join('\n');
 }
+
+/** Several runs of one runtime, one per runtime handler: a release × handler table of verdicts (consecutive
+ * releases with the same row folded), then each handler's matrix with its reasons. */
+export function formatHandlerMatrix(runs: { handler: string; verdicts: Verdict[] }[]): string {
+  const names = runs.map((r) => r.handler || '(default)');
+  const releases = runs[0]?.verdicts.map((v) => v.kubelet) ?? [];
+  const cell = (r: { verdicts: Verdict[] }, kubelet: string) => {
+    const v = r.verdicts.find((x) => x.kubelet === kubelet);
+    return !v ? 'not judged' : v.compatible ? 'compatible' : 'not compatible';
+  };
+  const rows: { from: string; to: string; cells: string[] }[] = [];
+  for (const k of releases) {
+    const cells = runs.map((r) => cell(r, k));
+    const last = rows[rows.length - 1];
+    if (last && last.cells.join('\0') === cells.join('\0')) last.to = k;
+    else rows.push({ from: k, to: k, cells });
+  }
+  const label = (g: { from: string; to: string }) => (g.from === g.to ? g.from : `${g.from}–${g.to}`);
+  const w0 = Math.max(7, ...rows.map((g) => label(g).length)) + 2;
+  const ws = names.map((n, i) => Math.max(n.length, ...rows.map((g) => g.cells[i]!.length)) + 2);
+  const line = (first: string, cells: string[]) => (first.padEnd(w0) + cells.map((c, i) => c.padEnd(ws[i]!)).join('')).trimEnd();
+  const table = [line('release', names), ...rows.map((g) => line(label(g), g.cells))].join('\n');
+  const details = runs.map((r, i) => `\nruntime handler ${names[i]}:\n${formatMatrix(r.verdicts)}`).join('\n');
+  return `${table}\n${details}`;
+}

@@ -69,6 +69,7 @@ function summaryObject(run: RunResult): Record<string, unknown> {
     reasons: verdict.reasons.map(oneLine),
     tool: { name: cleanText(run.tool?.name), version: cleanText(run.tool?.version) },
     profile: run.profile ?? null,
+    runtimeHandler: run.runtimeHandler ?? null,
     startedAt: run.startedAt,
     durationMs: run.durationMs,
     endpoint: { runtime: cleanText(run.endpoint?.runtime), image: cleanText(run.endpoint?.image) },
@@ -147,6 +148,7 @@ export function runFromSummary(j: any): RunResult {
   };
   if (opt(j.runtime)) run.runtime = j.runtime;
   if (opt(j.profile)) run.profile = j.profile;
+  if (typeof j.runtimeHandler === 'string') run.runtimeHandler = j.runtimeHandler;
   if (opt(j.host)) run.host = { kernel: j.host.kernel, cgroupVersion: j.host.cgroupVersion, ...(opt(j.host.hostname) !== undefined ? { hostname: j.host.hostname } : {}) };
   if (j.images) run.images = j.images;
   if (j.rpcs) run.rpcs = j.rpcs;
@@ -227,6 +229,7 @@ function metaRows(run: RunResult): MetaRow[] {
   const rows: (MetaRow | undefined)[] = [
     { label: 'Tool', value: `${oneLine(run.tool?.name)} ${oneLine(run.tool?.version)}`.trim() },
     run.profile ? { label: 'Profile', value: `Kubernetes ${oneLine(run.profile)}` } : undefined,
+    run.runtimeHandler !== undefined ? { label: 'Runtime handler', value: run.runtimeHandler ? oneLine(run.runtimeHandler) : '(default)' } : undefined,
     { label: 'Started', value: oneLine(run.startedAt) },
     { label: 'Duration', value: humanDuration(run.durationMs) },
     { label: 'Runtime endpoint', value: oneLine(run.endpoint?.runtime) },

@@ -46,6 +46,7 @@ function runProperties(run: RunResult, v: RunVerdict): [string, string][] {
     ['tool.version', run.tool?.version],
     ['run.startedAt', run.startedAt],
     ['profile', run.profile],
+    ['runtime.handler', run.runtimeHandler === undefined ? undefined : run.runtimeHandler || '(default)'],
     ['endpoint.runtime', run.endpoint?.runtime],
     ['endpoint.image', run.endpoint?.image],
     ['runtime.name', run.runtime?.name],

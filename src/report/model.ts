@@ -49,6 +49,8 @@ export interface RunResult {
   negotiated: { runtime: ApiVersion | null; image: ApiVersion | null; reason?: string; forced?: ApiVersion };
   /** Kubernetes minor of the selected profile, e.g. "1.36". */
   profile?: string;
+  /** RunPodSandboxRequest.runtime_handler the run used ('' = the runtime's default handler). */
+  runtimeHandler?: string;
   host?: { kernel: string; cgroupVersion: string; hostname?: string };
   /** Logical image name -> reference (with digest when known) used by the run. */
   images?: Record<string, string>;

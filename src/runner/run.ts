@@ -15,6 +15,7 @@ import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuit
 import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
 import { sweepRun } from './sweep.js';
+import { checkRuntimeHandler } from './handler.js';
 import { policyFor } from './policy.js';
 import { hostFacts } from './host.js';
 import type { Progress } from './progress.js';
@@ -39,6 +40,13 @@ export interface RunOptions {
   jobs?: number;
   /** Reuse a run id (e.g. from a parent process); random otherwise. */
   runId?: string;
+  /** RunPodSandboxRequest.runtime_handler of every sandbox the run creates ('' or absent: the default). */
+  runtimeHandler?: string;
+  /** Handlers the user or the lab says the runtime has, for a runtime that does not advertise them. */
+  knownHandlers?: string[];
+  /** Host directory of each handler's container state (the lab knows them), to see from the host side which
+   * handler runs a container. */
+  handlerRoots?: Record<string, string>;
   /** The suites to choose from (default: the manifest); the runner's own tests pass declarations here. */
   manifest?: readonly SuiteEntry[];
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
@@ -65,6 +73,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       ...(negotiation.mode !== 'auto' ? { forced: negotiation.mode } : {}),
     },
     profile: o.kubernetes,
+    runtimeHandler: o.runtimeHandler ?? '',
     host: hostFacts(),
     images: o.images,
     suites: [],
@@ -92,6 +101,15 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   }
 
   const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
+  if (o.runtimeHandler) {
+    try {
+      o.progress.info(await checkRuntimeHandler(cri, runId, o.runtimeHandler));
+    } catch (e) {
+      await sweepRun(cri, runId).catch(() => undefined);
+      closeAllChannels();
+      throw e;
+    }
+  }
   const workDir = path.join(os.tmpdir(), 'cri-conformance', runId);
   const scope: RunScope = {
     cri,
@@ -102,6 +120,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     privateRegistry: o.privateRegistry,
     timeouts: o.timeouts,
     workDir,
+    runtimeHandler: o.runtimeHandler ?? '',
+    knownHandlers: o.knownHandlers ?? [],
+    handlerRoots: o.handlerRoots ?? {},
     runCleanup: new CleanupStack(),
     preexistingImages: await existingImageRefs(cri),
   };

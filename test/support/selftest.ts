@@ -18,6 +18,8 @@ interface Upstream {
   endpoint: Endpoint;
   images: Record<string, string>;
   privateRegistry?: RegistryAuth;
+  knownHandlers: string[];
+  handlerRoots: Record<string, string>;
 }
 
 let upstream: Promise<Upstream> | undefined;
@@ -25,7 +27,13 @@ let upstream: Promise<Upstream> | undefined;
 export function labUpstream(): Promise<Upstream> {
   upstream ??= (async () => {
     const info = await labUp({ log: () => undefined });
-    return { endpoint: parseEndpoint(info.runtimeEndpoint, 'lab'), images: info.images, privateRegistry: info.authRegistry };
+    return {
+      endpoint: parseEndpoint(info.runtimeEndpoint, 'lab'),
+      images: info.images,
+      privateRegistry: info.authRegistry,
+      knownHandlers: info.runtimeHandlers,
+      handlerRoots: info.handlerRoots,
+    };
   })();
   return upstream;
 }
@@ -56,6 +64,8 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
       bail: false,
       images: up.images,
       privateRegistry: up.privateRegistry,
+      knownHandlers: up.knownHandlers,
+      handlerRoots: up.handlerRoots,
       progress: silent,
       signal: new AbortController().signal,
     });
