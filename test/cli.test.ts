@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import {
-  startCriServer, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type FakeServer,
+  startCriServer, startMiniRuntime, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type FakeServer,
 } from './support/fake-cri.js';
 
 function repoRoot(): string {
@@ -289,6 +289,16 @@ describe('cli', function () {
       expect(summary.negotiated.runtime).to.equal(null);
       expect(summary.negotiated.image).to.equal(null);
       expect(summary.negotiated.reason).to.match(/not a CRI runtime/);
+    });
+
+    it('--runtime-handler the runtime does not have: one line, exit 6, before any suite', async () => {
+      const rt = track(await startMiniRuntime({ handlers: ['', 'crun'], advertise: true }));
+      const r = await cli(['run', '--config', emptyConfig, '-r', rt.endpoint.uri, '--runtime-handler', 'kata', '--report-dir', path.join(tmp, 'handler')]);
+      const stderr = String(r.stderr);
+      expect(r.exitCode, stderr).to.equal(6);
+      expect(stderr).not.to.include('    at ');
+      expect(stderr.trim().split('\n').at(-1)).to.equal('cri-conformance: the runtime does not have the runtime handler "kata": Status.runtime_handlers lists "(default)", "crun"');
+      expect(rt.mutations, 'no pod was run').to.deep.equal([]);
     });
 
     it('--cri-version v1 against a v1alpha2-only runtime: exit 4', async () => {

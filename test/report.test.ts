@@ -366,7 +366,7 @@ describe('report', () => {
     it('summary.json has a stable key order and every test', () => {
       const j = JSON.parse(toSummaryJson(run)) as Record<string, unknown>;
       expect(Object.keys(j)).to.deep.equal([
-        'schema', 'result', 'reasons', 'tool', 'profile', 'startedAt', 'durationMs', 'endpoint', 'runtime', 'negotiated', 'host',
+        'schema', 'result', 'reasons', 'tool', 'profile', 'runtimeHandler', 'startedAt', 'durationMs', 'endpoint', 'runtime', 'negotiated', 'host',
         'baselineUsed', 'baselineMode', 'totals', 'suites', 'tests', 'images', 'rpcs',
       ]);
       expect(j['result']).to.equal('failed');

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { makeTimeouts } from '../src/cri/timeouts.js';
 import { RpcError, UnimplementedError } from '../src/cri/errors.js';
+import { HandlerError } from '../src/errors.js';
 import { defineSuite, runSandbox, skip, sleep, type SuiteSpec } from '../src/framework/index.js';
 import { runConformance, type RunOptions } from '../src/runner/run.js';
 import type { SuiteEntry } from '../src/runner/manifest.js';
@@ -153,5 +154,56 @@ describe('runner (fake runtime, no root)', function () {
     const r = await run(fake, [entry('d', spec), entry('later', pass)], { jobs: 1 });
     expect(r.aborted).to.match(/^the runtime stopped answering during "d\/d kills the runtime"/);
     expect(byId(r)['later/ok passes']!.message).to.match(/^not run: the runtime stopped answering/);
+  });
+
+  describe('--runtime-handler', () => {
+    const handlerSeen = (f: MiniRuntime) => f.mutations.filter((m) => m.startsWith('RunPodSandbox'));
+    const probeRun = (f: MiniRuntime, handler: string) => run(f, [entry('p', pass)], { runtimeHandler: handler });
+
+    it('an unknown handler stops the run before any suite, from Status.runtime_handlers where advertised', async () => {
+      const f = await startMiniRuntime({ handlers: ['', 'crun'], advertise: true });
+      try {
+        const err = await probeRun(f, 'kata').then(() => undefined, (e: unknown) => e);
+        expect(err).to.be.instanceOf(HandlerError);
+        expect((err as Error).message).to.equal('the runtime does not have the runtime handler "kata": Status.runtime_handlers lists "(default)", "crun"');
+        expect(handlerSeen(f), 'no pod was tried').to.deep.equal([]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('else from the answer to a first RunPodSandbox, which leaves nothing behind', async () => {
+      const f = await startMiniRuntime({ handlers: ['', 'crun'] });
+      try {
+        const err = await probeRun(f, 'kata').then(() => undefined, (e: unknown) => e);
+        expect((err as Error).message).to.match(/^the runtime refused a pod with runtime handler "kata" \(RunPodSandbox: NOT_FOUND: no runtime for "kata" is configured\)$/);
+        const ok = await probeRun(f, 'crun');
+        expect(ok.runtimeHandler).to.equal('crun');
+        expect(byId(ok)['p/ok passes']!.status).to.equal('passed');
+        expect([...f.sandboxes.keys()], 'the probe pod is removed').to.deep.equal([]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('every pod of the run uses the handler', async () => {
+      const f = await startMiniRuntime({ handlers: ['crun'] });
+      try {
+        const handlers: string[] = [];
+        const spec = defineSuite(({ describe, it }) =>
+          describe('h', () =>
+            it('runs a pod', async (t) => {
+              await runSandbox(t);
+              handlers.push(t.run.runtimeHandler);
+            }),
+          ),
+        );
+        const r = await run(f, [entry('h', spec)], { runtimeHandler: 'crun' });
+        expect(byId(r)['h/h runs a pod']!.status, byId(r)['h/h runs a pod']!.message).to.equal('passed');
+        expect(handlers).to.deep.equal(['crun']);
+      } finally {
+        await f.close();
+      }
+    });
   });
 });

@@ -276,8 +276,10 @@ export interface MiniRuntime extends FakeServer {
   mutations: string[];
 }
 
-/** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images. */
-export function startMiniRuntime(): Promise<MiniRuntime> {
+/** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images.
+ * `handlers`: the only runtime handlers RunPodSandbox accepts ('' is the default), listed in Status when
+ * `advertise` is set. */
+export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean } = {}): Promise<MiniRuntime> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const mutations: string[] = [];
   let n = 0;
@@ -285,8 +287,12 @@ export function startMiniRuntime(): Promise<MiniRuntime> {
   return startCriServer({
     'v1.RuntimeService': {
       Version: () => versionResponse('v1'),
-      Status: () => ({ status: { conditions: [{ type: 'RuntimeReady', status: true }, { type: 'NetworkReady', status: true }] } }),
+      Status: () => ({
+        status: { conditions: [{ type: 'RuntimeReady', status: true }, { type: 'NetworkReady', status: true }] },
+        runtime_handlers: o.advertise ? (o.handlers ?? ['']).map((name) => ({ name })) : [],
+      }),
       RunPodSandbox: (req) => {
+        if (o.handlers && !o.handlers.includes(req.runtime_handler ?? '')) throw new GrpcFailure(Status.NOT_FOUND, `no runtime for "${req.runtime_handler}" is configured`);
         const id = `sb${++n}`;
         sandboxes.set(id, { labels: req.config?.labels ?? {}, state: 'SANDBOX_READY' });
         mutations.push(`RunPodSandbox ${id}`);
