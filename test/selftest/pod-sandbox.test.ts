@@ -1,4 +1,6 @@
 // Self-tests: each pod sandbox check fails with a useful message when the runtime answers wrong.
+import { createServer, type Server } from 'node:http';
+import { hostname as nodeHostname } from 'node:os';
 import { Status, expectCheckFails, type Fault } from '../support/selftest.js';
 
 const P = 'pod-sandbox/PodSandbox ';
@@ -22,6 +24,17 @@ function onCall(rpc: string, n: number, rewrite: (req: Msg) => void): Fault {
   return { rpc, mutateRequest: (req) => void (++seen === n && rewrite(req)) };
 }
 
+/** Rewrites the answer of the n-th call (1-based) of `rpc` only; earlier and later answers pass through. */
+function onAnswer(rpc: string, n: number, edit: (res: Msg, req: Msg) => void): Fault {
+  let seen = 0;
+  return { rpc, mutate: (res, req) => void (++seen === n && edit(res, req)) };
+}
+
+/** ListPodSandbox answers to a filter by id only (not the harness's sweep, which filters by its run label). */
+const byId = (req: Msg): boolean => Boolean(req.filter?.id);
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** ExecSync answers for `cat <file>` replaced by `edit(stdout)`. */
 function catAnswer(file: string, edit: (s: string) => string): Fault {
   return {
@@ -41,9 +54,29 @@ describe('self-test: pod-sandbox', function () {
     expectCheckFails(RUN, [{ rpc: 'ListPodSandbox', mutate: (r) => void r.items.push({ ...r.items[0], id: 'f'.repeat(64) }) }],
       /ListPodSandbox: items\[\]\.id \(filter id=[0-9a-f]+\): expected \[ '[0-9a-f]+' \], got \[/));
 
+  it(`${RUN} fails when RunPodSandbox answers no pod_sandbox_id`, () =>
+    expectCheckFails(RUN, [{ rpc: 'RunPodSandbox', mutate: (r) => void (r.pod_sandbox_id = '') }],
+      /RunPodSandbox: pod_sandbox_id: expected a non-empty value, got ""/));
+
+  it(`${RUN} fails when PodSandboxStatus reports another sandbox's id`, () =>
+    expectCheckFails(RUN, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.id = 'f'.repeat(64)) }],
+      /PodSandboxStatus: status\.id: expected "(?!f{64})[0-9a-f]{64}", got "f{64}"/));
+
+  it(`${RUN} fails when ListPodSandbox says SANDBOX_NOTREADY`, () =>
+    expectCheckFails(RUN, [{ rpc: 'ListPodSandbox', when: byId, mutate: (r) => r.items.forEach((i: Msg) => (i.state = 'SANDBOX_NOTREADY')) }],
+      /ListPodSandbox: items\[0\]\.state: expected "SANDBOX_READY", got "SANDBOX_NOTREADY"/));
+
   it(`${ATTRS} fails when metadata.name is not echoed`, () =>
     expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.name = 'other') }],
       /PodSandboxStatus: status\.metadata\.name: expected "crc-attrs-[0-9a-f]+", got "other"/));
+
+  it(`${ATTRS} fails when metadata.uid is not echoed`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.uid = '') }],
+      /PodSandboxStatus: status\.metadata\.uid: expected "crc-attrs-[0-9a-f]+-uid-[0-9a-f]+", got ""/));
+
+  it(`${ATTRS} fails when metadata.namespace is not echoed`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.namespace = 'default') }],
+      /PodSandboxStatus: status\.metadata\.namespace: expected "crc-ns-[0-9a-f]+", got "default"/));
 
   it(`${ATTRS} fails when attempt is not echoed`, () =>
     expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.metadata.attempt = 0) }],
@@ -77,13 +110,50 @@ describe('self-test: pod-sandbox', function () {
     expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.pid = 'POD') }],
       /status\.linux\.namespaces\.options\.pid: expected "CONTAINER", got "POD"/));
 
+  it(`${ATTRS} fails when the network namespace mode is not echoed`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.network = 'NODE') }],
+      /PodSandboxStatus: status\.linux\.namespaces\.options\.network: expected "POD", got "NODE"/));
+
+  it(`${ATTRS} fails when the ipc namespace mode is not echoed`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.ipc = 'NODE') }],
+      /PodSandboxStatus: status\.linux\.namespaces\.options\.ipc: expected "POD", got "NODE"/));
+
+  it(`${ATTRS} fails when ListPodSandbox does not find the sandbox by id`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'ListPodSandbox', when: byId, mutate: (r) => void (r.items = []) }],
+      /ListPodSandbox: items: expected sandbox [0-9a-f]{64} \(filter id\), got none/));
+
+  it(`${ATTRS} fails when ListPodSandbox reports another attempt than PodSandboxStatus`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'ListPodSandbox', when: byId, mutate: (r) => r.items.forEach((i: Msg) => (i.metadata.attempt = 0)) }],
+      /ListPodSandbox: items\[0\]\.metadata: expected \{[^}]*name: 'crc-attrs-[0-9a-f]+'[^}]*attempt: 2 \}, got \{[^}]*attempt: 0 \}/));
+
   it(`${ATTRS} fails when ListPodSandbox drops the labels`, () =>
     expectCheckFails(ATTRS, [{ rpc: 'ListPodSandbox', mutate: (r) => r.items.forEach((i: Msg) => (i.labels = {})) }],
       /ListPodSandbox: items\[0\]\.labels: expected \{.*\}, got \{\}/));
 
+  it(`${ATTRS} fails when ListPodSandbox drops the annotations`, () =>
+    expectCheckFails(ATTRS, [{ rpc: 'ListPodSandbox', when: byId, mutate: (r) => r.items.forEach((i: Msg) => (i.annotations = {})) }],
+      /ListPodSandbox: items\[0\]\.annotations: expected \{.*'crc\.example\/note': 'preserve me'.*\}, got \{\}/));
+
+  it(`${ATTRS} fails when ListPodSandbox reports created_at in seconds`, () =>
+    expectCheckFails(ATTRS, [{
+      rpc: 'ListPodSandbox', when: byId,
+      mutate: (r) => r.items.forEach((i: Msg) => (i.created_at = String(BigInt(i.created_at) / 1_000_000_000n))),
+    }], /ListPodSandbox: items\[0\]\.created_at: expected "\d{19}", got "\d{10}" \(same sandbox, same creation time as PodSandboxStatus\)/));
+
   it(`${DNS} fails when the hostname is not applied`, () =>
     expectCheckFails(DNS, [onCall('RunPodSandbox', 1, (req) => (req.config.hostname = 'wrong-host'))],
       /ExecSync: cat \/etc\/hostname: expected "crc-host-[0-9a-f]+", got "wrong-host"/));
+
+  it(`${DNS} fails when /etc/hostname is missing in the container`, () =>
+    expectCheckFails(DNS, [{
+      rpc: 'ExecSync',
+      when: (req) => req.cmd?.[0] === 'cat' && req.cmd[1] === '/etc/hostname',
+      mutate: (r) => void Object.assign(r, { exit_code: 1, stdout: Buffer.alloc(0), stderr: Buffer.from("cat: can't open '/etc/hostname': No such file or directory\n") }),
+    }], /ExecSync: exit_code \(cat \/etc\/hostname\): expected 0, got 1 \(cat: can't open '\/etc\/hostname': No such file or directory\)/));
+
+  it(`${DNS} fails when only /etc/hostname is written and the UTS hostname is the node's`, () =>
+    expectCheckFails(DNS, [{ rpc: 'ExecSync', when: (req) => req.cmd?.[0] === 'hostname', mutate: (r) => void (r.stdout = Buffer.from(`${nodeHostname()}\n`)) }],
+      new RegExp(`ExecSync: hostname \\(UTS namespace\\): expected "crc-host-[0-9a-f]+", got "${escape(nodeHostname())}" \\(PodSandboxConfig\\.hostname\\)`)));
 
   it(`${DNS} fails when the nameservers are reordered`, () =>
     expectCheckFails(DNS, [onCall('RunPodSandbox', 1, (req) => req.config.dns_config.servers.reverse())],
@@ -126,6 +196,13 @@ describe('self-test: pod-sandbox', function () {
       mutateRequest: (req) => void (req.filter?.id && (req.filter.label_selector = {})),
     }], /ListPodSandbox: items\[\] \(filter id=b AND label group=g1\): expected exactly \[\] in any order, got \[ 'b' \]/));
 
+  it(`${LIST} fails when a state filter alone misses one of this test's sandboxes`, () =>
+    expectCheckFails(LIST, [{
+      rpc: 'ListPodSandbox',
+      when: (req) => req.filter?.state?.state === 'SANDBOX_READY' && !req.filter.id && !Object.keys(req.filter.label_selector ?? {}).length,
+      mutate: (r) => void (r.items = r.items.filter((i: Msg) => i.labels?.['crc.example/tier'] !== 'b')),
+    }], /ListPodSandbox: items\[\] of this test \(filter state=SANDBOX_READY\): expected exactly \["a", "b"\] in any order, got \[ 'a' \]/));
+
   it(`${LIST} fails when a listed item has the wrong state`, () =>
     expectCheckFails(LIST, [{
       rpc: 'ListPodSandbox',
@@ -136,6 +213,18 @@ describe('self-test: pod-sandbox', function () {
   it(`${STOP} fails when the sandbox still reports SANDBOX_READY`, () =>
     expectCheckFails(STOP, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_READY') }],
       /PodSandboxStatus: status\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox\)/));
+
+  it(`${STOP} fails when the container is not running before the stop`, () =>
+    expectCheckFails(STOP, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state = 'CONTAINER_EXITED') }],
+      /ContainerStatus: status\.state \(before StopPodSandbox\): expected "CONTAINER_RUNNING", got "CONTAINER_EXITED"/));
+
+  it(`${STOP} fails when ListPodSandbox still says SANDBOX_READY`, () =>
+    expectCheckFails(STOP, [{ rpc: 'ListPodSandbox', when: byId, mutate: (r) => r.items.forEach((i: Msg) => (i.state = 'SANDBOX_READY')) }],
+      /ListPodSandbox: items\[0\]\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox\)/));
+
+  it(`${STOP} fails when the exited container has no finished_at`, () =>
+    expectCheckFails(STOP, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state === 'CONTAINER_EXITED' && (r.status.finished_at = '0')) }],
+      /ContainerStatus: status\.finished_at: expected a non-empty value, got "0"/));
 
   it(`${STOP} fails when StopPodSandbox leaves the container running`, () =>
     expectCheckFails(STOP, [
@@ -149,6 +238,18 @@ describe('self-test: pod-sandbox', function () {
       rpc: 'ListPodSandbox',
       mutate: (r, req) => void (req.filter?.id && r.items.length === 0 && r.items.push({ id: req.filter.id, metadata: null, state: 'SANDBOX_NOTREADY', created_at: '1', labels: {}, annotations: {}, runtime_handler: '' })),
     }], /ListPodSandbox: items\[\]\.id \(filter id of the removed sandbox\): expected no value, got \[ '[0-9a-f]+' \]/));
+
+  it(`${REMOVE} fails when the unfiltered ListPodSandbox still lists the removed sandbox`, () => {
+    let removed = '';
+    return expectCheckFails(REMOVE, [
+      { rpc: 'RemovePodSandbox', mutate: (_r, req) => void (removed ||= req.pod_sandbox_id) },
+      {
+        rpc: 'ListPodSandbox',
+        when: (req) => !req.filter,
+        mutate: (r) => void (removed && r.items.push({ id: removed, metadata: null, state: 'SANDBOX_NOTREADY', created_at: '1', labels: {}, annotations: {}, runtime_handler: '' })),
+      },
+    ], /ListPodSandbox: items\[\]\.id \(no filter\): expected not to include "[0-9a-f]{64}", got \[.*\] \(the sandbox was removed\)/);
+  });
 
   it(`${REMOVE} fails when PodSandboxStatus answers a removed sandbox`, () =>
     expectCheckFails(REMOVE, [{ rpc: 'PodSandboxStatus', respond: (req) => ({ status: { id: req.pod_sandbox_id, state: 'SANDBOX_NOTREADY' } }) }],
@@ -178,7 +279,24 @@ describe('self-test: pod-sandbox', function () {
     expectCheckFails(DUP, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_NOTREADY') }],
       /PodSandboxStatus: status\.state \(original sandbox after the rejected duplicate\): expected "SANDBOX_READY", got "SANDBOX_NOTREADY"/));
 
+  it(`${DUP} fails when the rejected duplicate was created anyway`, () =>
+    expectCheckFails(DUP, [onAnswer('ListPodSandbox', 1, (r) => r.items.push({ ...r.items[0], id: 'd'.repeat(64) }))],
+      /ListPodSandbox: items\[\]\.id with metadata\.name=crc-dup-[0-9a-f]+: expected \[ '(?!d{64})[0-9a-f]{64}' \], got \[ '[0-9a-f]{64}', 'd{64}' \]/));
+
   it(`${PORTS} fails when the port mapping is not applied`, () =>
     expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings = []))],
       /node -> http:\/\/127\.0\.0\.1:\d+\/index\.html: expected an HTTP answer through port_mappings/));
+
+  it(`${PORTS} fails when the port mapping is not applied and another server on the node answers the host port`, async () => {
+    let stray: Server | undefined;
+    try {
+      await expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => {
+        stray = createServer((_q, res) => res.end('some other service on the node\n')).listen(req.config.port_mappings[0].host_port, '127.0.0.1');
+        req.config.port_mappings = [];
+      })], /GET http:\/\/127\.0\.0\.1:\d+\/index\.html: body: expected to include "cri-conformance webserver OK", got "some other service on the node\\n"/);
+    } finally {
+      stray?.closeAllConnections();
+      await new Promise((done) => (stray ? stray.close(done) : done(undefined)));
+    }
+  });
 });

@@ -13,6 +13,21 @@ const POD = 'resources/UpdatePodSandboxResources runtime should accept new pod-l
 /** Answers success without telling the runtime: the update is silently ignored. */
 const ignored: Fault = { rpc: 'UpdateContainerResources', respond: () => ({}) };
 
+/** The ExecSync answers of readCgroupLimits as a cgroup v2 node shows the same limits (the lab node is v1):
+ * memory.max, cpu.max and cpu.weight derived from the v1 files, shares to weight by runc's linear mapping.
+ * A no-op where the container already sees cgroup v2. */
+const asCgroupV2: Fault = {
+  rpc: 'ExecSync',
+  when: (req) => req.cmd?.[0] === 'sh' && String(req.cmd[2] ?? '').includes('cgroup.controllers'),
+  mutate: (r) => {
+    const [v, mem, quota, period, shares] = r.stdout.toString('utf8').trim().split('\n').map((l: string) => l.trim());
+    if (v !== 'v1') return;
+    const weight = 1 + Math.floor(((Number(shares) - 2) * 9999) / 262142);
+    const max = BigInt(mem) >= 1n << 62n ? 'max' : mem;
+    r.stdout = Buffer.from(`v2\n${max}\n${quota === '-1' ? 'max' : quota} ${period}\n${weight}\n`);
+  },
+};
+
 describe('self-test: resources', function () {
   this.timeout(600_000);
 
@@ -39,6 +54,10 @@ describe('self-test: resources', function () {
     expectCheckFails(CPU, [{ rpc: 'UpdateContainerResources', mutateRequest: (req) => void (req.linux.cpu_period = '0') }],
       /UpdateContainerResources: linux\.resources\.cpu_period -> cgroup .*: expected 60000, got 100000/));
 
+  it(`${CPU} fails on cgroup v2 when the shares are not applied (cpu.weight keeps the old value)`, () =>
+    expectCheckFails(CPU, [asCgroupV2, { rpc: 'UpdateContainerResources', mutateRequest: (req) => void (req.linux.cpu_shares = '0') }],
+      /UpdateContainerResources: linux\.resources\.cpu_shares=256 -> cgroup cpu\.weight: expected one of 10, 35, got 20 \(requested via UpdateContainerResources; cgroup v2 files read in the container: .*; linear or quadratic shares-to-weight mapping\)/));
+
   it(`${STATUS} fails when ContainerStatus reports the old memory limit`, () =>
     expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.memory_limit_in_bytes = '268435456') }],
       /ContainerStatus: status\.resources\.linux\.memory_limit_in_bytes \(after UpdateContainerResources\): expected "167772160", got "268435456"/));
@@ -47,8 +66,20 @@ describe('self-test: resources', function () {
     expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_quota = '50000') }],
       /ContainerStatus: status\.resources\.linux\.cpu_quota \(after UpdateContainerResources\): expected "40000", got "50000"/));
 
+  it(`${STATUS} fails when ContainerStatus reports the old CPU shares`, () =>
+    expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_shares = '512') }],
+      /ContainerStatus: status\.resources\.linux\.cpu_shares \(after UpdateContainerResources\): expected "384", got "512"/));
+
   it(`${INVALID} fails when an invalid period is accepted`, () =>
     expectCheckFails(INVALID, [ignored], /UpdateContainerResources: expected an error for linux\.cpu_period=1 \(below the 1000 us minimum\), got success/));
+
+  it(`${INVALID} fails when the invalid period is answered UNIMPLEMENTED`, () =>
+    expectCheckFails(INVALID, [{ rpc: 'UpdateContainerResources', error: { code: Status.UNIMPLEMENTED, details: 'cpu_period 1 is not supported' } }],
+      /UpdateContainerResources: error code \(linux\.cpu_period=1\): expected anything but "UNIMPLEMENTED", got "UNIMPLEMENTED" \(cpu_period 1 is not supported\)/));
+
+  it(`${INVALID} fails when the container is no longer running after the rejected update`, () =>
+    expectCheckFails(INVALID, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.state = 'CONTAINER_EXITED') }],
+      /ContainerStatus: status\.state \(after a rejected update\): expected "CONTAINER_RUNNING", got "CONTAINER_EXITED"/));
 
   it(`${INVALID} fails when a rejected update was applied anyway`, () =>
     expectCheckFails(INVALID, [{
@@ -74,4 +105,18 @@ describe('self-test: resources', function () {
   it(`${POD} fails when an unknown sandbox is accepted (proxy-served)`, () =>
     expectCheckFails(POD, [{ rpc: 'UpdatePodSandboxResources', respond: () => ({}) }],
       /UpdatePodSandboxResources: expected an error for the unknown sandbox [0-9a-f]+, got success/));
+
+  it(`${POD} fails when the container is no longer running after UpdatePodSandboxResources (proxy-served)`, () =>
+    expectCheckFails(POD, [
+      { rpc: 'UpdatePodSandboxResources', respond: () => ({}) },
+      { rpc: 'ContainerStatus', mutate: (res) => void (res.status.state = 'CONTAINER_EXITED') },
+    ], /ContainerStatus: status\.state \(after UpdatePodSandboxResources\): expected "CONTAINER_RUNNING", got "CONTAINER_EXITED"/));
+
+  it(`${POD} fails when an unknown sandbox is answered UNIMPLEMENTED (known one proxy-served)`, () => {
+    let calls = 0;
+    return expectCheckFails(POD, [
+      { rpc: 'UpdatePodSandboxResources', when: () => ++calls === 1, respond: () => ({}) },
+      { rpc: 'UpdatePodSandboxResources', error: { code: Status.UNIMPLEMENTED, details: 'unknown method UpdatePodSandboxResources' } },
+    ], /UpdatePodSandboxResources: error code \(unknown sandbox\): expected anything but "UNIMPLEMENTED", got "UNIMPLEMENTED" \(unknown method UpdatePodSandboxResources; the RPC is implemented for known sandboxes\)/);
+  });
 });
