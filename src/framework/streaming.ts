@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import {
   isStreamingError, openExec, openPortForward, type ExecSession, type PortForwardSession, type Transport,
 } from '../cri/streaming/index.js';
+import { RpcError, UnimplementedError, codeName } from '../cri/errors.js';
 import type { TestContext } from './context.js';
 import { skip } from './skip.js';
 
@@ -145,4 +146,16 @@ export function freeHostPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** How a CRI call ended, for a check to judge: "answered <first field>" or "error CODE: details". UNIMPLEMENTED
+ * and anything that is not an RPC error propagate (the runner skips or fails those per release). */
+export async function rpcOutcome(call: () => Promise<object>): Promise<string> {
+  try {
+    const res = await call();
+    return `answered ${JSON.stringify(res)}`;
+  } catch (e) {
+    if (e instanceof RpcError && !(e instanceof UnimplementedError)) return `error ${codeName(e.code)}: ${e.details}`;
+    throw e;
+  }
 }
