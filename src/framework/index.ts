@@ -8,3 +8,4 @@ export * from './resources.js';
 export * from './sandbox.js';
 export { defineSuite, type SuiteSpec } from './suite.js';
 export { skip, SkipError } from './skip.js';
+export * from './streaming.js';

@@ -8,6 +8,21 @@ import { ChannelStream } from './websocket/channels.js';
 import { openChannelSocket } from './websocket/open.js';
 import { DEFAULT_SUBPROTOCOLS, type PortConnection, type PortForwardOptions, type PortForwardSession } from './types.js';
 
+/**
+ * A channel has no end of its own before v5, so waiting for the error channel to end waits for the whole
+ * socket, which other ports keep open. The server writes a port's error in one message and is then done
+ * with that port: its first message is the error, and it ends the port's data stream.
+ */
+function firstMessage(error: ChannelStream, data: ChannelStream, atClose: Promise<string>): Promise<string> {
+  return new Promise((resolve) => {
+    error.once('data', (b: Buffer) => {
+      resolve(b.toString('utf8'));
+      data.push(null);
+    });
+    void atClose.then(resolve);
+  });
+}
+
 export async function openWebSocketPortForward(url: string, o: PortForwardOptions, deadline: Deadline): Promise<PortForwardSession> {
   const offered = o.subprotocols ?? DEFAULT_SUBPROTOCOLS.portForward.websocket;
   const sock = await openChannelSocket(url, offered, Math.min(deadline.remaining(), o.stepTimeoutMs ?? STEP_TIMEOUT_MS));
@@ -21,7 +36,7 @@ export async function openWebSocketPortForward(url: string, o: PortForwardOption
     const data = new ChannelStream(sock, 2 * i, { prefixBytes: 2, onPrefix: checkPrefix(port, 'data') });
     const error = new ChannelStream(sock, 2 * i + 1, { prefixBytes: 2, onPrefix: checkPrefix(port, 'error') });
     data.on('error', (e: Error) => streamErrors.push(`port ${port} data: ${e.message}`));
-    return { port, data, halfClose: false, error: textOf(error) };
+    return { port, data, halfClose: false, error: firstMessage(error, data, textOf(error)) };
   });
   const taken = new Set<number>();
   return {
