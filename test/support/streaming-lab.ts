@@ -7,7 +7,7 @@ import { parseEndpoint } from '../../src/config.js';
 import { closeChannel, makeCri, type Cri } from '../../src/cri/client.js';
 import { isCode } from '../../src/cri/errors.js';
 import { makeTimeouts } from '../../src/cri/timeouts.js';
-import { labStatus } from '../../src/lab/index.js';
+import { labUp } from '../../src/lab/index.js';
 import type { ContainerConfig } from '../../src/gen/v1/runtime/v1/ContainerConfig.js';
 import type { PodSandboxConfig } from '../../src/gen/v1/runtime/v1/PodSandboxConfig.js';
 
@@ -19,15 +19,19 @@ export interface StreamingLab {
   runId: string;
 }
 
-/** The running default lab, or why the tests cannot use it. */
+/** The default lab, brought up as the self-tests do (idempotent), or why the tests cannot use it. */
 export async function openLab(): Promise<StreamingLab | string> {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the lab containerd and its socket belong to root';
-  const st = await labStatus({}).catch((e: Error) => ({ running: false, problems: [e.message], info: undefined }));
-  if (!st.running || !st.info) return `lab not up (${st.problems[0] ?? 'unknown'}): run \`cri-conformance lab up\``;
-  const ep = parseEndpoint(st.info.runtimeEndpoint, 'lab');
+  let info;
+  try {
+    info = await labUp({ log: () => undefined });
+  } catch (e) {
+    return `the lab could not be brought up: ${(e as Error).message}`;
+  }
+  const ep = parseEndpoint(info.runtimeEndpoint, 'lab');
   const cri = makeCri(ep, ep, { runtime: 'v1', image: 'v1' }, makeTimeouts(20));
-  return { cri, images: st.info.images, runId: `streaming-${randomBytes(4).toString('hex')}` };
+  return { cri, images: info.images, runId: `streaming-${randomBytes(4).toString('hex')}` };
 }
 
 export function closeLab(lab: StreamingLab): void {
