@@ -92,9 +92,9 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should end a PullImage at its deadline and pull the same image normally afterwards [Conformance]', async (t) => {
       const ref = t.run.images['alt3@digest'] ?? t.image('alt3');
       await removeAfterTest(t, ref);
-      const r = await outcome(t.cri.image.call('PullImage', { image: { image: ref } }, { timeoutMs: 1 }));
-      if (r.ok) failWith(`PullImage: expected DEADLINE_EXCEEDED with a 1 ms deadline, got image_ref ${JSON.stringify(r.res.image_ref)}`);
-      check('PullImage', `status code (${ref}, 1 ms deadline)`, codeName(r.err.code)).equals('DEADLINE_EXCEEDED', r.err.details);
+      // The 1 ms call leaves the runtime a pull its client gave up on. Its outcome is not checked: the gRPC client
+      // ends the call itself at the deadline, so it is DEADLINE_EXCEEDED whatever the runtime answers.
+      await outcome(t.cri.image.call('PullImage', { image: { image: ref } }, { timeoutMs: 1 }));
       const again = await outcome(t.cri.image.call('PullImage', { image: { image: ref } }));
       if (!again.ok) failWith(`PullImage: expected ${ref} to pull after an earlier pull ran out of time, got ${codeName(again.err.code)}: ${again.err.details}`);
       const st = await presentImage(t, ref, 'after the second PullImage');
@@ -107,8 +107,7 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should return the same image for name:tag, name@digest and image id [Conformance]', async (t) => {
       const ref = t.image('alt3');
       await pullOwnedImage(t, ref);
-      const st = await presentImage(t, ref, 'after PullImage');
-      check('ImageStatus', `image.id (${ref})`, st.id).present();
+      const st = await presentImage(t, ref, 'after PullImage'); // checks image.id is present
       check('ImageStatus', `image.size (${ref})`, st.size).greaterThan(0);
       check('ImageStatus', `image.repo_tags (${ref})`, st.repo_tags).includes(normalizeRef(ref));
       const dref = await digestRef(t, 'alt3');

@@ -267,6 +267,13 @@ describe('self-test: events', function () {
       }),
     }, /CONTAINER_STOPPED_EVENT\.containers_statuses\[\w+\]\.exit_code: expected 3, got 0/));
 
+  it(`${ids.exit} fails when the STOPPED event lacks the container's status`, () =>
+    expectEmulatedFails(ids.exit, {
+      mutate: each((e) => {
+        if (e.container_event_type === 'CONTAINER_STOPPED_EVENT') e.containers_statuses = e.containers_statuses.filter((s: Msg) => s.id !== e.container_id);
+      }),
+    }, /GetContainerEvents: CONTAINER_STOPPED_EVENT\.containers_statuses: expected a status for container (\w+), got \[\]/));
+
   it(`${ids.exit} fails when the STOPPED event still says running`, () =>
     expectEmulatedFails(ids.exit, {
       mutate: each((e) => {

@@ -45,6 +45,15 @@ describe('self-test: image', function () {
   it(`${byTag} fails when size is 0`, () =>
     expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.size = '0'; } }],
       /ImageStatus: image\.size \(.*alt:1\): expected > 0, got "0"/));
+  it(`${byTag} fails when image_ref is empty`, () =>
+    expectCheckFails(byTag, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref: expected a non-empty value, got ""/));
+  it(`${byTag} fails when ImageStatus has no image after the pull`, () =>
+    expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/alt:1') ? { image: null, info: {} } : res) }],
+      /ImageStatus: image \(.*alt:1\): expected an image after PullImage, got none/));
+  it(`${byTag} fails when repo_tags lacks the pulled tag`, () =>
+    expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.repo_tags = []; } }],
+      /ImageStatus: image\.repo_tags \(.*alt:1\): expected to include ".*alt:1", got \[\]/));
 
   const tagless = `${PULL} pull an image reference without a tag as name:latest [Conformance]`;
   it(`${tagless} fails when the image is not tagged latest`, () =>
@@ -57,11 +66,23 @@ describe('self-test: image', function () {
       rpc: 'ImageStatus',
       mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/busybox') ? { image: null, info: {} } : res),
     }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/busybox"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+  it(`${tagless} fails when image_ref is empty`, () =>
+    expectCheckFails(tagless, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref \(.*\/cri-conformance\/busybox\): expected a non-empty value, got ""/));
+  it(`${tagless} fails when ListImages does not list the latest tag`, () =>
+    expectCheckFails(tagless, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith(':latest')); } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*busybox:latest", got \[.*busybox:1\.0.*\]/));
 
   const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance]`;
   it(`${byDigest} fails when repo_digests lacks the digest`, () =>
     expectCheckFails(byDigest, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).includes('@sha256:')) res.image.repo_digests = []; } }],
       /ImageStatus: image\.repo_digests \(.*alt@sha256:[0-9a-f]{64}\): expected to include ".*alt@sha256:[0-9a-f]{64}", got \[\]/));
+  it(`${byDigest} fails when image_ref is empty`, () =>
+    expectCheckFails(byDigest, [{ rpc: 'PullImage', mutate: (res: Msg, req: Msg) => { if (refOf(req).includes('@sha256:')) res.image_ref = ''; } }],
+      /PullImage: image_ref \(.*alt@sha256:[0-9a-f]{64}\): expected a non-empty value, got ""/));
+  it(`${byDigest} fails when size is 0`, () =>
+    expectCheckFails(byDigest, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).includes('@sha256:')) res.image.size = '0'; } }],
+      /ImageStatus: image\.size \(.*alt@sha256:[0-9a-f]{64}\): expected > 0, got "0"/));
   it(`${byDigest} fails when RemoveImage by digest leaves the image`, () => {
     const skipFirst = nth(1, (req) => { req.image.image = `${refOf(req).split('@')[0]}:not-there`; });
     return expectCheckFails(byDigest, [{ rpc: 'RemoveImage', mutateRequest: (req: Msg) => { skipFirst(req); } }],
@@ -91,6 +112,12 @@ describe('self-test: image', function () {
   it(`${privateOk} fails when the runtime drops the credentials`, () =>
     expectCheckFails(privateOk, [{ rpc: 'PullImage', mutateRequest: (req: Msg) => { req.auth = null; } }],
       /PullImage: expected .*private:1\.0 to be pulled with username and password, got UNKNOWN: .*401/));
+  it(`${privateOk} fails when image_ref is empty`, () =>
+    expectCheckFails(privateOk, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref \(.*private:1\.0\): expected a non-empty value, got ""/));
+  it(`${privateOk} fails when repo_tags lacks the pulled tag`, () =>
+    expectCheckFails(privateOk, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('/private:1.0')) res.image.repo_tags = []; } }],
+      /ImageStatus: image\.repo_tags \(.*private:1\.0\): expected to include ".*private:1\.0", got \[\]/));
 
   const privateAuth = `${PULL} pull a private image with base64 credentials in AuthConfig.auth [Conformance]`;
   it(`${privateAuth} fails when the auth field is not honoured`, () =>
@@ -104,6 +131,9 @@ describe('self-test: image', function () {
   it(`${deadline} fails when the second pull reports another image`, () =>
     expectCheckFails(deadline, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = fakeId('d'); } }],
       /ImageStatus: image\.id \(by PullImage image_ref "sha256:d{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+  it(`${deadline} fails when the image pulled afterwards has size 0`, () =>
+    expectCheckFails(deadline, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.size = '0'; } }],
+      /ImageStatus: image\.size \(.*alt@sha256:[0-9a-f]{64}\): expected > 0, got "0"/));
 
   // ---- ImageStatus ----
   const forms = `${STATUS} return the same image for name:tag, name@digest and image id [Conformance]`;
@@ -119,6 +149,23 @@ describe('self-test: image', function () {
   it(`${forms} fails when ImageStatus reports no id`, () =>
     expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('alt:3')) res.image.id = ''; } }],
       /ImageStatus: image\.id \(.*alt:3\): expected a non-empty value, got ""/));
+  const byTagRef = (change: (img: Msg) => void): Fault[] =>
+    [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('/alt:3')) change(res.image); } }];
+  const byIdRef = (change: (img: Msg) => void): Fault[] =>
+    [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).startsWith('sha256:')) change(res.image); } }];
+  it(`${forms} fails when size is 0`, () =>
+    expectCheckFails(forms, byTagRef((i) => { i.size = '0'; }), /ImageStatus: image\.size \(.*alt:3\): expected > 0, got "0"/));
+  it(`${forms} fails when repo_tags lacks the tag`, () =>
+    expectCheckFails(forms, byTagRef((i) => { i.repo_tags = []; }), /ImageStatus: image\.repo_tags \(.*alt:3\): expected to include ".*alt:3", got \[\]/));
+  it(`${forms} fails when repo_digests lacks the digest`, () =>
+    expectCheckFails(forms, byTagRef((i) => { i.repo_digests = []; }),
+      /ImageStatus: image\.repo_digests \(.*alt:3\): expected to include ".*alt@sha256:[0-9a-f]{64}", got \[\]/));
+  it(`${forms} fails when the id form loses the digests`, () =>
+    expectCheckFails(forms, byIdRef((i) => { i.repo_digests = []; }),
+      /ImageStatus: image\.repo_digests \(by image id sha256:[0-9a-f]{64}\): expected exactly \[".*alt@sha256:[0-9a-f]{64}"\] in any order, got \[\]/));
+  it(`${forms} fails when the id form reports another size`, () =>
+    expectCheckFails(forms, byIdRef((i) => { i.size = String(Number(i.size) + 1); }),
+      /ImageStatus: image\.size \(by image id sha256:[0-9a-f]{64}\): expected "\d+", got "\d+"/));
 
   const absent = `${STATUS} return no image and no error for an image it does not have [Conformance]`;
   it(`${absent} fails on NOT_FOUND`, () =>
@@ -146,6 +193,9 @@ describe('self-test: image', function () {
   it(`${uname} fails on a wrong username`, () =>
     expectCheckFails(uname, userFaults('/user-name:', (i) => { i.username = ''; }),
       /ImageStatus: image\.username \(USER cruser\): expected "cruser", got ""/));
+  it(`${uname} fails when ListImages disagrees with ImageStatus`, () =>
+    expectCheckFails(uname, [userFaults('/user-name:', (i) => { i.username = ''; })[1]!],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.username \(user-name\): expected "cruser", got "" \(ImageStatus and ListImages agree\)/));
 
   const uidGid = `${STATUS} report the uid for an image with USER uid:gid [Conformance]`;
   it(`${uidGid} fails when the gid is reported as uid`, () =>
@@ -154,6 +204,9 @@ describe('self-test: image', function () {
   it(`${uidGid} fails when "uid:gid" is reported as a username`, () =>
     expectCheckFails(uidGid, userFaults('/user-uid-gid:', (i) => { i.uid = null; i.username = '1003:1004'; }),
       /ImageStatus: image\.uid\.value \(USER 1003:1004\): expected "1003", got undefined/));
+  it(`${uidGid} fails when username is set too`, () =>
+    expectCheckFails(uidGid, userFaults('/user-uid-gid:', (i) => { i.username = '1003:1004'; }),
+      /ImageStatus: image\.username \(USER 1003:1004\): expected "", got "1003:1004"/));
 
   const verbose = `${STATUS} return verbose info only when asked, as a map of JSON strings [Conformance]`;
   it(`${verbose} fails when info comes without verbose`, () =>
@@ -162,6 +215,13 @@ describe('self-test: image', function () {
   it(`${verbose} fails when info is not JSON`, () =>
     expectCheckFails(verbose, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (req.verbose) res.info = { info: 'chainID=sha256:abc' }; } }],
       /ImageStatus: info\[info\]: expected a JSON value, got "chainID=sha256:abc"/));
+  it(`${verbose} fails when the image is missing without verbose`, () =>
+    // The first ImageStatus is the harness checking the image is on the node.
+    expectCheckFails(verbose, [{ rpc: 'ImageStatus', after: 1, when: (req: Msg) => !req.verbose, mutate: () => ({ image: null, info: {} }) }],
+      /ImageStatus: image \(verbose=false\): expected a non-empty value, got undefined/));
+  it(`${verbose} fails when verbose reports another image`, () =>
+    expectCheckFails(verbose, [{ rpc: 'ImageStatus', when: (req: Msg) => req.verbose, mutate: (res: Msg) => { res.image.id = fakeId('8'); } }],
+      /ImageStatus: image\.id \(verbose=true\): expected "sha256:[0-9a-f]{64}", got "sha256:8{64}"/));
 
   // ---- ListImages ----
   const distinct = `${LIST} list three distinct pulled images as three entries [Conformance]`;
@@ -171,6 +231,15 @@ describe('self-test: image', function () {
   it(`${distinct} fails when a listed id differs from ImageStatus`, () =>
     expectCheckFails(distinct, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.endsWith('/alt:3'))) i.id = fakeId('3'); } }],
       /ListImages: images\[\]\.id \(of the three images\): expected exactly \[.*\] in any order, got \[.*sha256:3{64}.*\]/));
+  it(`${distinct} fails when the tags of two images are swapped`, () =>
+    expectCheckFails(distinct, [{
+      rpc: 'ListImages',
+      mutate: (res: Msg) => {
+        const a = res.images.find((i: Msg) => i.repo_tags.some((t: string) => t.endsWith('/alt:1')));
+        const b = res.images.find((i: Msg) => i.repo_tags.some((t: string) => t.endsWith('/alt:2')));
+        if (a && b) [a.repo_tags, b.repo_tags] = [b.repo_tags, a.repo_tags];
+      },
+    }], /ListImages: images\[tag=.*alt:1\]\.id: expected "(sha256:[0-9a-f]{64})", got "(?!\1)sha256:[0-9a-f]{64}" \(the id ImageStatus reports\)/));
 
   const tags = `${LIST} list three tags of one image as one entry with three repo_tags [Conformance]`;
   it(`${tags} fails when each tag is its own entry`, () =>
@@ -184,6 +253,12 @@ describe('self-test: image', function () {
   it(`${tags} fails when a tag is missing from the entry`, () =>
     expectCheckFails(tags, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith('/busybox-tags:2')); } }],
       /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected exactly \[.*busybox-tags:1.*busybox-tags:2.*busybox-tags:3.*\] in any order, got/));
+  it(`${tags} fails when ImageStatus lacks a tag`, () =>
+    expectCheckFails(tags, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.repo_tags = res.image.repo_tags.filter((t: string) => !t.endsWith('/busybox-tags:2')); } }],
+      /ImageStatus: image\.repo_tags \(.*busybox-tags:1\): expected exactly \[.*busybox-tags:2.*\] in any order, got \[(?!.*busybox-tags:2).*\]/));
+  it(`${tags} fails when the listed id differs from ImageStatus`, () =>
+    expectCheckFails(tags, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.includes('/busybox-tags:'))) i.id = fakeId('9'); } }],
+      /ListImages: images\[id=sha256:9{64}\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:9{64}" \(the id ImageStatus reports\)/));
 
   // ---- RemoveImage ----
   const byOneTag = `${REMOVE} remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance]`;
@@ -207,6 +282,27 @@ describe('self-test: image', function () {
       },
     ], /ListImages: images\[\]\.id \(after RemoveImage of .*busybox-tags:2\): expected not to include "sha256:[0-9a-f]{64}"/);
   });
+  it(`${byOneTag} fails when another tag of the image resolves to another id`, () =>
+    expectCheckFails(byOneTag, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('/busybox-tags:2')) res.image.id = fakeId('a'); } }],
+      /ImageStatus: image\.id \(.*busybox-tags:2, another tag of .*busybox-tags:1\): expected "sha256:[0-9a-f]{64}", got "sha256:a{64}"/));
+  it(`${byOneTag} fails when ListImages lacks a tag after the pulls`, () =>
+    expectCheckFails(byOneTag, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith('/busybox-tags:3')); } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after PullImage\): expected exactly \[.*busybox-tags:3.*\] in any order, got/));
+  it(`${byOneTag} fails when ListImages still lists a removed tag under another id`, () => {
+    let removed = false;
+    let ghost: Msg;
+    return expectCheckFails(byOneTag, [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      {
+        rpc: 'ListImages',
+        mutate: (res: Msg) => {
+          const mine = res.images.find((i: Msg) => i.repo_tags.some((t: string) => t.includes('/busybox-tags:')));
+          if (mine) ghost = { ...mine, id: fakeId('b') };
+          else if (removed && ghost) res.images.push(ghost);
+        },
+      },
+    ], /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*busybox-tags:2\): expected not to include ".*busybox-tags:1"/);
+  });
 
   const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance]`;
   it(`${concurrent} fails when one of the concurrent calls errors`, () => {
@@ -219,6 +315,34 @@ describe('self-test: image', function () {
     return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res: Msg) => { if (++calls === 5) throw new Error('no such image'); return res; } }],
       /RemoveImage: expected success removing .*alt:2 again \(already removed\), got INTERNAL: fault mutate threw: no such image/);
   });
+  /** Keeps answering with the image alt:2 had before it was removed ("removed" in name only). */
+  const stale = (rpc: 'ImageStatus' | 'ListImages'): Fault[] => {
+    let removed = false;
+    let image: Msg;
+    return [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      {
+        rpc: 'ImageStatus',
+        mutate: (res: Msg, req: Msg) => {
+          if (!refOf(req).endsWith('/alt:2')) return res;
+          if (res.image) image = res.image;
+          return rpc === 'ImageStatus' && removed && image ? { image, info: {} } : res;
+        },
+      },
+      {
+        rpc: 'ListImages',
+        mutate: (res: Msg) => {
+          if (rpc === 'ListImages' && removed && image && !res.images.some((i: Msg) => i.id === image.id)) res.images.push(image);
+        },
+      },
+    ];
+  };
+  it(`${concurrent} fails when ImageStatus still shows the image afterwards`, () =>
+    expectCheckFails(concurrent, stale('ImageStatus'),
+      /ImageStatus: image \(.*alt:2, after concurrent RemoveImage\): expected no value, got "sha256:[0-9a-f]{64}"/));
+  it(`${concurrent} fails when ListImages still lists the image afterwards`, () =>
+    expectCheckFails(concurrent, stale('ListImages'),
+      /ListImages: images\[\]\.id \(after concurrent RemoveImage\): expected not to include "sha256:[0-9a-f]{64}"/));
 
   // ---- Image identity ----
   const identity = `${S}Image identity runtime should report one image id from PullImage, ImageStatus, ListImages, ListContainers and ContainerStatus [Conformance]`;
@@ -237,6 +361,15 @@ describe('self-test: image', function () {
   it(`${identity} fails when PullImage reports another image`, () =>
     expectCheckFails(identity, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = fakeId('6'); } }],
       /ImageStatus: image\.id \(by PullImage image_ref "sha256:6{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+  it(`${identity} fails when PullImage returns no image_ref`, () =>
+    expectCheckFails(identity, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref: expected a non-empty value, got ""/));
+  it(`${identity} fails when ContainerStatus image_id names another image`, () =>
+    expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image_id = fakeId('c'); } }],
+      /ContainerStatus: status\.image_id: expected "sha256:[0-9a-f]{64}", got "sha256:c{64}"/));
+  it(`${identity} fails when ListContainers has no image_ref`, () =>
+    expectCheckFails(identity, [{ rpc: 'ListContainers', mutate: (res: Msg) => { for (const c of res.containers) c.image_ref = ''; } }],
+      /ListContainers: containers\[id=\w+\]\.image_ref: expected a non-empty value, got ""/));
 
   // ---- ImageFsInfo ----
   const fs = `${S}ImageFsInfo runtime should report image filesystem usage with mountpoint, used bytes, inodes and a timestamp [Conformance]`;

@@ -35,15 +35,15 @@ function records(): (stream: string, tag: string, message: string, ts?: string) 
   return (stream, tag, message, ts) => `${ts ?? new Date(t++).toISOString()} ${stream} ${tag} ${message}`;
 }
 
-/** Serve `build(marker)` (records, one per line) as the container's log file. */
-function craftedLog(build: (marker: string) => string[]): Fault[] {
+/** Serve `build(marker)` (records, one per line) as the container's log file, then `tail` as is. */
+function craftedLog(build: (marker: string) => string[], tail = ''): Fault[] {
   return [
     {
       rpc: 'CreateContainer',
       mutateRequest: (req: Msg) => {
         const file = logFileOf(req);
         mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, build(markerOf(req)).map((l) => `${l}\n`).join(''));
+        writeFileSync(file, build(markerOf(req)).map((l) => `${l}\n`).join('') + tail);
         req.config.log_path = `${req.config.log_path}.real`;
         return req;
       },
@@ -126,6 +126,10 @@ describe('self-test: logs', function () {
   it(`${ids.format} fails when spaces in a message are not kept`, () =>
     expectCheckFails(ids.format, craftedLog((m) => formatRecords(m, { i: 11, to: (r) => r.replace('  two  spaces ', 'two spaces') })),
       /records \(stream tag message\): expected \[.*"stdout F   two  spaces ".*got \[.*"stdout F two spaces"/));
+
+  it(`${ids.format} fails when the last record has no newline`, () =>
+    expectCheckFails(ids.format, craftedLog((m) => formatRecords(m), `${new Date().toISOString()} stdout P tail`),
+      /Container log: .*\/0\.log \(after the last newline\): expected "", got ".* stdout P tail" \(every record ends with a newline\)/));
 
   it(`${ids.streams} fails when stderr is tagged stdout (tty merges the streams)`, () =>
     expectCheckFails(ids.streams, [{ rpc: 'CreateContainer', mutateRequest: (req: Msg) => void (req.config.tty = true) }],
@@ -241,6 +245,15 @@ describe('self-test: logs', function () {
         },
       },
     ], /first 3 messages after ReopenContainerLog: expected \["line-(\d+)","line-\d+","line-\d+"\], got \[.*\] \(the renamed file ends with line-\d+: no line may be lost or written twice/);
+  });
+
+  it(`${ids.reopen} fails when the renamed file ends with a partial record`, () => {
+    // A real reopen, after which the "runtime" flushes half a line into the renamed file.
+    let file = '';
+    return expectCheckFails(ids.reopen, [
+      { rpc: 'CreateContainer', mutateRequest: (req: Msg) => void (file = logFileOf(req)) },
+      { rpc: 'ReopenContainerLog', mutate: () => appendFileSync(`${file}.1`, `${records()('stdout', 'P', 'line-')}\n`) },
+    ], /Container log: .*\/0\.log\.1 line \d+: expected a message "line-N", got "line-"/);
   });
 
   it(`${ids.reopenStopped} fails when ReopenContainerLog succeeds on an exited container`, () =>

@@ -5,6 +5,9 @@ import { Status, expectCheckFails, runOne } from '../support/selftest.js';
 
 const R = 'runtime-config/RuntimeConfig ';
 const driver = (d: string | number) => ({ rpc: 'RuntimeConfig', respond: () => ({ linux: { cgroup_driver: d } }) });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+const cgroupLines = (res: Msg): string[] => (res.stdout as Buffer).toString('utf8').trim().split('\n');
 
 describe('self-test: runtime-config', function () {
   this.timeout(600_000);
@@ -29,6 +32,24 @@ describe('self-test: runtime-config', function () {
 
   it('fails when the reported driver (systemd) disagrees with the container cgroup paths (cgroupfs)', () =>
     expectCheckFails(`${R}container cgroup paths should match the reported cgroup driver [Feature:RuntimeConfig]`, [driver('SYSTEMD')], /\/proc\/self\/cgroup path \(systemd driver\): expected a value matching/));
+
+  const paths = `${R}container cgroup paths should match the reported cgroup driver [Feature:RuntimeConfig]`;
+  /** The ExecSync answer of `cat /proc/self/cgroup`, rewritten. */
+  const cgroupExec = (change: (res: Msg) => void) => ({ rpc: 'ExecSync', when: (req: Msg) => req.cmd?.[0] === 'cat', mutate: (res: Msg) => void change(res) });
+
+  it('fails when cat /proc/self/cgroup exits non-zero in the container', () =>
+    expectCheckFails(paths, [driver('CGROUPFS'), cgroupExec((res) => (res.exit_code = 1))],
+      /ExecSync: exit_code \(cat \/proc\/self\/cgroup\): expected 0, got 1/));
+
+  it('fails when the container has neither a memory nor a unified cgroup', () =>
+    expectCheckFails(paths, [driver('CGROUPFS'), cgroupExec((res) => (res.stdout = Buffer.from(cgroupLines(res).filter((l) => !/memory|^0::/.test(l)).join('\n'))))],
+      /ExecSync: \/proc\/self\/cgroup: expected a memory or unified cgroup line, got ".*pids:/));
+
+  it('fails when the reported driver (cgroupfs) disagrees with the container cgroup paths (systemd)', () =>
+    expectCheckFails(paths, [
+      driver('CGROUPFS'),
+      cgroupExec((res) => (res.stdout = Buffer.from(cgroupLines(res).map((l) => l.replace(/^(\d+:[^:]*:|0::).*$/, '$1/kubepods.slice/kubepods-besteffort.slice/cri-containerd-0123.scope')).join('\n')))),
+    ], /ExecSync: \/proc\/self\/cgroup path \(cgroupfs driver\): expected a value matching .*, got "\/kubepods\.slice\/kubepods-besteffort\.slice\/cri-containerd-0123\.scope"/));
 
   it('fails when the sandbox cgroup_parent is not honoured', () =>
     expectCheckFails(

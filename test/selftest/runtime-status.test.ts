@@ -21,6 +21,13 @@ describe('self-test: runtime-status', function () {
       /status\.conditions: expected >= 2, got 1|expected a condition of type RuntimeReady/,
     ));
 
+  it('fails when RuntimeReady is reported under another type', () =>
+    expectCheckFails(
+      `${S}runtime should report RuntimeReady and NetworkReady conditions, both true [Conformance]`,
+      [{ rpc: 'Status', mutate: (r) => r.status.conditions.forEach((c: Cond) => c.type === 'RuntimeReady' && (c.type = 'ContainerdReady')) }],
+      /Status: status\.conditions: expected a condition of type RuntimeReady, got \[ContainerdReady, NetworkReady\]/,
+    ));
+
   it('fails when info is returned without verbose', () =>
     expectCheckFails(
       `${S}runtime should return verbose info only when asked [Conformance]`,
