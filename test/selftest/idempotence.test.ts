@@ -46,6 +46,10 @@ async function passesWith(id: string, faults: Fault[]): Promise<void> {
 describe('self-test: idempotence', function () {
   this.timeout(600_000);
 
+  it(`${STOP_TWICE} fails when the first StopPodSandbox of a ready sandbox errors`, () =>
+    expectCheckFails(STOP_TWICE, [failCall('StopPodSandbox', 1, 'pod_sandbox_id')],
+      /StopPodSandbox \(first call\): expected success \(the sandbox is ready\), got UNKNOWN: call 1 for this id refused \(fault\)/));
+
   it(`${STOP_TWICE} fails when the second StopPodSandbox errors`, () =>
     expectCheckFails(STOP_TWICE, [failCall('StopPodSandbox', 2, 'pod_sandbox_id')],
       /StopPodSandbox \(second call\): expected success \(StopPodSandbox is idempotent and must not return an error if all relevant resources have already been reclaimed\), got UNKNOWN/));
@@ -53,6 +57,10 @@ describe('self-test: idempotence', function () {
   it(`${STOP_TWICE} fails when the sandbox is READY after two stops`, () =>
     expectCheckFails(STOP_TWICE, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_READY') }],
       /PodSandboxStatus: status\.state \(after two StopPodSandbox calls\): expected "SANDBOX_NOTREADY", got "SANDBOX_READY"/));
+
+  it(`${STOP_TWICE} fails when RemovePodSandbox of the twice-stopped sandbox errors`, () =>
+    expectCheckFails(STOP_TWICE, [failCall('RemovePodSandbox', 1, 'pod_sandbox_id')],
+      /RemovePodSandbox \(after two StopPodSandbox calls\): expected success \(the sandbox is stopped\), got UNKNOWN: call 1 for this id refused \(fault\)/));
 
   it(`${STOP_REMOVED} fails when StopPodSandbox on the removed sandbox errors`, () =>
     expectCheckFails(STOP_REMOVED, [failCall('StopPodSandbox', 2, 'pod_sandbox_id')],
@@ -68,6 +76,10 @@ describe('self-test: idempotence', function () {
   it(`${STOP_UNKNOWN} passes when StopPodSandbox succeeds`, () =>
     passesWith(STOP_UNKNOWN, [{ rpc: 'StopPodSandbox', respond: () => ({}) }]));
 
+  it(`${REMOVE_TWICE} fails when the first RemovePodSandbox of a stopped sandbox errors`, () =>
+    expectCheckFails(REMOVE_TWICE, [failCall('RemovePodSandbox', 1, 'pod_sandbox_id')],
+      /RemovePodSandbox \(first call\): expected success \(the sandbox is stopped\), got UNKNOWN: call 1 for this id refused \(fault\)/));
+
   it(`${REMOVE_TWICE} fails when the second RemovePodSandbox errors`, () =>
     expectCheckFails(REMOVE_TWICE, [failCall('RemovePodSandbox', 2, 'pod_sandbox_id')],
       /RemovePodSandbox \(second call\): expected success \(RemovePodSandbox is idempotent and must not return an error if the sandbox has already been removed\), got UNKNOWN/));
@@ -82,9 +94,21 @@ describe('self-test: idempotence', function () {
     expectCheckFails(REMOVE_UNKNOWN, [notFound('RemovePodSandbox')],
       /RemovePodSandbox \(unknown id [0-9a-f-]{36}\): expected success \(RemovePodSandbox is idempotent and must not return an error if the sandbox has already been removed\), got NOT_FOUND/));
 
+  it(`${REMOVE_UNKNOWN} fails when only the repeated RemovePodSandbox of the unknown id errors`, () =>
+    expectCheckFails(REMOVE_UNKNOWN, [failCall('RemovePodSandbox', 2, 'pod_sandbox_id')],
+      /RemovePodSandbox \(unknown id [0-9a-f-]{36}, again\): expected success \(RemovePodSandbox is idempotent.*\), got UNKNOWN: call 2 for this id refused \(fault\)/));
+
   it(`${STOP_EXITED} fails when StopContainer refuses an exited container`, () =>
     expectCheckFails(STOP_EXITED, [{ rpc: 'StopContainer', error: { code: Status.FAILED_PRECONDITION, details: 'container is not running' } }],
       /StopContainer \(exited container\): expected success \(StopContainer is idempotent and must not return an error if the container has already been stopped\), got FAILED_PRECONDITION: container is not running/));
+
+  it(`${STOP_EXITED} fails when the exited container is no longer EXITED after StopContainer`, () => {
+    let stopped = false;
+    return expectCheckFails(STOP_EXITED, [
+      { rpc: 'StopContainer', mutateRequest: () => void (stopped = true) },
+      { rpc: 'ContainerStatus', mutate: (r) => void (stopped && (r.status.state = 'CONTAINER_UNKNOWN')) },
+    ], /ContainerStatus: status\.state \(after StopContainer\): expected "CONTAINER_EXITED", got "CONTAINER_UNKNOWN"/);
+  });
 
   it(`${STOP_EXITED} fails when the exit code changes`, () => {
     let stopped = false;
@@ -102,6 +126,10 @@ describe('self-test: idempotence', function () {
     ], /ContainerStatus: status\.finished_at \(after StopContainer\): expected "\d+", got "\d+"/);
   });
 
+  it(`${STOP_CTR_TWICE} fails when the first StopContainer of a running container errors`, () =>
+    expectCheckFails(STOP_CTR_TWICE, [failCall('StopContainer', 1, 'container_id')],
+      /StopContainer \(first call\): expected success \(the container is running\), got UNKNOWN: call 1 for this id refused \(fault\)/));
+
   it(`${STOP_CTR_TWICE} fails when the second StopContainer errors`, () =>
     expectCheckFails(STOP_CTR_TWICE, [failCall('StopContainer', 2, 'container_id')],
       /StopContainer \(second call\): expected success \(StopContainer is idempotent and must not return an error if the container has already been stopped\), got UNKNOWN/));
@@ -110,12 +138,25 @@ describe('self-test: idempotence', function () {
     expectCheckFails(STOP_CTR_TWICE, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state = 'CONTAINER_RUNNING') }],
       /ContainerStatus: status\.state \(after StopContainer\): expected "CONTAINER_EXITED", got "CONTAINER_RUNNING"/));
 
+  // Only once the second StopContainer went through: the state after the first stop stays right.
+  it(`${STOP_CTR_TWICE} fails when the container is not EXITED after the second stop`, () => {
+    let stops = 0;
+    return expectCheckFails(STOP_CTR_TWICE, [
+      { rpc: 'StopContainer', mutateRequest: () => void stops++ },
+      { rpc: 'ContainerStatus', mutate: (r) => void (stops >= 2 && (r.status.state = 'CONTAINER_UNKNOWN')) },
+    ], /ContainerStatus: status\.state \(after two StopContainer calls\): expected "CONTAINER_EXITED", got "CONTAINER_UNKNOWN"/);
+  });
+
   it(`${STOP_CTR_UNKNOWN} fails when StopContainer answers NOT_FOUND`, () =>
     expectCheckFails(STOP_CTR_UNKNOWN, [notFound('StopContainer')],
       /StopContainer \(unknown id [0-9a-f-]{36}\): expected success \(StopContainer is idempotent.*\), got NOT_FOUND/));
 
   it(`${STOP_CTR_UNKNOWN} passes when StopContainer succeeds`, () =>
     passesWith(STOP_CTR_UNKNOWN, [{ rpc: 'StopContainer', respond: () => ({}) }]));
+
+  it(`${RM_CTR_TWICE} fails when the first RemoveContainer of a stopped container errors`, () =>
+    expectCheckFails(RM_CTR_TWICE, [failCall('RemoveContainer', 1, 'container_id')],
+      /RemoveContainer \(first call\): expected success \(the container is stopped\), got UNKNOWN: call 1 for this id refused \(fault\)/));
 
   it(`${RM_CTR_TWICE} fails when the second RemoveContainer errors`, () =>
     expectCheckFails(RM_CTR_TWICE, [failCall('RemoveContainer', 2, 'container_id')],
@@ -158,4 +199,26 @@ describe('self-test: idempotence', function () {
   it(`${RMI_ID} fails when RemoveImage answers NOT_FOUND`, () =>
     expectCheckFails(RMI_ID, [notFound('RemoveImage')],
       /RemoveImage \(id 0{64}\): expected success \(RemoveImage is idempotent.*\), got NOT_FOUND/));
+
+  it(`${RMI_ID} fails when ImageStatus claims an image with the all-zero id exists`, () =>
+    expectCheckFails(RMI_ID, [{
+      rpc: 'ImageStatus',
+      when: (req: Msg) => req.image?.image === '0'.repeat(64),
+      respond: () => ({ image: { id: `sha256:${'0'.repeat(64)}`, repo_tags: [], repo_digests: [], size: '1' }, info: {} }),
+    }], /ImageStatus: image \(0{64}\): expected undefined, got "sha256:0{64}"/));
+
+  // Keyed by the reference, as for RMI_REF: the first RemoveImage of the all-zero id reaches containerd.
+  it(`${RMI_ID} fails when only the repeated RemoveImage of the id errors`, () => {
+    const removed = new Set<string>();
+    return expectCheckFails(RMI_ID, [{
+      rpc: 'RemoveImage',
+      when: (req: Msg) => {
+        const ref = String(req.image?.image ?? '');
+        const repeat = removed.has(ref);
+        removed.add(ref);
+        return repeat && ref === '0'.repeat(64);
+      },
+      error: { code: Status.UNKNOWN, details: 'image id removed twice (fault)' },
+    }], /RemoveImage \(id 0{64}, again\): expected success \(RemoveImage is idempotent.*\), got UNKNOWN: image id removed twice \(fault\)/);
+  });
 });

@@ -92,6 +92,14 @@ describe('self-test: stats', function () {
   it(`${ATTRS} fails when the annotations are dropped`, () =>
     expectCheckFails(ATTRS, [containerStats((res) => void (res.stats.attributes.annotations = {}))], /ContainerStats: attributes\.annotations: expected \{ 'crc-stats-note'/));
 
+  it(`${ATTRS} fails when the metadata is another attempt's`, () =>
+    expectCheckFails(ATTRS, [containerStats((res) => void (res.stats.attributes.metadata = { ...res.stats.attributes.metadata, attempt: 1 }))],
+      /ContainerStats: attributes\.metadata: expected \{ name: '[^']*attrs[^']*', attempt: 0 \}, got \{ name: '[^']*attrs[^']*', attempt: 1 \}/));
+
+  it(`${ATTRS} fails when ContainerStats answers without stats`, () =>
+    expectCheckFails(ATTRS, [containerStats((res) => void (res.stats = null))],
+      /ContainerStats: stats: expected stats for container [0-9a-f]{64}, got none/));
+
   // ContainerStats: memory
   it(`${MEM} fails when the working set is zero`, () =>
     expectCheckFails(MEM, [containerStats((res) => void (res.stats.memory.working_set_bytes = { value: '0' }))],
@@ -103,6 +111,12 @@ describe('self-test: stats', function () {
       w.value = String(BigInt(w.value) / 1024n);
     })], /ContainerStats: memory\.working_set_bytes: expected between/));
 
+  it(`${MEM} fails when the usage is below the working set`, () =>
+    expectCheckFails(MEM, [containerStats((res) => {
+      const m = res.stats.memory;
+      m.usage_bytes = { value: String(BigInt(m.working_set_bytes.value) - 4096n) };
+    })], /ContainerStats: memory\.usage_bytes: expected >= (\d+), got "\d+" \(the working set is usage minus inactive file cache\)/));
+
   // ContainerStats: writable layer
   it(`${LAYER} fails when the writable layer usage stays zero`, () =>
     expectCheckFails(LAYER, [containerStats((res) => void (res.stats.writable_layer.used_bytes = { value: '0' }))],
@@ -110,6 +124,14 @@ describe('self-test: stats', function () {
 
   it(`${LAYER} fails when there is no writable layer usage`, () =>
     expectCheckFails(LAYER, [containerStats((res) => void (res.stats.writable_layer = null))], /ContainerStats: writable_layer: expected the usage/));
+
+  it(`${LAYER} fails when the writable layer reports no inodes used`, () =>
+    expectCheckFails(LAYER, [containerStats((res) => void (res.stats.writable_layer.inodes_used = { value: '0' }))],
+      /ContainerStats: writable_layer\.inodes_used: expected >= 1, got "0" \(at least the written file\)/));
+
+  it(`${LAYER} fails when the writable layer has no fs_id`, () =>
+    expectCheckFails(LAYER, [containerStats((res) => void (res.stats.writable_layer.fs_id = null))],
+      /ContainerStats: writable_layer\.fs_id\.mountpoint: expected a non-empty value, got undefined \(the kubelet matches it against the image filesystem\)/));
 
   // ContainerStats: unknown container
   it(`${UNKNOWN} fails when stats are returned for an unknown container`, () =>
@@ -123,6 +145,14 @@ describe('self-test: stats', function () {
   it(`${L_ALL} fails when containers are missing from the unfiltered list`, () =>
     expectCheckFails(L_ALL, [{ rpc: 'ListContainerStats', mutate: (res) => void (res.stats = res.stats.filter((s: { attributes: { labels: Record<string, string> } }) => !('crc-stats-group' in s.attributes.labels))) }],
       /ListContainerStats: stats\[\]\.attributes\.id \(no filter\): expected to include "[0-9a-f]{64}"/));
+
+  it(`${L_ALL} fails when the listed stats carry no CPU sample`, () =>
+    expectCheckFails(L_ALL, [{ rpc: 'ListContainerStats', mutate: (res) => void res.stats.forEach((s: { cpu: unknown }) => void (s.cpu = null)) }],
+      /ListContainerStats: stats\[[0-9a-f]{12}\]\.cpu\.timestamp: expected > 0, got undefined/));
+
+  it(`${L_ALL} fails when the listed memory samples have no timestamp`, () =>
+    expectCheckFails(L_ALL, [{ rpc: 'ListContainerStats', mutate: (res) => void res.stats.forEach((s: { memory?: { timestamp: string } }) => void (s.memory && (s.memory.timestamp = '0'))) }],
+      /ListContainerStats: stats\[[0-9a-f]{12}\]\.memory\.timestamp: expected > 0, got "0"/));
 
   it(`${L_ID} fails when filter.id is ignored`, () =>
     expectCheckFails(L_ID, [{ rpc: 'ListContainerStats', mutateRequest: (req) => void (req.filter = null) }],
@@ -156,6 +186,32 @@ describe('self-test: stats', function () {
   it(`${POD} fails when the sandbox labels are not echoed`, () =>
     expectCheckFails(POD, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats.attributes.labels = {}) }], /PodSandboxStats: stats\.attributes\.labels: expected \{/));
 
+  it(`${POD} fails when PodSandboxStats answers without stats`, () =>
+    expectCheckFails(POD, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats = null) }],
+      /PodSandboxStats: stats: expected stats for sandbox [0-9a-f]{64}, got none/));
+
+  it(`${POD} fails when the stats are another sandbox's`, () =>
+    expectCheckFails(POD, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats.attributes.id = 'e'.repeat(64)) }],
+      /PodSandboxStats: stats\.attributes\.id: expected "[0-9a-f]{64}", got "e{64}"/));
+
+  it(`${POD} fails when the sandbox metadata is another attempt's`, () =>
+    expectCheckFails(POD, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats.attributes.metadata = { ...res.stats.attributes.metadata, attempt: 1 }) }],
+      /PodSandboxStats: stats\.attributes\.metadata: expected \{ name: .*, attempt: 0 \}, got \{ name: .*, attempt: 1 \}/));
+
+  it(`${POD} fails when there are no Linux pod stats`, () =>
+    expectCheckFails(POD, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats.linux = null) }],
+      /PodSandboxStats: stats\.linux: expected Linux pod stats, got none/));
+
+  // Whether or not the runtime reports network stats, the answer carries a default interface without a name.
+  it(`${POD} fails when the network stats do not name the default interface`, () =>
+    expectCheckFails(POD, [{
+      rpc: 'PodSandboxStats',
+      mutate: (res) => {
+        const n = res.stats.linux.network ?? { timestamp: res.stats.linux.cpu.timestamp, interfaces: [] };
+        res.stats.linux.network = { ...n, default_interface: { ...(n.default_interface ?? {}), name: '' } };
+      },
+    }], /PodSandboxStats: stats\.linux\.network\.default_interface\.name: expected a non-empty value, got "" \(the pod has its own network namespace\)/));
+
   it(`${POD_LIST} fails when a filtered list carries an extra sandbox`, () =>
     expectCheckFails(POD_LIST, [{
       rpc: 'ListPodSandboxStats',
@@ -172,6 +228,18 @@ describe('self-test: stats', function () {
       },
     }], /ListPodSandboxStats: stats\[\]\.attributes\.id \(filter\.label_selector=.*\): expected exactly \[/));
 
+  it(`${POD_LIST} fails when the label-filtered list drops the sandboxes' labels`, () =>
+    expectCheckFails(POD_LIST, [{
+      rpc: 'ListPodSandboxStats',
+      mutate: (res, req) => {
+        if (Object.keys(req.filter?.label_selector ?? {}).length) for (const s of res.stats) s.attributes.labels = {};
+      },
+    }], /ListPodSandboxStats: stats\[[0-9a-f]{12}\]\.attributes\.labels: expected \{.*'crc-stats-group': 'group-[0-9a-f]+'.*\}, got \{\}/));
+
+  it(`${POD_LIST} fails when PodSandboxStats answers for another sandbox`, () =>
+    expectCheckFails(POD_LIST, [{ rpc: 'PodSandboxStats', mutate: (res) => void (res.stats.attributes.id = 'e'.repeat(64)) }],
+      /PodSandboxStats: stats\.attributes\.id \(the sandbox no filter above matched\): expected "[0-9a-f]{64}", got "e{64}"/));
+
   // Sandbox metrics (served by the proxy)
   it(`${DESCR} passes with well-formed descriptors (proxy-served)`, async () => {
     const r = await runOne(DESCR, metricsFaults());
@@ -185,6 +253,18 @@ describe('self-test: stats', function () {
   it(`${DESCR} fails when a descriptor has no help`, () =>
     expectCheckFails(DESCR, [{ rpc: 'ListMetricDescriptors', respond: () => ({ descriptors: [{ name: 'x_total', help: '', label_keys: [] }] }) }],
       /ListMetricDescriptors: descriptors\[x_total\]\.help: expected a non-empty value/));
+
+  it(`${DESCR} fails when a metric name is not a Prometheus name`, () =>
+    expectCheckFails(DESCR, [{ rpc: 'ListMetricDescriptors', respond: () => ({ descriptors: [{ name: 'container cpu usage', help: 'CPU', label_keys: [] }] }) }],
+      /ListMetricDescriptors: descriptors\[0\]\.name: expected a value matching \/\^\[a-zA-Z_:\]\[a-zA-Z0-9_:\]\*\$\/, got "container cpu usage" \(a Prometheus metric name\)/));
+
+  it(`${DESCR} fails when a label key is empty`, () =>
+    expectCheckFails(DESCR, [{ rpc: 'ListMetricDescriptors', respond: () => ({ descriptors: [{ name: 'x_total', help: 'x', label_keys: ['cpu', ''] }] }) }],
+      /ListMetricDescriptors: descriptors\[x_total\]\.label_keys\[\]: expected a non-empty value, got ""/));
+
+  it(`${DESCR} fails when a label key is repeated`, () =>
+    expectCheckFails(DESCR, [{ rpc: 'ListMetricDescriptors', respond: () => ({ descriptors: [{ name: 'x_total', help: 'x', label_keys: ['cpu', 'cpu'] }] }) }],
+      /ListMetricDescriptors: descriptors\[x_total\]\.label_keys \(unique\): expected 2, got 1/));
 
   it(`${METRICS} passes with consistent proxy-served metrics`, async () => {
     const r = await runOne(METRICS, metricsFaults());
@@ -202,4 +282,18 @@ describe('self-test: stats', function () {
   it(`${METRICS} fails when the test's container is missing`, () =>
     expectCheckFails(METRICS, metricsFaults((p) => void (p.container_metrics = [])),
       /ListPodSandboxMetrics: pod_metrics\[[0-9a-f]{12}\]\.container_metrics\[\]\.container_id: expected to include/));
+
+  it(`${METRICS} fails when the test's sandbox is never reported`, () =>
+    expectCheckFails(METRICS, metricsFaults((p) => void ((p as unknown as { pod_sandbox_id: string }).pod_sandbox_id = 'e'.repeat(64))),
+      /ListPodSandboxMetrics: pod_metrics\[\]\.pod_sandbox_id: expected to include [0-9a-f]{64}, got \[e{64}\]/));
+
+  it(`${METRICS} fails when the sandbox and its container carry no metrics`, () =>
+    expectCheckFails(METRICS, metricsFaults((p) => {
+      p.metrics = [];
+      p.container_metrics[0]!.metrics = [];
+    }), /ListPodSandboxMetrics: pod_metrics\[[0-9a-f]{12}\] \(all metrics\): expected > 0, got 0 \(the runtime describes metrics, so the sandbox has some\)/));
+
+  it(`${METRICS} fails when a sample carries no value`, () =>
+    expectCheckFails(METRICS, metricsFaults((p) => void ((p.metrics[0] as { value: unknown }).value = null)),
+      /ListPodSandboxMetrics: pod_metrics\[[0-9a-f]{12}\]\.metrics\[container_memory_working_set_bytes\]\.value: expected "object", got null \(a sample carries a value\)/));
 });
