@@ -437,9 +437,11 @@ async function run(t: TestContext, id: string, cmd: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** ContainerStatus of a container that is gone must answer NOT_FOUND. */
-const expectNoStatus = (t: TestContext, id: string, when: string): Promise<unknown> =>
-  expectNotFound(`ContainerStatus (${when})`, () => t.cri.runtime.call('ContainerStatus', { container_id: id }), 'no such container');
+/** ContainerStatus of a container that is gone must answer NOT_FOUND. Awaited here, not returned: a failure's
+ * stack then holds this line (an async frame at the `await`), so it counts for this check. */
+async function expectNoStatus(t: TestContext, id: string, when: string): Promise<void> {
+  await expectNotFound(`ContainerStatus (${when})`, () => t.cri.runtime.call('ContainerStatus', { container_id: id }), 'no such container');
+}
 
 /** A fresh host directory with a tmpfs mounted on its `tmpfs` subdirectory (unmounted before removal). */
 async function hostDirWithTmpfs(t: TestContext, prefix: string): Promise<string> {

@@ -1,4 +1,7 @@
 // Self-tests: each container check fails with a useful message when the runtime answers wrong.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Status, expectCheckFails, type Fault } from '../support/selftest.js';
 
 const L = 'container/Container lifecycle ';
@@ -38,13 +41,45 @@ const EXEC_TIMEOUT = `${E}runtime should end an ExecSync whose command outlives 
 type Msg = any;
 
 /** ContainerStatus answers rewritten only once the container has exited. */
-const whenExited = (edit: (s: Msg) => void): Fault => ({
+const whenExited = (edit: (s: Msg) => void): Fault => inState('CONTAINER_EXITED', edit);
+
+/** ContainerStatus answers rewritten only while the container is in this state. */
+const inState = (state: string, edit: (s: Msg) => void): Fault => ({
   rpc: 'ContainerStatus',
-  mutate: (r) => void (r.status?.state === 'CONTAINER_EXITED' && edit(r.status)),
+  mutate: (r) => void (r.status?.state === state && edit(r.status)),
+});
+
+/** An int64 timestamp (decimal string) moved by `ns`. */
+const shift = (ts: string, ns: bigint): string => String(BigInt(ts) + ns);
+
+/** ListContainers answers rewritten, only for requests whose filter this accepts. */
+const listAnswer = (when: (filter: Msg) => boolean, edit: (containers: Msg[]) => Msg[] | void): Fault => ({
+  rpc: 'ListContainers',
+  when: (req) => when(req.filter ?? {}),
+  mutate: (r) => void (r.containers = edit(r.containers) ?? r.containers),
+});
+
+/** ListContainers requests whose filter this accepts, rewritten (a filter field the runtime ignored). */
+const listIgnoring = (when: (filter: Msg) => boolean, edit: (filter: Msg) => void): Fault => ({
+  rpc: 'ListContainers',
+  when: (req) => when(req.filter ?? {}),
+  mutateRequest: (req) => void edit(req.filter),
 });
 
 /** CreateContainer requests rewritten (e.g. a config field the runtime "forgot"). */
 const createWith = (edit: (config: Msg) => void): Fault => ({ rpc: 'CreateContainer', mutateRequest: (req) => void edit(req.config) });
+
+/** Host directories the "copying" runtime below made; removed after the file. */
+const copies: string[] = [];
+/** CreateContainer that mounts a copy of each host_path instead of the directory itself (writes never reach the host). */
+const mountCopies = createWith((c) => {
+  for (const m of c.mounts ?? []) {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'crc-selftest-copy-'));
+    copies.push(copy);
+    cpSync(m.host_path, copy, { recursive: true });
+    m.host_path = copy;
+  }
+});
 
 /** ExecSync answers for a command whose joined argv contains `needle`, rewritten. */
 const execAnswer = (needle: string, edit: (res: Msg, n: number) => void): Fault => {
@@ -63,6 +98,7 @@ const claimRro: Fault = {
 
 describe('self-test: container', function () {
   this.timeout(600_000);
+  after(() => copies.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   // ---- lifecycle ----
   it(`${EXIT3} fails when ContainerStatus reports another exit code`, () =>
@@ -90,6 +126,66 @@ describe('self-test: container', function () {
   it(`${STOP_KILL} fails when the killed container is not reported with exit_code 137`, () =>
     expectCheckFails(STOP_KILL, [whenExited((s) => (s.exit_code = 143))], /ContainerStatus: status\.exit_code \(killed by SIGKILL\): expected 137, got 143/));
 
+  it(`${EXIT3} fails when a created container is reported CONTAINER_UNKNOWN`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_CREATED', (s) => (s.state = 'CONTAINER_UNKNOWN'))],
+      /ContainerStatus: status\.state \(after CreateContainer\): expected "CONTAINER_CREATED", got "CONTAINER_UNKNOWN"/));
+
+  it(`${EXIT3} fails when a created container has no created_at`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_CREATED', (s) => (s.created_at = '0'))],
+      /ContainerStatus: status\.created_at \(after CreateContainer\): expected > 0, got "0"/));
+
+  it(`${EXIT3} fails when a container that was never started has a started_at`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_CREATED', (s) => (s.started_at = s.created_at))],
+      /ContainerStatus: status\.started_at \(after CreateContainer\): expected "0", got "\d+" \(the container has not been started\)/));
+
+  it(`${EXIT3} fails when a running container has no started_at`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_RUNNING', (s) => (s.started_at = '0'))],
+      /ContainerStatus: status\.started_at \(after StartContainer\): expected > 0, got "0"/));
+
+  it(`${EXIT3} fails when started_at is before created_at`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_RUNNING', (s) => (s.started_at = shift(s.created_at, -1n)))],
+      /ContainerStatus: status\.started_at \(after StartContainer\): expected >= \d+, got "\d+" \(created_at=\d+\)/));
+
+  it(`${EXIT3} fails when a running container has a finished_at`, () =>
+    expectCheckFails(EXIT3, [inState('CONTAINER_RUNNING', (s) => (s.finished_at = s.started_at))],
+      /ContainerStatus: status\.finished_at \(while running\): expected "0", got "\d+" \(the container is still running\)/));
+
+  it(`${EXIT3} fails when started_at changes when the container exits`, () =>
+    expectCheckFails(EXIT3, [whenExited((s) => (s.started_at = s.finished_at))],
+      /ContainerStatus: status\.started_at \(after exit\): expected "\d+", got "\d+" \(the start time must not change\)/));
+
+  it(`${EXIT3} fails when an exited container has no finished_at`, () =>
+    expectCheckFails(EXIT3, [whenExited((s) => (s.finished_at = '0'))], /ContainerStatus: status\.finished_at: expected > 0, got "0"/));
+
+  it(`${EXIT3} fails when a container that exited 3 has no reason`, () =>
+    expectCheckFails(EXIT3, [whenExited((s) => (s.reason = ''))], /ContainerStatus: status\.reason: expected a non-empty value, got "" \(the kubelet shows the reason/));
+
+  it(`${EXIT0} fails when finished_at is before started_at`, () =>
+    expectCheckFails(EXIT0, [whenExited((s) => (s.finished_at = shift(s.started_at, -1n)))],
+      /ContainerStatus: status\.finished_at: expected >= \d+, got "\d+" \(started_at=\d+\)/));
+
+  it(`${STOP_TERM} fails when ExecSync reports a failing exit code for a command that succeeds`, () =>
+    expectCheckFails(STOP_TERM, [execAnswer('test -e /tmp/ready', (r) => (r.exit_code = 1))], /ExecSync: exit_code \(test -e \/tmp\/ready\): expected 0, got 1/));
+
+  it(`${STOP_TERM} fails when StopContainer waits out the whole timeout and then kills (no SIGTERM first)`, () =>
+    expectCheckFails(STOP_TERM, [{ rpc: 'StopContainer', when: (req) => req.timeout === '30', delayMs: 30_000, mutateRequest: (req) => void (req.timeout = '0') }],
+      /StopContainer: duration in ms \(timeout=30s, process exits on SIGTERM\): expected <= 20000, got \d+ \(SIGTERM must be sent first/));
+
+  it(`${STOP_TERM} fails when StopContainer answers OK but the container keeps running`, () =>
+    expectCheckFails(STOP_TERM, [{ rpc: 'StopContainer', when: (req) => req.timeout === '30', respond: () => ({}) }],
+      /ContainerStatus: status\.state \(after StopContainer\): expected "CONTAINER_EXITED", got "CONTAINER_RUNNING"/));
+
+  it(`${STOP_KILL} fails when ExecSync reports a failing exit code for a command that succeeds`, () =>
+    expectCheckFails(STOP_KILL, [execAnswer('test -e /tmp/ready', (r) => (r.exit_code = 1))], /ExecSync: exit_code \(test -e \/tmp\/ready\): expected 0, got 1/));
+
+  it(`${STOP_KILL} fails when StopContainer does not kill once the timeout has passed`, () =>
+    expectCheckFails(STOP_KILL, [{ rpc: 'StopContainer', when: (req) => req.timeout === '2', delayMs: 33_000 }],
+      /StopContainer: duration in ms \(timeout=2s, SIGTERM ignored\): expected <= 32000, got \d+ \(the process must be killed once the timeout passes\)/));
+
+  it(`${STOP_KILL} fails when StopContainer answers OK after the timeout but the container keeps running`, () =>
+    expectCheckFails(STOP_KILL, [{ rpc: 'StopContainer', when: (req) => req.timeout === '2', delayMs: 2_500, respond: () => ({}) }],
+      /ContainerStatus: status\.state \(after StopContainer\): expected "CONTAINER_EXITED", got "CONTAINER_RUNNING"/));
+
   for (const state of ['created', 'running', 'exited']) {
     it(`${RM(state)} fails when RemoveContainer leaves the container listed`, () =>
       expectCheckFails(RM(state), [fakeRemove], new RegExp(`ListContainers: containers\\[\\]\\.id \\(after RemoveContainer of a ${state} container\\): expected not to include`)));
@@ -103,6 +199,18 @@ describe('self-test: container', function () {
     ], /ContainerStatus \(after RemoveContainer of a running container\): expected an error \(NOT_FOUND: no such container\), got success/);
   });
 
+  it(`${RM('created')} fails when ListContainers leaves out a created container of the sandbox`, () =>
+    expectCheckFails(RM('created'), [listAnswer((f) => !!f.pod_sandbox_id, (cs) => cs.filter((c) => c.state !== 'CONTAINER_CREATED'))],
+      /ListContainers: containers\[\]\.id \(before RemoveContainer\): expected to include "[0-9a-f]+", got \[\]/));
+
+  it(`${RM('exited')} fails when the id filter still finds a removed container`, () => {
+    let removed = '';
+    return expectCheckFails(RM('exited'), [
+      { rpc: 'RemoveContainer', respond: (req) => ((removed = req.container_id), {}) },
+      listAnswer((f) => !f.id, (cs) => cs.filter((c) => c.id !== removed)),
+    ], /ListContainers: containers\[\]\.id \(filter id, after RemoveContainer of a exited container\): expected not to include "[0-9a-f]+"/);
+  });
+
   it(`${UNKNOWN} fails when ContainerStatus answers UNKNOWN instead of NOT_FOUND`, () =>
     expectCheckFails(UNKNOWN, [{ rpc: 'ContainerStatus', error: { code: Status.UNKNOWN, details: 'container does not exist' } }],
       /ContainerStatus \(for an id that never existed\): expected NOT_FOUND \(no such container\), got UNKNOWN/));
@@ -114,6 +222,32 @@ describe('self-test: container', function () {
   it(`${META} fails when ListContainers drops the annotations`, () =>
     expectCheckFails(META, [{ rpc: 'ListContainers', mutate: (r) => void r.containers.forEach((c: Msg) => (c.annotations = {})) }],
       /ListContainers: containers\[\]\.annotations: expected \{.*got \{\}/));
+
+  it(`${META} fails when ContainerStatus drops an annotation`, () =>
+    expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.annotations['crc.test/json'] }],
+      /ContainerStatus: status\.annotations: expected \{.*'crc\.test\/json'.*got \{ 'crc\.test\/note': 'annotation value with spaces' \}/));
+
+  it(`${META} fails when ListContainers with the id filter does not list the container`, () =>
+    expectCheckFails(META, [listAnswer((f) => !!f.id, () => [])], /ListContainers: containers\[\]\.id: expected [0-9a-f]+ \(filter id\), got none/));
+
+  it(`${META} fails when ListContainers drops a label with an empty value`, () =>
+    expectCheckFails(META, [listAnswer(() => true, (cs) => cs.forEach((c) => delete c.labels['crc.test/empty']))],
+      /ListContainers: containers\[\]\.labels: expected \{.*'crc\.test\/empty': ''.*got \{/));
+
+  it(`${META} fails when ListContainers reports a short pod_sandbox_id`, () =>
+    expectCheckFails(META, [listAnswer(() => true, (cs) => cs.forEach((c) => (c.pod_sandbox_id = c.pod_sandbox_id.slice(0, 12))))],
+      /ListContainers: containers\[\]\.pod_sandbox_id: expected "[0-9a-f]{64}", got "[0-9a-f]{12}"/));
+
+  it(`${META} fails when ListContainers reports another metadata.attempt`, () =>
+    expectCheckFails(META, [listAnswer(() => true, (cs) => cs.forEach((c) => (c.metadata.attempt = 1)))],
+      /ListContainers: containers\[\]\.metadata: expected \{ name: '[^']+', attempt: 0 \}, got \{ name: '[^']+', attempt: 1 \}/));
+
+  it(`${FIELDS} fails when status.id is empty`, () =>
+    expectCheckFails(FIELDS, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.id = '') }], /ContainerStatus: status\.id \(created\): expected "[0-9a-f]+", got ""/));
+
+  it(`${FIELDS} fails when status.metadata is missing once the container runs`, () =>
+    expectCheckFails(FIELDS, [inState('CONTAINER_RUNNING', (s) => (s.metadata = null))],
+      /ContainerStatus: status\.metadata \(running\): expected \{ name: '[^']+', attempt: 0 \}, got null/));
 
   it(`${FIELDS} fails when image_ref is empty`, () =>
     expectCheckFails(FIELDS, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.image_ref = '') }], /ContainerStatus: status\.image_ref \(created\): expected a non-empty value, got ""/));
@@ -138,6 +272,34 @@ describe('self-test: container', function () {
     expectCheckFails(FILTER, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter && (req.filter.state = null)) }],
       /ListContainers: containers\[\]\.id \(filter state CONTAINER_RUNNING, this test's containers\): expected exactly \["A1", "B1"\]/));
 
+  it(`${FILTER} fails when an id filter that matches nothing is ignored`, () =>
+    expectCheckFails(FILTER, [listIgnoring((f) => /^crc-none-/.test(f.id ?? ''), (f) => (f.id = ''))],
+      /ListContainers: containers\[\]\.id \(filter id of a removed\/unknown container\): expected exactly \[\] in any order, got \[ '[0-9a-f]+'/));
+
+  it(`${FILTER} fails when the CONTAINER_CREATED state filter is ignored`, () =>
+    expectCheckFails(FILTER, [listIgnoring((f) => f.state?.state === 'CONTAINER_CREATED', (f) => (f.state = null))],
+      /ListContainers: containers\[\]\.id \(filter state CONTAINER_CREATED, this test's containers\): expected exactly \["A2"\] in any order, got \[/));
+
+  it(`${FILTER} fails when the CONTAINER_EXITED state filter is ignored`, () =>
+    expectCheckFails(FILTER, [listIgnoring((f) => f.state?.state === 'CONTAINER_EXITED', (f) => (f.state = null))],
+      /ListContainers: containers\[\]\.id \(filter state CONTAINER_EXITED, this test's containers\): expected exactly \["B2"\] in any order, got \[/));
+
+  it(`${FILTER} fails when the pod_sandbox_id filter is ignored`, () =>
+    expectCheckFails(FILTER, [listIgnoring((f) => !!f.pod_sandbox_id, (f) => (f.pod_sandbox_id = ''))],
+      /ListContainers: containers\[\]\.id \(filter pod_sandbox_id\): expected exactly \["A1", "A2"\] in any order, got \[/));
+
+  it(`${FILTER} fails when the pod_sandbox_id filter leaves out exited containers`, () =>
+    expectCheckFails(FILTER, [listAnswer((f) => !!f.pod_sandbox_id, (cs) => cs.filter((c) => c.state !== 'CONTAINER_EXITED'))],
+      /ListContainers: containers\[\]\.id \(filter pod_sandbox_id\): expected exactly \["B1", "B2"\] in any order, got \[ 'B1' \]/));
+
+  it(`${FILTER} fails when only the first label of the selector is matched`, () =>
+    expectCheckFails(FILTER, [listIgnoring((f) => 'tier' in (f.label_selector ?? {}), (f) => void delete f.label_selector.tier)],
+      /ListContainers: containers\[\]\.id \(filter label_selector app=x, tier=a\): expected exactly \["A1", "B2"\] in any order, got \[/));
+
+  it(`${FILTER} fails when listed containers carry a short pod_sandbox_id`, () =>
+    expectCheckFails(FILTER, [listAnswer((f) => !!f.pod_sandbox_id, (cs) => cs.forEach((c) => (c.pod_sandbox_id = c.pod_sandbox_id.slice(0, 12))))],
+      /ListContainers: containers\[A[12]\]\.pod_sandbox_id: expected "[0-9a-f]{64}", got "[0-9a-f]{12}"/));
+
   it(`${AND} fails when ListContainers ORs instead of ANDs (drops state next to a sandbox id)`, () =>
     expectCheckFails(AND, [{ rpc: 'ListContainers', mutateRequest: (req) => void (req.filter?.pod_sandbox_id && (req.filter.state = null)) }],
       /ListContainers: containers\[\]\.id \(filter pod_sandbox_id=A \+ state=RUNNING\): expected exactly \["A1"\] in any order, got \[/));
@@ -153,6 +315,10 @@ describe('self-test: container', function () {
   it(`${CMD} fails when an env var is dropped`, () =>
     expectCheckFails(CMD, [createWith((c) => (c.envs = c.envs.filter((e: Msg) => e.key !== 'CRC_EQ')))], /ExecSync: \/proc\/1\/environ \(envs\): expected to include "CRC_EQ=a=b"/));
 
+  it(`${CMD} fails when the image's env (PATH) is not passed to the process`, () =>
+    expectCheckFails(CMD, [execAnswer('cat /proc/1/environ', (r) => (r.stdout = Buffer.from(r.stdout.toString().split('\0').filter((e: string) => !e.startsWith('PATH=')).join('\0'))))],
+      /ExecSync: \/proc\/1\/environ \(PATH from the image\): expected true, got false/));
+
   it(`${CMD} fails when working_dir is ignored`, () =>
     expectCheckFails(CMD, [createWith((c) => (c.working_dir = ''))], /ExecSync: readlink \/proc\/1\/cwd \(working_dir\): expected "\/etc", got "\/"/));
 
@@ -162,6 +328,9 @@ describe('self-test: container', function () {
   it(`${USER} fails when run_as_user is ignored`, () =>
     expectCheckFails(USER, [createWith((c) => (c.linux.security_context.run_as_user = null))], /ExecSync: Uid of pid 1 \(run_as_user=1001\): expected "1001", got "0"/));
 
+  it(`${USER} fails when ExecSync runs as root instead of run_as_user`, () =>
+    expectCheckFails(USER, [execAnswer('id -u', (r) => (r.stdout = Buffer.from('0\n')))], /ExecSync: id -u \(exec inherits run_as_user=1001\): expected "1001", got "0"/));
+
   // ---- mounts ----
   it(`${VOL} fails when the mount is made read-only`, () =>
     expectCheckFails(VOL, [createWith((c) => (c.mounts[0].readonly = true))], /ExecSync: exit_code \(sh -c echo hello from the container > \/mnt\/vol\/from-container\): expected 0, got [1-9]/));
@@ -169,14 +338,43 @@ describe('self-test: container', function () {
   it(`${VOL} fails when the container sees other content`, () =>
     expectCheckFails(VOL, [execAnswer('/mnt/vol/from-host', (r) => (r.stdout = Buffer.from('something else\n')))], /ExecSync: cat \/mnt\/vol\/from-host: expected "hello from the host\\n", got "something else\\n"/));
 
+  it(`${VOL} fails when writes in the container do not reach the host directory`, () =>
+    expectCheckFails(VOL, [mountCopies], /host: \S+\/from-container \(written in the container\): expected "hello from the container\\n", got "<missing>"/));
+
   it(`${SYMLINK} fails when the symlinked mount is missing`, () =>
     expectCheckFails(SYMLINK, [createWith((c) => (c.mounts = []))], /ExecSync: exit_code \(cat \/mnt\/vol\/via-link\): expected 0, got 1/));
+
+  it(`${SYMLINK} fails when the container sees other content through the symlink`, () =>
+    expectCheckFails(SYMLINK, [execAnswer('cat /mnt/vol/via-link', (r) => (r.stdout = Buffer.from('something else\n')))],
+      /ExecSync: cat \/mnt\/vol\/via-link \(host_path is a symlink\): expected "seen through the symlink\\n", got "something else\\n"/));
+
+  it(`${RO} fails when the readonly mount shows other content`, () =>
+    expectCheckFails(RO, [execAnswer('cat /mnt/ro/existing', (r) => (r.stdout = Buffer.from('something else\n')))],
+      /ExecSync: cat \/mnt\/ro\/existing \(readonly mount\): expected "original\\n", got "something else\\n"/));
+
+  it(`${RO} fails when the write fails for another reason than a read-only mount`, () =>
+    expectCheckFails(RO, [execAnswer('echo x > /mnt/ro/new', (r) => (r.stderr = Buffer.from("sh: can't create /mnt/ro/new: Permission denied\n")))],
+      /ExecSync: stderr \(write to a readonly mount\): expected a value matching \/read-only\/i, got "sh: can't create \/mnt\/ro\/new: Permission denied\\n"/));
+
+  it(`${RO} fails when the write reaches the host although ExecSync reports a read-only failure`, () =>
+    expectCheckFails(RO, [
+      createWith((c) => (c.mounts[0].readonly = false)),
+      execAnswer('echo x > /mnt/ro/new', (r) => { r.exit_code = 1; r.stderr = Buffer.from("sh: can't create /mnt/ro/new: Read-only file system\n"); }),
+    ], /host: \S+\/new \(written through a readonly mount\): expected false, got true/));
 
   it(`${RO} fails when readonly is ignored`, () =>
     expectCheckFails(RO, [createWith((c) => (c.mounts[0].readonly = false))], /ExecSync: exit_code \(write to a readonly mount\): expected anything but 0, got 0/));
 
   it(`${ROROOT} fails when readonly_rootfs is ignored`, () =>
     expectCheckFails(ROROOT, [createWith((c) => (c.linux.security_context.readonly_rootfs = false))], /ExecSync: exit_code \(write to \/ with readonly_rootfs\): expected anything but 0, got 0/));
+
+  it(`${ROROOT} fails when the write to / fails for another reason than a read-only root`, () =>
+    expectCheckFails(ROROOT, [execAnswer('/crc-rootfs-write', (r) => (r.stderr = Buffer.from("sh: can't create /crc-rootfs-write: Permission denied\n")))],
+      /ExecSync: stderr \(write to \/ with readonly_rootfs\): expected a value matching \/read-only\/i, got "sh: can't create \/crc-rootfs-write: Permission denied\\n"/));
+
+  it(`${ROROOT} fails when readonly_rootfs makes the mounts read-only too`, () =>
+    expectCheckFails(ROROOT, [createWith((c) => (c.mounts[0].readonly = true))],
+      /ExecSync: exit_code \(write to a read-write mount with readonly_rootfs\): expected 0, got 1 \(stderr: .*[Rr]ead-only file system\)/));
 
   it(`${NRRO} fails when a submount of a readonly mount is read-only too`, () =>
     expectCheckFails(NRRO, [execAnswer('touch /mnt/ro/tmpfs/file', (r) => { r.exit_code = 1; r.stderr = Buffer.from('touch: /mnt/ro/tmpfs/file: Read-only file system\n'); })],
@@ -188,6 +386,10 @@ describe('self-test: container', function () {
   // containerd 1.6 does not know recursive_read_only: claiming the feature for it must fail both checks.
   it(`${RRO} fails when the runtime claims the feature but leaves submounts writable`, () =>
     expectCheckFails(RRO, [claimRro], /ExecSync: exit_code \(touch \/mnt\/rro\/tmpfs\/file, tmpfs submount of a recursive_read_only mount\): expected anything but 0, got 0/));
+
+  it(`${RRO} fails when the submount write fails for another reason than a read-only mount`, () =>
+    expectCheckFails(RRO, [claimRro, execAnswer('touch /mnt/rro/tmpfs/file', (r) => { r.exit_code = 1; r.stderr = Buffer.from('touch: /mnt/rro/tmpfs/file: Permission denied\n'); })],
+      /ExecSync: stderr \(touch \/mnt\/rro\/tmpfs\/file\): expected a value matching \/read-only\/i, got "touch: \/mnt\/rro\/tmpfs\/file: Permission denied\\n"/));
 
   it(`${RRO_BAD} fails when the runtime claims the feature but accepts recursive_read_only without readonly`, () =>
     expectCheckFails(RRO_BAD, [claimRro], /CreateContainer: expected an error for mounts\[0\] with recursive_read_only=true and readonly=false, got container [0-9a-f]+/));
@@ -208,9 +410,17 @@ describe('self-test: container', function () {
     expectCheckFails(NS, [execAnswer('/proc/1/ns/net', (r) => void (r.stdout = Buffer.from('net:[4026530001]\n')))],
       /ExecSync: \/proc\/1\/ns\/net of a container in another pod: expected anything but "net:\[4026530001\]"/));
 
+  it(`${NS} fails when the second container of the pod shares the first one's mount namespace`, () =>
+    expectCheckFails(NS, [execAnswer('/proc/1/ns/mnt', (r) => (r.stdout = Buffer.from('mnt:[4026531840]\n')))],
+      /ExecSync: \/proc\/1\/ns\/mnt of the second container in the pod: expected anything but "mnt:\[4026531840\]", got "mnt:\[4026531840\]" \(each container has its own root filesystem\)/));
+
   it(`${LOCALHOST} fails when the second container cannot reach the first over localhost`, () =>
     expectCheckFails(LOCALHOST, [execAnswer('nc -w 2 127.0.0.1', (r) => { r.stdout = Buffer.alloc(0); r.exit_code = 1; })],
       /ExecSync: stdout \(nc 127\.0\.0\.1 \d+ from the second container\): expected "crc-hello", got ""/));
+
+  it(`${LOCALHOST} fails when ContainerStatus reports the serving container exited`, () =>
+    expectCheckFails(LOCALHOST, [inState('CONTAINER_RUNNING', (s) => (s.state = 'CONTAINER_EXITED'))],
+      /ContainerStatus: status\.state \(server\): expected "CONTAINER_RUNNING", got "CONTAINER_EXITED"/));
 
   // ---- ExecSync ----
   it(`${EXEC} fails when ExecSync swaps stdout and stderr`, () =>
@@ -218,6 +428,19 @@ describe('self-test: container', function () {
 
   it(`${EXEC} fails when the exit code is lost`, () =>
     expectCheckFails(EXEC, [{ rpc: 'ExecSync', mutate: (r) => void (r.exit_code = 0) }], /ExecSync: exit_code: expected 7, got 0/));
+
+  it(`${EXEC} fails when ExecSync loses stderr`, () =>
+    expectCheckFails(EXEC, [{ rpc: 'ExecSync', mutate: (r) => void (r.stderr = Buffer.alloc(0)) }], /ExecSync: stderr: expected "err\\n", got ""/));
+
+  it(`${EXEC} fails when the next exec reports the previous exit code`, () =>
+    expectCheckFails(EXEC, [execAnswer('echo done', (r) => (r.exit_code = 7))], /ExecSync: exit_code \(echo\): expected 0, got 7/));
+
+  it(`${EXEC} fails when the next exec's stdout carries the previous output`, () =>
+    expectCheckFails(EXEC, [execAnswer('echo done', (r) => (r.stdout = Buffer.concat([Buffer.from('out\n'), r.stdout])))],
+      /ExecSync: stdout \(echo\): expected "done\\n", got "out\\ndone\\n"/));
+
+  it(`${EXEC} fails when the next exec's stderr carries the previous output`, () =>
+    expectCheckFails(EXEC, [execAnswer('echo done', (r) => (r.stderr = Buffer.from('err\n')))], /ExecSync: stderr \(echo\): expected "", got "err\\n"/));
 
   it(`${EXEC_TIMEOUT} fails when a timed-out exec looks successful`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', respond: () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exit_code: 0 }) }],
@@ -230,4 +453,16 @@ describe('self-test: container', function () {
   it(`${EXEC_TIMEOUT} fails when the runtime ignores the timeout`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', mutateRequest: (req) => void (req.cmd?.[0] === 'sleep' && (req.timeout = '0')) }],
       /ExecSync: duration in ms \(sleep 60, timeout=1s\): expected <= 10000/));
+
+  it(`${EXEC_TIMEOUT} fails when ExecSync answers DEADLINE_EXCEEDED before the timeout`, () =>
+    expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', when: (req) => req.cmd?.[0] === 'sleep', error: { code: Status.DEADLINE_EXCEEDED, details: 'timeout 1s exceeded' } }],
+      /ExecSync: duration in ms \(sleep 60, timeout=1s\): expected >= 900, got \d+ \(answered DEADLINE_EXCEEDED: /));
+
+  // A runtime that kills only the exec's own process on timeout: a child the command started keeps running.
+  it(`${EXEC_TIMEOUT} fails when a process of the timed-out command is left running`, () =>
+    expectCheckFails(EXEC_TIMEOUT, [{
+      rpc: 'ExecSync',
+      when: (req) => req.cmd?.[0] === 'sleep',
+      mutateRequest: (req) => void (req.cmd = ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & exec sleep 60']),
+    }], /ExecSync: ps \(after the timed-out exec\): expected not to include "sleep 60", got ".*sleep 60/));
 });
