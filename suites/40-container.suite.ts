@@ -457,9 +457,11 @@ async function hostDirWithTmpfs(t: TestContext, prefix: string): Promise<string>
 async function requireRecursiveReadOnly(t: TestContext): Promise<void> {
   if (t.run.negotiation.runtime !== 'v1') skip(`runtime.${t.run.negotiation.runtime} has no Status.runtime_handlers to report recursive read-only mount support`);
   const res = await t.cri.runtime.call('Status', { verbose: false });
-  const h = (res.runtime_handlers ?? []).find((x) => x.name === '');
+  // The features of the handler this run's pods use (--runtime-handler), as the kubelet reads them per RuntimeClass.
+  const name = t.run.runtimeHandler;
+  const h = (res.runtime_handlers ?? []).find((x) => x.name === name);
   if (!h?.features?.recursive_read_only_mounts) {
-    skip('the default runtime handler does not report features.recursive_read_only_mounts in Status.runtime_handlers; the kubelet then refuses recursiveReadOnly mounts');
+    skip(`the runtime handler ${JSON.stringify(name || '(default)')} does not report features.recursive_read_only_mounts in Status.runtime_handlers; the kubelet then refuses recursiveReadOnly mounts`);
   }
 }
 
