@@ -1,0 +1,155 @@
+// The programmatic API, what `import { run } from 'cri-conformance'` gives: one conformance run with the CLI's
+// defaults and validation, returning the result model; the report writers and the verdict the CLI uses on it.
+import { parseEndpoint, resolveEndpoints, type ResolvedEndpoints } from './config.js';
+import { makeTimeouts } from './cri/timeouts.js';
+import type { VersionMode } from './cri/negotiate.js';
+import { UsageError } from './errors.js';
+import { applyBaseline, loadBaseline, type Baseline } from './baseline/index.js';
+import { labUp } from './lab/index.js';
+import { selectSuites } from './runner/load.js';
+import { makeProgress, type Progress } from './runner/progress.js';
+import { MANIFEST, readImagesFile } from './runner/images.js';
+import { runConformance } from './runner/run.js';
+import { DEFAULT_MINOR, KNOWN_MINORS } from './profiles/index.js';
+import type { RunResult } from './report/model.js';
+
+export { runConformance, NO_VERSION_REASON, type RunOptions } from './runner/run.js';
+export type { RunResult, SuiteResult, TestResult, TestStatus, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
+export { parseTags } from './report/model.js';
+export { toJUnit } from './report/junit.js';
+export { toTap } from './report/tap.js';
+export { toSummaryJson, toSummaryMarkdown, toSummaryHtml, runFromSummary, SUMMARY_SCHEMA } from './report/certification.js';
+export { summaryTable } from './report/summary-table.js';
+export { writeReports, writeFileAtomic, REPORT_FILES, type ReportFormats, type WrittenReports } from './report/write.js';
+export { runVerdict, closingLine, outcome, failsRun, countTests, suiteCounts, type RunVerdict, type Counts, type Outcome } from './report/verdict.js';
+export { applyBaseline, loadBaseline, parseBaseline, writeBaseline, type Baseline, type BaselineEntry, type BaselineResult } from './baseline/index.js';
+export { compatibilityMatrix, formatMatrix, KNOWN_MINORS, DEFAULT_MINOR } from './profiles/index.js';
+export { EXIT, CliError, UsageError, ConnectError, HandlerError, NoVersionError, describeError } from './errors.js';
+export { TOOL } from './version.js';
+export type { Progress } from './runner/progress.js';
+export type { VersionMode } from './cri/negotiate.js';
+
+/** What `run` takes: the CLI's `run` flags, as values. Every field is optional. */
+export interface RunConfig {
+  /** Bring up (or reuse) the local containerd lab and run against it, like `--lab` (root, Debian/Ubuntu). */
+  lab?: boolean;
+  /** `--lab-dir` */
+  labDir?: string;
+  /** `--runtime-endpoint`; otherwise CONTAINER_RUNTIME_ENDPOINT, crictl.yaml, then the usual sockets. */
+  runtimeEndpoint?: string;
+  /** `--image-endpoint` (default: the runtime endpoint). */
+  imageEndpoint?: string;
+  /** `--config`: a crictl.yaml to read instead of /etc/crictl.yaml. */
+  config?: string;
+  /** `--cri-version` (default auto). */
+  criVersion?: VersionMode;
+  /** `--kubernetes 1.NN` (default the newest known release). */
+  kubernetes?: string;
+  /** `--suite` names (default every suite). */
+  suites?: string[];
+  /** `--focus` / `--skip`: regular expressions (strings or RegExp) over test ids. */
+  focus?: (string | RegExp)[];
+  skip?: (string | RegExp)[];
+  /** `--jobs` (default 1). */
+  jobs?: number;
+  /** `--bail` */
+  bail?: boolean;
+  /** `--timeout` in seconds (default crictl.yaml's timeout, else 20). */
+  timeoutSeconds?: number;
+  /** `--test-timeout` in seconds (default 180). */
+  testTimeoutSeconds?: number;
+  /** `--runtime-handler` (default CRI_CONFORMANCE_RUNTIME_HANDLER, else the runtime's default). */
+  runtimeHandler?: string;
+  /** `--images`: a map of logical image name to reference, or the path of such a JSON file. */
+  images?: Record<string, string> | string;
+  /** `--registry-prefix` */
+  registryPrefix?: string;
+  /** `--baseline`: a file path or a loaded baseline; applied to the result before it is returned. */
+  baseline?: string | Baseline;
+  /** `--strict-baseline` */
+  strictBaseline?: boolean;
+  /** Where progress lines go (default: nothing, or stderr when `verbose`). */
+  progress?: Progress;
+  verbose?: boolean;
+  /** Abort the run (between tests and suites); what it created is cleaned up. */
+  signal?: AbortSignal;
+}
+
+const SILENT: Progress = { info() {}, suiteStart() {}, testEnd() {}, done() {} };
+
+function regexes(values: (string | RegExp)[] | undefined, what: string): RegExp[] {
+  return (values ?? []).map((v) => {
+    if (v instanceof RegExp) return v;
+    try {
+      return new RegExp(v);
+    } catch (e) {
+      throw new UsageError(`${what} "${v}" is not a valid regular expression: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * One conformance run, as `cri-conformance run` does it, without writing reports or printing: the result model,
+ * with the baseline applied when one is given. Judge it with `runVerdict`, write it with `writeReports`.
+ * Throws the CLI's errors (`UsageError`, `ConnectError`, `HandlerError`, lab errors); `describeError` maps
+ * any of them to the CLI's one line and exit code.
+ */
+export async function run(config: RunConfig = {}): Promise<RunResult> {
+  const focus = regexes(config.focus, 'focus');
+  const skip = regexes(config.skip, 'skip');
+  const known = selectSuites(undefined).map((s) => s.name);
+  for (const n of config.suites ?? []) if (!known.includes(n)) throw new UsageError(`unknown suite "${n}": known suites are ${known.join(', ')}`);
+  const kubernetes = config.kubernetes ?? DEFAULT_MINOR;
+  if (!KNOWN_MINORS.includes(kubernetes)) throw new UsageError(`unknown Kubernetes release "${kubernetes}": known releases are ${KNOWN_MINORS.join(', ')}`);
+  const baseline = typeof config.baseline === 'string' ? loadBaseline(config.baseline) : config.baseline;
+  const progress = config.progress ?? (config.verbose ? makeProgress(process.stderr) : SILENT);
+
+  let endpoints: ResolvedEndpoints;
+  let images: Record<string, string> = {};
+  let privateRegistry;
+  let knownHandlers = (process.env['CRI_CONFORMANCE_RUNTIME_HANDLERS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  let handlerRoots: Record<string, string> | undefined;
+  if (config.lab) {
+    const info = await labUp({ dir: config.labDir, log: (l) => progress.info(`lab: ${l}`) });
+    endpoints = { runtime: parseEndpoint(info.runtimeEndpoint, 'lab'), image: parseEndpoint(info.imageEndpoint, 'lab'), notes: [] };
+    images = info.images;
+    privateRegistry = info.authRegistry;
+    knownHandlers = info.runtimeHandlers;
+    handlerRoots = info.handlerRoots;
+  } else {
+    endpoints = resolveEndpoints({
+      runtimeFlag: config.runtimeEndpoint,
+      imageFlag: config.imageEndpoint,
+      configFlag: config.config,
+      timeoutFlag: config.timeoutSeconds,
+      env: process.env,
+    });
+    for (const n of endpoints.notes) progress.info(n);
+  }
+  if (typeof config.images === 'string') images = readImagesFile(config.images);
+  else if (config.images) images = { ...config.images };
+  else if (config.registryPrefix) images = readImagesFile(MANIFEST, config.registryPrefix);
+  else if (!config.lab && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
+
+  let result = await runConformance({
+    endpoints,
+    criVersion: config.criVersion ?? 'auto',
+    timeouts: makeTimeouts(config.timeoutSeconds ?? endpoints.timeoutSeconds ?? 20),
+    testTimeoutMs: (config.testTimeoutSeconds ?? 180) * 1000,
+    kubernetes,
+    focus,
+    skip,
+    suites: config.suites?.length ? config.suites : undefined,
+    bail: Boolean(config.bail),
+    jobs: Math.max(1, Math.floor(config.jobs ?? 1)),
+    images,
+    privateRegistry,
+    runtimeHandler: config.runtimeHandler ?? process.env['CRI_CONFORMANCE_RUNTIME_HANDLER'] ?? '',
+    knownHandlers,
+    handlerRoots,
+    progress,
+    signal: config.signal ?? new AbortController().signal,
+  });
+  if (baseline) result = applyBaseline(result, baseline, { strict: Boolean(config.strictBaseline) }).run;
+  return result;
+}
