@@ -146,6 +146,8 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     );
   };
   let bailed = false;
+  // Why the run stops early, in one place: every test it keeps from running is "not run" with this reason.
+  const stopReason = (): string | undefined => (o.signal.aborted ? 'interrupted' : lost ? lost : bailed ? '--bail after a failure' : undefined);
   const onAbort = () => activeRunners.forEach((r) => r.abort());
   o.signal.addEventListener('abort', onAbort);
   try {
@@ -168,9 +170,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       await slots.acquire();
       try {
         const tests = allTests(l.mocha.suite);
-        const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : bailed ? 'not run: --bail after a failure' : unmetNeed(e.needs, done);
+        const blocker = stopReason() ?? unmetNeed(e.needs, done);
         if (blocker) {
-          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
+          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => notRunTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
           return;
         }
         o.progress.suiteStart(e.name, tests.length);
@@ -190,6 +192,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
             runner = r;
             activeRunners.add(r);
           },
+          stopReason,
         });
         if (runner) activeRunners.delete(runner);
         done.set(e.name, sr);
@@ -265,6 +268,10 @@ function unmetNeed(needs: string[], done: Map<string, SuiteResult>): string | un
 
 function skippedTest(suite: string, t: Mocha.Test, reason: string): TestResult {
   return { id: testId(suite, t), suite, title: t.title, fullTitle: t.fullTitle(), status: 'skipped', durationMs: 0, message: reason, tags: [] };
+}
+
+function notRunTest(suite: string, t: Mocha.Test, reason: string): TestResult {
+  return { ...skippedTest(suite, t, reason), status: 'notrun' };
 }
 
 /** Images many tests share are pulled once, before any test: a test that pulls and removes an image of its
