@@ -9,6 +9,8 @@ import { defineSuite, runSandbox, skip, sleep, type SuiteSpec } from '../src/fra
 import { runConformance, type RunOptions } from '../src/runner/run.js';
 import type { SuiteEntry } from '../src/runner/manifest.js';
 import type { RunResult, TestResult } from '../src/report/model.js';
+import { closingLine, runVerdict } from '../src/report/verdict.js';
+import { toSummaryJson } from '../src/report/certification.js';
 import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
 
 const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
@@ -155,6 +157,22 @@ describe('runner (fake runtime, no root)', function () {
     expect(r.aborted).to.match(/^the runtime stopped answering during "d\/d kills the runtime"/);
     expect(byId(r)['later/ok passes']).to.include({ status: 'notrun' });
     expect(byId(r)['later/ok passes']!.message).to.match(/^the runtime stopped answering/);
+  });
+
+  it('objects the final sweep could not remove are leftovers: listed with the cleanup command, and they fail the run', async () => {
+    const f = await startMiniRuntime({ refuseRemove: true });
+    try {
+      const spec = defineSuite(({ describe, it }) => describe('l', () => it('runs a pod', async (t) => void (await runSandbox(t)))));
+      const r = await run(f, [entry('l', spec)], { runId: 'leftover-1' });
+      expect(r.leftovers).to.deep.equal({ ids: ['pod sandbox sb1'], command: 'cri-conformance cleanup --run-id leftover-1' });
+      const v = runVerdict(r);
+      expect(v.result).to.equal('failed');
+      expect(v.reasons).to.include('1 object of the run left on the runtime (remove with: cri-conformance cleanup --run-id leftover-1)');
+      expect(closingLine(v)).to.match(/^conformance: 0 passed, 1 failed, 0 skipped, 0 not run, 1 leftover — FAILED: /);
+      expect(JSON.parse(toSummaryJson(r)).leftovers).to.deep.equal(r.leftovers);
+    } finally {
+      await f.close();
+    }
   });
 
   describe('--runtime-handler', () => {

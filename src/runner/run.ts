@@ -14,7 +14,7 @@ import type { RunResult, SuiteResult, TestResult } from '../report/model.js';
 import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite, type TestBinding } from './load.js';
 import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
-import { sweepRun } from './sweep.js';
+import { runLeftovers, sweepRun } from './sweep.js';
 import { checkRuntimeHandler } from './handler.js';
 import { policyFor } from './policy.js';
 import { hostFacts } from './host.js';
@@ -219,6 +219,11 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     errors.push(...swept.errors);
     if (swept.removed.length) o.progress.info(`cleanup: removed ${swept.removed.length} leftover object(s) of run ${runId}`);
     for (const e of errors) o.progress.info(`cleanup warning: ${e}`);
+    const leftovers = await runLeftovers(cri, runId);
+    if (leftovers.length) {
+      result.leftovers = { ids: leftovers, command: `cri-conformance cleanup --run-id ${runId}` };
+      o.progress.info(`${leftovers.length} object(s) of this run are still on the runtime: ${leftovers.join(', ')}; remove them with ${result.leftovers.command}`);
+    }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     if (lost) result.aborted = lost;
     else if (o.signal.aborted) result.aborted = 'interrupted';
