@@ -175,6 +175,26 @@ describe('runner (fake runtime, no root)', function () {
     }
   });
 
+  it('a hung RPC trips its breaker after 3 deadline expiries: later calls fail at once, not called', async () => {
+    const f = await startMiniRuntime({ hang: ['ContainerStatus'] });
+    try {
+      const spec = defineSuite(({ describe, it }) =>
+        describe('h', () => {
+          for (let i = 1; i <= 6; i++) it(`asks ${i}`, async (t) => void (await t.cri.runtime.call('ContainerStatus', { container_id: 'x' })));
+        }),
+      );
+      const r = await run(f, [entry('h', spec)], { timeouts: makeTimeouts(0.3) });
+      const tests = r.suites[0]!.tests;
+      expect(tests.map((t) => t.status)).to.deep.equal(Array(6).fill('failed'));
+      expect(tests.slice(0, 3).map((t) => t.message)).to.deep.equal(Array(3).fill(tests[0]!.message));
+      expect(tests[0]!.message).to.match(/^ContainerStatus failed: DEADLINE_EXCEEDED: no answer within 0.3 s/);
+      for (const t of tests.slice(3)) expect(t.message).to.equal('ContainerStatus: breaker open after 3 consecutive deadline expiries (no answer within 0.3 s each); not called');
+      expect(f.calls.filter((c) => c.endsWith('/ContainerStatus')), 'calls that reached the runtime').to.have.length(3);
+    } finally {
+      await f.close();
+    }
+  });
+
   describe('--runtime-handler', () => {
     const handlerSeen = (f: MiniRuntime) => f.mutations.filter((m) => m.startsWith('RunPodSandbox'));
     const probeRun = (f: MiniRuntime, handler: string) => run(f, [entry('p', pass)], { runtimeHandler: handler });

@@ -49,6 +49,8 @@ export interface RunOptions {
   handlerRoots?: Record<string, string>;
   /** The suites to choose from (default: the manifest); the runner's own tests pass declarations here. */
   manifest?: readonly SuiteEntry[];
+  /** Consecutive deadline expiries of one RPC after which the run stops calling it (default 3; 0: never). */
+  breakAfter?: number;
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
   straggleMs?: number;
 }
@@ -100,7 +102,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     return result;
   }
 
-  const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
+  const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger, o.breakAfter ?? 3);
   if (o.runtimeHandler) {
     try {
       o.progress.info(await checkRuntimeHandler(cri, runId, o.runtimeHandler));
