@@ -195,6 +195,46 @@ describe('runner (fake runtime, no root)', function () {
     }
   });
 
+  it('--run-timeout: when the budget is spent, the test in flight fails with it, the rest are not run, cleanup still happens', async () => {
+    const spec = defineSuite(({ describe, it }) =>
+      describe('b', () => {
+        it('is quick', async () => undefined);
+        it('takes long', async (t) => {
+          await runSandbox(t);
+          await sleep(3_000);
+        });
+        it('never starts', async () => undefined);
+      }),
+    );
+    const r = await run(fake, [entry('b', spec), entry('later', pass)], { runTimeoutMs: 300 });
+    const t = byId(r);
+    expect(t['b/b is quick']!.status).to.equal('passed');
+    expect(t['b/b takes long']).to.include({ status: 'failed', message: 'run budget of 0.3 s exhausted' });
+    expect(t['b/b never starts']).to.include({ status: 'notrun', message: 'run budget of 0.3 s exhausted' });
+    expect(t['later/ok passes']).to.include({ status: 'notrun', message: 'run budget of 0.3 s exhausted' });
+    expect(r.aborted).to.equal('interrupted: run budget of 0.3 s exhausted');
+    expect([...fake.sandboxes.keys()], 'the in-flight test\'s sandbox is removed').to.deep.equal([]);
+    const v = runVerdict(r);
+    expect(v.result).to.equal('failed');
+    expect(closingLine(v)).to.equal('conformance: 1 passed, 1 failed, 0 skipped, 2 not run — FAILED: stopped early: interrupted: run budget of 0.3 s exhausted; 1 test failed');
+  });
+
+  it('SIGINT: tests not reached are not run, and the run can never pass', async () => {
+    const ac = new AbortController();
+    const spec = defineSuite(({ describe, it }) =>
+      describe('i', () => {
+        it('interrupts', async () => void ac.abort());
+        it('is not reached', async () => undefined);
+      }),
+    );
+    const r = await run(fake, [entry('i', spec), entry('later', pass)], { signal: ac.signal });
+    expect(byId(r)['i/i is not reached']).to.include({ status: 'notrun', message: 'interrupted' });
+    expect(byId(r)['later/ok passes']).to.include({ status: 'notrun', message: 'interrupted' });
+    const v = runVerdict(r);
+    expect(v.counts).to.include({ passed: 0, failed: 1, notRun: 2 });
+    expect(closingLine(v)).to.match(/ — FAILED: stopped early: interrupted/);
+  });
+
   describe('--runtime-handler', () => {
     const handlerSeen = (f: MiniRuntime) => f.mutations.filter((m) => m.startsWith('RunPodSandbox'));
     const probeRun = (f: MiniRuntime, handler: string) => run(f, [entry('p', pass)], { runtimeHandler: handler });

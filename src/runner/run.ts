@@ -49,11 +49,16 @@ export interface RunOptions {
   handlerRoots?: Record<string, string>;
   /** The suites to choose from (default: the manifest); the runner's own tests pass declarations here. */
   manifest?: readonly SuiteEntry[];
+  /** Whole-run budget: when it is spent the run stops as on SIGINT (in-flight tests fail, the rest are not run). */
+  runTimeoutMs?: number;
   /** Consecutive deadline expiries of one RPC after which the run stops calling it (default 3; 0: never). */
   breakAfter?: number;
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
   straggleMs?: number;
 }
+
+/** Why a run whose --run-timeout ran out stopped (RunResult.aborted): the CLI recognises its exit code by it. */
+export const budgetSpent = (ms: number): string => `interrupted: run budget of ${Number((ms / 1000).toFixed(1))} s exhausted`;
 
 export const NO_VERSION_REASON = 'no CRI version negotiated: a kubelet would not register this node';
 
@@ -148,10 +153,27 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     );
   };
   let bailed = false;
+  // SIGINT and a spent --run-timeout stop the run the same way; `stopped` says which.
+  let stopped: string | undefined;
   // Why the run stops early, in one place: every test it keeps from running is "not run" with this reason.
-  const stopReason = (): string | undefined => (o.signal.aborted ? 'interrupted' : lost ? lost : bailed ? '--bail after a failure' : undefined);
-  const onAbort = () => activeRunners.forEach((r) => r.abort());
+  const stopReason = (): string | undefined => stopped?.replace(/^interrupted: /, '') ?? lost ?? (bailed ? '--bail after a failure' : undefined);
+  const stop = (why: string) => {
+    if (stopped) return;
+    stopped = why;
+    for (const r of activeRunners) {
+      r.abort();
+      // A test in flight fails now with the reason, the way mocha fails a timed-out test; its cleanup still runs.
+      const t = r.currentRunnable as (Mocha.Runnable & { type?: string; callback?: (e: Error) => void; timedOut?: boolean }) | undefined;
+      if (t?.type === 'test' && t.callback && !t.timedOut && !t.state) {
+        t.callback(new Error(stopReason()));
+        t.timedOut = true;
+      }
+    }
+  };
+  const onAbort = () => stop('interrupted');
+  if (o.signal.aborted) stopped = 'interrupted';
   o.signal.addEventListener('abort', onAbort);
+  const budget = o.runTimeoutMs ? setTimeout(() => stop(budgetSpent(o.runTimeoutMs!)), Math.max(0, started + o.runTimeoutMs - Date.now())) : undefined;
   try {
     // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
     const loaded: LoadedSuite[] = [];
@@ -209,7 +231,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     for (const l of loaded) result.suites.push(done.get(l.entry.name)!);
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    clearTimeout(budget);
     o.progress.done();
+    if (stopped && stopped !== 'interrupted') o.progress.info(`${stopReason()}: stopping the run and cleaning up`);
     // Bodies that outlived their timeout may still create objects: wait for them (every RPC has a deadline),
     // then run-scoped cleanup (images, late registrations), then sweep by label for anything left.
     if (binding.bodies.size) {
@@ -228,7 +252,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     if (lost) result.aborted = lost;
-    else if (o.signal.aborted) result.aborted = 'interrupted';
+    else if (stopped) result.aborted = stopped;
     result.durationMs = Date.now() - started;
     result.rpcs = ledger.seen;
     closeAllChannels();
