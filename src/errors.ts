@@ -8,6 +8,8 @@ export const EXIT = {
   NO_VERSION: 4,
   LAB: 5,
   HANDLER: 6,
+  /** --run-timeout ran out (shares 3 with CONNECT: the runtime did not get through the run in time). */
+  RUN_BUDGET: 3,
   INTERNAL: 70,
   INTERRUPTED: 130,
 } as const;

@@ -135,7 +135,7 @@ describe('cli', function () {
     it('run --help exits 0 and documents the endpoint flags', async () => {
       const r = await cli(['run', '--help']);
       expect(r.exitCode).to.equal(0);
-      for (const f of ['--runtime-endpoint', '--image-endpoint', '--config', '--timeout', '--report-dir']) expect(String(r.stdout)).to.include(f);
+      for (const f of ['--runtime-endpoint', '--image-endpoint', '--config', '--timeout', '--run-timeout', '--report-dir']) expect(String(r.stdout)).to.include(f);
     });
 
     // Usage errors: each is caught before anything is dialled. The processes are independent, so they are

@@ -209,7 +209,11 @@ describe('report', () => {
 
       const streaming = kids(suites[2]!, 'testcase');
       expect(streaming).to.have.length(2);
-      for (const c of streaming) expect(skip(c)).to.equal('requires RuntimeService v1 streaming server; not reachable');
+      expect(skip(streaming[0]!)).to.equal('requires RuntimeService v1 streaming server; not reachable');
+      // A test the runner never ran is a JUnit skip whose message says so; the suite's property counts it.
+      expect(skip(streaming[1]!)).to.equal('not run: --bail after a failure');
+      const notRun = kids(kids(suites[2]!, 'properties')[0]!, 'property').find((p) => attr(p, 'name') === 'tests.notRun');
+      expect(notRun && attr(notRun, 'value')).to.equal('1');
 
       const windows = kids(suites[3]!, 'testcase');
       expect(windows.map((c) => attr(c, 'name'))).to.deep.equal(['(suite skipped)']);
@@ -283,7 +287,7 @@ describe('report', () => {
       // Nothing negotiated: no test points, but the run did not pass and TAP says so.
       expect(toTap(empty)).to.equal(
         'TAP version 14\n1..0\nBail out! no CRI version negotiated: connection refused\n' +
-          '# conformance: 0 passed, 0 failed, 0 skipped — FAILED: no CRI version negotiated: connection refused\n',
+          '# conformance: 0 passed, 0 failed, 0 skipped, 0 not run — FAILED: no CRI version negotiated: connection refused\n',
       );
       expect(summaryTable(empty, { color: false })).to.include('Total');
       expect(toSummaryHtml(empty)).to.include('</html>');
@@ -367,7 +371,7 @@ describe('report', () => {
       const j = JSON.parse(toSummaryJson(run)) as Record<string, unknown>;
       expect(Object.keys(j)).to.deep.equal([
         'schema', 'result', 'reasons', 'tool', 'profile', 'runtimeHandler', 'startedAt', 'durationMs', 'endpoint', 'runtime', 'negotiated', 'host',
-        'baselineUsed', 'baselineMode', 'totals', 'suites', 'tests', 'images', 'rpcs',
+        'baselineUsed', 'baselineMode', 'totals', 'leftovers', 'suites', 'tests', 'images', 'rpcs',
       ]);
       expect(j['result']).to.equal('failed');
       expect(j['reasons']).to.deep.equal(['1 test failed outside the baseline']);
@@ -376,7 +380,7 @@ describe('report', () => {
       const tests = j['tests'] as { id: string; status: string; durationMs: number; message?: string }[];
       expect(tests.map((t) => t.id)).to.deep.equal(run.suites.flatMap((s) => s.tests.map((t) => t.id)));
       expect(Object.keys(j['images'] as object)).to.deep.equal(['busybox', 'pause']);
-      expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 4, knownFailures: 1, fixed: 1, durationMs: 98765 });
+      expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 3, notRun: 1, knownFailures: 1, fixed: 1, durationMs: 98765 });
     });
 
     it('runFromSummary reads a summary.json back into the model: same summary, same verdict, same matrix', () => {

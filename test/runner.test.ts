@@ -9,6 +9,8 @@ import { defineSuite, runSandbox, skip, sleep, type SuiteSpec } from '../src/fra
 import { runConformance, type RunOptions } from '../src/runner/run.js';
 import type { SuiteEntry } from '../src/runner/manifest.js';
 import type { RunResult, TestResult } from '../src/report/model.js';
+import { closingLine, runVerdict } from '../src/report/verdict.js';
+import { toSummaryJson } from '../src/report/certification.js';
 import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
 
 const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
@@ -74,12 +76,12 @@ describe('runner (fake runtime, no root)', function () {
     const r = await run(fake, [entry('a', fail), entry('b', pass, ['a'])], { jobs: 4 });
     const b = r.suites.find((s) => s.name === 'b')!;
     expect(b.skippedReason).to.equal('needs suite "a", which had 1 failure(s)');
-    expect(b.tests.map((t) => t.status)).to.deep.equal(['skipped']);
+    expect(b.tests.map((t) => t.status)).to.deep.equal(['notrun']);
   });
 
   it('--bail: after the first failure, later suites are not run and say why', async () => {
     const r = await run(fake, [entry('a', fail), entry('b', pass)], { bail: true, jobs: 1 });
-    expect(byId(r)['b/ok passes']).to.include({ status: 'skipped', message: 'not run: --bail after a failure' });
+    expect(byId(r)['b/ok passes']).to.include({ status: 'notrun', message: '--bail after a failure' });
   });
 
   it('a skip carries its reason: skip(), a feature the release lacks, UNIMPLEMENTED of an optional RPC', async () => {
@@ -153,7 +155,84 @@ describe('runner (fake runtime, no root)', function () {
     );
     const r = await run(fake, [entry('d', spec), entry('later', pass)], { jobs: 1 });
     expect(r.aborted).to.match(/^the runtime stopped answering during "d\/d kills the runtime"/);
-    expect(byId(r)['later/ok passes']!.message).to.match(/^not run: the runtime stopped answering/);
+    expect(byId(r)['later/ok passes']).to.include({ status: 'notrun' });
+    expect(byId(r)['later/ok passes']!.message).to.match(/^the runtime stopped answering/);
+  });
+
+  it('objects the final sweep could not remove are leftovers: listed with the cleanup command, and they fail the run', async () => {
+    const f = await startMiniRuntime({ refuseRemove: true });
+    try {
+      const spec = defineSuite(({ describe, it }) => describe('l', () => it('runs a pod', async (t) => void (await runSandbox(t)))));
+      const r = await run(f, [entry('l', spec)], { runId: 'leftover-1' });
+      expect(r.leftovers).to.deep.equal({ ids: ['pod sandbox sb1'], command: 'cri-conformance cleanup --run-id leftover-1' });
+      const v = runVerdict(r);
+      expect(v.result).to.equal('failed');
+      expect(v.reasons).to.include('1 object of the run left on the runtime (remove with: cri-conformance cleanup --run-id leftover-1)');
+      expect(closingLine(v)).to.match(/^conformance: 0 passed, 1 failed, 0 skipped, 0 not run, 1 leftover — FAILED: /);
+      expect(JSON.parse(toSummaryJson(r)).leftovers).to.deep.equal(r.leftovers);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('a hung RPC trips its breaker after 3 deadline expiries: later calls fail at once, not called', async () => {
+    const f = await startMiniRuntime({ hang: ['ContainerStatus'] });
+    try {
+      const spec = defineSuite(({ describe, it }) =>
+        describe('h', () => {
+          for (let i = 1; i <= 6; i++) it(`asks ${i}`, async (t) => void (await t.cri.runtime.call('ContainerStatus', { container_id: 'x' })));
+        }),
+      );
+      const r = await run(f, [entry('h', spec)], { timeouts: makeTimeouts(0.3) });
+      const tests = r.suites[0]!.tests;
+      expect(tests.map((t) => t.status)).to.deep.equal(Array(6).fill('failed'));
+      expect(tests.slice(0, 3).map((t) => t.message)).to.deep.equal(Array(3).fill(tests[0]!.message));
+      expect(tests[0]!.message).to.match(/^ContainerStatus failed: DEADLINE_EXCEEDED: no answer within 0.3 s/);
+      for (const t of tests.slice(3)) expect(t.message).to.equal('ContainerStatus: breaker open after 3 consecutive deadline expiries (no answer within 0.3 s each); not called');
+      expect(f.calls.filter((c) => c.endsWith('/ContainerStatus')), 'calls that reached the runtime').to.have.length(3);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('--run-timeout: when the budget is spent, the test in flight fails with it, the rest are not run, cleanup still happens', async () => {
+    const spec = defineSuite(({ describe, it }) =>
+      describe('b', () => {
+        it('is quick', async () => undefined);
+        it('takes long', async (t) => {
+          await runSandbox(t);
+          await sleep(3_000);
+        });
+        it('never starts', async () => undefined);
+      }),
+    );
+    const r = await run(fake, [entry('b', spec), entry('later', pass)], { runTimeoutMs: 300 });
+    const t = byId(r);
+    expect(t['b/b is quick']!.status).to.equal('passed');
+    expect(t['b/b takes long']).to.include({ status: 'failed', message: 'run budget of 0.3 s exhausted' });
+    expect(t['b/b never starts']).to.include({ status: 'notrun', message: 'run budget of 0.3 s exhausted' });
+    expect(t['later/ok passes']).to.include({ status: 'notrun', message: 'run budget of 0.3 s exhausted' });
+    expect(r.aborted).to.equal('interrupted: run budget of 0.3 s exhausted');
+    expect([...fake.sandboxes.keys()], 'the in-flight test\'s sandbox is removed').to.deep.equal([]);
+    const v = runVerdict(r);
+    expect(v.result).to.equal('failed');
+    expect(closingLine(v)).to.equal('conformance: 1 passed, 1 failed, 0 skipped, 2 not run — FAILED: stopped early: interrupted: run budget of 0.3 s exhausted; 1 test failed');
+  });
+
+  it('SIGINT: tests not reached are not run, and the run can never pass', async () => {
+    const ac = new AbortController();
+    const spec = defineSuite(({ describe, it }) =>
+      describe('i', () => {
+        it('interrupts', async () => void ac.abort());
+        it('is not reached', async () => undefined);
+      }),
+    );
+    const r = await run(fake, [entry('i', spec), entry('later', pass)], { signal: ac.signal });
+    expect(byId(r)['i/i is not reached']).to.include({ status: 'notrun', message: 'interrupted' });
+    expect(byId(r)['later/ok passes']).to.include({ status: 'notrun', message: 'interrupted' });
+    const v = runVerdict(r);
+    expect(v.counts).to.include({ passed: 0, failed: 1, notRun: 2 });
+    expect(closingLine(v)).to.match(/ — FAILED: stopped early: interrupted/);
   });
 
   describe('--runtime-handler', () => {

@@ -8,7 +8,7 @@ import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import { closeAllChannels, makeCri } from '../cri/client.js';
 import { sweepRun } from '../runner/sweep.js';
 import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runner/load.js';
-import { runConformance } from '../runner/run.js';
+import { budgetSpent, runConformance } from '../runner/run.js';
 import { makeProgress } from '../runner/progress.js';
 import { readImagesFile, MANIFEST } from '../runner/images.js';
 import type { RunResult } from '../report/model.js';
@@ -105,6 +105,7 @@ export async function runCommand(o: Opts): Promise<number> {
   else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
 
   const timeoutSeconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
+  const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
   const onSignal = (sig: string) => {
@@ -128,6 +129,7 @@ export async function runCommand(o: Opts): Promise<number> {
       criVersion: (str(o, 'criVersion') ?? 'auto') as VersionMode,
       timeouts: makeTimeouts(timeoutSeconds),
       testTimeoutMs: ((o['testTimeout'] as number) ?? 180) * 1000,
+      ...(runTimeoutMs ? { runTimeoutMs } : {}),
       kubernetes,
       focus,
       skip,
@@ -170,6 +172,10 @@ export async function runCommand(o: Opts): Promise<number> {
   process.stderr.write(closingLine(verdict) + '\n');
 
   if (interrupted) return EXIT.INTERRUPTED;
+  if (runTimeoutMs && run.aborted === budgetSpent(runTimeoutMs)) {
+    process.stderr.write(`run stopped: --run-timeout ${runTimeoutMs / 1000} s ran out; tests in flight failed, the rest are "not run" (exit ${EXIT.RUN_BUDGET})\n`);
+    return EXIT.RUN_BUDGET;
+  }
   if (run.aborted) {
     process.stderr.write(`run stopped early: ${run.aborted}\n`);
     return EXIT.CONNECT;

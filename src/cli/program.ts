@@ -36,6 +36,7 @@ export function buildProgram(handlers: {
     .option('-c, --config <file>', 'crictl config file (default /etc/crictl.yaml)')
     .option('-t, --timeout <seconds>', 'base RPC deadline in seconds; lifecycle calls get 3x, pulls 15x (default 20)', parseNumber)
     .option('--test-timeout <seconds>', 'per-test time limit in seconds', parseNumber, 180)
+    .option('--run-timeout <seconds>', 'whole-run budget in seconds; then stop like SIGINT, clean up, report, exit 3 (default none)', parseNumber)
     .addOption(new Option('--cri-version <v>', 'CRI API version').choices(['auto', 'v1', 'v1alpha2']).default('auto'))
     .option('--kubernetes <minor>', 'Kubernetes release profile, e.g. 1.31 (default: newest known)')
     .option('--runtime-handler <name>', 'run every pod with this runtime handler (RuntimeClass handler; env CRI_CONFORMANCE_RUNTIME_HANDLER)')

@@ -6,7 +6,7 @@ import { V1ALPHA2_RPCS } from '../gen/rpc.js';
 import type { ApiVersion } from './negotiate.js';
 import type { Endpoint } from '../config.js';
 import { loadCri } from './proto.js';
-import { NotInVersionError, UnimplementedError, toRpcError } from './errors.js';
+import { NotInVersionError, RpcError, UnimplementedError, toRpcError } from './errors.js';
 import { deadlineFor, type Timeouts } from './timeouts.js';
 
 export type ServiceName = 'RuntimeService' | 'ImageService';
@@ -36,6 +36,34 @@ export class RpcLedger {
     o.calls++;
     if (outcome === 'unimplemented') o.unimplemented++;
     if (outcome === 'error') o.errors++;
+  }
+}
+
+/**
+ * A hung RPC costs its whole deadline in every test that calls it. After `after` consecutive
+ * DEADLINE_EXCEEDED of one RPC, later calls of that RPC fail at once instead (any other outcome resets it).
+ * Shared by both services of one client, so one run has one breaker.
+ */
+export class Breaker {
+  private readonly expiries = new Map<string, { n: number; ms: number }>();
+  constructor(readonly after: number) {}
+  /** The error to fail with instead of calling, when the breaker of this RPC is open. */
+  check(rpc: string): BreakerOpenError | undefined {
+    const e = this.expiries.get(rpc);
+    return e && e.n >= this.after ? new BreakerOpenError(rpc, e.n, e.ms) : undefined;
+  }
+  record(rpc: string, code: number | undefined, ms: number): void {
+    if (code !== Status.DEADLINE_EXCEEDED) this.expiries.delete(rpc);
+    else this.expiries.set(rpc, { n: (this.expiries.get(rpc)?.n ?? 0) + 1, ms });
+  }
+}
+
+/** Still a DEADLINE_EXCEEDED to callers (isCode), but says the RPC was not called. */
+export class BreakerOpenError extends RpcError {
+  constructor(rpc: string, n: number, ms: number) {
+    super(rpc, Status.DEADLINE_EXCEEDED, 'breaker open');
+    this.name = 'BreakerOpenError';
+    this.message = `${rpc}: breaker open after ${n} consecutive deadline expiries (no answer within ${Number((ms / 1000).toFixed(1))} s each); not called`;
   }
 }
 
@@ -81,6 +109,7 @@ export class CriService<M extends RpcMap> {
     readonly endpoint: Endpoint,
     private readonly timeouts: Timeouts,
     private readonly ledger: RpcLedger,
+    private readonly breaker?: Breaker,
   ) {
     this.def = serviceDefinition(version, service);
   }
@@ -99,6 +128,8 @@ export class CriService<M extends RpcMap> {
   /** A unary call with a deadline; errors become RpcError/UnimplementedError naming the RPC. */
   call<K extends keyof M & string>(rpc: K, req: ReqOf<M, K>, opts: CallOptions = {}): Promise<ResOf<M, K>> {
     const m = this.method(rpc);
+    const open = this.breaker?.check(rpc);
+    if (open) return Promise.reject(open);
     const ms = (opts.timeoutMs ?? deadlineFor(this.timeouts, rpc)) + (opts.extraMs ?? 0);
     const deadline = new Date(Date.now() + ms);
     const ch = channelFor(this.endpoint);
@@ -111,6 +142,7 @@ export class CriService<M extends RpcMap> {
         new Metadata(),
         { deadline },
         (err, res) => {
+          this.breaker?.record(rpc, err?.code, ms);
           if (err) {
             const e = toRpcError(rpc, err, { ms, baseSeconds: this.timeouts.baseMs / 1000 });
             this.ledger.note(rpc, e instanceof UnimplementedError ? 'unimplemented' : 'error');
@@ -164,10 +196,13 @@ export function makeCri(
   versions: { runtime: ApiVersion; image: ApiVersion },
   timeouts: Timeouts,
   ledger = new RpcLedger(),
+  /** Consecutive deadline expiries of one RPC after which it is no longer called (0 or absent: never). */
+  breakAfter = 0,
 ): Cri {
+  const breaker = breakAfter > 0 ? new Breaker(breakAfter) : undefined;
   return {
-    runtime: new CriService<RuntimeServiceRpcs>('RuntimeService', versions.runtime, runtimeEp, timeouts, ledger),
-    image: new CriService<ImageServiceRpcs>('ImageService', versions.image, imageEp, timeouts, ledger),
+    runtime: new CriService<RuntimeServiceRpcs>('RuntimeService', versions.runtime, runtimeEp, timeouts, ledger, breaker),
+    image: new CriService<ImageServiceRpcs>('ImageService', versions.image, imageEp, timeouts, ledger, breaker),
     ledger,
   };
 }

@@ -9,6 +9,7 @@ import {
   failureMessage,
   fixedMessage,
   humanDuration,
+  notRunMessage,
   oneLine,
   skipReason,
   sortedKeys,
@@ -30,6 +31,7 @@ function countsJson(c: Counts): Record<string, number> {
     passed: c.passed,
     failed: c.failed,
     skipped: c.skipped,
+    notRun: c.notRun,
     knownFailures: c.knownFailures,
     fixed: c.fixed,
     durationMs: c.durationMs,
@@ -47,6 +49,7 @@ function testJson(s: SuiteResult, t: TestResult): Record<string, unknown> {
     tags: (t.tags ?? []).map((x) => cleanText(x)),
   };
   if (t.status === 'skipped') o['message'] = skipReason(t, s);
+  else if (t.status === 'notrun') o['message'] = notRunMessage(t, s);
   else if (t.message !== undefined || t.status === 'failed') o['message'] = t.status === 'failed' ? failureMessage(t) : oneLine(t.message);
   if (t.detail !== undefined) o['detail'] = cleanText(t.detail).replace(/\s+$/, '');
   if (t.baseline) o['baseline'] = { state: t.baseline.state, reason: oneLine(t.baseline.reason) };
@@ -92,6 +95,7 @@ function summaryObject(run: RunResult): Record<string, unknown> {
     baselineUsed: baselineUsed(run),
     baselineMode: verdict.mode,
     totals: countsJson(verdict.counts),
+    leftovers: run.leftovers ? { ids: run.leftovers.ids.map((x) => cleanText(x)), command: cleanText(run.leftovers.command) } : null,
     suites: run.suites.map((s) => ({
       name: cleanText(s.name),
       title: cleanText(s.title),
@@ -152,6 +156,7 @@ export function runFromSummary(j: any): RunResult {
   if (opt(j.host)) run.host = { kernel: j.host.kernel, cgroupVersion: j.host.cgroupVersion, ...(opt(j.host.hostname) !== undefined ? { hostname: j.host.hostname } : {}) };
   if (j.images) run.images = j.images;
   if (j.rpcs) run.rpcs = j.rpcs;
+  if (opt(j.leftovers)) run.leftovers = j.leftovers;
   if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
   return run;
 }
@@ -168,6 +173,8 @@ function statusLabel(t: TestResult, mode: BaselineMode): string {
       return 'FAILED';
     case 'skipped':
       return 'skipped';
+    case 'notrun':
+      return 'not run';
     case 'known-failure':
       return 'known failure';
     case 'fixed':
@@ -189,6 +196,8 @@ function testNote(s: SuiteResult, t: TestResult, mode: BaselineMode): string {
       return failureMessage(t);
     case 'skipped':
       return skipReason(t, s);
+    case 'notrun':
+      return notRunMessage(t, s);
     case 'known-failure':
       return `baseline: ${oneLine(t.baseline?.reason) || 'no reason given'}`;
     case 'fixed':
@@ -199,7 +208,7 @@ function testNote(s: SuiteResult, t: TestResult, mode: BaselineMode): string {
 
 /** "Result: FAILED — 1 test failed" and the counts, the same words in summary.md and summary.html. */
 function resultCounts(c: Counts): string {
-  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
+  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
 }
 
 /** Tests that fail the run (failures outside the baseline, fixed tests under a strict baseline). */
@@ -304,16 +313,16 @@ export function toSummaryMarkdown(run: RunResult): string {
   out.push('## Totals', '');
   out.push(
     ...mdTable(
-      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Known failures', 'Fixed', 'Time'],
+      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Not run', 'Known failures', 'Fixed', 'Time'],
       [
         ...run.suites.map((s) => {
           const sc = suiteCounts(s, mode);
           const name = md(s.name) + (s.skippedReason !== undefined ? ` (skipped: ${md(s.skippedReason)})` : '');
-          return [name, ...[sc.tests, sc.passed, sc.failed, sc.skipped, sc.knownFailures, sc.fixed].map(String), humanDuration(sc.durationMs)];
+          return [name, ...[sc.tests, sc.passed, sc.failed, sc.skipped, sc.notRun, sc.knownFailures, sc.fixed].map(String), humanDuration(sc.durationMs)];
         }),
-        ['**Total**', ...[c.tests, c.passed, c.failed, c.skipped, c.knownFailures, c.fixed].map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
+        ['**Total**', ...[c.tests, c.passed, c.failed, c.skipped, c.notRun, c.knownFailures, c.fixed].map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
       ],
-      [false, true, true, true, true, true, true, true],
+      [false, true, true, true, true, true, true, true, true],
     ),
     '',
   );
@@ -393,7 +402,7 @@ tr.total td { font-weight: 600; }
 .verdict { display: inline-block; padding: .3rem .8rem; border-radius: .3rem; color: #fff; font-weight: 700; }
 .verdict.passed { background: var(--ok); } .verdict.failed { background: var(--bad); }
 .s-passed, .s-fixed { color: var(--ok); } .s-failed { color: var(--bad); font-weight: 600; }
-.s-skipped { color: var(--skip); } .s-known-failure { color: var(--known); }
+.s-skipped, .s-notrun { color: var(--skip); } .s-known-failure { color: var(--known); }
 .muted { color: var(--muted); }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 pre { white-space: pre-wrap; word-break: break-word; background: rgba(127,127,127,.1); padding: .6rem; border-radius: .3rem; }
@@ -429,7 +438,7 @@ export function toSummaryHtml(run: RunResult): string {
     '<h1>CRI conformance summary</h1>',
     `<p><span class="verdict ${verdict}">${passed ? 'PASSED' : 'FAILED'}</span> ` +
       `<span class="s-passed">${c.passed} passed</span>, <span class="s-failed">${c.failed} failed</span>, ` +
-      `<span class="s-skipped">${c.skipped} skipped</span>` +
+      `<span class="s-skipped">${c.skipped} skipped</span>, <span class="s-notrun">${c.notRun} not run</span>` +
       (c.knownFailures ? `, <span class="s-known-failure">${plural(c.knownFailures, 'known failure')}</span>` : '') +
       (c.fixed ? `, <span class="s-fixed">${c.fixed} fixed</span>` : '') +
       ` of ${c.tests} tests in ${h(humanDuration(run.durationMs))}</p>`,
@@ -439,8 +448,8 @@ export function toSummaryHtml(run: RunResult): string {
   parts.push(htmlTable([{ text: 'Property' }, { text: 'Value' }], metaRows(run).map((r) => ({ cells: [h(r.label), h(r.value)] }))));
 
   parts.push('<h2>Totals</h2>');
-  const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));
-  const countCells = (x: Counts): string[] => [...[x.tests, x.passed, x.failed, x.skipped, x.knownFailures, x.fixed].map((n) => h(n)), h(humanDuration(x.durationMs))];
+  const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Not run', 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));
+  const countCells = (x: Counts): string[] => [...[x.tests, x.passed, x.failed, x.skipped, x.notRun, x.knownFailures, x.fixed].map((n) => h(n)), h(humanDuration(x.durationMs))];
   parts.push(
     htmlTable([{ text: 'Suite' }, ...numHead], [
       ...run.suites.map((s, i) => ({
@@ -490,7 +499,7 @@ export function toSummaryHtml(run: RunResult): string {
     const sc = suiteCounts(s, mode);
     parts.push(
       `<h3 id="suite-${i + 1}">${h(s.name)}${s.title && s.title !== s.name ? ` <span class="muted">— ${h(s.title)}</span>` : ''}</h3>`,
-      `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped` +
+      `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped, ${sc.notRun} not run` +
         (sc.knownFailures ? `, ${plural(sc.knownFailures, 'known failure')}` : '') +
         ` in ${h(humanDuration(sc.durationMs))}` +
         (s.skippedReason !== undefined ? ` — suite skipped: ${h(oneLine(s.skippedReason) || 'skipped')}` : '') +

@@ -34,6 +34,13 @@ export function skipReason(t: TestResult, s: SuiteResult): string {
   return oneLine(t.message) || oneLine(s.skippedReason) || 'skipped';
 }
 
+/** `not run: <why>`, the words every report uses for a test the runner never ran. */
+export function notRunMessage(t: TestResult, s: SuiteResult): string {
+  // A summary.json read back already carries the words; never say them twice.
+  const why = (oneLine(t.message) || oneLine(s.skippedReason) || 'the run stopped before it').replace(/^not run: /, '');
+  return `not run: ${why}`;
+}
+
 /** One-line failure message: the message, else the first non-empty line of the detail. */
 export function failureMessage(t: TestResult): string {
   const m = oneLine(t.message);

@@ -11,6 +11,7 @@ import {
   failureMessage,
   fixedMessage,
   knownFailureMessage,
+  notRunMessage,
   oneLine,
   seconds,
   skipReason,
@@ -84,6 +85,10 @@ function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult, mode
     case 'skipped':
       tc.ele('skipped', { message: skipReason(t, suite) });
       break;
+    case 'notrun':
+      // JUnit has no "not run": a skip whose message says so, and the suite's `tests.notRun` property counts them.
+      tc.ele('skipped', { message: notRunMessage(t, suite) });
+      break;
     case 'known-failure': {
       tc.ele('skipped', { message: knownFailureMessage(t) });
       const detail = cleanText(t.detail).replace(/\s+$/, '');
@@ -106,7 +111,8 @@ export function toJUnit(run: RunResult): string {
     return {
       tests: c.tests + (placeholder ? 1 : 0),
       failures: c.failed,
-      skipped: c.skipped + c.knownFailures + (placeholder ? 1 : 0),
+      skipped: c.skipped + c.notRun + c.knownFailures + (placeholder ? 1 : 0),
+      notRun: c.notRun,
       placeholder,
     };
   });
@@ -139,7 +145,7 @@ export function toJUnit(run: RunResult): string {
 
     const suiteEl = root.ele('testsuite', attrs);
     const propsEl = suiteEl.ele('properties');
-    const suiteProps: [string, string][] = [...props, ['suite.title', s.title]];
+    const suiteProps: [string, string][] = [...props, ['suite.title', s.title], ['tests.notRun', String(c.notRun)]];
     if (s.skippedReason !== undefined) suiteProps.push(['suite.skippedReason', s.skippedReason]);
     for (const [name, value] of suiteProps) {
       if (oneLine(value) === '') continue;

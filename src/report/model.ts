@@ -4,7 +4,9 @@ import type { RpcObservation } from '../cri/client.js';
 
 export type { ApiVersion, RpcObservation };
 
-export type TestStatus = 'passed' | 'failed' | 'skipped';
+/** `notrun`: the runner never ran the test (interrupted, runtime lost, --bail, a needed suite failed or was
+ * not run); `message` says why. Unlike a skip, nothing was judged. */
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'notrun';
 
 export interface TestResult {
   /** Stable id used by --focus, baselines and `list`: `<suite>/<full mocha title>`. */
@@ -57,9 +59,18 @@ export interface RunResult {
   rpcs?: Record<string, RpcObservation>;
   /** Set when the run stopped early: the runtime became unreachable, or the user interrupted it. */
   aborted?: string;
+  /** Objects carrying the run label that the runtime still lists after the final sweep: they fail the run. */
+  leftovers?: Leftovers;
   /** Set by applyBaseline: the gate depends on it (strict fails on fixed tests), so reports must know it. */
   baseline?: { mode: Exclude<BaselineMode, 'none'> };
   suites: SuiteResult[];
+}
+
+export interface Leftovers {
+  /** "pod sandbox ID" / "container ID", as the sweep names them. */
+  ids: string[];
+  /** What removes them later: `cri-conformance cleanup --run-id ID`. */
+  command: string;
 }
 
 /** How known failures are gated: no baseline, a baseline, or a baseline where a listed test that passes fails. */

@@ -9,6 +9,7 @@ import {
   failureDetail,
   failureMessage,
   fixedMessage,
+  notRunMessage,
   oneLine,
   skipReason,
 } from './common.js';
@@ -48,6 +49,9 @@ function point(s: SuiteResult, t: TestResult, mode: BaselineMode): Point {
     case 'skipped':
       diag['message'] = skipReason(t, s);
       break;
+    case 'notrun':
+      diag['message'] = notRunMessage(t, s);
+      break;
     case 'known-failure':
       if (t.message || t.detail) diag['message'] = failureMessage(t);
       if (detail) diag['detail'] = detail;
@@ -60,6 +64,7 @@ function point(s: SuiteResult, t: TestResult, mode: BaselineMode): Point {
 
   const o = outcome(t);
   if (o === 'skipped') return { ok: true, description, directive: `SKIP ${oneLine(skipReason(t, s))}`, diag };
+  if (o === 'notrun') return { ok: true, description, directive: `SKIP ${notRunMessage(t, s)}`, diag };
   if (o === 'known-failure') {
     const reason = oneLine(t.baseline?.reason) || 'no reason given';
     // A TODO test point keeps its real result: a known failure that still fails is `not ok`.

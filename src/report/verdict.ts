@@ -5,7 +5,7 @@ import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.j
 import { oneLine } from './common.js';
 
 /** How a test counts once the baseline has been applied. */
-export type Outcome = 'passed' | 'failed' | 'skipped' | 'known-failure' | 'fixed';
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'notrun' | 'known-failure' | 'fixed';
 
 export function outcome(t: TestResult): Outcome {
   if (t.baseline?.state === 'known-failure') return 'known-failure';
@@ -24,9 +24,8 @@ export function failsRun(t: TestResult, mode: BaselineMode): boolean {
 }
 
 /**
- * Every count is exclusive except `fixed`: tests = passed + failed + skipped + knownFailures.
- * A new outcome (e.g. "not run") gets its own count here; the exhaustive switch in countTests makes the
- * compiler point at it.
+ * Every count is exclusive except `fixed`: tests = passed + failed + skipped + notRun + knownFailures.
+ * A new outcome gets its own count here; the exhaustive switch in countTests makes the compiler point at it.
  */
 export interface Counts {
   tests: number;
@@ -35,6 +34,8 @@ export interface Counts {
   /** Tests that fail the run: failures outside the baseline, and fixed tests under a strict baseline. */
   failed: number;
   skipped: number;
+  /** Tests the runner never ran (interrupted, runtime lost, --bail, a needed suite failed): not skips. */
+  notRun: number;
   /** Baseline-listed tests that failed: counted here only. */
   knownFailures: number;
   /** Baseline-listed tests that passed: also in `passed`, or in `failed` under a strict baseline. */
@@ -43,7 +44,7 @@ export interface Counts {
 }
 
 export function countTests(tests: readonly TestResult[], mode: BaselineMode): Omit<Counts, 'durationMs'> {
-  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, knownFailures: 0, fixed: 0 };
+  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, notRun: 0, knownFailures: 0, fixed: 0 };
   for (const t of tests) {
     c.tests++;
     const o = outcome(t);
@@ -61,6 +62,9 @@ export function countTests(tests: readonly TestResult[], mode: BaselineMode): Om
         break;
       case 'skipped':
         c.skipped++;
+        break;
+      case 'notrun':
+        c.notRun++;
         break;
       case 'known-failure':
         c.knownFailures++;
@@ -86,6 +90,8 @@ export interface RunVerdict {
   reasons: string[];
   /** Why the run could not pass whatever its tests say: nothing negotiated, or it stopped early. */
   blocker?: string;
+  /** Objects of the run the runtime still lists after the final sweep (they fail the run). */
+  leftovers: number;
 }
 
 const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
@@ -106,7 +112,10 @@ export function runVerdict(run: RunResult): RunVerdict {
   if (fixedFailing > 0) {
     reasons.push(`${plural(fixedFailing, 'baseline-listed test')} now ${fixedFailing === 1 ? 'passes' : 'pass'} (--strict-baseline: remove ${fixedFailing === 1 ? 'it' : 'them'} from the baseline)`);
   }
-  return { result: reasons.length === 0 ? 'passed' : 'failed', mode, counts, reasons, ...(blocker ? { blocker } : {}) };
+  // A run that leaves objects behind is not clean whatever its tests say: the next run (or the node) inherits them.
+  const leftovers = run.leftovers?.ids.length ?? 0;
+  if (leftovers > 0) reasons.push(`${plural(leftovers, 'object')} of the run left on the runtime (remove with: ${run.leftovers!.command})`);
+  return { result: reasons.length === 0 ? 'passed' : 'failed', mode, counts, reasons, ...(blocker ? { blocker } : {}), leftovers };
 }
 
 /** Whether the reports show a baseline at all: one was applied, or tests carry its marks. */
@@ -125,6 +134,7 @@ export function baselineCounts(c: Counts): string[] {
  */
 export function closingLine(v: RunVerdict): string {
   const c = v.counts;
-  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, ...baselineCounts(c)].join(', ');
+  const leftovers = v.leftovers ? [plural(v.leftovers, 'leftover')] : [];
+  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...baselineCounts(c), ...leftovers].join(', ');
   return `conformance: ${counts} — ${v.result === 'passed' ? 'PASSED' : `FAILED: ${v.reasons.map(oneLine).join('; ')}`}`;
 }

@@ -8,14 +8,14 @@ export interface Progress {
   done(): void;
 }
 
-const MARK = { passed: '✓', failed: '✗', skipped: '-' } as const;
+const MARK = { passed: '✓', failed: '✗', skipped: '-', notrun: '·' } as const;
 
 export function makeProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): Progress {
   const live = Boolean(stream.isTTY) && !process.env['CI'];
   let suite = '';
   let total = 0;
   let n = 0;
-  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const counts = { passed: 0, failed: 0, skipped: 0, notrun: 0 };
   const clear = () => live && stream.write('\r\u001b[2K');
   const status = () => {
     if (!live) return;

@@ -12,6 +12,8 @@ export interface SuiteHooks {
   skipReasons: WeakMap<Mocha.Test, string>;
   /** Lets the caller abort the mocha run (SIGINT). */
   onStart?: (runner: Mocha.Runner) => void;
+  /** Why the run is stopping, if it is: the reason of tests mocha never reached. */
+  stopReason?: () => string | undefined;
 }
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
@@ -56,9 +58,10 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
 
   return new Promise((resolve) => {
     const runner = mocha.run(() => {
-      // Tests mocha never reached (bail, abort, hook failure) are reported skipped, never silently lost.
+      // Tests mocha never reached (bail, abort, hook failure) are reported not run, never silently lost.
+      const why = hooks.stopReason?.() ?? 'an earlier failure stopped this suite';
       for (const t of allTests(mocha.suite)) {
-        if (!results.has(t)) results.set(t, { ...base(t), status: 'skipped', message: 'not run (an earlier failure stopped this suite)' });
+        if (!results.has(t)) results.set(t, { ...base(t), status: 'notrun', message: why });
       }
       const tests = allTests(mocha.suite).map((t) => results.get(t)!);
       // Mocha leaves its process-level listeners until disposed; one runner per suite would pile them up.

@@ -14,7 +14,7 @@ import type { RunResult, SuiteResult, TestResult } from '../report/model.js';
 import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite, type TestBinding } from './load.js';
 import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
-import { sweepRun } from './sweep.js';
+import { runLeftovers, sweepRun } from './sweep.js';
 import { checkRuntimeHandler } from './handler.js';
 import { policyFor } from './policy.js';
 import { hostFacts } from './host.js';
@@ -49,9 +49,16 @@ export interface RunOptions {
   handlerRoots?: Record<string, string>;
   /** The suites to choose from (default: the manifest); the runner's own tests pass declarations here. */
   manifest?: readonly SuiteEntry[];
+  /** Whole-run budget: when it is spent the run stops as on SIGINT (in-flight tests fail, the rest are not run). */
+  runTimeoutMs?: number;
+  /** Consecutive deadline expiries of one RPC after which the run stops calling it (default 3; 0: never). */
+  breakAfter?: number;
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
   straggleMs?: number;
 }
+
+/** Why a run whose --run-timeout ran out stopped (RunResult.aborted): the CLI recognises its exit code by it. */
+export const budgetSpent = (ms: number): string => `interrupted: run budget of ${Number((ms / 1000).toFixed(1))} s exhausted`;
 
 export const NO_VERSION_REASON = 'no CRI version negotiated: a kubelet would not register this node';
 
@@ -100,7 +107,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     return result;
   }
 
-  const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger);
+  const cri = makeCri(o.endpoints.runtime, o.endpoints.image, { runtime: negotiation.runtime, image: negotiation.image }, o.timeouts, ledger, o.breakAfter ?? 3);
   if (o.runtimeHandler) {
     try {
       o.progress.info(await checkRuntimeHandler(cri, runId, o.runtimeHandler));
@@ -146,8 +153,27 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     );
   };
   let bailed = false;
-  const onAbort = () => activeRunners.forEach((r) => r.abort());
+  // SIGINT and a spent --run-timeout stop the run the same way; `stopped` says which.
+  let stopped: string | undefined;
+  // Why the run stops early, in one place: every test it keeps from running is "not run" with this reason.
+  const stopReason = (): string | undefined => stopped?.replace(/^interrupted: /, '') ?? lost ?? (bailed ? '--bail after a failure' : undefined);
+  const stop = (why: string) => {
+    if (stopped) return;
+    stopped = why;
+    for (const r of activeRunners) {
+      r.abort();
+      // A test in flight fails now with the reason, the way mocha fails a timed-out test; its cleanup still runs.
+      const t = r.currentRunnable as (Mocha.Runnable & { type?: string; callback?: (e: Error) => void; timedOut?: boolean }) | undefined;
+      if (t?.type === 'test' && t.callback && !t.timedOut && !t.state) {
+        t.callback(new Error(stopReason()));
+        t.timedOut = true;
+      }
+    }
+  };
+  const onAbort = () => stop('interrupted');
+  if (o.signal.aborted) stopped = 'interrupted';
   o.signal.addEventListener('abort', onAbort);
+  const budget = o.runTimeoutMs ? setTimeout(() => stop(budgetSpent(o.runTimeoutMs!)), Math.max(0, started + o.runTimeoutMs - Date.now())) : undefined;
   try {
     // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
     const loaded: LoadedSuite[] = [];
@@ -168,9 +194,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
       await slots.acquire();
       try {
         const tests = allTests(l.mocha.suite);
-        const blocker = o.signal.aborted ? 'interrupted' : lost ? `not run: ${lost}` : bailed ? 'not run: --bail after a failure' : unmetNeed(e.needs, done);
+        const blocker = stopReason() ?? unmetNeed(e.needs, done);
         if (blocker) {
-          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => skippedTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
+          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => notRunTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
           return;
         }
         o.progress.suiteStart(e.name, tests.length);
@@ -190,6 +216,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
             runner = r;
             activeRunners.add(r);
           },
+          stopReason,
         });
         if (runner) activeRunners.delete(runner);
         done.set(e.name, sr);
@@ -204,7 +231,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     for (const l of loaded) result.suites.push(done.get(l.entry.name)!);
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    clearTimeout(budget);
     o.progress.done();
+    if (stopped && stopped !== 'interrupted') o.progress.info(`${stopReason()}: stopping the run and cleaning up`);
     // Bodies that outlived their timeout may still create objects: wait for them (every RPC has a deadline),
     // then run-scoped cleanup (images, late registrations), then sweep by label for anything left.
     if (binding.bodies.size) {
@@ -216,9 +245,14 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     errors.push(...swept.errors);
     if (swept.removed.length) o.progress.info(`cleanup: removed ${swept.removed.length} leftover object(s) of run ${runId}`);
     for (const e of errors) o.progress.info(`cleanup warning: ${e}`);
+    const leftovers = await runLeftovers(cri, runId);
+    if (leftovers.length) {
+      result.leftovers = { ids: leftovers, command: `cri-conformance cleanup --run-id ${runId}` };
+      o.progress.info(`${leftovers.length} object(s) of this run are still on the runtime: ${leftovers.join(', ')}; remove them with ${result.leftovers.command}`);
+    }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     if (lost) result.aborted = lost;
-    else if (o.signal.aborted) result.aborted = 'interrupted';
+    else if (stopped) result.aborted = stopped;
     result.durationMs = Date.now() - started;
     result.rpcs = ledger.seen;
     closeAllChannels();
@@ -265,6 +299,10 @@ function unmetNeed(needs: string[], done: Map<string, SuiteResult>): string | un
 
 function skippedTest(suite: string, t: Mocha.Test, reason: string): TestResult {
   return { id: testId(suite, t), suite, title: t.title, fullTitle: t.fullTitle(), status: 'skipped', durationMs: 0, message: reason, tags: [] };
+}
+
+function notRunTest(suite: string, t: Mocha.Test, reason: string): TestResult {
+  return { ...skippedTest(suite, t, reason), status: 'notrun' };
 }
 
 /** Images many tests share are pulled once, before any test: a test that pulls and removes an image of its

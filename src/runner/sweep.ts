@@ -44,3 +44,13 @@ export async function sweepRun(cri: Cri, runId: string | undefined): Promise<{ r
   }
   return { removed, errors };
 }
+
+/** What of this run the runtime still lists (after the sweep): the objects a later `cleanup` must remove.
+ * A listing that fails adds nothing: a lost runtime already fails the run. */
+export async function runLeftovers(cri: Cri, runId: string): Promise<string[]> {
+  const filter = { label_selector: { [RUN_LABEL]: runId } };
+  const mine = (labels: Record<string, string> | undefined) => labels?.[RUN_LABEL] === runId;
+  const cs = await cri.runtime.call('ListContainers', { filter }).then((r) => r.containers, () => []);
+  const ps = await cri.runtime.call('ListPodSandbox', { filter }).then((r) => r.items, () => []);
+  return [...cs.filter((c) => mine(c.labels)).map((c) => `container ${c.id}`), ...ps.filter((p) => mine(p.labels)).map((p) => `pod sandbox ${p.id}`)];
+}

@@ -277,9 +277,10 @@ export interface MiniRuntime extends FakeServer {
 }
 
 /** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images.
+ * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `hang`: RPCs never answered.
  * `handlers`: the only runtime handlers RunPodSandbox accepts ('' is the default), listed in Status when
  * `advertise` is set. */
-export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean } = {}): Promise<MiniRuntime> {
+export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; hang?: string[] } = {}): Promise<MiniRuntime> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const mutations: string[] = [];
   let n = 0;
@@ -306,6 +307,7 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean }
       },
       RemovePodSandbox: (req) => {
         mutations.push(`RemovePodSandbox ${req.pod_sandbox_id}`);
+        if (o.refuseRemove) throw new GrpcFailure(Status.INTERNAL, 'sandbox is busy');
         sandboxes.delete(req.pod_sandbox_id);
         return {};
       },
@@ -313,6 +315,7 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean }
         items: [...sandboxes].filter(([, s]) => matches(s.labels, req.filter?.label_selector)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
       }),
       ListContainers: () => ({ containers: [] }),
+      ...Object.fromEntries((o.hang ?? []).map((rpc) => [rpc, HANG])),
     },
     'v1.ImageService': {
       ImageFsInfo: () => ({ image_filesystems: [] }),
