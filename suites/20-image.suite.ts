@@ -4,7 +4,7 @@
 // them afterwards; shared images (busybox, pause, webserver) are never removed here.
 import { randomBytes } from 'node:crypto';
 import {
-  defineSuite, testImage, check, failWith, skip, ensureImage, pullOwnedImage, runSandbox, createContainer,
+  defineSuite, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, runSandbox, createContainer,
   containerConfig, withShell, containerStatus, randomSuffix, type TestContext,
 } from '../src/framework/index.js';
 import { imageStatus, listImages, digestRef, normalizeRef, repoOf, type ImageInfo } from '../src/framework/images.js';
@@ -342,7 +342,7 @@ function latestRef(t: TestContext): string {
     Object.values(images).find((r) => !r.includes('@') && r.endsWith(':latest'));
   if (ref) return ref;
   if (Object.keys(images).length === 0) t.image('busybox-latest'); // skips: no images configured
-  return skip('no test image has a "latest" tag (fixtures/images.json: busybox-latest), so a pull without a tag cannot be checked');
+  throw new NoImageError('no test image has a "latest" tag (fixtures/images.json: busybox-latest), so a pull without a tag cannot be checked');
 }
 
 function hasListedDigest(t: TestContext, name: string): boolean {

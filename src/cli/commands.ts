@@ -149,6 +149,7 @@ export async function runCommand(o: Opts): Promise<number> {
     process.off('SIGTERM', sigterm);
   }
 
+  if (o['allowMissingImages']) run.allowMissingImages = true;
   if (baseline) {
     const applied = applyBaseline(run, baseline, { strict: Boolean(o['strictBaseline']) });
     run = applied.run;
@@ -170,6 +171,9 @@ export async function runCommand(o: Opts): Promise<number> {
   // The same verdict every report was written from: the closing line and the exit code cannot disagree with them.
   const verdict = runVerdict(run);
   process.stderr.write(closingLine(verdict) + '\n');
+  if (verdict.counts.noImage && !run.allowMissingImages) {
+    process.stderr.write(`${verdict.counts.noImage} test(s) did not run because their test images are not available; serve or mirror them (cri-conformance images --help) or pass --allow-missing-images\n`);
+  }
 
   if (interrupted) return EXIT.INTERRUPTED;
   if (runTimeoutMs && run.aborted === budgetSpent(runTimeoutMs)) {

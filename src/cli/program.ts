@@ -42,6 +42,7 @@ export function buildProgram(handlers: {
     .option('--runtime-handler <name>', 'run every pod with this runtime handler (RuntimeClass handler; env CRI_CONFORMANCE_RUNTIME_HANDLER)')
     .option('--images <file>', 'JSON map of logical image names to references (see fixtures/images.json)')
     .option('--registry-prefix <prefix>', 'pull the fixture images from this registry/prefix (your mirror)')
+    .option('--allow-missing-images', 'tests whose test image is not available are counted "not run (no image)" but do not fail the run')
     .option('--report-dir <dir>', 'where reports go', 'reports')
     .option('--reporter <list>', 'comma list of: junit, tap, summary (tap also streams to stdout)', 'junit,summary')
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')

@@ -5,7 +5,8 @@ import type { Cri } from '../cri/client.js';
 import type { ApiVersion, Negotiation } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from './cleanup.js';
-import { skip } from './skip.js';
+import { NoImageError } from './skip.js';
+import { fixtureImageNames } from '../images/names.js';
 
 /** Label carried by every sandbox and container this run creates; cleanup never touches anything else. */
 export const RUN_LABEL = 'cri-conformance.io/run-id';
@@ -80,9 +81,12 @@ export class TestContext {
   /** Full reference of a logical test image (fixtures/images.json). */
   image(name: string): string {
     const images = this.run.images;
-    if (Object.keys(images).length === 0) skip('no test images configured: use --lab, --registry-prefix or --images');
+    if (Object.keys(images).length === 0) throw new NoImageError(`test image "${name}": no test images configured (let run serve them, or use --lab, --registry-prefix or --images)`);
     const ref = images[name];
-    if (!ref) throw new Error(`image "${name}" is not in the images manifest: add it to fixtures/images.json or your --images file`);
+    if (!ref) {
+      if (fixtureImageNames().has(name)) throw new NoImageError(`test image "${name}" is not in the images map (add it to your --images file)`);
+      throw new Error(`image "${name}" is not in the images manifest: add it to fixtures/images.json`);
+    }
     return ref;
   }
 }

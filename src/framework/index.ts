@@ -7,5 +7,5 @@ export * from './expect-rpc.js';
 export * from './resources.js';
 export * from './sandbox.js';
 export { defineSuite, type SuiteSpec } from './suite.js';
-export { skip, SkipError } from './skip.js';
+export { skip, SkipError, NoImageError } from './skip.js';
 export * from './streaming.js';

@@ -32,6 +32,7 @@ function countsJson(c: Counts): Record<string, number> {
     failed: c.failed,
     skipped: c.skipped,
     notRun: c.notRun,
+    noImage: c.noImage,
     knownFailures: c.knownFailures,
     fixed: c.fixed,
     durationMs: c.durationMs,
@@ -50,6 +51,7 @@ function testJson(s: SuiteResult, t: TestResult): Record<string, unknown> {
   };
   if (t.status === 'skipped') o['message'] = skipReason(t, s);
   else if (t.status === 'notrun') o['message'] = notRunMessage(t, s);
+  if (t.notRunCause) o['notRunCause'] = t.notRunCause;
   else if (t.message !== undefined || t.status === 'failed') o['message'] = t.status === 'failed' ? failureMessage(t) : oneLine(t.message);
   if (t.detail !== undefined) o['detail'] = cleanText(t.detail).replace(/\s+$/, '');
   if (t.baseline) o['baseline'] = { state: t.baseline.state, reason: oneLine(t.baseline.reason) };
@@ -94,6 +96,7 @@ function summaryObject(run: RunResult): Record<string, unknown> {
       : null,
     baselineUsed: baselineUsed(run),
     baselineMode: verdict.mode,
+    ...(run.allowMissingImages ? { allowMissingImages: true } : {}),
     totals: countsJson(verdict.counts),
     leftovers: run.leftovers ? { ids: run.leftovers.ids.map((x) => cleanText(x)), command: cleanText(run.leftovers.command) } : null,
     suites: run.suites.map((s) => ({
@@ -134,6 +137,7 @@ export function runFromSummary(j: any): RunResult {
     ...(t.message !== undefined ? { message: t.message } : {}),
     ...(t.detail !== undefined ? { detail: t.detail } : {}),
     ...(t.baseline ? { baseline: t.baseline } : {}),
+    ...(t.notRunCause === 'no-image' ? { notRunCause: 'no-image' } : {}),
   }));
   const n = j.negotiated ?? {};
   const run: RunResult = {
@@ -158,6 +162,7 @@ export function runFromSummary(j: any): RunResult {
   if (j.rpcs) run.rpcs = j.rpcs;
   if (opt(j.leftovers)) run.leftovers = j.leftovers;
   if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
+  if (j.allowMissingImages === true) run.allowMissingImages = true;
   return run;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -208,7 +213,8 @@ function testNote(s: SuiteResult, t: TestResult, mode: BaselineMode): string {
 
 /** "Result: FAILED — 1 test failed" and the counts, the same words in summary.md and summary.html. */
 function resultCounts(c: Counts): string {
-  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
+  const noImage = c.noImage ? [`${c.noImage} not run (no image)`] : [];
+  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
 }
 
 /** Tests that fail the run (failures outside the baseline, fixed tests under a strict baseline). */
@@ -311,18 +317,20 @@ export function toSummaryMarkdown(run: RunResult): string {
   out.push(...mdTable(['Property', 'Value'], metaRows(run).map((r) => [md(r.label), md(r.value)]), [false, false]), '');
 
   out.push('## Totals', '');
+  // "Not run (no image)" gets its own column whenever a test of the run went without its image.
+  const nums = (x: Counts): number[] => [x.tests, x.passed, x.failed, x.skipped, x.notRun, ...(c.noImage ? [x.noImage] : []), x.knownFailures, x.fixed];
   out.push(
     ...mdTable(
-      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Not run', 'Known failures', 'Fixed', 'Time'],
+      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Not run', ...(c.noImage ? ['Not run (no image)'] : []), 'Known failures', 'Fixed', 'Time'],
       [
         ...run.suites.map((s) => {
           const sc = suiteCounts(s, mode);
           const name = md(s.name) + (s.skippedReason !== undefined ? ` (skipped: ${md(s.skippedReason)})` : '');
-          return [name, ...[sc.tests, sc.passed, sc.failed, sc.skipped, sc.notRun, sc.knownFailures, sc.fixed].map(String), humanDuration(sc.durationMs)];
+          return [name, ...nums(sc).map(String), humanDuration(sc.durationMs)];
         }),
-        ['**Total**', ...[c.tests, c.passed, c.failed, c.skipped, c.notRun, c.knownFailures, c.fixed].map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
+        ['**Total**', ...nums(c).map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
       ],
-      [false, true, true, true, true, true, true, true, true],
+      [false, true, true, true, true, true, true, true, true, ...(c.noImage ? [true] : [])],
     ),
     '',
   );
@@ -439,6 +447,7 @@ export function toSummaryHtml(run: RunResult): string {
     `<p><span class="verdict ${verdict}">${passed ? 'PASSED' : 'FAILED'}</span> ` +
       `<span class="s-passed">${c.passed} passed</span>, <span class="s-failed">${c.failed} failed</span>, ` +
       `<span class="s-skipped">${c.skipped} skipped</span>, <span class="s-notrun">${c.notRun} not run</span>` +
+      (c.noImage ? `, <span class="s-notrun">${c.noImage} not run (no image)</span>` : '') +
       (c.knownFailures ? `, <span class="s-known-failure">${plural(c.knownFailures, 'known failure')}</span>` : '') +
       (c.fixed ? `, <span class="s-fixed">${c.fixed} fixed</span>` : '') +
       ` of ${c.tests} tests in ${h(humanDuration(run.durationMs))}</p>`,
@@ -500,6 +509,7 @@ export function toSummaryHtml(run: RunResult): string {
     parts.push(
       `<h3 id="suite-${i + 1}">${h(s.name)}${s.title && s.title !== s.name ? ` <span class="muted">— ${h(s.title)}</span>` : ''}</h3>`,
       `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped, ${sc.notRun} not run` +
+        (sc.noImage ? `, ${sc.noImage} not run (no image)` : '') +
         (sc.knownFailures ? `, ${plural(sc.knownFailures, 'known failure')}` : '') +
         ` in ${h(humanDuration(sc.durationMs))}` +
         (s.skippedReason !== undefined ? ` — suite skipped: ${h(oneLine(s.skippedReason) || 'skipped')}` : '') +

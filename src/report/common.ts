@@ -37,8 +37,8 @@ export function skipReason(t: TestResult, s: SuiteResult): string {
 /** `not run: <why>`, the words every report uses for a test the runner never ran. */
 export function notRunMessage(t: TestResult, s: SuiteResult): string {
   // A summary.json read back already carries the words; never say them twice.
-  const why = (oneLine(t.message) || oneLine(s.skippedReason) || 'the run stopped before it').replace(/^not run: /, '');
-  return `not run: ${why}`;
+  const why = (oneLine(t.message) || oneLine(s.skippedReason) || 'the run stopped before it').replace(/^not run( \(no image\))?: /, '');
+  return `${t.notRunCause === 'no-image' ? 'not run (no image)' : 'not run'}: ${why}`;
 }
 
 /** One-line failure message: the message, else the first non-empty line of the detail. */

@@ -111,8 +111,9 @@ export function toJUnit(run: RunResult): string {
     return {
       tests: c.tests + (placeholder ? 1 : 0),
       failures: c.failed,
-      skipped: c.skipped + c.notRun + c.knownFailures + (placeholder ? 1 : 0),
+      skipped: c.skipped + c.notRun + c.noImage + c.knownFailures + (placeholder ? 1 : 0),
       notRun: c.notRun,
+      noImage: c.noImage,
       placeholder,
     };
   });
@@ -145,7 +146,7 @@ export function toJUnit(run: RunResult): string {
 
     const suiteEl = root.ele('testsuite', attrs);
     const propsEl = suiteEl.ele('properties');
-    const suiteProps: [string, string][] = [...props, ['suite.title', s.title], ['tests.notRun', String(c.notRun)]];
+    const suiteProps: [string, string][] = [...props, ['suite.title', s.title], ['tests.notRun', String(c.notRun)], ...(c.noImage ? [['tests.notRunNoImage', String(c.noImage)] as [string, string]] : [])];
     if (s.skippedReason !== undefined) suiteProps.push(['suite.skippedReason', s.skippedReason]);
     for (const [name, value] of suiteProps) {
       if (oneLine(value) === '') continue;

@@ -25,6 +25,9 @@ export interface TestResult {
   /** Where the failing check stands in the compiled suite file (`suites/NN-x.suite.js:line:col`); self-test
    * coverage proves every check was seen failing. Not written to any report. */
   site?: string;
+  /** Why a `notrun` test did not run when that is not the run stopping: 'no-image' = a test image it needs is
+   * not available (counted apart as "not run (no image)"; fails the run unless --allow-missing-images). */
+  notRunCause?: 'no-image';
   /** Tags parsed from the title: `Conformance`, `Feature:X`, `Optional`, ... */
   tags: string[];
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
@@ -63,6 +66,8 @@ export interface RunResult {
   leftovers?: Leftovers;
   /** Set by applyBaseline: the gate depends on it (strict fails on fixed tests), so reports must know it. */
   baseline?: { mode: Exclude<BaselineMode, 'none'> };
+  /** --allow-missing-images: tests not run for want of a test image do not fail the run (still counted). */
+  allowMissingImages?: boolean;
   suites: SuiteResult[];
 }
 

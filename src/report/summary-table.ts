@@ -41,7 +41,8 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
   const verdict = runVerdict(run);
   const mode = verdict.mode;
 
-  const header = ['Suite', 'Passed', 'Failed', 'Skipped', 'Not run', ...(withBaseline ? ['Known'] : []), 'Time'];
+  const withNoImage = verdict.counts.noImage > 0;
+  const header = ['Suite', 'Passed', 'Failed', 'Skipped', 'Not run', ...(withNoImage ? ['No image'] : []), ...(withBaseline ? ['Known'] : []), 'Time'];
   const align: ('left' | 'right')[] = header.map((_, i) => (i === 0 ? 'left' : 'right'));
   const row = (name: string, c: Counts, bold: boolean): Cell[] => {
     const b: Style | undefined = bold ? 'bold' : undefined;
@@ -51,6 +52,7 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
       { text: String(c.failed), style: c.failed > 0 ? ['red', 'bold'] : [] },
       { text: String(c.skipped), style: c.skipped > 0 ? ['yellow'] : [] },
       { text: String(c.notRun), style: c.notRun > 0 ? ['yellow', 'bold'] : [] },
+      ...(withNoImage ? [{ text: String(c.noImage), style: c.noImage > 0 ? (['yellow', 'bold'] as Style[]) : [] }] : []),
       ...(withBaseline ? [{ text: String(c.knownFailures), style: c.knownFailures > 0 ? (['cyan'] as Style[]) : [] }] : []),
       { text: humanDuration(c.durationMs), style: ['dim'] },
     ];
@@ -119,7 +121,7 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
   const c = verdict.counts;
   const line =
     verdict.result === 'passed'
-      ? paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped${c.notRun ? `, ${c.notRun} not run` : ''} of ${c.tests} tests`, 'bold', 'green')
+      ? paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped${c.notRun ? `, ${c.notRun} not run` : ''}${c.noImage ? `, ${c.noImage} not run (no image)` : ''} of ${c.tests} tests`, 'bold', 'green')
       : paint(`FAILED: ${verdict.reasons.map(oneLine).join('; ')}`, 'bold', 'red');
   const extras = baselineCounts(c);
   out.push('', line + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}`);

@@ -24,7 +24,7 @@ export function failsRun(t: TestResult, mode: BaselineMode): boolean {
 }
 
 /**
- * Every count is exclusive except `fixed`: tests = passed + failed + skipped + notRun + knownFailures.
+ * Every count is exclusive except `fixed`: tests = passed + failed + skipped + notRun + noImage + knownFailures.
  * A new outcome gets its own count here; the exhaustive switch in countTests makes the compiler point at it.
  */
 export interface Counts {
@@ -36,6 +36,8 @@ export interface Counts {
   skipped: number;
   /** Tests the runner never ran (interrupted, runtime lost, --bail, a needed suite failed): not skips. */
   notRun: number;
+  /** Tests not run because a test image they need is not available ("not run (no image)"): not in notRun. */
+  noImage: number;
   /** Baseline-listed tests that failed: counted here only. */
   knownFailures: number;
   /** Baseline-listed tests that passed: also in `passed`, or in `failed` under a strict baseline. */
@@ -44,7 +46,7 @@ export interface Counts {
 }
 
 export function countTests(tests: readonly TestResult[], mode: BaselineMode): Omit<Counts, 'durationMs'> {
-  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, notRun: 0, knownFailures: 0, fixed: 0 };
+  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, notRun: 0, noImage: 0, knownFailures: 0, fixed: 0 };
   for (const t of tests) {
     c.tests++;
     const o = outcome(t);
@@ -64,7 +66,8 @@ export function countTests(tests: readonly TestResult[], mode: BaselineMode): Om
         c.skipped++;
         break;
       case 'notrun':
-        c.notRun++;
+        if (t.notRunCause === 'no-image') c.noImage++;
+        else c.notRun++;
         break;
       case 'known-failure':
         c.knownFailures++;
@@ -112,6 +115,9 @@ export function runVerdict(run: RunResult): RunVerdict {
   if (fixedFailing > 0) {
     reasons.push(`${plural(fixedFailing, 'baseline-listed test')} now ${fixedFailing === 1 ? 'passes' : 'pass'} (--strict-baseline: remove ${fixedFailing === 1 ? 'it' : 'them'} from the baseline)`);
   }
+  if (counts.noImage > 0 && !run.allowMissingImages) {
+    reasons.push(`${plural(counts.noImage, 'test')} did not run: ${counts.noImage === 1 ? 'its test image is' : 'their test images are'} not available (serve or mirror them, see \`cri-conformance images\`; --allow-missing-images to accept)`);
+  }
   // A run that leaves objects behind is not clean whatever its tests say: the next run (or the node) inherits them.
   const leftovers = run.leftovers?.ids.length ?? 0;
   if (leftovers > 0) reasons.push(`${plural(leftovers, 'object')} of the run left on the runtime (remove with: ${run.leftovers!.command})`);
@@ -135,6 +141,7 @@ export function baselineCounts(c: Counts): string[] {
 export function closingLine(v: RunVerdict): string {
   const c = v.counts;
   const leftovers = v.leftovers ? [plural(v.leftovers, 'leftover')] : [];
-  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...baselineCounts(c), ...leftovers].join(', ');
+  const noImage = c.noImage ? [`${c.noImage} not run (no image)`] : [];
+  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...baselineCounts(c), ...leftovers].join(', ');
   return `conformance: ${counts} — ${v.result === 'passed' ? 'PASSED' : `FAILED: ${v.reasons.map(oneLine).join('; ')}`}`;
 }

@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Mocha from 'mocha';
 import { NotInVersionError, UnimplementedError } from '../cri/errors.js';
 import { TestContext, type RunScope } from '../framework/context.js';
-import { SkipError } from '../framework/skip.js';
+import { NoImageError, SkipError } from '../framework/skip.js';
 import type { GroupDecl, SuiteSpec, TestFn } from '../framework/suite.js';
 import { parseTags } from '../report/model.js';
 import { SUITES, type SuiteEntry } from './manifest.js';
@@ -47,6 +47,9 @@ export interface TestBinding {
   /** Test bodies still running (a body may outlive its timeout); the run waits for them before its sweep. */
   bodies: Set<Promise<unknown>>;
 }
+
+/** Tests that ended because a test image they need is not available: reported "not run (no image)". */
+export const noImageTests = new WeakSet<Mocha.Test>();
 
 export interface LoadedSuite {
   entry: SuiteEntry;
@@ -96,6 +99,7 @@ function bind(suiteName: string, fn: TestFn, binding: TestBinding | undefined): 
     try {
       await body;
     } catch (e) {
+      if (e instanceof NoImageError) noImageTests.add(test);
       if (e instanceof SkipError) skipWith(e.reason);
       if (e instanceof NotInVersionError) skipWith(`${e.rpc} is not in ${e.version} (negotiated)`);
       if (e instanceof UnimplementedError) {

@@ -2,7 +2,7 @@
 import Mocha from 'mocha';
 import { AssertionError } from 'chai';
 import { parseTags, type SuiteResult, type TestResult } from '../report/model.js';
-import { allTests, testId, type LoadedSuite } from './load.js';
+import { allTests, noImageTests, testId, type LoadedSuite } from './load.js';
 
 export interface SuiteHooks {
   /** Cleanup for the test that just ended; returns cleanup failures. */
@@ -78,7 +78,8 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
       record(r);
     });
     runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (t: Mocha.Test) => {
-      const r: TestResult = { ...base(t), status: 'skipped', message: hooks.skipReasons.get(t) ?? 'skipped' };
+      const message = hooks.skipReasons.get(t) ?? 'skipped';
+      const r: TestResult = noImageTests.has(t) ? { ...base(t), status: 'notrun', notRunCause: 'no-image', message } : { ...base(t), status: 'skipped', message };
       results.set(t, r);
       record(r);
     });
