@@ -4,8 +4,10 @@ import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
 import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
 import { describeError } from './errors.js';
+import { imagesCommand } from './images/commands.js';
+import { doctorCommand } from './doctor/command.js';
 
-const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand });
+const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand, images: imagesCommand, doctor: doctorCommand });
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

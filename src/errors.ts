@@ -8,6 +8,10 @@ export const EXIT = {
   NO_VERSION: 4,
   LAB: 5,
   HANDLER: 6,
+  /** doctor: the runtime or its network reports itself not ready (Status conditions). */
+  NOT_READY: 7,
+  /** doctor: the test images cannot be pulled (or there are none). */
+  IMAGES: 8,
   /** --run-timeout ran out (shares 3 with CONNECT: the runtime did not get through the run in time). */
   RUN_BUDGET: 3,
   INTERNAL: 70,

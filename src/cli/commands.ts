@@ -20,6 +20,8 @@ import { summaryTable } from '../report/summary-table.js';
 import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
 import { applyBaseline, loadBaseline, writeBaseline } from '../baseline/index.js';
 import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
+import { serveImagesForRun } from '../images/serve.js';
+import { preflight } from '../doctor/command.js';
 
 type Opts = Record<string, unknown>;
 const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
@@ -103,8 +105,15 @@ export async function runCommand(o: Opts): Promise<number> {
   if (str(o, 'images')) images = readImagesFile(str(o, 'images')!);
   else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
   else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
+  // No image source configured: the run serves the fixture images itself on loopback registries.
+  const served = Object.keys(images).length === 0 ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
+  if (served) {
+    images = served.images;
+    privateRegistry = served.privateRegistry;
+  }
 
   const timeoutSeconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
+  if (o['doctor'] !== false && !o['lab']) await preflight(endpoints.runtime, endpoints.image, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
   const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
@@ -147,6 +156,7 @@ export async function runCommand(o: Opts): Promise<number> {
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
+    await served?.close();
   }
 
   if (o['allowMissingImages']) run.allowMissingImages = true;

@@ -12,6 +12,8 @@ export function buildProgram(handlers: {
   lab: (action: string, o: Record<string, unknown>) => Promise<number>;
   matrix: (o: Record<string, unknown>) => Promise<number>;
   cleanup: (o: Record<string, unknown>) => Promise<number>;
+  images?: (action: string, arg: string | undefined, o: Record<string, unknown>) => Promise<number>;
+  doctor?: (o: Record<string, unknown>) => Promise<number>;
 }): Command {
   const program = new Command('cri-conformance')
     .description('Conformance suite for Kubernetes Container Runtime Interface (CRI) runtimes')
@@ -42,6 +44,8 @@ export function buildProgram(handlers: {
     .option('--runtime-handler <name>', 'run every pod with this runtime handler (RuntimeClass handler; env CRI_CONFORMANCE_RUNTIME_HANDLER)')
     .option('--images <file>', 'JSON map of logical image names to references (see fixtures/images.json)')
     .option('--registry-prefix <prefix>', 'pull the fixture images from this registry/prefix (your mirror)')
+    .option('--serve-port <port>', 'when the run serves its own images: public registry on 127.0.0.1:PORT, private on PORT+1 (default random; see images configure)', parseNumber)
+    .option('--no-doctor', 'do not run the preflight checks (cri-conformance doctor) first')
     .option('--allow-missing-images', 'tests whose test image is not available are counted "not run (no image)" but do not fail the run')
     .option('--report-dir <dir>', 'where reports go', 'reports')
     .option('--reporter <list>', 'comma list of: junit, tap, summary (tap also streams to stdout)', 'junit,summary')
@@ -80,6 +84,40 @@ export function buildProgram(handlers: {
     .action(async (o) => {
       process.exitCode = await handlers.cleanup(o);
     });
+
+  if (handlers.images) {
+    const images = handlers.images;
+    program
+      .command('images')
+      .description('the fixture test images: list | build | export DIR | push --to HOST[:PORT] | configure containerd|crio --dir DIR --port P')
+      .argument('<action>', 'list, build, export, push or configure')
+      .argument('[arg]', 'export: the directory; configure: containerd or crio')
+      .option('--to <host>', 'push: the registry, HOST[:PORT]')
+      .option('--username <user>', 'push: registry user')
+      .option('--password <password>', 'push: registry password')
+      .option('--creds <user:password>', 'push: both at once')
+      .option('--insecure', 'push: plain HTTP even for a non-loopback host')
+      .option('--dir <dir>', 'configure: where the runtime reads registry config (containerd config_path, CRI-O registries.conf.d)')
+      .option('--port <port>', 'configure: the port run will serve on (run --serve-port P)')
+      .action(async (action: string, arg: string | undefined, o) => {
+        process.exitCode = await images(action, arg, o);
+      });
+  }
+  if (handlers.doctor) {
+    const doctor = handlers.doctor;
+    program
+      .command('doctor')
+      .description('preflight: can this runtime be tested? one line per check with the fix; exit code names the first failure class')
+      .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
+      .option('-i, --image-endpoint <endpoint>', 'image endpoint (default: the runtime endpoint)')
+      .option('-c, --config <file>', 'crictl config file')
+      .option('-t, --timeout <seconds>', 'deadline of each check in seconds (default 10)', parseNumber)
+      .option('--images <file>', 'check pulls of this images map instead of the served fixture images')
+      .option('--registry-prefix <prefix>', 'check pulls from this mirror instead of the served fixture images')
+      .action(async (o) => {
+        process.exitCode = await doctor(o);
+      });
+  }
 
   program
     .command('matrix')

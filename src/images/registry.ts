@@ -127,10 +127,10 @@ export interface ServedImages {
 }
 
 /** Both registries (public + basic-auth) for a run, with fresh credentials and the resolved image map. */
-export async function serveFixtureImages(layout: FixtureLayout): Promise<ServedImages> {
+export async function serveFixtureImages(layout: FixtureLayout, port?: number): Promise<ServedImages> {
   const creds = { username: 'cri-conformance', password: randomBytes(12).toString('hex') };
-  const pub = await serveRegistry(layout, layout.images.filter((i) => i.registry === 'public'));
-  const auth = await serveRegistry(layout, layout.images.filter((i) => i.registry === 'auth'), { creds }).catch(async (e) => {
+  const pub = await serveRegistry(layout, layout.images.filter((i) => i.registry === 'public'), port ? { port } : {});
+  const auth = await serveRegistry(layout, layout.images.filter((i) => i.registry === 'auth'), { creds, ...(port ? { port: port + 1 } : {}) }).catch(async (e) => {
     await pub.close();
     throw e;
   });

@@ -280,7 +280,7 @@ export interface MiniRuntime extends FakeServer {
  * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `hang`: RPCs never answered.
  * `handlers`: the only runtime handlers RunPodSandbox accepts ('' is the default), listed in Status when
  * `advertise` is set. */
-export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; hang?: string[] } = {}): Promise<MiniRuntime> {
+export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; hang?: string[]; networkNotReady?: boolean; pullFails?: string } = {}): Promise<MiniRuntime> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const mutations: string[] = [];
   let n = 0;
@@ -289,7 +289,12 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
     'v1.RuntimeService': {
       Version: () => versionResponse('v1'),
       Status: () => ({
-        status: { conditions: [{ type: 'RuntimeReady', status: true }, { type: 'NetworkReady', status: true }] },
+        status: {
+          conditions: [
+            { type: 'RuntimeReady', status: true },
+            o.networkNotReady ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni config uninitialized' } : { type: 'NetworkReady', status: true },
+          ],
+        },
         runtime_handlers: o.advertise ? (o.handlers ?? ['']).map((name) => ({ name })) : [],
       }),
       RunPodSandbox: (req) => {
@@ -320,6 +325,12 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
     'v1.ImageService': {
       ImageFsInfo: () => ({ image_filesystems: [] }),
       ListImages: () => ({ images: [] }),
+      ImageStatus: () => ({}),
+      PullImage: () => {
+        if (o.pullFails) throw new GrpcFailure(Status.UNKNOWN, o.pullFails);
+        return { image_ref: `sha256:${'0'.repeat(64)}` };
+      },
+      RemoveImage: () => ({}),
     },
   }).then((s) => Object.assign(s, { sandboxes, mutations }));
 }

@@ -1,0 +1,47 @@
+// `cri-conformance doctor` and the brief preflight `run` does first.
+import { resolveEndpoints, type Endpoint } from '../config.js';
+import { closeAllChannels } from '../cri/client.js';
+import { makeTimeouts } from '../cri/timeouts.js';
+import { EXIT } from '../errors.js';
+import { MANIFEST, readImagesFile } from '../runner/images.js';
+import { serveImagesForRun } from '../images/serve.js';
+import { doctor, line } from './doctor.js';
+
+type Opts = Record<string, unknown>;
+const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+
+export async function doctorCommand(o: Opts): Promise<number> {
+  const endpoints = resolveEndpoints({
+    runtimeFlag: str(o, 'runtimeEndpoint'),
+    imageFlag: str(o, 'imageEndpoint'),
+    configFlag: str(o, 'config'),
+    timeoutFlag: typeof o['timeout'] === 'number' ? (o['timeout'] as number) : undefined,
+    env: process.env,
+  });
+  for (const n of endpoints.notes) process.stderr.write(`${n}\n`);
+  let images: Record<string, string> = {};
+  if (str(o, 'images')) images = readImagesFile(str(o, 'images')!);
+  else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
+  let reason: string | undefined;
+  const served = Object.keys(images).length ? undefined : await serveImagesForRun(endpoints.runtime.uri, (l) => (reason = l));
+  if (served) images = served.images;
+  try {
+    const r = await doctor(
+      { runtime: endpoints.runtime, image: endpoints.image, timeouts: makeTimeouts((o['timeout'] as number) ?? 10), images, ...(reason && !served ? { noImagesReason: reason } : {}) },
+      (l) => process.stdout.write(line(l) + '\n'),
+    );
+    process.stdout.write(r.exitCode === EXIT.OK ? 'doctor: this runtime can be tested\n' : `doctor: not ready to test (exit ${r.exitCode})\n`);
+    return r.exitCode;
+  } finally {
+    closeAllChannels();
+    await served?.close();
+  }
+}
+
+/** run's preflight: the doctor's lines (no host features); a runtime or image problem is printed, not fatal
+ * (the run reports it test by test); connection and version problems are left to the run's own one line. */
+export async function preflight(runtime: Endpoint, image: Endpoint, timeoutSeconds: number, images: Record<string, string>, info: (l: string) => void): Promise<void> {
+  const r = await doctor({ runtime, image, timeouts: makeTimeouts(Math.min(timeoutSeconds, 20)), images, brief: true });
+  if (r.exitCode === EXIT.CONNECT || r.exitCode === EXIT.NO_VERSION) return;
+  for (const l of r.lines) if (l.state !== 'info') info(`doctor: ${line(l)}`);
+}
