@@ -11,12 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startUserContainerd, cleanupUserContainerd, type UserContainerd } from './support/user-containerd.js';
 import { fixtureLayout } from '../src/images/layout.js';
-import { serveFixtureImages } from '../src/images/registry.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', ...(HERE.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
-const SANDBOX_IMAGE = 'registry.k8s.io/pause:3.6'; // containerd 1.6's default sandbox_image
 
 describe('own runtime out of the box (containerd with Debian\'s default config)', function () {
   this.timeout(40 * 60_000);
@@ -27,20 +25,11 @@ describe('own runtime out of the box (containerd with Debian\'s default config)'
     if (process.getuid?.() !== 0) return this.skip(); // needs root: it runs a containerd
     if (!existsSync('/usr/bin/containerd') || !existsSync('/etc/containerd/config.toml')) return this.skip(); // Debian's containerd package
     if (!existsSync(CLI)) return this.skip(); // npm run build first
-    ctd = await startUserContainerd();
     // A node already holds its sandbox image; put the suite's pause under containerd's default name, as an
     // air-gapped node would import it.
     const { layout } = await fixtureLayout();
     if (!layout) throw new Error('no fixture images to take the pause image from');
-    const served = await serveFixtureImages(layout);
-    try {
-      const pause = served.images['pause']!;
-      await ctd.ctr(['images', 'pull', '--plain-http', pause]);
-      await ctd.ctr(['images', 'tag', pause, SANDBOX_IMAGE]);
-      await ctd.ctr(['images', 'rm', pause]);
-    } finally {
-      await served.close();
-    }
+    ctd = await startUserContainerd({ pauseFrom: layout });
   });
 
   after(async () => {

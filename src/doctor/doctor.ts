@@ -99,9 +99,11 @@ export async function doctor(o: DoctorOptions, emit: (l: CheckLine) => void = ()
   } else {
     const ref = o.images[name]!;
     try {
-      const before = await cri.image.call('ImageStatus', { image: { image: ref } });
+      // RemoveImage drops every tag of an image: remove only an image (by id) that was not there before.
+      const before = new Set(((await cri.image.call('ListImages', {})).images ?? []).map((i) => i.id));
       await cri.image.call('PullImage', { image: { image: ref } });
-      if (!before.image) await cri.image.call('RemoveImage', { image: { image: ref } }).catch(() => undefined);
+      const id = (await cri.image.call('ImageStatus', { image: { image: ref } })).image?.id;
+      if (id && !before.has(id)) await cri.image.call('RemoveImage', { image: { image: ref } }).catch(() => undefined);
       add({ state: 'ok', check: 'images', detail: `pulled ${ref}` });
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0]!;
