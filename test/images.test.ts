@@ -124,3 +124,34 @@ describe('images configure', () => {
     }
   });
 });
+
+describe('images push (our own push client) into CNCF Distribution', function () {
+  this.timeout(180_000);
+  it('copies every fixture image with the same digests', async function () {
+    const { existsSync, writeFileSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('../src/lab/system.js');
+    const { layout } = await fixtureLayout();
+    if (!layout || !existsSync('/usr/bin/docker-registry')) return this.skip(); // Debian's docker-registry (the lab installs it)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cri-push-'));
+    const port = await freePort();
+    writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const reg = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline) throw new Error('docker-registry did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { RegistryClient, pushImage } = await import('../src/images/push.js');
+      const c = new RegistryClient({ host: `127.0.0.1:${port}` });
+      for (const i of layout.images) expect(await pushImage(c, layout, i), i.name).to.equal(i.manifest.digest);
+      const b = layout.images.find((i) => i.name === 'busybox-tag2')!;
+      const r = await fetch(`http://127.0.0.1:${port}/v2/${b.repository}/manifests/${b.tag}`, { method: 'HEAD', headers: { Accept: b.manifest.mediaType } });
+      expect(r.headers.get('docker-content-digest')).to.equal(b.manifest.digest);
+    } finally {
+      reg.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -36,13 +36,13 @@ const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destina
 const tgz = path.join(tmp, packed.filename);
 const files = packed.files.map((f) => f.path);
 step(`${packed.filename}: ${files.length} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
-for (const must of ['package.json', 'README.md', 'dist/src/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/runner/run.d.ts', 'fixtures/images.json', 'fixtures/profiles.yaml']) {
+for (const must of ['package.json', 'README.md', 'dist/src/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/runner/run.d.ts', 'fixtures/images.json', 'fixtures/profiles.yaml', 'dist/images/oci/index.json']) {
   if (!files.includes(must)) fail(`the tarball has no ${must}`);
 }
 for (const [dir, what] of [['dist/suites/', 'compiled suites'], ['proto/runtime/', 'CRI protos'], ['fixtures/images/', 'image recipes'], ['fixtures/baselines/', 'baselines']]) {
   if (!files.some((f) => f.startsWith(dir))) fail(`the tarball has no ${what} (${dir})`);
 }
-const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/src\/|dist\/suites\/|proto\/|fixtures\/)/.test(f) || /\.(map|ts)$/.test(f.replace(/\.d\.ts$/, '')) || f.startsWith('dist/src/tools/'));
+const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/src\/|dist\/suites\/|dist\/images\/oci\/|proto\/|fixtures\/)/.test(f) || /\.(map|ts)$/.test(f.replace(/\.d\.ts$/, '')) || f.startsWith('dist/src/tools/'));
 if (stray.length) fail(`the tarball holds files it should not: ${stray.slice(0, 10).join(', ')}`);
 const pkg = JSON.parse(execFileSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' }));
 for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) if (pkg.scripts?.[s]) fail(`package.json runs "${s}" at install: ${pkg.scripts[s]}`);
