@@ -1,7 +1,7 @@
 // What each command does; flag parsing lives in program.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { resolveEndpoints, parseEndpoint } from '../config.js';
+import { resolveEndpoints, parseEndpoint, type Endpoint } from '../config.js';
 import { makeTimeouts } from '../cri/timeouts.js';
 import { EXIT, NoVersionError, UsageError } from '../errors.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
@@ -106,7 +106,7 @@ export async function runCommand(o: Opts): Promise<number> {
   else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
   else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
   // No image source configured: the run serves the fixture images itself on loopback registries.
-  const served = Object.keys(images).length === 0 ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
+  const served = Object.keys(images).length === 0 && needsImages(suites) && (await speaksCri(endpoints, o)) ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
   if (served) {
     images = served.images;
     privateRegistry = served.privateRegistry;
@@ -199,6 +199,21 @@ export async function runCommand(o: Opts): Promise<number> {
     return EXIT.NO_VERSION;
   }
   return verdict.result === 'passed' ? EXIT.OK : EXIT.TEST_FAILURES;
+}
+
+/** Suites whose tests use no test image: a run of only these serves none. */
+const IMAGE_FREE_SUITES = ['version', 'runtime-status'];
+const needsImages = (suites: string[] | undefined): boolean => !suites || suites.some((s) => !IMAGE_FREE_SUITES.includes(s));
+
+/** Whether the endpoint negotiates a CRI version (else the run ends with its own line, and serving is moot). */
+async function speaksCri(endpoints: { runtime: Endpoint; image: Endpoint; timeoutSeconds?: number }, o: Opts): Promise<boolean> {
+  const seconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
+  try {
+    const n = await negotiate(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, makeTimeouts(seconds));
+    return Boolean(n.runtime && n.image);
+  } catch {
+    return false;
+  }
 }
 
 export async function labCommand(action: string, o: Opts): Promise<number> {
