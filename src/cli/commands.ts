@@ -106,14 +106,18 @@ export async function runCommand(o: Opts): Promise<number> {
   else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
   else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
   // No image source configured: the run serves the fixture images itself on loopback registries.
-  const served = Object.keys(images).length === 0 && needsImages(suites) && (await speaksCri(endpoints, o)) ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
+  // Serve and preflight only a runtime that negotiates (a connect error ends the run here, as it would below).
+  const cri = needsImages(suites) && (await speaksCri(endpoints, o));
+  const served = Object.keys(images).length === 0 && cri ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
   if (served) {
     images = served.images;
     privateRegistry = served.privateRegistry;
   }
 
   const timeoutSeconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
-  if (o['doctor'] !== false && !o['lab']) await preflight(endpoints.runtime, endpoints.image, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
+  if (o['doctor'] !== false && !o['lab'] && cri) {
+    await preflight(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
+  }
   const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
@@ -208,12 +212,9 @@ const needsImages = (suites: string[] | undefined): boolean => !suites || suites
 /** Whether the endpoint negotiates a CRI version (else the run ends with its own line, and serving is moot). */
 async function speaksCri(endpoints: { runtime: Endpoint; image: Endpoint; timeoutSeconds?: number }, o: Opts): Promise<boolean> {
   const seconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
-  try {
-    const n = await negotiate(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, makeTimeouts(seconds));
-    return Boolean(n.runtime && n.image);
-  } catch {
-    return false;
-  }
+  // A ConnectError (missing socket, not gRPC, hang) propagates: the run would end with the same line.
+  const n = await negotiate(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, makeTimeouts(seconds));
+  return Boolean(n.runtime && n.image);
 }
 
 export async function labCommand(action: string, o: Opts): Promise<number> {

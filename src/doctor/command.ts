@@ -2,6 +2,7 @@
 import { resolveEndpoints, type Endpoint } from '../config.js';
 import { closeAllChannels } from '../cri/client.js';
 import { makeTimeouts } from '../cri/timeouts.js';
+import type { VersionMode } from '../cri/negotiate.js';
 import { EXIT } from '../errors.js';
 import { MANIFEST, readImagesFile } from '../runner/images.js';
 import { serveImagesForRun } from '../images/serve.js';
@@ -40,8 +41,8 @@ export async function doctorCommand(o: Opts): Promise<number> {
 
 /** run's preflight: the doctor's lines (no host features); a runtime or image problem is printed, not fatal
  * (the run reports it test by test); connection and version problems are left to the run's own one line. */
-export async function preflight(runtime: Endpoint, image: Endpoint, timeoutSeconds: number, images: Record<string, string>, info: (l: string) => void): Promise<void> {
-  const r = await doctor({ runtime, image, timeouts: makeTimeouts(Math.min(timeoutSeconds, 20)), ...(Object.keys(images).length ? { images } : {}), brief: true });
+export async function preflight(runtime: Endpoint, image: Endpoint, mode: VersionMode, timeoutSeconds: number, images: Record<string, string>, info: (l: string) => void): Promise<void> {
+  const r = await doctor({ runtime, image, mode, timeouts: makeTimeouts(Math.min(timeoutSeconds, 20)), ...(Object.keys(images).length ? { images } : {}), brief: true });
   if (r.exitCode === EXIT.CONNECT || r.exitCode === EXIT.NO_VERSION) return;
   for (const l of r.lines) if (l.state !== 'info') info(`doctor: ${line(l)}`);
 }

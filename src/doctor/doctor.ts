@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Endpoint } from '../config.js';
 import { closeAllChannels, makeCri, type Cri } from '../cri/client.js';
-import { negotiate } from '../cri/negotiate.js';
+import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CliError, EXIT } from '../errors.js';
 
@@ -26,6 +26,8 @@ export interface DoctorResult {
 export interface DoctorOptions {
   runtime: Endpoint;
   image: Endpoint;
+  /** --cri-version of the run (default auto). */
+  mode?: VersionMode;
   timeouts: Timeouts;
   /** Logical name -> reference of the images to try pulling (one small one is pulled, then removed if new);
    * undefined: no image check (a run that needs none). */
@@ -51,7 +53,7 @@ export async function doctor(o: DoctorOptions, emit: (l: CheckLine) => void = ()
   // 1-2. Reachable, a gRPC CRI server, and a version a kubelet would accept.
   let n;
   try {
-    n = await negotiate(o.runtime, o.image, 'auto', o.timeouts);
+    n = await negotiate(o.runtime, o.image, o.mode ?? 'auto', o.timeouts);
   } catch (e) {
     if (e instanceof CliError) {
       add({ state: 'FAIL', check: 'endpoint', detail: e.message.replace(/: (is the runtime running\?|point --runtime-endpoint.*|run as root.*)$/, ''), fix: fixFor(e.code) }, e.exitCode);
