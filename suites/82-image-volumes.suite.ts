@@ -96,8 +96,8 @@ async function imageVolume(t: TestContext, over: Partial<Mount>): Promise<Volume
 const create = (t: TestContext, v: Volume, mount = v.mount) =>
   createContainer(t, v.sb, containerConfig('imgvol', v.ctrRef, withKubeletNamespaces(), withShell('sleep 3600'), (c) => void (c.mounts = [mount])));
 
-function mustCreate(t: TestContext, v: Volume, why: string): Promise<string> {
-  return expectSuccess(`CreateContainer (mounts[0].image ${v.mount.image?.image}${v.mount.image_sub_path ? `, image_sub_path ${v.mount.image_sub_path}` : ''})`, () => create(t, v), why);
+async function mustCreate(t: TestContext, v: Volume, why: string): Promise<string> {
+  return await expectSuccess(`CreateContainer (mounts[0].image ${v.mount.image?.image}${v.mount.image_sub_path ? `, image_sub_path ${v.mount.image_sub_path}` : ''})`, () => create(t, v), why);
 }
 
 /**
