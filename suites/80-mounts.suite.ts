@@ -113,7 +113,9 @@ async function judgePropagation(t: TestContext, propagation: Propagation, want: 
   await execFileP('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'crc-host-mnt', hostMnt]);
   await writeFile(path.join(hostMnt, 'marker'), 'from-host\n');
   const inside = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo'));
-  const why = (yes: boolean) => `${propagation} ${yes ? 'carries' : 'must not carry'} it`;
+  // What the container's mount of the directory says about its peers, for the failure message.
+  const peers = inside.find((e) => e.mountPoint === TARGET)?.optional.join(' ') || 'no peers: private';
+  const why = (yes: boolean) => `${propagation} ${yes ? 'carries' : 'must not carry'} it; ${TARGET} in the container: ${peers}`;
   check('ExecSync', `/proc/self/mountinfo has ${TARGET}/host-mnt (a tmpfs the host mounted after start)`, inside.some((e) => e.mountPoint === `${TARGET}/host-mnt`))
     .equals(want.hostToContainer, why(want.hostToContainer));
   const marker = await execSync(t, id, ['cat', `${TARGET}/host-mnt/marker`]);
@@ -167,6 +169,8 @@ async function readInside(t: TestContext, id: string, file: string): Promise<str
 interface MountinfoEntry {
   mountPoint: string;
   options: string[];
+  /** Propagation peers: shared:N, master:N, ... (none: private). */
+  optional: string[];
   fstype: string;
 }
 
@@ -176,7 +180,7 @@ function parseMountinfo(text: string): MountinfoEntry[] {
   return text.split('\n').filter(Boolean).map((line) => {
     const f = line.split(' ');
     const dash = f.indexOf('-');
-    return { mountPoint: unescape(f[4] ?? ''), options: (f[5] ?? '').split(','), fstype: dash >= 0 ? f[dash + 1] ?? '' : '' };
+    return { mountPoint: unescape(f[4] ?? ''), options: (f[5] ?? '').split(','), optional: f.slice(6, dash >= 0 ? dash : undefined), fstype: dash >= 0 ? f[dash + 1] ?? '' : '' };
   });
 }
 
