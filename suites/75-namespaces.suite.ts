@@ -162,7 +162,7 @@ async function sleeper(t: TestContext, sb: Sandbox, prefix: string, modes: Names
     const p = hostPidsRunning(argv);
     if (!p.length) throw new Error('not yet');
     return p;
-  }, { timeoutMs: 5_000, intervalMs: 100 }).catch(() => skip(`the container's process (${argv.join(' ')}) is not in this machine's /proc: the runtime runs elsewhere, and namespace checks compare with the node's view`));
+  }, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => skip(`the container's process (${argv.join(' ')}) is not in this machine's /proc: the runtime runs elsewhere, and namespace checks compare with the node's view`));
   return { id, name: cfg.metadata!.name!, argv, hostPid: pids[0]! };
 }
 
