@@ -44,6 +44,14 @@ const privilegedSandbox: Fault = {
     req.config.linux.security_context = { ...(req.config.linux.security_context ?? {}), privileged: true };
   },
 };
+/** CreateContainer made privileged, with the sandbox config it carries saying so too (containerd checks that one). */
+const privilegedContainer: Fault = {
+  rpc: 'CreateContainer',
+  mutateRequest: (req) => {
+    req.config.linux.security_context.privileged = true;
+    req.sandbox_config.linux.security_context = { ...(req.sandbox_config.linux.security_context ?? {}), privileged: true };
+  },
+};
 const caps = (sc: Msg) => (sc.capabilities ??= { add_capabilities: [], drop_capabilities: [] });
 const noCaps = (config: Msg) => !config.linux?.security_context?.capabilities;
 
@@ -79,7 +87,7 @@ describe('self-test: privileges', function () {
     expectCheckFails(PRIV, [exitCode('test -c /dev/', 1)], /ExecSync: exit_code \(test -c \/dev\/[\w/-]+: a device of the host, privileged=true\): expected 0, got 1/));
 
   it(`${UNPRIV} fails when the runtime makes the container privileged`, () =>
-    expectCheckFails(UNPRIV, [privilegedSandbox, createWith((sc) => (sc.privileged = true))], /ExecSync: CapBnd of pid 1 \(\/proc\/1\/status, privileged=false\): expected not to include "SYS_ADMIN"/));
+    expectCheckFails(UNPRIV, [privilegedSandbox, privilegedContainer], /ExecSync: CapBnd of pid 1 \(\/proc\/1\/status, privileged=false\): expected not to include "SYS_ADMIN"/));
 
   it(`${UNPRIV} fails when mounting a tmpfs succeeds`, () =>
     expectCheckFails(UNPRIV, [exitCode('mount -t tmpfs', 0)], /ExecSync: exit_code \(mount -t tmpfs, privileged=false\): expected anything but 0, got 0 \(mounting needs CAP_SYS_ADMIN\)/));
