@@ -98,7 +98,7 @@ export default defineSuite(({ describe, it }) => {
       }
     });
 
-    it('runtime should give the image\'s USER the groups the image\'s /etc/group gives it, and not root\'s [Conformance]', async (t) => {
+    it('runtime should give the image\'s USER the groups the image\'s /etc/group gives it, and not root\'s [Conformance] [Strict]', async (t) => {
       const id = await idContainer(t, 'user-name', {});
       const s = await procStatus(t, id);
       check('ExecSync', 'Groups of pid 1 (/proc/1/status, image USER cruser)', s['Groups']).includes('1005', 'cruser is a member of crgroup 1005 in the image\'s /etc/group');

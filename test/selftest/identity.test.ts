@@ -14,7 +14,7 @@ const MERGE = `${P}runtime should merge the groups of the image's /etc/group wit
 const STRICT = `${P}runtime should ignore the image's /etc/group under Strict and report the groups in ContainerStatus.user [Feature:SupplementalGroupsPolicy]`;
 const I = 'identity/Image USER ';
 const IMAGE_USER = `${I}runtime should run the image's USER when the config names no user [Conformance]`;
-const IMAGE_GROUPS = `${I}runtime should give the image's USER the groups the image's /etc/group gives it, and not root's [Conformance]`;
+const IMAGE_GROUPS = `${I}runtime should give the image's USER the groups the image's /etc/group gives it, and not root's [Conformance] [Strict]`;
 const OVERRIDE = `${I}runtime should let run_as_user, including 0, and run_as_group override the image's USER [Conformance]`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
