@@ -25,6 +25,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'logs', title: 'Container logs', file: '60-logs.suite', needs: ['runtime-status'] },
   { name: 'events', title: 'Container events', file: '65-events.suite', needs: ['runtime-status'] },
   { name: 'streaming', title: 'Streaming (Exec, Attach, PortForward)', file: '70-streaming.suite', needs: ['runtime-status'] },
+  { name: 'namespaces', title: 'Namespaces', file: '75-namespaces.suite', needs: ['runtime-status'] },
   { name: 'identity', title: 'Users and groups', file: '76-identity.suite', needs: ['runtime-status'] },
   { name: 'privileges', title: 'Privileges (privileged, capabilities, no_new_privs, masked and read-only paths)', file: '77-privileges.suite', needs: ['runtime-status'] },
   { name: 'runtime-class', title: 'RuntimeClass (runtime handlers)', file: '85-runtime-class.suite', needs: ['runtime-status'] },
