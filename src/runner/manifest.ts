@@ -25,5 +25,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'logs', title: 'Container logs', file: '60-logs.suite', needs: ['runtime-status'] },
   { name: 'events', title: 'Container events', file: '65-events.suite', needs: ['runtime-status'] },
   { name: 'streaming', title: 'Streaming (Exec, Attach, PortForward)', file: '70-streaming.suite', needs: ['runtime-status'] },
+  { name: 'seccomp', title: 'Seccomp profiles', file: '78-seccomp.suite', needs: ['runtime-status'] },
+  { name: 'lsm', title: 'AppArmor and SELinux', file: '79-lsm.suite', needs: ['runtime-status'] },
   { name: 'runtime-class', title: 'RuntimeClass (runtime handlers)', file: '85-runtime-class.suite', needs: ['runtime-status'] },
 ];
