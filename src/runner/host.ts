@@ -1,6 +1,8 @@
 // Host facts for the report's provenance.
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 export function hostFacts(): { kernel: string; cgroupVersion: string; hostname: string } {
   // cgroup v2 exposes cgroup.controllers at the root of the unified hierarchy.
@@ -29,6 +31,8 @@ export interface HostFeatures {
   selinux: HostFeature;
   /** Loads AppArmor profiles (profile-language text) into the kernel, replacing same-named ones. */
   loadAppArmorProfiles(text: string): Promise<void>;
+  /** Removes those profiles from the kernel again. */
+  unloadAppArmorProfiles(text: string): Promise<void>;
 }
 
 function readText(p: string): string | undefined {
@@ -60,22 +64,21 @@ export function detectHostFeatures(): HostFeatures {
     : !con || con === 'kernel'
       ? { present: false, evidence: `selinuxfs mounted but this process has no SELinux label (${JSON.stringify(con ?? '')})` }
       : { present: true, evidence: `selinuxfs mounted, process label ${con}` };
-  return { seccomp, apparmor, selinux, loadAppArmorProfiles: loadWithApparmorParser };
+  return { seccomp, apparmor, selinux, loadAppArmorProfiles: (text) => apparmorParser(text, '-r'), unloadAppArmorProfiles: (text) => apparmorParser(text, '-R') };
 }
 
-async function loadWithApparmorParser(text: string): Promise<void> {
+async function apparmorParser(text: string, op: '-r' | '-R'): Promise<void> {
+  // Loaded only where AppArmor is present: most runs never need a process of their own here.
   const { execa } = await import('execa');
-  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-  const path = await import('node:path');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'crc-apparmor-'));
   try {
     const file = path.join(dir, 'profiles');
     await writeFile(file, text);
-    // -r replaces profiles of the same name, -W writes the cache; stderr output means a profile did not load.
-    const r = await execa('apparmor_parser', ['-r', '-W', file], { reject: false, timeout: 30_000 });
+    // -r loads, replacing profiles of the same name; -R removes them. Output on stderr means it did not work.
+    const r = await execa('apparmor_parser', [op, file], { reject: false, timeout: 30_000 });
     const err = String(r.stderr ?? '').trim();
     const why = (err || String(r.message ?? '')).trim().split('\n')[0] ?? '';
-    if (r.exitCode !== 0 || err) throw new Error(`apparmor_parser -r could not load the test profiles: ${why}`);
+    if (r.exitCode !== 0 || err) throw new Error(`apparmor_parser ${op} failed on the test profiles: ${why}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { expectCheckFails, runOne, type Fault, type RunOneOptions } from '../sup
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 const present = { present: true, evidence: 'pretended by the self-test' };
-const APPARMOR: RunOneOptions = { hostFeatures: { apparmor: present, loadAppArmorProfiles: async () => undefined } };
+const APPARMOR: RunOneOptions = { hostFeatures: { apparmor: present, loadAppArmorProfiles: async () => undefined, unloadAppArmorProfiles: async () => undefined } };
 const SELINUX: RunOneOptions = { hostFeatures: { selinux: present } };
 
 /** The lab refuses AppArmor profiles it cannot apply: the runtime under test "ignores" them instead. */
@@ -61,6 +61,12 @@ describe('self-test: lsm (AppArmor)', function () {
     const r = await runOne(DENY[1]!, []);
     expect(r.status, r.message).to.equal('skipped');
     expect(r.message).to.match(/^AppArmor is not enabled on this node \(\/sys\/module\/apparmor\/parameters\/enabled (absent|reads "N")\)$/);
+  });
+
+  it(`${AUDIT[1]!} skips, naming the missing tool, where AppArmor is on but its profiles cannot be loaded`, async () => {
+    const r = await runOne(AUDIT[1]!, [], { hostFeatures: { apparmor: present, loadAppArmorProfiles: async () => { throw new Error('apparmor_parser -r failed on the test profiles: spawn apparmor_parser ENOENT'); } } });
+    expect(r.status, r.message).to.equal('skipped');
+    expect(r.message).to.equal('cannot load the AppArmor test profiles on this node: apparmor_parser -r failed on the test profiles: spawn apparmor_parser ENOENT');
   });
 
   for (const id of REFUSED) {
