@@ -252,6 +252,22 @@ describe('lab', () => {
       for (const p of ['bin/busybox', 'etc/passwd', 'etc/group', 'bin/sh', 'home/cruser/']) expect(text).to.include(p);
     });
 
+    it('c layer: suid-id.c is built static and installed setuid root (the suid image)', async function () {
+      if (!has('/usr/bin/gcc') || !has('/usr/bin/tar') && !has('/bin/tar')) this.skip();
+      this.timeout(60_000);
+      const layer = flattenRecipe('suid', loadRecipes()).layers.find((l) => l.kind === 'c');
+      expect(layer, 'the suid recipe has a c layer').to.not.equal(undefined);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-c-'));
+      try {
+        writeFileSync(path.join(dir, 'l.tar'), await layerTar(layer!, { fixtures: fixturesDir(), tmpDir: dir }));
+        const list = spawnSync('tar', ['-tvf', path.join(dir, 'l.tar'), '--numeric-owner'], { encoding: 'utf8' });
+        expect(list.status, list.stderr).to.equal(0);
+        expect(list.stdout).to.match(/-rwsr-xr-x 0\/0 .* usr\/local\/bin\/crc-suid-id/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('building a recipe twice from scratch gives the same manifest digest', async function () {
       if (!has('/usr/bin/umoci') || !has('/usr/bin/gcc') || !has('/bin/busybox')) this.skip();
       this.timeout(120_000);

@@ -7,6 +7,7 @@ import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from './cleanup.js';
 import { NoImageError } from './skip.js';
 import { fixtureImageNames } from '../images/names.js';
+import type { HostFeatures } from '../runner/host.js';
 
 /** Label carried by every sandbox and container this run creates; cleanup never touches anything else. */
 export const RUN_LABEL = 'cri-conformance.io/run-id';
@@ -49,6 +50,8 @@ export interface RunScope {
   runCleanup: CleanupStack;
   /** Image references present before the run started: never removed. */
   preexistingImages: Set<string>;
+  /** Kernel features of the node (seccomp, AppArmor, SELinux), detected once per run; overridable (self-tests). */
+  hostFeatures: HostFeatures;
 }
 
 /** The world of one test: its run, and the cleanup of what it creates. */

@@ -145,6 +145,12 @@ export async function buildFixtureLayout(out: string, log: (l: string) => void =
   return readFixtureLayout(out);
 }
 
+function sameNames(l: FixtureLayout): boolean {
+  const want = Object.keys((JSON.parse(readFileSync(path.join(REPO_ROOT, 'fixtures', 'images.json'), 'utf8')) as { images: Record<string, unknown> }).images).sort();
+  const have = l.images.map((i) => i.name).sort();
+  return want.length === have.length && want.every((n, i) => n === have[i]);
+}
+
 function readFixtureLayoutRaw(dir: string): Descriptor[] {
   return (JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests;
 }
@@ -153,15 +159,18 @@ function readFixtureLayoutRaw(dir: string): Descriptor[] {
 export async function fixtureLayout(log: (l: string) => void = () => undefined): Promise<{ layout?: FixtureLayout; reason?: string }> {
   const arch = ociArch();
   let shipped: string | undefined;
+  let stale = false;
   if (existsSync(path.join(SHIPPED_LAYOUT, 'index.json'))) {
     const l = readFixtureLayout(SHIPPED_LAYOUT);
-    if (l.images.every((i) => i.architecture === arch)) return { layout: l };
-    shipped = l.images[0]?.architecture;
+    // A checkout whose fixtures gained an image since the layout was built rebuilds it.
+    stale = !sameNames(l);
+    if (!stale && l.images.every((i) => i.architecture === arch)) return { layout: l };
+    if (!stale) shipped = l.images[0]?.architecture;
   }
   // The images hold native binaries (static busybox, pause): another architecture's cannot run here.
   const out = shipped ? path.join(os.homedir(), '.cache', 'cri-conformance', `oci-${arch}`) : SHIPPED_LAYOUT;
   if (shipped && existsSync(path.join(out, 'index.json'))) return { layout: readFixtureLayout(out) };
-  log(`building the ${arch} fixture images into ${out} (first use${shipped ? `: the shipped ones are ${shipped}` : ' in this checkout'})`);
+  log(`building the ${arch} fixture images into ${out} (${shipped ? `the shipped ones are ${shipped}` : stale ? 'fixtures/images.json changed since the last build' : 'first use in this checkout'})`);
   try {
     return { layout: await buildFixtureLayout(out, log) };
   } catch (e) {

@@ -38,7 +38,10 @@ export interface FileSpec {
   gid?: number;
 }
 
-export type LayerSpec = { kind: 'busybox' } | { kind: 'pause' } | { kind: 'files'; files?: FileSpec[]; dirs?: FileSpec[] };
+/** `c`: one C file (relative to fixtures/images/) built like pause.c and installed at `path` with `mode` (e.g. "4755" for setuid). */
+export type CProgramSpec = { kind: 'c'; src: string; path: string; mode?: string };
+
+export type LayerSpec = { kind: 'busybox' } | { kind: 'pause' } | { kind: 'files'; files?: FileSpec[]; dirs?: FileSpec[] } | CProgramSpec;
 
 export interface Recipe {
   description: string;
@@ -131,6 +134,9 @@ export async function layerHash(layer: LayerSpec, ctx: LayerCtx): Promise<string
   } else if (layer.kind === 'pause') {
     h.update(readFileSync(path.join(ctx.fixtures, 'images', 'pause.c')));
     h.update(await gccVersion());
+  } else if (layer.kind === 'c') {
+    h.update(readFileSync(path.join(ctx.fixtures, 'images', layer.src)));
+    h.update(await gccVersion());
   } else {
     for (const f of [...(layer.files ?? []), ...(layer.dirs ?? [])]) {
       if (f.src) h.update(readFileSync(path.join(ctx.fixtures, 'images', f.src)));
@@ -174,16 +180,19 @@ async function busyboxEntries(ctx: LayerCtx): Promise<TarEntry[]> {
   return entries;
 }
 
-async function pauseEntries(ctx: LayerCtx): Promise<TarEntry[]> {
+/** A static binary from one C file of fixtures/images/ (pause.c, suid-id.c). */
+async function cProgramEntries(ctx: LayerCtx, src: string, dest: string, fileMode: number): Promise<TarEntry[]> {
   mkdirSync(ctx.tmpDir, { recursive: true });
-  const out = path.join(ctx.tmpDir, `pause-${process.pid}-${Date.now()}`);
+  const out = path.join(ctx.tmpDir, `${path.basename(src, '.c')}-${process.pid}-${Date.now()}`);
   try {
-    await run('gcc', ['-static', '-Os', '-s', '-Wl,--build-id=none', '-o', out, path.join(ctx.fixtures, 'images', 'pause.c')]);
-    return [{ type: 'file', path: 'pause', mode: 0o755, content: readFileSync(out) }];
+    await run('gcc', ['-static', '-Os', '-s', '-Wl,--build-id=none', '-o', out, path.join(ctx.fixtures, 'images', src)]);
+    return [{ type: 'file', path: dest.replace(/^\/+/, ''), mode: fileMode, content: readFileSync(out) }];
   } finally {
     rmSync(out, { force: true });
   }
 }
+
+const pauseEntries = (ctx: LayerCtx): Promise<TarEntry[]> => cProgramEntries(ctx, 'pause.c', 'pause', 0o755);
 
 function filesEntries(layer: { files?: FileSpec[]; dirs?: FileSpec[] }, ctx: LayerCtx): TarEntry[] {
   const out: TarEntry[] = [];
@@ -197,7 +206,10 @@ function filesEntries(layer: { files?: FileSpec[]; dirs?: FileSpec[] }, ctx: Lay
 
 export async function layerTar(layer: LayerSpec, ctx: LayerCtx): Promise<Buffer> {
   const entries =
-    layer.kind === 'busybox' ? await busyboxEntries(ctx) : layer.kind === 'pause' ? await pauseEntries(ctx) : filesEntries(layer, ctx);
+    layer.kind === 'busybox' ? await busyboxEntries(ctx)
+      : layer.kind === 'pause' ? await pauseEntries(ctx)
+        : layer.kind === 'c' ? await cProgramEntries(ctx, layer.src, layer.path, mode(layer.mode, 0o755))
+          : filesEntries(layer, ctx);
   return buildTar(withParents(entries));
 }
 

@@ -17,7 +17,7 @@ import { runSuite } from './run-suite.js';
 import { runLeftovers, sweepRun } from './sweep.js';
 import { checkRuntimeHandler } from './handler.js';
 import { policyFor } from './policy.js';
-import { hostFacts } from './host.js';
+import { detectHostFeatures, hostFacts, type HostFeatures } from './host.js';
 import type { Progress } from './progress.js';
 import { TOOL } from '../version.js';
 
@@ -55,6 +55,8 @@ export interface RunOptions {
   breakAfter?: number;
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
   straggleMs?: number;
+  /** Replaces detected host features (self-tests pretend a kernel feature this node lacks). */
+  hostFeatures?: Partial<HostFeatures>;
 }
 
 /** Why a run whose --run-timeout ran out stopped (RunResult.aborted): the CLI recognises its exit code by it. */
@@ -132,6 +134,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     handlerRoots: o.handlerRoots ?? {},
     runCleanup: new CleanupStack(),
     preexistingImages: await existingImageRefs(cri),
+    hostFeatures: { ...detectHostFeatures(), ...o.hostFeatures },
   };
   const binding: TestBinding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set() };
   await pullShared(scope, o.progress);

@@ -9,6 +9,7 @@ import { runConformance } from '../../src/runner/run.js';
 import type { Progress } from '../../src/runner/progress.js';
 import type { TestResult } from '../../src/report/model.js';
 import type { RegistryAuth } from '../../src/framework/context.js';
+import type { HostFeatures } from '../../src/runner/host.js';
 import { labUp } from '../../src/lab/index.js';
 import { startFaultProxy, type Fault } from './fault-proxy.js';
 
@@ -44,6 +45,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export interface RunOneOptions {
   criVersion?: 'auto' | 'v1' | 'v1alpha2';
   kubernetes?: string;
+  /** Pretend host features this node lacks (e.g. AppArmor), so a check is judged against fake answers. */
+  hostFeatures?: Partial<HostFeatures>;
 }
 
 /** Runs exactly the test with this id through a proxy with these faults. */
@@ -68,6 +71,7 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
       handlerRoots: up.handlerRoots,
       progress: silent,
       signal: new AbortController().signal,
+      ...(o.hostFeatures ? { hostFeatures: o.hostFeatures } : {}),
     });
     const tests = run.suites.flatMap((s) => s.tests);
     expect(tests, `no test has the id "${id}" (check \`cri-conformance list\`)`).to.have.length(1);
