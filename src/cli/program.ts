@@ -44,6 +44,7 @@ export function buildProgram(handlers: {
     .option('--registry-prefix <prefix>', 'pull the fixture images from this registry/prefix (your mirror)')
     .option('--report-dir <dir>', 'where reports go', 'reports')
     .option('--reporter <list>', 'comma list of: junit, tap, summary (tap also streams to stdout)', 'junit,summary')
+    .option('--junit-dashboard [name]', 'write JUnit as junit_<name>.xml (default name: cri-conformance) for Kubernetes test dashboards (TestGrid, Spyglass), instead of junit.xml')
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')
     .option('--strict-baseline', 'also fail when a baseline-listed test now passes')
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
