@@ -2,44 +2,19 @@
 // Kubernetes-release strip. Regenerate the golden with: UPDATE_GOLDEN=1 npx mocha --no-config dist/test/dashboard.test.js
 
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { create } from 'xmlbuilder2';
-import type { RunResult } from '../src/report/model.js';
 import { dashboardJUnitFile, toJUnit } from '../src/report/junit.js';
 import { runFromSummary, toSummaryHtml, toSummaryJson } from '../src/report/certification.js';
 import { MATRIX_COLOURS, TIMELINE_COLOURS, TIMELINE_LANE, matrixHtml, timelineSvg } from '../src/report/timeline.js';
 import { compatibilityMatrix } from '../src/profiles/index.js';
 import { writeReports } from '../src/report/write.js';
+import { loadFixture, repoRoot, timedFixture } from './support/report-fixtures.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
 const ROOT = repoRoot();
-
-export function loadFixture(): RunResult {
-  return JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'run-result.json'), 'utf8')) as RunResult;
-}
-
-/** The fixture with the timings a runner records: tests alternate between two slots, 4 s apart. */
-export function timedFixture(): RunResult {
-  const run = loadFixture();
-  let i = 0;
-  for (const s of run.suites) {
-    for (const t of s.tests) {
-      if (t.status === 'notrun') continue;
-      t.startOffsetMs = i * 4000;
-      t.slot = i % 2;
-      i++;
-    }
-  }
-  return run;
-}
 
 function golden(name: string, actual: string): void {
   const file = path.join(ROOT, 'test', 'golden', name);
