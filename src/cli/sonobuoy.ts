@@ -1,0 +1,34 @@
+// The Sonobuoy commands: print the plugin definition; run inside the plugin image.
+import { pluginYaml } from '../sonobuoy/plugin.js';
+import { sonobuoyRun } from '../sonobuoy/run.js';
+import { EXIT } from '../errors.js';
+
+type Opts = Record<string, unknown>;
+const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+const list = (o: Opts, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
+
+export async function sonobuoyPluginCommand(o: Opts): Promise<number> {
+  process.stdout.write(
+    pluginYaml({
+      image: str(o, 'image'),
+      pluginName: str(o, 'pluginName'),
+      runtimeEndpoint: str(o, 'runtimeEndpoint'),
+      kubernetes: str(o, 'kubernetes'),
+      runtimeHandler: str(o, 'runtimeHandler'),
+      registryPrefix: str(o, 'registryPrefix'),
+      suites: list(o, 'suite'),
+      focus: list(o, 'focus'),
+      skip: list(o, 'skip'),
+      jobs: typeof o['jobs'] === 'number' ? (o['jobs'] as number) : undefined,
+      nodeSelector: list(o, 'nodeSelector'),
+      tolerations: list(o, 'toleration'),
+      workDir: str(o, 'workDir'),
+    }),
+  );
+  return EXIT.OK;
+}
+
+export async function sonobuoyRunCommand(runArgs: string[], o: Opts): Promise<number> {
+  const r = await sonobuoyRun({ runArgs, linger: Boolean(o['linger']) });
+  return r.exitCode;
+}
