@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Pod } from 'kubernetes-models/v1/Pod';
@@ -16,6 +15,7 @@ import { IMAGE_CLI, SOCKET_IN_POD, SONOBUOY_RESULTS_DIR, pluginDefinition, plugi
 import { failureJUnit } from '../src/sonobuoy/run.js';
 import { UsageError } from '../src/errors.js';
 import { repoRoot } from './support/report-fixtures.js';
+import { tarNames } from './support/tar-names.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -147,18 +147,3 @@ describe('sonobuoy plugin', () => {
     });
   });
 });
-
-/** File names in a gzipped ustar archive. */
-export function tarNames(gz: Buffer): string[] {
-  const tar = gunzipSync(gz);
-  const names: string[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const name = tar.subarray(off, off + 100).toString('utf8').replace(/\0.*$/s, '');
-    if (!name) break;
-    names.push(name);
-    const size = parseInt(tar.subarray(off + 124, off + 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return names;
-}
-
