@@ -80,7 +80,7 @@ export async function buildSuiteImage(o: BuildImageOptions): Promise<SuiteImage>
   mkdirSync(app, { recursive: true });
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'cri-conformance-image', private: true }, null, 2) + '\n');
   log(`npm install --omit=dev ${path.basename(o.tarball)}`);
-  await run('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--no-package-lock', o.tarball], { cwd: app, timeoutMs: 300_000 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', '--no-package-lock', o.tarball], { cwd: app, timeoutMs: 300_000 });
 
   const layers: { name: string; tar: Buffer }[] = [];
   layers.push({ name: 'busybox', tar: await layerTar({ kind: 'busybox' }, { fixtures: fixturesDir(), tmpDir: o.workDir }) });
