@@ -1,6 +1,5 @@
 // The Sonobuoy commands: print the plugin definition; run inside the plugin image.
-import { pluginYaml } from '../sonobuoy/plugin.js';
-import { sonobuoyRun } from '../sonobuoy/run.js';
+// Loaded only when a Sonobuoy command runs: every other command starts without these modules.
 import { EXIT } from '../errors.js';
 
 type Opts = Record<string, unknown>;
@@ -8,6 +7,7 @@ const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string)
 const list = (o: Opts, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
 
 export async function sonobuoyPluginCommand(o: Opts): Promise<number> {
+  const { pluginYaml } = await import('../sonobuoy/plugin.js');
   process.stdout.write(
     pluginYaml({
       image: str(o, 'image'),
@@ -29,6 +29,7 @@ export async function sonobuoyPluginCommand(o: Opts): Promise<number> {
 }
 
 export async function sonobuoyRunCommand(runArgs: string[], o: Opts): Promise<number> {
+  const { sonobuoyRun } = await import('../sonobuoy/run.js');
   const r = await sonobuoyRun({ runArgs, linger: Boolean(o['linger']) });
   return r.exitCode;
 }
