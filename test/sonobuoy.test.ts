@@ -16,6 +16,7 @@ import { failureJUnit } from '../src/sonobuoy/run.js';
 import { UsageError } from '../src/errors.js';
 import { repoRoot } from './support/report-fixtures.js';
 import { tarNames } from './support/tar-names.js';
+import { unknownFields } from './support/k8s-fields.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -39,6 +40,9 @@ function asDaemonSet(def: Obj): DaemonSet {
 }
 
 function schemaErrors(def: Obj): string | undefined {
+  // The schemas leave objects open: a misspelt field is caught by name, as kubectl --validate=strict would.
+  const unknown = [...unknownFields(def['podSpec'], 'PodSpec', 'podSpec'), ...unknownFields(def['spec'], 'Container', 'spec')];
+  if (unknown.length) return `unknown fields: ${unknown.join(', ')}`;
   try {
     asDaemonSet(def).validate();
     new Pod({ metadata: { name: 'p' }, spec: asDaemonSet(def).spec!.template.spec! }).validate();
@@ -48,7 +52,8 @@ function schemaErrors(def: Obj): string | undefined {
   }
 }
 
-describe('sonobuoy plugin', () => {
+describe('sonobuoy plugin', function () {
+  this.timeout(120_000);
   describe('definition', () => {
     const def = parseYaml(pluginYaml({ image: 'registry.example/cri-conformance:0.1.0', kubernetes: '1.31', nodeSelector: ['kubernetes.io/os=linux'], tolerations: ['node-role.kubernetes.io/control-plane:NoSchedule', 'dedicated=ci'] })) as Obj;
 
@@ -69,6 +74,9 @@ describe('sonobuoy plugin', () => {
         ['an unknown toleration operator', (d) => (d['podSpec'].tolerations[0].operator = 'Sometimes')],
         ['env without a name', (d) => delete d['spec'].env[0].name],
         ['a container without a name', (d) => delete d['spec'].name],
+        ['a misspelt container field', (d) => (d['spec'].volumeMount = d['spec'].volumeMounts)],
+        ['a misspelt field deep in the pod spec', (d) => (d['podSpec'].volumes[0].hostPath.kind = 'Socket')],
+        ['a misspelt env source', (d) => (d['spec'].env[0].valueFrom.fieldRefs = {})],
       ];
       for (const [what, spoil] of broken) {
         const copy = structuredClone(def);
