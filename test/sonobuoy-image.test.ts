@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { parseEndpoint } from '../src/config.js';
 import { closeChannel, makeCri } from '../src/cri/client.js';
 import { makeTimeouts } from '../src/cri/timeouts.js';
-import { labStatus } from '../src/lab/index.js';
+import { labUp, type LabInfo } from '../src/lab/index.js';
 import { buildSuiteImage } from '../src/sonobuoy/image.js';
 import { SONOBUOY_RESULTS_DIR, pluginDefinition } from '../src/sonobuoy/plugin.js';
 import { TOOL } from '../src/version.js';
@@ -39,11 +39,14 @@ describe('sonobuoy plugin image on the lab containerd', function () {
   const hostWork = path.join(work, 'tmp');
   let cleanup: (() => Promise<void>)[] = [];
 
+  let info: LabInfo;
   before(async function () {
     if (why) return this.skip();
-    const st = await labStatus({});
-    if (!st.running || !st.info) {
-      why = 'the lab is not running (cri-conformance lab up)';
+    // As `run --lab` does: reuse the running lab, or bring it up.
+    try {
+      info = await labUp({ log: () => undefined });
+    } catch (e) {
+      why = `the lab could not be brought up: ${(e as Error).message}`;
       return this.skip();
     }
   });
@@ -55,7 +58,6 @@ describe('sonobuoy plugin image on the lab containerd', function () {
 
   it('leaves junit_<node>.xml and a result tarball named in done, as the worker contract says', async function () {
     if (why) return this.skip();
-    const info = (await labStatus({})).info!;
     // 1. The image: built from the package, or the layout given.
     let src = process.env['CRI_CONFORMANCE_IMAGE_LAYOUT'];
     if (!src) {
