@@ -3,9 +3,18 @@
 import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
 import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
+import { sonobuoyPluginCommand, sonobuoyRunCommand } from './cli/sonobuoy.js';
 import { describeError } from './errors.js';
 
-const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand });
+const program = buildProgram({
+  run: runCommand,
+  list: listCommand,
+  lab: labCommand,
+  matrix: matrixCommand,
+  cleanup: cleanupCommand,
+  sonobuoyPlugin: sonobuoyPluginCommand,
+  sonobuoyRun: sonobuoyRunCommand,
+});
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
