@@ -3,11 +3,22 @@
 import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
 import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
+import { sonobuoyPluginCommand, sonobuoyRunCommand } from './cli/sonobuoy.js';
 import { describeError } from './errors.js';
 import { imagesCommand } from './images/commands.js';
 import { doctorCommand } from './doctor/command.js';
 
-const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand, images: imagesCommand, doctor: doctorCommand });
+const program = buildProgram({
+  run: runCommand,
+  list: listCommand,
+  lab: labCommand,
+  matrix: matrixCommand,
+  cleanup: cleanupCommand,
+  sonobuoyPlugin: sonobuoyPluginCommand,
+  sonobuoyRun: sonobuoyRunCommand,
+  images: imagesCommand,
+  doctor: doctorCommand,
+});
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -16,7 +16,7 @@ import type { RunResult } from './report/model.js';
 export { runConformance, NO_VERSION_REASON, type RunOptions } from './runner/run.js';
 export type { RunResult, SuiteResult, TestResult, TestStatus, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
 export { parseTags } from './report/model.js';
-export { toJUnit } from './report/junit.js';
+export { toJUnit, dashboardJUnitFile, type JUnitOptions } from './report/junit.js';
 export { toTap } from './report/tap.js';
 export { toSummaryJson, toSummaryMarkdown, toSummaryHtml, runFromSummary, SUMMARY_SCHEMA } from './report/certification.js';
 export { summaryTable } from './report/summary-table.js';

@@ -1,7 +1,7 @@
 // Mounts: propagation (PRIVATE, HOST_TO_CONTAINER, BIDIRECTIONAL) judged by real mount events crossing (or not)
 // between the host and the container, what ContainerStatus.mounts echoes, and the SELinux relabel flag.
 // The plain host-path mount tests (read-write, readonly, recursive readonly) live in 40-container.
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -50,10 +50,9 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should relabel a selinux_relabel mount with the container\'s SELinux level [Conformance]', async (t) => {
-      // Where the host's selinuxfs is; a self-test points it at a fake one.
-      const selinuxfs = process.env['CRI_CONFORMANCE_SELINUXFS'] ?? '/sys/fs/selinux';
-      const enabled = await access(path.join(selinuxfs, 'enforce')).then(() => true, () => false);
-      if (!enabled) skip(`the host has no SELinux (no ${selinuxfs}/enforce): what selinux_relabel does cannot be judged`);
+      // Host features are detected once per run (src/runner/host.ts); a self-test pretends SELinux is there.
+      const se = t.run.hostFeatures.selinux;
+      if (!se.present) skip(`the host has no SELinux (${se.evidence}): what selinux_relabel does cannot be judged`);
       const ref = await testImage(t);
       const dir = await tempDir(t, 'mnt-label');
       const level = 's0:c117,c893';

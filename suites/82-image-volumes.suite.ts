@@ -1,4 +1,4 @@
-// Image volumes (KEP-4639, pod `volumes[].image`): the kubelet sends Mount.image (and image_sub_path from 1.33)
+// Image volumes (KEP-4639, pod `volumes[].image`): the kubelet sends Mount.image (and image_sub_path; alpha 1.31, on by default from 1.35)
 // and expects the image's filesystem at container_path, read-only. The CRI has no way for a runtime to advertise
 // the feature, so a runtime that cannot do it fails here for the releases whose kubelet sends it; the refusal
 // tests only mean something once image volumes work at all, and skip with that reason otherwise.

@@ -175,7 +175,13 @@ export async function runCommand(o: Opts): Promise<number> {
   }
 
   const dir = path.resolve(str(o, 'reportDir') ?? 'reports');
-  const written = await writeReports(run, dir, { junit: reporters.includes('junit'), tap: reporters.includes('tap'), summary: true });
+  const dashboard = o['junitDashboard'] === true ? 'cri-conformance' : str(o, 'junitDashboard');
+  const written = await writeReports(run, dir, {
+    junit: reporters.includes('junit'),
+    ...(dashboard !== undefined ? { junitDashboard: dashboard } : {}),
+    tap: reporters.includes('tap'),
+    summary: true,
+  });
   if (reporters.includes('tap')) process.stdout.write(toTap(run));
   process.stderr.write('\n' + summaryTable(run, { color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] }) + '\n');
   process.stderr.write('\n' + formatMatrix(compatibilityMatrix(run)) + '\n');

@@ -14,6 +14,8 @@ export function buildProgram(handlers: {
   cleanup: (o: Record<string, unknown>) => Promise<number>;
   images?: (action: string, arg: string | undefined, o: Record<string, unknown>) => Promise<number>;
   doctor?: (o: Record<string, unknown>) => Promise<number>;
+  sonobuoyPlugin?: (o: Record<string, unknown>) => Promise<number>;
+  sonobuoyRun?: (runArgs: string[], o: Record<string, unknown>) => Promise<number>;
 }): Command {
   const program = new Command('cri-conformance')
     .description('Conformance suite for Kubernetes Container Runtime Interface (CRI) runtimes')
@@ -49,6 +51,7 @@ export function buildProgram(handlers: {
     .option('--allow-missing-images', 'tests whose test image is not available are counted "not run (no image)" but do not fail the run')
     .option('--report-dir <dir>', 'where reports go', 'reports')
     .option('--reporter <list>', 'comma list of: junit, tap, summary (tap also streams to stdout)', 'junit,summary')
+    .option('--junit-dashboard [name]', 'write JUnit as junit_<name>.xml (default name: cri-conformance) for Kubernetes test dashboards (TestGrid, Spyglass), instead of junit.xml')
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')
     .option('--strict-baseline', 'also fail when a baseline-listed test now passes')
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
@@ -126,6 +129,38 @@ export function buildProgram(handlers: {
     .action(async (o) => {
       process.exitCode = await handlers.matrix(o);
     });
+
+  if (handlers.sonobuoyPlugin) {
+    const sonobuoyPlugin = handlers.sonobuoyPlugin;
+    selection(
+      program
+        .command('sonobuoy-plugin')
+        .description('print a Sonobuoy plugin definition (DaemonSet) that runs the suite on every node against its CRI socket')
+        .option('--image <ref>', 'the suite image (build it with src/tools/build-image.mjs, push it to your registry)')
+        .option('--plugin-name <name>', 'Sonobuoy plugin name', 'cri-conformance')
+        .option('-r, --runtime-endpoint <endpoint>', "the node's CRI socket on the host", 'unix:///run/containerd/containerd.sock')
+        .option('--kubernetes <minor>', 'Kubernetes release profile passed to run')
+        .option('--runtime-handler <name>', 'runtime handler passed to run')
+        .option('--registry-prefix <prefix>', 'where the nodes pull the fixture images from (your mirror)')
+        .option('-j, --jobs <n>', 'suites at once on each node', parseNumber)
+        .option('--node-selector <key=value>', 'run only on nodes with this label (repeatable)', collect, [])
+        .option('--toleration <key[=value][:effect]>', 'taints to tolerate (repeatable; default: all, as Sonobuoy does for DaemonSets)', collect, [])
+        .option('--work-dir <dir>', 'host directory for the bind-mount sources the tests create', '/var/lib/cri-conformance/tmp'),
+    ).action(async (o) => {
+      process.exitCode = await sonobuoyPlugin(o);
+    });
+  }
+  if (handlers.sonobuoyRun) {
+    const sonobuoyRun = handlers.sonobuoyRun;
+    program
+      .command('sonobuoy-run')
+      .description('in the plugin image: run the suite, write JUnit to $SONOBUOY_RESULTS_DIR and the result path to its done file')
+      .option('--linger', 'stay up after handing over the results (as a DaemonSet pod must)')
+      .argument('[run-flags...]', 'flags for `cri-conformance run` (after --)')
+      .action(async (runArgs: string[], o) => {
+        process.exitCode = await sonobuoyRun(runArgs, o);
+      });
+  }
 
   return program;
 }

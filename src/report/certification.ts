@@ -15,6 +15,8 @@ import {
   sortedKeys,
 } from './common.js';
 import { type Counts, baselineCounts, baselineUsed, failsRun, outcome, runVerdict, suiteCounts } from './verdict.js';
+import { TIMELINE_CSS, matrixHtml, timelineSvg } from './timeline.js';
+import { compatibilityMatrix } from '../profiles/index.js';
 
 export const SUMMARY_SCHEMA = 'cri-conformance/summary/v1';
 
@@ -55,6 +57,8 @@ function testJson(s: SuiteResult, t: TestResult): Record<string, unknown> {
   else if (t.message !== undefined || t.status === 'failed') o['message'] = t.status === 'failed' ? failureMessage(t) : oneLine(t.message);
   if (t.detail !== undefined) o['detail'] = cleanText(t.detail).replace(/\s+$/, '');
   if (t.baseline) o['baseline'] = { state: t.baseline.state, reason: oneLine(t.baseline.reason) };
+  if (t.startOffsetMs !== undefined) o['startOffsetMs'] = t.startOffsetMs;
+  if (t.slot !== undefined) o['slot'] = t.slot;
   return o;
 }
 
@@ -138,6 +142,8 @@ export function runFromSummary(j: any): RunResult {
     ...(t.detail !== undefined ? { detail: t.detail } : {}),
     ...(t.baseline ? { baseline: t.baseline } : {}),
     ...(t.notRunCause === 'no-image' ? { notRunCause: 'no-image' } : {}),
+    ...(typeof t.startOffsetMs === 'number' ? { startOffsetMs: t.startOffsetMs } : {}),
+    ...(typeof t.slot === 'number' ? { slot: t.slot } : {}),
   }));
   const n = j.negotiated ?? {};
   const run: RunResult = {
@@ -440,7 +446,7 @@ export function toSummaryHtml(run: RunResult): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${h(title)}</title>`,
-    `<style>\n${CSS}\n</style>`,
+    `<style>\n${CSS}\n${TIMELINE_CSS}\n</style>`,
     '</head>',
     '<body>',
     '<h1>CRI conformance summary</h1>',
@@ -455,6 +461,9 @@ export function toSummaryHtml(run: RunResult): string {
   if (v.reasons.length) parts.push(`<ul class="reasons">\n${v.reasons.map((r) => `<li class="s-failed">${h(oneLine(r))}</li>`).join('\n')}\n</ul>`);
 
   parts.push(htmlTable([{ text: 'Property' }, { text: 'Value' }], metaRows(run).map((r) => ({ cells: [h(r.label), h(r.value)] }))));
+
+  parts.push('<h2 id="releases">Kubernetes releases</h2>', matrixHtml(compatibilityMatrix(run)));
+  parts.push('<h2 id="timeline">Timeline</h2>', timelineSvg(run));
 
   parts.push('<h2>Totals</h2>');
   const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Not run', 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));

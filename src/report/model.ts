@@ -30,6 +30,11 @@ export interface TestResult {
   notRunCause?: 'no-image';
   /** Tags parsed from the title: `Conformance`, `Feature:X`, `Optional`, ... */
   tags: string[];
+  /** When the test started, in ms after the run's `startedAt` (absent for tests that never ran). */
+  startOffsetMs?: number;
+  /** Which concurrent slot ran it (0-based; the runner fills it: a --jobs slot, or a test-level slot), for the
+   * summary's timeline. Absent: slot 0. */
+  slot?: number;
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
   baseline?: { state: 'known-failure' | 'fixed'; reason: string };
 }

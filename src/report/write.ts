@@ -4,12 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from './model.js';
-import { toJUnit } from './junit.js';
+import { dashboardJUnitFile, toJUnit } from './junit.js';
 import { toTap } from './tap.js';
 import { sha256Hex, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from './certification.js';
 
 export interface ReportFormats {
   junit?: boolean;
+  /** Write JUnit as `junit_<name>.xml` (the Kubernetes dashboards' name) instead of junit.xml: Spyglass reads
+   * every `junit*.xml` at the top of the artifacts dir, so writing both would count each test twice. */
+  junitDashboard?: string;
   tap?: boolean;
   summary?: boolean;
 }
@@ -45,7 +48,8 @@ export async function writeReports(run: RunResult, dir: string, formats: ReportF
   // Render everything first: a reporter bug must not leave a half-written report set behind.
   const outputs: [string, string][] = [];
   let summaryJson: string | undefined;
-  if (formats.junit) outputs.push([REPORT_FILES.junit, toJUnit(run)]);
+  if (formats.junitDashboard !== undefined) outputs.push([dashboardJUnitFile(formats.junitDashboard), toJUnit(run, { dashboard: true })]);
+  else if (formats.junit) outputs.push([REPORT_FILES.junit, toJUnit(run)]);
   if (formats.tap) outputs.push([REPORT_FILES.tap, toTap(run)]);
   if (formats.summary) {
     summaryJson = toSummaryJson(run);

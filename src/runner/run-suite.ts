@@ -14,6 +14,10 @@ export interface SuiteHooks {
   onStart?: (runner: Mocha.Runner) => void;
   /** Why the run is stopping, if it is: the reason of tests mocha never reached. */
   stopReason?: () => string | undefined;
+  /** Date.now() at the run's start: each test records its start as an offset from it (the summary's timeline). */
+  runStartedMs?: number;
+  /** The slot this suite runs in, copied to each TestResult (a runner with test-level slots sets its own). */
+  slot?: number;
 }
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
@@ -38,14 +42,20 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
   const { entry, mocha } = loaded;
   const started = Date.now();
   const results = new Map<Mocha.Test, TestResult>();
-  const base = (t: Mocha.Test): Omit<TestResult, 'status'> => ({
-    id: testId(entry.name, t),
-    suite: entry.name,
-    title: t.title,
-    fullTitle: t.fullTitle(),
-    durationMs: t.duration ?? 0,
-    tags: parseTags(t.title),
-  });
+  const begun = new Map<Mocha.Test, number>();
+  const base = (t: Mocha.Test): Omit<TestResult, 'status'> => {
+    const at = begun.get(t);
+    return {
+      id: testId(entry.name, t),
+      suite: entry.name,
+      title: t.title,
+      fullTitle: t.fullTitle(),
+      durationMs: t.duration ?? 0,
+      tags: parseTags(t.title),
+      ...(at !== undefined && hooks.runStartedMs !== undefined ? { startOffsetMs: Math.max(0, at - hooks.runStartedMs) } : {}),
+      ...(at !== undefined && hooks.slot !== undefined ? { slot: hooks.slot } : {}),
+    };
+  };
 
   // Cleanup after every test: pass, fail or timeout. A failed cleanup fails the test it belongs to.
   mocha.suite.afterEach(async function (this: Mocha.Context) {
@@ -69,6 +79,9 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
       resolve({ name: entry.name, title: entry.title, tests, durationMs: Date.now() - started });
     });
     hooks.onStart?.(runner);
+    runner.on(Mocha.Runner.constants.EVENT_TEST_BEGIN, (t: Mocha.Test) => {
+      begun.set(t, Date.now());
+    });
     const record = (r: TestResult) => {
       hooks.onTestEnd?.(r);
     };

@@ -189,12 +189,15 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     const done = new Map<string, SuiteResult>();
     const finished = new Map<string, Promise<void>>();
     const slots = new Semaphore(Math.max(1, o.jobs ?? 1));
+    // Which --jobs slot a suite holds, for the summary's timeline (the semaphore only counts them).
+    const freeSlots = Array.from({ length: Math.max(1, o.jobs ?? 1) }, (_, i) => i);
 
     const runOne = async (l: LoadedSuite): Promise<void> => {
       const e = l.entry;
       // A suite starts once the suites it needs have finished; with --jobs 1 this is the manifest order.
       await Promise.all(e.needs.map((n) => finished.get(n)));
       await slots.acquire();
+      const slot = freeSlots.shift() ?? 0;
       try {
         const tests = allTests(l.mocha.suite);
         const blocker = stopReason() ?? unmetNeed(e.needs, done);
@@ -220,11 +223,15 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
             activeRunners.add(r);
           },
           stopReason,
+          runStartedMs: started,
+          slot,
         });
         if (runner) activeRunners.delete(runner);
         done.set(e.name, sr);
         if (o.bail && sr.tests.some((t) => t.status === 'failed')) bailed = true;
       } finally {
+        freeSlots.push(slot);
+        freeSlots.sort((a, b) => a - b);
         slots.release();
       }
     };

@@ -1,0 +1,55 @@
+// The runner records what the summary's timeline draws: each test's start (ms after the run's start) and the
+// --jobs slot it ran in. Fake runtime, no root.
+import { expect } from 'chai';
+import { makeTimeouts } from '../src/cri/timeouts.js';
+import { defineSuite, sleep } from '../src/framework/index.js';
+import { runConformance } from '../src/runner/run.js';
+import type { SuiteEntry } from '../src/runner/manifest.js';
+import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
+
+const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
+
+describe('runner timeline fields (fake runtime, no root)', function () {
+  this.timeout(20_000);
+  let fake: MiniRuntime;
+  beforeEach(async () => (fake = await startMiniRuntime()));
+  afterEach(async () => fake.close());
+
+  it('fills startOffsetMs and slot: two suites at once hold slots 0 and 1, tests in order within a suite', async () => {
+    const starts: Record<string, number> = {};
+    const suite = (name: string, ms: number) =>
+      defineSuite(({ describe, it }) =>
+        describe('d', () => {
+          for (const t of ['a', 'b']) {
+            it(t, async () => {
+              starts[`${name}/${t}`] = Date.now();
+              await sleep(ms);
+            });
+          }
+        }),
+      );
+    const manifest: SuiteEntry[] = [
+      { name: 'slow', title: 'slow', file: 'none-slow', needs: [], spec: suite('slow', 150) },
+      { name: 'fast', title: 'fast', file: 'none-fast', needs: [], spec: suite('fast', 10) },
+    ];
+    const before = Date.now();
+    const r = await runConformance({
+      endpoints: { runtime: fake.endpoint, image: fake.endpoint, notes: [] },
+      criVersion: 'auto', timeouts: makeTimeouts(2), testTimeoutMs: 5_000, kubernetes: '1.36', focus: [], skip: [], bail: false,
+      images: {}, progress: silent, signal: new AbortController().signal, manifest, jobs: 2,
+    });
+    const tests = r.suites.flatMap((s) => s.tests);
+    expect(tests).to.have.length(4);
+    const runStart = Date.parse(r.startedAt);
+    expect(runStart).to.be.at.most(before + 5);
+    for (const t of tests) {
+      expect(t.startOffsetMs, t.id).to.be.a('number');
+      // Recorded at mocha's test-begin, just before the body ran.
+      expect(runStart + t.startOffsetMs!, t.id).to.be.closeTo(starts[`${t.suite}/${t.title}`] ?? NaN, 50);
+    }
+    const slots = r.suites.map((s) => new Set(s.tests.map((t) => t.slot)));
+    expect(slots.map((s) => [...s])).to.have.deep.members([[0], [1]]);
+    const [a, b] = r.suites[0]!.tests;
+    expect(b!.startOffsetMs!).to.be.at.least(a!.startOffsetMs! + a!.durationMs);
+  });
+});
