@@ -29,6 +29,10 @@ export interface TestResult {
   tags: string[];
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
   baseline?: { state: 'known-failure' | 'fixed'; reason: string };
+  /** When the test started, in ms after the run started (absent: never started). For a timeline. */
+  startMs?: number;
+  /** Which of the run's --jobs slots ran it (0-based; a [Serial] test holds every slot and is given 0). */
+  slot?: number;
 }
 
 export interface SuiteResult {

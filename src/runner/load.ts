@@ -69,6 +69,22 @@ export async function loadSuite(entry: SuiteEntry, o: { timeoutMs: number; bail:
   return { entry, mocha };
 }
 
+/** A fresh mocha holding one test of the suite (the runner's unit of concurrency): mocha runs the tests of
+ * one instance one after another, so each test that may run beside others gets its own. */
+export async function loadTest(entry: SuiteEntry, id: string, o: { timeoutMs: number }, binding: TestBinding): Promise<LoadedSuite | undefined> {
+  const l = await loadSuite(entry, { timeoutMs: o.timeoutMs, bail: false }, binding);
+  if (!l) return undefined;
+  // The first test with the id (ids are unique within a suite; `list` prints them).
+  const wanted = allTests(l.mocha.suite).find((t) => testId(entry.name, t) === id);
+  const keep = (suite: Mocha.Suite): boolean => {
+    suite.tests = suite.tests.filter((t) => t === wanted);
+    suite.suites = suite.suites.filter(keep);
+    return suite.tests.length > 0 || suite.suites.length > 0;
+  };
+  keep(l.mocha.suite);
+  return l;
+}
+
 /** The mocha function of one test: hands the body its TestContext and turns "cannot be judged here" into a
  * skip with its reason (feature not in the release, RPC not in the negotiated version, UNIMPLEMENTED where
  * the release allows it). */
