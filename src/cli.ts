@@ -2,10 +2,17 @@
 // Entry point: parse flags, run the command, map any error to one line and its exit code.
 import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
-import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
 import { describeError } from './errors.js';
 
-const program = buildProgram({ run: runCommand, list: listCommand, lab: labCommand, matrix: matrixCommand, cleanup: cleanupCommand });
+// Commands load what they need when they run: --help, `list` and a bad flag never load gRPC, mocha or the lab.
+const commands = () => import('./cli/commands.js');
+const program = buildProgram({
+  run: async (o) => (await commands()).runCommand(o),
+  list: async (o) => (await import('./cli/list.js')).listCommand(o),
+  lab: async (a, o) => (await commands()).labCommand(a, o),
+  matrix: async (o) => (await commands()).matrixCommand(o),
+  cleanup: async (o) => (await commands()).cleanupCommand(o),
+});
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

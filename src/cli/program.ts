@@ -3,6 +3,8 @@ import { Command, Option, CommanderError } from 'commander';
 import { TOOL } from '../version.js';
 import { UsageError } from '../errors.js';
 import { SUITES } from '../runner/manifest.js';
+import { defaultJobs } from '../runner/pool.js';
+import { availableParallelism } from 'node:os';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -47,7 +49,7 @@ export function buildProgram(handlers: {
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')
     .option('--strict-baseline', 'also fail when a baseline-listed test now passes')
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
-    .option('-j, --jobs <n>', 'suites to run at once after the gate suites (tests never share objects)', parseNumber, 1)
+    .option('-j, --jobs <n>', 'tests to run at once, across suites (a suite starts once the suites it needs passed; [Serial] tests run alone)', parseNumber, defaultJobs(availableParallelism()))
     .option('--bail', 'stop at the first failing test')
     .option('-q, --quiet', 'print only the summary');
   selection(run).action(async (o) => {
