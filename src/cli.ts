@@ -12,6 +12,7 @@ const program = buildProgram({
   lab: async (a, o) => (await commands()).labCommand(a, o),
   matrix: async (o) => (await commands()).matrixCommand(o),
   cleanup: async (o) => (await commands()).cleanupCommand(o),
+  bench: async (o) => (await import('./bench/index.js')).benchCommand(o),
 });
 try {
   await program.parseAsync(process.argv);
