@@ -144,6 +144,16 @@ describe('baseline: apply and gate', () => {
     expect(ids(applyBaseline(run, baseline({ id: IMG, reason: 'x', version: '1.6' })).unlisted)).to.deep.equal([IMG]);
   });
 
+  it('handler filter: an entry for one runtime handler applies only to runs whose pods used it ("" = default)', () => {
+    const run = makeRun({ [IMG]: 'failed' }, { name: 'containerd', version: '1.6.20' });
+    expect(ids(applyBaseline({ ...run, runtimeHandler: 'crun' }, baseline({ id: IMG, reason: 'x', handler: 'crun' })).knownFailures)).to.deep.equal([IMG]);
+    expect(ids(applyBaseline({ ...run, runtimeHandler: '' }, baseline({ id: IMG, reason: 'x', handler: 'crun' })).unlisted)).to.deep.equal([IMG]);
+    expect(ids(applyBaseline(run, baseline({ id: IMG, reason: 'x', handler: '' })).knownFailures)).to.deep.equal([IMG]);
+    const file = join(mkdtempSync(join(tmpdir(), 'crc-bl-')), 'b.yaml');
+    writeFileSync(file, `failures:\n  - id: "${IMG}"\n    reason: r\n    handler: crun\n`);
+    expect(loadBaseline(file).entries[0]).to.include({ handler: 'crun' });
+  });
+
   it('a runtime-restricted entry does not apply when the run has no runtime information', () => {
     const run = makeRun({ [IMG]: 'failed' });
     delete run.runtime;
@@ -182,7 +192,7 @@ describe('baseline: file format', () => {
 
   it('a misspelt field is reported with the allowed fields', () => {
     const e = caught(() => parseBaseline('failures:\n  - id: a\n    reson: typo\n', 'known.yaml'));
-    expect(e.message).to.equal('known.yaml:3: failures[0]: unknown field "reson" (allowed: id, reason, runtime, version)');
+    expect(e.message).to.equal('known.yaml:3: failures[0]: unknown field "reson" (allowed: id, reason, runtime, version, handler)');
   });
 
   it('a wrong top-level shape is reported', () => {

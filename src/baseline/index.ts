@@ -7,6 +7,7 @@
 //       reason: "tracked in runtime issue #123"
 //       runtime: containerd      # optional: runtime_name, exact or /regex/flags
 //       version: "1.6.*"         # optional: glob on runtime_version (* any run, ? one char)
+//       handler: crun            # optional: the run's runtime handler (--runtime-handler; "" is the default)
 //
 // Ids match exactly. As a convenience an id ending in `*` matches every test id starting with the text
 // before it (only a trailing `*` is special). When several entries match a test, the exact id wins, then
@@ -25,6 +26,8 @@ export interface BaselineEntry {
   runtime?: string;
   /** Glob on runtime_version. */
   version?: string;
+  /** The runtime handler the run's pods used (a deviation of one OCI runtime, not of the CRI runtime). */
+  handler?: string;
   /** 1-based line of the entry in its file, when loaded from one. */
   line?: number;
 }
@@ -59,7 +62,7 @@ export class BaselineError extends Error {
   }
 }
 
-const ENTRY_KEYS = ['id', 'reason', 'runtime', 'version'] as const;
+const ENTRY_KEYS = ['id', 'reason', 'runtime', 'version', 'handler'] as const;
 
 /** Read and validate a baseline file. Errors are one line: `file:line: what is wrong`. */
 export function loadBaseline(file: string): Baseline {
@@ -112,7 +115,7 @@ export function parseBaseline(text: string, file = '<baseline>'): Baseline {
       const v = pair.value as Node | null;
       if (!isScalar(v) || v.value === null || typeof v.value === 'object') fail(where, `failures[${i}].${key} must be a string`);
       const s = String((v as { value: unknown }).value).trim();
-      if (s === '') fail(where, `failures[${i}].${key} must not be empty`);
+      if (s === '' && key !== 'handler') fail(where, `failures[${i}].${key} must not be empty`);
       fields[key] = s;
     }
     const loc = line ? `:${line}` : '';
@@ -130,9 +133,10 @@ export function parseBaseline(text: string, file = '<baseline>'): Baseline {
       reason: fields['reason']!,
       ...(fields['runtime'] ? { runtime: fields['runtime'] } : {}),
       ...(fields['version'] ? { version: fields['version'] } : {}),
+      ...(fields['handler'] !== undefined ? { handler: fields['handler'] } : {}),
       ...(line ? { line } : {}),
     };
-    const key = JSON.stringify([entry.id, entry.runtime ?? '', entry.version ?? '']);
+    const key = JSON.stringify([entry.id, entry.runtime ?? '', entry.version ?? '', entry.handler ?? null]);
     const prev = seen.get(key);
     if (prev !== undefined) fail(loc, `failures[${i}] duplicates the entry for "${entry.id}" at line ${prev}`);
     seen.set(key, line ?? i);
@@ -161,7 +165,8 @@ function globToRegExp(glob: string): RegExp {
 const stripV = (s: string) => s.replace(/^v(?=\d)/, '');
 
 /** Does the entry's runtime/version filter accept the run's runtime? */
-export function entryApplies(e: BaselineEntry, runtime: RunResult['runtime']): boolean {
+export function entryApplies(e: BaselineEntry, runtime: RunResult['runtime'], handler?: string): boolean {
+  if (e.handler !== undefined && e.handler !== (handler ?? '')) return false;
   if (e.runtime !== undefined) {
     if (!runtime) return false;
     if (!runtimeMatcher(e.runtime)(runtime.name)) return false;
@@ -192,7 +197,7 @@ function findEntry(id: string, exact: Map<string, BaselineEntry>, prefixes: Base
  * verdict.ts), from the marks and the mode recorded here: with `strict`, a listed test that passes fails it.
  */
 export function applyBaseline(run: RunResult, b: Baseline, opts: { strict?: boolean } = {}): BaselineResult {
-  const applicable = b.entries.filter((e) => entryApplies(e, run.runtime));
+  const applicable = b.entries.filter((e) => entryApplies(e, run.runtime, run.runtimeHandler));
   const exact = new Map<string, BaselineEntry>();
   for (const e of applicable) if (!isPrefix(e) && !exact.has(e.id)) exact.set(e.id, e);
   const prefixes = applicable.filter(isPrefix);
@@ -247,7 +252,8 @@ export function writeBaseline(run: RunResult, file: string, opts: { runtime?: bo
     `# Written by ${run.tool.name} ${run.tool.version} from the run of ${run.startedAt} against ${rt}.`,
     '# Replace every "TODO: reason" with why the test is expected to fail (an issue link is best).',
     '# Fields: id (exact test id from `cri-conformance list`, or a prefix ending in *), reason,',
-    '# runtime (optional: runtime_name, exact or /regex/), version (optional: glob on runtime_version).',
+    '# runtime (optional: runtime_name, exact or /regex/), version (optional: glob on runtime_version),',
+    '# handler (optional: the runtime handler of the run, "" for the default).',
   ];
   if (entries.length === 0) lines.push('failures: []');
   else {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js';
 import type { ContainerConfig } from '../gen/v1/runtime/v1/ContainerConfig.js';
+import type { NamespaceOption } from '../gen/v1/runtime/v1/NamespaceOption.js';
 
 /** What the kubelet sends by default: network and IPC shared by the pod, a PID namespace per container
  * (NamespaceMode's zero value is POD, which would mean shareProcessNamespace). */
@@ -116,4 +117,15 @@ export const withStdin = (): ContainerOption => (c) => {
 };
 export const withTty = (): ContainerOption => (c) => {
   c.tty = true;
+};
+
+/** Namespace modes to set over the kubelet defaults (KUBELET_NAMESPACES); target_id goes with pid TARGET. */
+export type NamespaceModes = Partial<Pick<NamespaceOption, 'network' | 'pid' | 'ipc' | 'target_id'>>;
+export const withSandboxNamespaces = (modes: NamespaceModes): SandboxOption => (c) => {
+  const sc = c.linux?.security_context ?? {};
+  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, ...modes } } };
+};
+export const withNamespaces = (modes: NamespaceModes): ContainerOption => (c) => {
+  const sc = c.linux?.security_context ?? {};
+  c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, ...modes } } };
 };

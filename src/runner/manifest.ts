@@ -25,5 +25,9 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'logs', title: 'Container logs', file: '60-logs.suite', needs: ['runtime-status'] },
   { name: 'events', title: 'Container events', file: '65-events.suite', needs: ['runtime-status'] },
   { name: 'streaming', title: 'Streaming (Exec, Attach, PortForward)', file: '70-streaming.suite', needs: ['runtime-status'] },
+  { name: 'namespaces', title: 'Namespaces', file: '75-namespaces.suite', needs: ['runtime-status'] },
+  { name: 'mounts', title: 'Mounts (propagation, status, SELinux relabel)', file: '80-mounts.suite', needs: ['runtime-status'] },
+  { name: 'user-namespaces', title: 'User namespaces', file: '81-user-namespaces.suite', needs: ['runtime-status'] },
+  { name: 'image-volumes', title: 'Image volumes (Mount.image)', file: '82-image-volumes.suite', needs: ['runtime-status'] },
   { name: 'runtime-class', title: 'RuntimeClass (runtime handlers)', file: '85-runtime-class.suite', needs: ['runtime-status'] },
 ];

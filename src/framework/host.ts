@@ -1,0 +1,120 @@
+// The node's side of isolation tests: what the host itself sees (its own namespaces, processes, SysV
+// segments, listening sockets), so a test can compare the container's view with the truth. These only make
+// sense when the runtime runs on this machine (the lab); callers skip otherwise.
+import { spawn, execFile } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import type { TestContext } from './context.js';
+import { skip } from './skip.js';
+
+const execFileP = promisify(execFile);
+
+/** `net:[4026531840]`: the namespace of this process (the node's, for the harness). */
+export const hostNamespace = (kind: 'pid' | 'net' | 'ipc' | 'uts' | 'mnt'): string => readlinkSync(`/proc/self/ns/${kind}`);
+
+/** Host pids whose argv is exactly `argv` (e.g. a container's unique `sleep` command seen from the node). */
+export function hostPidsRunning(argv: string[]): number[] {
+  const want = `${argv.join('\0')}\0`;
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8') === want) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A unique `sleep` duration: its argv is a marker no other process on the node has. */
+export const uniqueSleep = (): string => `${3000 + Math.floor(Math.random() * 999)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+
+/** Starts `sleep <unique>` on the node; killed after the test. */
+export async function hostProcess(t: TestContext): Promise<{ pid: number; argv: string[] }> {
+  const argv = ['sleep', uniqueSleep()];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  await new Promise<void>((ok, fail) => {
+    child.once('spawn', ok);
+    child.once('error', fail);
+  });
+  const exited = new Promise((done) => child.once('exit', done));
+  t.defer(`host process ${child.pid} (${argv.join(' ')})`, async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { pid: child.pid!, argv };
+}
+
+/** A TCP server of the node on 127.0.0.1 (any free port); closed after the test. */
+export async function hostListener(t: TestContext): Promise<number> {
+  const srv: Server = createServer((s) => s.end());
+  await new Promise<void>((ok, fail) => {
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', ok);
+  });
+  t.defer('host TCP listener', () => new Promise<void>((done) => srv.close(() => done())));
+  const addr = srv.address();
+  if (!addr || typeof addr === 'string') throw new Error('host listener: no TCP address');
+  return addr.port;
+}
+
+export interface ShmSegment {
+  key: string;
+  shmid: string;
+  size: string;
+}
+
+/** Rows of /proc/sysvipc/shm (the text of the file, from the node or from a container). */
+export function parseSysvShm(text: string): ShmSegment[] {
+  return text.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((w) => w.length >= 4 && /^\d+$/.test(w[1]!))
+    .map((w) => ({ key: w[0]!, shmid: w[1]!, size: w[3]! }));
+}
+
+/** A size no other segment has: it identifies the segment in /proc/sysvipc/shm whatever its id in a namespace. */
+const uniqueSize = (): number => 40_000 + Math.floor(Math.random() * 60_000);
+
+/**
+ * Makes a SysV shared memory segment with util-linux `ipcmk`, in the node's IPC namespace or (nsenterPid) in
+ * that process's; removed after the test. Skips when the node lacks ipcmk/nsenter.
+ */
+export async function makeShmSegment(t: TestContext, nsenterPid?: number): Promise<{ shmid: string; size: string }> {
+  const size = uniqueSize();
+  const prefix = nsenterPid ? ['nsenter', `--ipc=/proc/${nsenterPid}/ns/ipc`, '--'] : [];
+  const cmd = [...prefix, 'ipcmk', '-M', String(size)];
+  let out: string;
+  try {
+    out = (await execFileP(cmd[0]!, cmd.slice(1))).stdout;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === 'ENOENT') skip(`the node has no ${cmd[0]} (util-linux) to make a SysV shared memory segment`);
+    throw new Error(`${cmd.join(' ')} failed: ${err.stderr?.trim() || err.message}`);
+  }
+  const m = /(\d+)\s*$/.exec(out.trim());
+  if (!m) throw new Error(`${cmd.join(' ')}: no segment id in ${JSON.stringify(out)}`);
+  const shmid = m[1]!;
+  t.defer(`SysV segment ${shmid}${nsenterPid ? ` in the IPC namespace of pid ${nsenterPid}` : ''}`, async () => {
+    const rm = [...prefix, 'ipcrm', '-m', shmid];
+    await execFileP(rm[0]!, rm.slice(1)).catch(() => undefined);
+  });
+  return { shmid, size: String(size) };
+}
+
+/** The node's default-route interface and its MAC, else any non-loopback one; undefined when there is none. */
+export function hostInterface(): { name: string; mac: string } | undefined {
+  const macOf = (n: string): string | undefined => {
+    try {
+      return readFileSync(`/sys/class/net/${n}/address`, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const routes = readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  const names = [...routes.filter((r) => r[1] === '00000000').map((r) => r[0]!), ...readdirSync('/sys/class/net').filter((n) => n !== 'lo')];
+  for (const n of names) {
+    const mac = macOf(n);
+    if (mac && mac !== '00:00:00:00:00:00') return { name: n, mac };
+  }
+  return undefined;
+}

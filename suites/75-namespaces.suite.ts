@@ -1,0 +1,219 @@
+// Namespaces: the PID, IPC and network namespace modes the kubelet asks for (hostPID, hostIPC, hostNetwork,
+// shareProcessNamespace, ephemeral containers' target), and the sysctls applied inside them. Every mode is
+// judged from inside the container (procfs) against the node's own view (the runtime runs on this machine;
+// otherwise these tests skip), never from the runtime's echo alone.
+import { readFileSync } from 'node:fs';
+import { hostname as nodeHostname } from 'node:os';
+import {
+  defineSuite, check, failWith, skip, eventually, runSandbox, runContainer, execSync, sandboxStatus, testImage,
+  podSandboxConfig, containerConfig, withSandboxNamespaces, withNamespaces, withCommand, withSysctls, withHostname, expectSuccess,
+  type NamespaceModes, type Sandbox, type TestContext,
+} from '../src/framework/index.js';
+import { hostInterface, hostListener, hostNamespace, hostPidsRunning, hostProcess, makeShmSegment, parseSysvShm, uniqueSleep } from '../src/framework/host.js';
+import type { NamespaceMode__Output } from '../src/gen/v1/runtime/v1/NamespaceMode.js';
+
+export default defineSuite(({ describe, it }) => {
+  describe('PID namespace', () => {
+    it('a container with pid NODE should see the processes of the node [Conformance]', async (t) => {
+      const host = await hostProcess(t);
+      const modes = { pid: 'NODE' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('pid-node', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const c = await sleeper(t, sb, 'pid-node', modes);
+      check('ExecSync', '/proc/self/ns/pid (pid NODE)', await nsOf(t, c.id, 'pid')).equals(hostNamespace('pid'), "the node's PID namespace, as the node reads it");
+      const seen = (await processes(t, c.id)).filter((p) => p.args === host.argv.join(' ')).map((p) => p.pid);
+      check('ExecSync', `pids running "${host.argv.join(' ')}" in ps (pid NODE)`, seen).equals([host.pid], `the node started it as pid ${host.pid}`);
+    });
+
+    it('containers of a pod with pid POD should share one PID namespace whose PID 1 is the sandbox process [Conformance]', async (t) => {
+      const modes = { pid: 'POD' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('pid-pod', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const a = await sleeper(t, sb, 'pid-pod-a', modes);
+      const b = await sleeper(t, sb, 'pid-pod-b', modes);
+      const nsA = await nsOf(t, a.id, 'pid');
+      check('ExecSync', '/proc/self/ns/pid of the second container (pid POD)', await nsOf(t, b.id, 'pid')).equals(nsA, 'containers of the pod share it');
+      check('ExecSync', '/proc/self/ns/pid (pid POD)', nsA).notEquals(hostNamespace('pid'), "the pod's own, not the node's");
+      const [initA, initB] = [await pid1(t, a.id), await pid1(t, b.id)];
+      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid POD)`, initA.args).notEquals(c.argv.join(' '), 'PID 1 is the sandbox process, not a container command');
+      check('ExecSync', 'PID 1 (cmdline, start time) of the second container (pid POD)', initB).equals(initA, 'both containers see the same PID 1');
+      for (const [who, other] of [[a, b], [b, a]] as const) {
+        const args = (await processes(t, who.id)).map((p) => p.args);
+        check('ExecSync', `ps args in ${who.name} (pid POD)`, args).includes(other.argv.join(' '), `${other.name}'s process, in the same pod`);
+      }
+    });
+
+    it('a container with pid CONTAINER should be PID 1 of its own PID namespace [Conformance]', async (t) => {
+      const modes = { pid: 'CONTAINER' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('pid-ctr', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const a = await sleeper(t, sb, 'pid-ctr-a', modes);
+      const b = await sleeper(t, sb, 'pid-ctr-b', modes);
+      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid CONTAINER)`, (await pid1(t, c.id)).args).equals(c.argv.join(' '), "the container's own command");
+      for (const [who, other] of [[a, b], [b, a]] as const) {
+        const args = (await processes(t, who.id)).map((p) => p.args);
+        check('ExecSync', `ps args in ${who.name} (pid CONTAINER)`, args).excludes(other.argv.join(' '), `${other.name} has a PID namespace of its own`);
+      }
+    });
+
+    it('a container with pid TARGET should share the PID namespace of its target container [Conformance]', async (t) => {
+      // What the kubelet sends for an ephemeral container with targetContainerName (`kubectl debug --target`).
+      const sb = await runSandbox(t, podSandboxConfig('pid-target', withSandboxNamespaces({ pid: 'CONTAINER' })));
+      const target = await sleeper(t, sb, 'pid-target', { pid: 'CONTAINER' });
+      const debug = await expectSuccess(`CreateContainer/StartContainer (namespace_options.pid TARGET, target_id ${target.id})`,
+        () => sleeper(t, sb, 'pid-debug', { pid: 'TARGET', target_id: target.id }),
+        'the kubelet sets pid TARGET for ephemeral containers that name a target container');
+      check('ExecSync', '/proc/self/ns/pid of the TARGET container', await nsOf(t, debug.id, 'pid')).equals(await nsOf(t, target.id, 'pid'), "the target container's");
+      check('ExecSync', '/proc/1/cmdline in the TARGET container', (await pid1(t, debug.id)).args).equals(target.argv.join(' '), "PID 1 of the target's namespace is the target's command");
+    });
+  });
+
+  describe('IPC namespace', () => {
+    it('a pod with ipc NODE should see a SysV shared memory segment made on the node [Conformance]', async (t) => {
+      const seg = await makeShmSegment(t);
+      const modes = { ipc: 'NODE' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('ipc-node', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const c = await sleeper(t, sb, 'ipc-node', modes);
+      check('ExecSync', '/proc/self/ns/ipc (ipc NODE)', await nsOf(t, c.id, 'ipc')).equals(hostNamespace('ipc'), "the node's IPC namespace, as the node reads it");
+      check('ExecSync', '/proc/sysvipc/shm (ipc NODE)', await shmIn(t, c.id)).includes(seg, `the segment the node made (shmid ${seg.shmid}, ${seg.size} bytes)`);
+    });
+
+    it('containers of a pod with ipc POD should share SysV segments of their own and not see the node\'s [Conformance]', async (t) => {
+      const hostSeg = await makeShmSegment(t);
+      const modes = { ipc: 'POD' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('ipc-pod', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const a = await sleeper(t, sb, 'ipc-pod-a', modes);
+      const b = await sleeper(t, sb, 'ipc-pod-b', modes);
+      check('ExecSync', `/proc/sysvipc/shm in ${a.name} (ipc POD)`, await shmIn(t, a.id)).excludes(hostSeg, `the node's segment (shmid ${hostSeg.shmid}, ${hostSeg.size} bytes)`);
+      // A segment made in the first container's IPC namespace, from the node (nsenter into its process).
+      const podSeg = await makeShmSegment(t, a.hostPid);
+      check('ExecSync', `/proc/sysvipc/shm in ${b.name} (ipc POD)`, await shmIn(t, b.id)).includes(podSeg, `the segment made in ${a.name}'s IPC namespace (shmid ${podSeg.shmid}, ${podSeg.size} bytes)`);
+      check('node', '/proc/sysvipc/shm', parseSysvShm(readFileSync('/proc/sysvipc/shm', 'utf8')).map(idAndSize)).excludes(podSeg, `the pod's segment (shmid ${podSeg.shmid}, ${podSeg.size} bytes) must stay in the pod`);
+    });
+  });
+
+  describe('Network namespace', () => {
+    it('a pod with network NODE should see the node\'s listening ports, hostname and interfaces [Conformance]', async (t) => {
+      const iface = hostInterface();
+      if (!iface) skip('the node has no network interface besides loopback to recognise inside the pod');
+      const port = await hostListener(t);
+      const modes = { network: 'NODE' } as const;
+      // The kubelet sends no hostname for a host-network pod: it keeps the node's.
+      const sb = await runSandbox(t, podSandboxConfig('net-node', withSandboxNamespaces(modes), withHostname('')));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const c = await sleeper(t, sb, 'net-node', modes);
+      check('ExecSync', '/proc/self/ns/net (network NODE)', await nsOf(t, c.id, 'net')).equals(hostNamespace('net'), "the node's network namespace, as the node reads it");
+      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network NODE)', await listening(t, c.id)).includes(`127.0.0.1:${port}`, 'the node listens there');
+      check('ExecSync', 'hostname (network NODE)', (await run(t, c.id, ['hostname'])).trim()).equals(nodeHostname(), "a host-network pod has the node's UTS namespace");
+      check('ExecSync', `ip -o link: ${iface.name} (network NODE)`, await linkMac(t, c.id, iface.name)).equals(iface.mac, `the node's ${iface.name}`);
+    });
+
+    it('a pod with network POD should not see the node\'s listening ports [Conformance]', async (t) => {
+      const port = await hostListener(t);
+      const modes = { network: 'POD' } as const;
+      const sb = await runSandbox(t, podSandboxConfig('net-pod', withSandboxNamespaces(modes)));
+      await expectNamespaceOptions(t, sb.id, modes);
+      const c = await sleeper(t, sb, 'net-pod', modes);
+      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network POD)', await listening(t, c.id)).excludes(`127.0.0.1:${port}`, "the node's listener, outside the pod");
+      check('ExecSync', '/proc/self/ns/net (network POD)', await nsOf(t, c.id, 'net')).notEquals(hostNamespace('net'), "the pod's own, not the node's");
+    });
+  });
+
+  describe('Sysctls', () => {
+    it('runtime should apply unsafe namespaced sysctls from the sandbox config to the pod only [Conformance]', async (t) => {
+      // Namespaced (mqueue and SysV in the IPC namespace, somaxconn in the network one), outside the kubelet's
+      // safe set (a cluster enables them with --allowed-unsafe-sysctls), none at its namespace default.
+      const sysctls = { 'fs.mqueue.msg_max': '100', 'kernel.msgmax': '16384', 'net.core.somaxconn': '1234' };
+      const file = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
+      const before = Object.fromEntries(Object.keys(sysctls).map((k) => [k, readFileSync(file(k), 'utf8').trim()]));
+      const sb = await runSandbox(t, podSandboxConfig('sysctl-unsafe', withSysctls(sysctls)));
+      const c = await sleeper(t, sb, 'sysctl-unsafe', {});
+      for (const [key, value] of Object.entries(sysctls)) {
+        check('ExecSync', file(key), (await run(t, c.id, ['cat', file(key)])).trim()).equals(value, `linux.sysctls[${key}]`);
+      }
+      for (const key of Object.keys(sysctls)) {
+        check('node', file(key), readFileSync(file(key), 'utf8').trim()).equals(before[key], 'a pod sysctl must not change the node');
+      }
+    });
+  });
+});
+
+// ---- helpers only this suite needs ----
+
+interface Sleeper {
+  id: string;
+  name: string;
+  /** Its unique command, `sleep <n.nnnnnn>`. */
+  argv: string[];
+  /** Its pid on the node. */
+  hostPid: number;
+}
+
+/** A container running a `sleep` no other process has, with these namespace modes over the kubelet's. Skips
+ * when its process is not on this machine: the checks compare it with the node's view. */
+async function sleeper(t: TestContext, sb: Sandbox, prefix: string, modes: NamespaceModes): Promise<Sleeper> {
+  const ref = await testImage(t);
+  const argv = ['sleep', uniqueSleep()];
+  const cfg = containerConfig(prefix, ref, withNamespaces(modes), withCommand(...argv));
+  const id = await runContainer(t, sb, cfg);
+  const pids = await eventually(async () => {
+    const p = hostPidsRunning(argv);
+    if (!p.length) throw new Error('not yet');
+    return p;
+  }, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => skip(`the container's process (${argv.join(' ')}) is not in this machine's /proc: the runtime runs elsewhere, and namespace checks compare with the node's view`));
+  return { id, name: cfg.metadata!.name!, argv, hostPid: pids[0]! };
+}
+
+/** PodSandboxStatus must echo the namespace modes the pod asked for (the kubelet's defaults elsewhere). */
+async function expectNamespaceOptions(t: TestContext, id: string, modes: NamespaceModes): Promise<void> {
+  const want = { network: 'POD', pid: 'CONTAINER', ipc: 'POD', ...modes } as Record<'network' | 'pid' | 'ipc', NamespaceMode__Output>;
+  const ns = (await sandboxStatus(t, id)).linux?.namespaces?.options;
+  if (!ns) failWith('PodSandboxStatus: status.linux.namespaces.options: expected the namespace options the pod asked for, got none');
+  for (const k of ['network', 'pid', 'ipc'] as const) {
+    check('PodSandboxStatus', `status.linux.namespaces.options.${k}`, ns[k]).equals(want[k], 'the mode in PodSandboxConfig.linux.security_context.namespace_options');
+  }
+}
+
+/** ExecSync that must succeed; returns stdout. */
+async function run(t: TestContext, id: string, cmd: string[]): Promise<string> {
+  const r = await execSync(t, id, cmd);
+  check('ExecSync', `exit_code (${cmd.join(' ')})`, r.exitCode).equals(0, `stderr: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** `pid:[4026531836]` of the container's own process. */
+const nsOf = async (t: TestContext, id: string, kind: string): Promise<string> => (await run(t, id, ['readlink', `/proc/self/ns/${kind}`])).trim();
+
+/** Every process the container sees. */
+async function processes(t: TestContext, id: string): Promise<{ pid: number; args: string }[]> {
+  return (await run(t, id, ['ps', '-o', 'pid,args'])).split('\n').slice(1).map((l) => /^\s*(\d+)\s+(.*)$/.exec(l)).filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), args: m[2]!.trim() }));
+}
+
+/** PID 1 as the container sees it: its argv and its start time (field 22 of stat), which identify it. */
+async function pid1(t: TestContext, id: string): Promise<{ args: string; started: string }> {
+  const out = await run(t, id, ['sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; cat /proc/1/stat']);
+  const [cmdline = '', stat = ''] = out.split('\n');
+  return { args: cmdline.trim(), started: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '' };
+}
+
+const idAndSize = (s: { shmid: string; size: string }) => ({ shmid: s.shmid, size: s.size });
+const shmIn = async (t: TestContext, id: string) => parseSysvShm(await run(t, id, ['cat', '/proc/sysvipc/shm'])).map(idAndSize);
+
+/** `addr:port` of every listening IPv4 TCP socket in the container's /proc/net/tcp. */
+async function listening(t: TestContext, id: string): Promise<string[]> {
+  const rows = (await run(t, id, ['cat', '/proc/net/tcp'])).split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  return rows.filter((w) => w[3] === '0A' && w[1]).map((w) => {
+    const [hex, port] = w[1]!.split(':');
+    const ip = (hex!.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)).join('.');
+    return `${ip}:${parseInt(port!, 16)}`;
+  });
+}
+
+/** The MAC of this interface in the container's network namespace (`ip -o link`), '' when it has none. */
+async function linkMac(t: TestContext, id: string, name: string): Promise<string> {
+  const line = (await run(t, id, ['ip', '-o', 'link'])).split('\n').find((l) => l.split(':')[1]?.trim().split('@')[0] === name);
+  return /link\/\w+ ([0-9a-f:]{17})/.exec(line ?? '')?.[1] ?? '';
+}

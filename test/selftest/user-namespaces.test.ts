@@ -1,0 +1,73 @@
+// Self-tests: the lab containerd (1.6.20) does not report user namespace support, so the tests skip there. Here
+// the proxy makes it claim the feature: containerd 1.6 then ignores userns_options, which is exactly a runtime
+// that accepts the field and does nothing, and every check must fail on it; answers are edited where a check
+// would otherwise pass.
+import { readFileSync } from 'node:fs';
+import { expectCheckFails, type Fault } from '../support/selftest.js';
+
+const U = 'user-namespaces/User namespaces ';
+const POD = `${U}runtime should map container root to the given host range in NamespaceMode POD (uid_map and gid_map) [Feature:UserNamespaces]`;
+const NODE = `${U}runtime should keep the host's id maps in NamespaceMode NODE [Feature:UserNamespaces]`;
+const MANY = `${U}runtime should reject a user namespace with more than one mapping [Feature:UserNamespaces]`;
+const NO_ROOT = `${U}runtime should reject a user namespace that leaves container ID 0 unmapped [Feature:UserNamespaces]`;
+const MODE = (mode: string) => `${U}runtime should reject a user namespace in NamespaceMode ${mode} [Feature:UserNamespaces]`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+
+/** This host's own uid map as the checks print it (the lab runs in the initial user namespace: [ [ 0, 0, 4294967295 ] ]). */
+const HOST = String.raw`\[ ` + readFileSync('/proc/self/uid_map', 'utf8').trim().split('\n').map((l) => String.raw`\[ ` + l.trim().split(/\s+/).join(', ') + String.raw` \]`).join(', ') + String.raw` \]`;
+const re = (s: string) => new RegExp(s);
+
+/** Status claims user namespace support for the default handler. */
+const claimUserns: Fault = {
+  rpc: 'Status',
+  mutate: (r) => void (r.runtime_handlers = [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: true } }]),
+};
+
+/** ExecSync answers for `cat /proc/self/<file>`, edited. */
+const mapAnswer = (file: string, edit: (res: Msg) => void): Fault => ({
+  rpc: 'ExecSync',
+  when: (req) => (req.cmd ?? []).join(' ') === `cat /proc/self/${file}`,
+  mutate: (res) => void edit(res),
+});
+
+describe('self-test: user-namespaces', function () {
+  this.timeout(600_000);
+
+  it(`${POD} fails when the runtime ignores userns_options (the container keeps the host's map)`, () =>
+    expectCheckFails(POD, [claimUserns],
+      re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \] \], got ${HOST} \(mode POD with uids and gids`)));
+
+  it(`${POD} fails when only the uid map is right`, () => {
+    // The uid answer is made right from the mapping the pod asked for; the gid map is the runtime's own.
+    let asked = '';
+    return expectCheckFails(POD, [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => void (asked = (req.config.linux.security_context.namespace_options.userns_options.uids as Msg[]).map((m) => `${m.container_id} ${m.host_id} ${m.length}`).join('\n')) },
+      mapAnswer('uid_map', (r) => (r.stdout = Buffer.from(`${asked}\n`))),
+    ], re(String.raw`ExecSync: \/proc\/self\/gid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \] \], got ${HOST}`));
+  });
+
+  it(`${POD} fails when the container cannot read its uid_map`, () =>
+    expectCheckFails(POD, [claimUserns, mapAnswer('uid_map', (r) => (r.exit_code = 1))], /ExecSync: exit_code \(cat \/proc\/self\/uid_map\): expected 0, got 1/));
+
+  it(`${NODE} fails when the container is in a user namespace of its own`, () =>
+    expectCheckFails(NODE, [claimUserns, mapAnswer('uid_map', (r) => (r.stdout = Buffer.from('         0     655360      65536\n')))],
+      re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected ${HOST}, got \[ \[ 0, 655360, 65536 \] \] \(mode NODE shares the host user namespace\)`)));
+
+  it(`${NODE} fails when only the gid map is another`, () =>
+    expectCheckFails(NODE, [claimUserns, mapAnswer('gid_map', (r) => (r.stdout = Buffer.from('0 655360 65536\n')))],
+      re(String.raw`ExecSync: \/proc\/self\/gid_map \(container id, host id, length\): expected ${HOST}, got \[ \[ 0, 655360, 65536 \] \]`)));
+
+  it(`${MANY} fails when the runtime accepts two mappings`, () =>
+    expectCheckFails(MANY, [claimUserns], /RunPodSandbox \(userns_options: two uid and gid mappings \(the kubelet sends exactly one\)\): expected an error \(.*\), got success/));
+
+  it(`${NO_ROOT} fails when the runtime accepts a mapping without container ID 0`, () =>
+    expectCheckFails(NO_ROOT, [claimUserns], /RunPodSandbox \(userns_options: a mapping that starts at container ID 1\): expected an error \(.*\), got success/));
+
+  for (const mode of ['CONTAINER', 'TARGET']) {
+    it(`${MODE(mode)} fails when the runtime accepts mode ${mode}`, () =>
+      expectCheckFails(MODE(mode), [claimUserns], new RegExp(`RunPodSandbox \\(userns_options: mode ${mode} \\(only POD and NODE are defined for user namespaces\\)\\): expected an error \\(.*\\), got success`)));
+  }
+});
