@@ -49,8 +49,10 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
   const ours = async (jobs?: number) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'crc-bench-ours-'));
     const f = await timed('node', [o.cli, 'run', '--lab', '--quiet', ...(jobs ? ['--jobs', String(jobs)] : []), '--baseline', o.baseline, '--cri-version', o.version, '--report-dir', dir]);
-    const t = (JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')) as { totals: { passed: number; failed: number; skipped: number } }).totals;
+    const summary = await readFile(path.join(dir, 'summary.json'), 'utf8').catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
+    if (!summary) return { ...f, note: `${f.note}, no summary.json: ${f.output.trim().split('\n').slice(-3).join(' | ')}` };
+    const t = (JSON.parse(summary) as { totals: { passed: number; failed: number; skipped: number } }).totals;
     return { ...f, note: `${f.note}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped` };
   };
 
