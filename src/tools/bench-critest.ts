@@ -64,8 +64,9 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
       const f = await timed(found.critest, [`--runtime-endpoint=${socket}`, `--image-endpoint=${socket}`, '-parallel=2', `--report-dir=${dir}`], { ...process.env, PATH: `${found.dir}:${process.env['PATH']}` });
       await rm(dir, { recursive: true, force: true });
       // ginkgo's closing line: "Ran 80 of 86 Specs ... FAIL! -- 59 Passed | 21 Failed | 0 Pending | 6 Skipped"
-      const ran = /Ran (\d+) of (\d+) Specs/.exec(f.output);
-      const counts = /(\d+) Passed \| (\d+) Failed(?: \| \d+ Flaked)? \| \d+ Pending \| (\d+) Skipped/.exec(f.output);
+      const plain = f.output.replace(/\u001b\[[0-9;]*m/g, '');
+      const ran = /Ran (\d+) of (\d+) Specs/.exec(plain);
+      const counts = /(\d+) Passed \| (\d+) Failed(?: \| \d+ Flaked)? \| \d+ Pending \| (\d+) Skipped/.exec(plain);
       return { ...f, note: `${f.note}${ran ? `, ran ${ran[1]} of ${ran[2]} specs` : ''}${counts ? `, ${counts[1]} passed, ${counts[2]} failed, ${counts[3]} skipped` : ''}` };
     };
     const A: Figures[] = [];
