@@ -4,7 +4,7 @@
 // critest comes from ../shared/anchors/build-critest.sh; its images from critest-images.sh (see README).
 import { execa } from 'execa';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -59,7 +59,19 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
   if (!found) {
     console.log(`critest not found${opt('vs-critest') ? ` at ${opt('vs-critest')}` : ''}: build it with \`bash ../shared/anchors/build-critest.sh DIR\` and pass --vs-critest DIR (critest and ginkgo)`);
   } else {
+    // `run --lab` (our side) rewrites the lab's certs.d, dropping the hosts.toml files critest-images.sh
+    // wrote for critest's registries: put them back before each critest run (same content, no restart:
+    // containerd reads certs.d per pull).
+    const labDir = /CRI_CONFORMANCE_LAB_DIR=(\S+)/.exec(env)?.[1] ?? '/var/lib/cri-conformance/lab';
+    const mirror = opt('critest-registry') ?? '127.0.0.1:5000';
+    const restoreHosts = async () => {
+      for (const h of ['registry.k8s.io', 'gcr.io', mirror]) {
+        await mkdir(path.join(labDir, 'certs.d', h), { recursive: true });
+        await writeFile(path.join(labDir, 'certs.d', h, 'hosts.toml'), `server = "https://${h}"\n[host."http://${mirror}"]\n  capabilities = ["pull", "resolve"]\n`);
+      }
+    };
     const critest = async () => {
+      await restoreHosts();
       const dir = await mkdtemp(path.join(os.tmpdir(), 'crc-bench-critest-'));
       const f = await timed(found.critest, [`--runtime-endpoint=${socket}`, `--image-endpoint=${socket}`, '-parallel=2', `--report-dir=${dir}`], { ...process.env, PATH: `${found.dir}:${process.env['PATH']}` });
       await rm(dir, { recursive: true, force: true });
