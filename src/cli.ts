@@ -2,22 +2,21 @@
 // Entry point: parse flags, run the command, map any error to one line and its exit code.
 import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
-import { cleanupCommand, labCommand, listCommand, matrixCommand, runCommand } from './cli/commands.js';
-import { sonobuoyPluginCommand, sonobuoyRunCommand } from './cli/sonobuoy.js';
 import { describeError } from './errors.js';
-import { imagesCommand } from './images/commands.js';
-import { doctorCommand } from './doctor/command.js';
 
+// Commands load what they need when they run: --help, `list` and a bad flag never load gRPC, mocha or the lab.
+const commands = () => import('./cli/commands.js');
 const program = buildProgram({
-  run: runCommand,
-  list: listCommand,
-  lab: labCommand,
-  matrix: matrixCommand,
-  cleanup: cleanupCommand,
-  sonobuoyPlugin: sonobuoyPluginCommand,
-  sonobuoyRun: sonobuoyRunCommand,
-  images: imagesCommand,
-  doctor: doctorCommand,
+  run: async (o) => (await commands()).runCommand(o),
+  list: async (o) => (await import('./cli/list.js')).listCommand(o),
+  lab: async (a, o) => (await commands()).labCommand(a, o),
+  matrix: async (o) => (await commands()).matrixCommand(o),
+  cleanup: async (o) => (await commands()).cleanupCommand(o),
+  bench: async (o) => (await import('./bench/index.js')).benchCommand(o),
+  sonobuoyPlugin: async (o) => (await import('./cli/sonobuoy.js')).sonobuoyPluginCommand(o),
+  sonobuoyRun: async (a, o) => (await import('./cli/sonobuoy.js')).sonobuoyRunCommand(a, o),
+  images: async (a, arg, o) => (await import('./images/commands.js')).imagesCommand(a, arg, o),
+  doctor: async (o) => (await import('./doctor/command.js')).doctorCommand(o),
 });
 try {
   await program.parseAsync(process.argv);

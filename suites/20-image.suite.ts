@@ -15,7 +15,7 @@ import type { RegistryAuth } from '../src/framework/context.js';
 
 export default defineSuite(({ describe, it }) => {
   describe('PullImage', () => {
-    it('runtime should pull an image by name:tag and return a reference to it as image_ref [Conformance]', async (t) => {
+    it('runtime should pull an image by name:tag and return a reference to it as image_ref [Conformance] [Serial]', async (t) => {
       const ref = t.image('alt1');
       const imageRef = await pullOwnedImage(t, ref);
       check('PullImage', 'image_ref', imageRef).present();
@@ -41,7 +41,7 @@ export default defineSuite(({ describe, it }) => {
       check('ListImages', `images[id=${st.id}].repo_tags`, listed?.repo_tags).includes(normalizeRef(latest));
     });
 
-    it('runtime should pull an image by name@digest and report that digest in repo_digests [Conformance]', async (t) => {
+    it('runtime should pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]', async (t) => {
       if (!hasListedDigest(t, 'alt2')) await pullOwnedImage(t, t.image('alt2'));
       const dref = await digestRef(t, 'alt2');
       const imageRef = await pullOwnedImage(t, dref);
@@ -64,7 +64,7 @@ export default defineSuite(({ describe, it }) => {
       check('ImageStatus', `image (${ref}, after a failed PullImage)`, st.image).absent();
     });
 
-    it('runtime should fail to pull a private image without credentials or with a wrong password [Conformance]', async (t) => {
+    it('runtime should fail to pull a private image without credentials or with a wrong password [Conformance] [Serial]', async (t) => {
       const reg = privateRegistry(t);
       const ref = t.image('private');
       await removeAfterTest(t, ref);
@@ -78,18 +78,18 @@ export default defineSuite(({ describe, it }) => {
       }
     });
 
-    it('runtime should pull a private image with the registry username and password [Conformance]', async (t) => {
+    it('runtime should pull a private image with the registry username and password [Conformance] [Serial]', async (t) => {
       const reg = privateRegistry(t);
       await expectPrivatePull(t, { username: reg.username, password: reg.password }, 'username and password');
     });
 
-    it('runtime should pull a private image with base64 credentials in AuthConfig.auth [Conformance]', async (t) => {
+    it('runtime should pull a private image with base64 credentials in AuthConfig.auth [Conformance] [Serial]', async (t) => {
       const reg = privateRegistry(t);
       const auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64');
       await expectPrivatePull(t, { auth }, 'AuthConfig.auth');
     });
 
-    it('runtime should end a PullImage at its deadline and pull the same image normally afterwards [Conformance]', async (t) => {
+    it('runtime should end a PullImage at its deadline and pull the same image normally afterwards [Conformance] [Serial]', async (t) => {
       const ref = t.run.images['alt3@digest'] ?? t.image('alt3');
       await removeAfterTest(t, ref);
       // The 1 ms call leaves the runtime a pull its client gave up on. Its outcome is not checked: the gRPC client
@@ -104,7 +104,7 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('ImageStatus', () => {
-    it('runtime should return the same image for name:tag, name@digest and image id [Conformance]', async (t) => {
+    it('runtime should return the same image for name:tag, name@digest and image id [Conformance] [Serial]', async (t) => {
       const ref = t.image('alt3');
       await pullOwnedImage(t, ref);
       const st = await presentImage(t, ref, 'after PullImage'); // checks image.id is present
@@ -171,7 +171,7 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('ListImages', () => {
-    it('runtime should list three distinct pulled images as three entries [Conformance]', async (t) => {
+    it('runtime should list three distinct pulled images as three entries [Conformance] [Serial]', async (t) => {
       const refs = ['alt1', 'alt2', 'alt3'].map((n) => t.image(n));
       for (const r of refs) await pullOwnedImage(t, r);
       const ids = await Promise.all(refs.map(async (r) => (await presentImage(t, r, 'after PullImage')).id));
@@ -185,7 +185,7 @@ export default defineSuite(({ describe, it }) => {
       }
     });
 
-    it('runtime should list three tags of one image as one entry with three repo_tags [Conformance]', async (t) => {
+    it('runtime should list three tags of one image as one entry with three repo_tags [Conformance] [Serial]', async (t) => {
       const refs = ['busybox-tag1', 'busybox-tag2', 'busybox-tag3'].map((n) => t.image(n));
       for (const r of refs) await pullOwnedImage(t, r);
       const tags = refs.map(normalizeRef);
@@ -199,7 +199,7 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('RemoveImage', () => {
-    it('runtime should remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance]', async (t) => {
+    it('runtime should remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance] [Serial]', async (t) => {
       const refs = ['busybox-tag1', 'busybox-tag2', 'busybox-tag3'].map((n) => t.image(n));
       for (const r of refs) await pullOwnedImage(t, r);
       const tags = refs.map(normalizeRef);
@@ -218,7 +218,7 @@ export default defineSuite(({ describe, it }) => {
       for (const t of tags) check('ListImages', `images[].repo_tags (after RemoveImage of ${refs[1]})`, after.flatMap((i) => i.repo_tags)).excludes(t);
     });
 
-    it('runtime should not fail concurrent RemoveImage calls for the same image [Conformance]', async (t) => {
+    it('runtime should not fail concurrent RemoveImage calls for the same image [Conformance] [Serial]', async (t) => {
       const ref = t.image('alt2');
       await pullOwnedImage(t, ref);
       const st = await presentImage(t, ref, 'after PullImage');

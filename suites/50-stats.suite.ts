@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 
 export default defineSuite(({ describe, it }) => {
   describe('ContainerStats', () => {
-    it('runtime should report CPU usage that grows while the container burns CPU, with advancing timestamps [Conformance]', async (t) => {
+    it('runtime should report CPU usage that grows while the container burns CPU, with advancing timestamps [Conformance] [Serial]', async (t) => {
       // A CFS quota of half a core bounds the rate from above whatever the node's core count; a busy loop
       // gets far more than 1% of a core even on a loaded node, so the rate is bounded from below too. Both
       // bounds catch unit mistakes (micro- or milliseconds reported as nanoseconds).

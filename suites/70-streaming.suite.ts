@@ -161,15 +161,23 @@ export default defineSuite(({ describe, it }) => {
 
       it(`exec with a tty should merge stderr into stdout and apply a resize, over ${p.label} ${p.tag}`, async (t) => {
         const id = await sleeper(t, await pod(t, 'tty'));
-        const s = await exec(t, p, id, ['sh', '-c', 'echo to-out; echo to-err >&2; read a; stty size; read b; stty size'], { stdin: true, stdout: true, tty: true });
+        // Each line on stdin asks for the size again, until it is the one wanted: resize and stdin travel on
+        // different streams, so the first answer may predate the resize.
+        const script = 'echo to-out; echo to-err >&2; for want in "31 101" "22 77"; do while read a; do s=$(stty size); echo "size $s"; [ "$s" = "$want" ] && break; done; done';
+        const s = await exec(t, p, id, ['sh', '-c', script], { stdin: true, stdout: true, tty: true });
         const first = readUntil(s.stdout, /to-err/, stepTimeoutMs(t));
         check('Exec', 'stdout (tty: stderr merged into it)', await first).matches(/to-out[^]*to-err/);
         for (const [cols, rows] of [[101, 31], [77, 22]] as const) {
           await s.resize(cols, rows);
-          await new Promise((r) => setTimeout(r, 300)); // resize and stdin travel on different streams
-          const seen = readUntil(s.stdout, new RegExp(`${rows} ${cols}`), stepTimeoutMs(t));
-          s.stdin!.write('x\n');
-          check('Exec', `stty size after a resize to ${cols}x${rows}`, (await seen).trim()).includes(`${rows} ${cols}`);
+          const want = new RegExp(`size ${rows} ${cols}`);
+          const deadline = Date.now() + stepTimeoutMs(t);
+          let seen = '';
+          do {
+            const next = readUntil(s.stdout, want, 100);
+            s.stdin!.write('x\n');
+            seen += await next;
+          } while (!want.test(seen) && Date.now() < deadline);
+          check('Exec', `stty size after a resize to ${cols}x${rows}`, (seen.match(want)?.[0] ?? seen.slice(-200)).trim()).includes(`${rows} ${cols}`);
         }
         check('Exec', 'error channel Status', outcome(await s.status)).equals('Success');
       });

@@ -72,6 +72,53 @@ describe('runner (fake runtime, no root)', function () {
     expect(spans['fast']![0], 'fast starts after slow ends with --jobs 1').to.be.at.least(spans['slow']![1]);
   });
 
+  it('--jobs N runs tests of one suite side by side; results, terminal lines and reports keep manifest order whatever order tests end in', async () => {
+    const ended: string[] = [];
+    const lines: string[] = [];
+    const timed = (ms: number[]) =>
+      defineSuite(({ describe, it }) =>
+        describe('d', () => {
+          for (const [i, m] of ms.entries())
+            it(`t${i}`, async () => {
+              await sleep(m);
+              ended.push(`t${i}/${m}`);
+            });
+        }),
+      );
+    const progress = { ...silent, suiteStart: (n: string) => void lines.push(`== ${n}`), testEnd: (r: TestResult) => void lines.push(r.id) };
+    const r = await run(fake, [entry('a', timed([300, 10, 150])), entry('b', timed([20]))], { jobs: 4, progress });
+    expect(ended[0], 'a short test ended first').to.not.equal('t0/300');
+    const ids = ['a/d t0', 'a/d t1', 'a/d t2', 'b/d t0'];
+    expect(r.suites.flatMap((s) => s.tests.map((t) => t.id))).to.deep.equal(ids);
+    expect(lines).to.deep.equal(['== a', 'a/d t0', 'a/d t1', 'a/d t2', '== b', 'b/d t0']);
+    expect(JSON.parse(toSummaryJson(r)).tests.map((t: { id: string }) => t.id)).to.deep.equal(ids);
+    const tests = r.suites.flatMap((s) => s.tests);
+    expect(new Set(tests.map((t) => t.slot)).size, 'four tests in four slots').to.equal(4);
+    for (const t of tests) expect(t.startOffsetMs, `${t.id} started at once`).to.be.lessThan(250);
+  });
+
+  it('a [Serial] test runs alone: it waits for the tests in flight, and none starts beside it', async () => {
+    const spans: Record<string, [number, number]> = {};
+    const spec = defineSuite(({ describe, it }) =>
+      describe('s', () => {
+        for (const name of ['a', 'alone [Serial]', 'b', 'c'])
+          it(name, async () => {
+            const start = Date.now();
+            await sleep(100);
+            spans[name] = [start, Date.now()];
+          });
+      }),
+    );
+    const r = await run(fake, [entry('s', spec)], { jobs: 4 });
+    expect(r.suites[0]!.tests.map((t) => t.status)).to.deep.equal(Array(4).fill('passed'));
+    const [from, to] = spans['alone [Serial]']!;
+    for (const other of ['a', 'b', 'c']) {
+      const [s0, s1] = spans[other]!;
+      expect(s1 <= from || s0 >= to, `${other} does not overlap the serial test`).to.equal(true);
+    }
+    expect(r.suites[0]!.tests.find((t) => t.title === 'alone [Serial]')!.tags).to.include('Serial');
+  });
+
   it('skips a suite whose needed suite failed, with that reason', async () => {
     const r = await run(fake, [entry('a', fail), entry('b', pass, ['a'])], { jobs: 4 });
     const b = r.suites.find((s) => s.name === 'b')!;

@@ -7,7 +7,7 @@ import { EXIT, NoVersionError, UsageError } from '../errors.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import { closeAllChannels, makeCri } from '../cri/client.js';
 import { sweepRun } from '../runner/sweep.js';
-import { allTests, filterTests, loadSuite, selectSuites, testId } from '../runner/load.js';
+import { list, regexes, str, suiteNames } from './args.js';
 import { budgetSpent, runConformance } from '../runner/run.js';
 import { makeProgress } from '../runner/progress.js';
 import { readImagesFile, MANIFEST } from '../runner/images.js';
@@ -24,47 +24,11 @@ import { serveImagesForRun } from '../images/serve.js';
 import { preflight } from '../doctor/command.js';
 
 type Opts = Record<string, unknown>;
-const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-const list = (o: Opts, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
-
-function regexes(values: string[], flag: string): RegExp[] {
-  return values.map((v) => {
-    try {
-      return new RegExp(v);
-    } catch (e) {
-      throw new UsageError(`${flag} "${v}" is not a valid regular expression: ${(e as Error).message}`);
-    }
-  });
-}
-
-function suiteNames(o: Opts): string[] | undefined {
-  const names = list(o, 'suite');
-  const known = selectSuites(undefined).map((s) => s.name);
-  for (const n of names) if (!known.includes(n)) throw new UsageError(`unknown suite "${n}": known suites are ${known.join(', ')}`);
-  return names.length ? names : undefined;
-}
 
 function kubernetesMinor(o: Opts): string {
   const k = str(o, 'kubernetes') ?? DEFAULT_MINOR;
   if (!KNOWN_MINORS.includes(k)) throw new UsageError(`unknown Kubernetes release "${k}": known releases are ${KNOWN_MINORS.join(', ')}`);
   return k;
-}
-
-export async function listCommand(o: Opts): Promise<number> {
-  const focus = regexes(list(o, 'focus'), '--focus');
-  const skip = regexes(list(o, 'skip'), '--skip');
-  let n = 0;
-  for (const e of selectSuites(suiteNames(o))) {
-    const loaded = await loadSuite(e, { timeoutMs: 1000, bail: false });
-    if (!loaded) continue;
-    filterTests(loaded.mocha.suite, e.name, focus, skip);
-    for (const t of allTests(loaded.mocha.suite)) {
-      process.stdout.write(testId(e.name, t) + '\n');
-      n++;
-    }
-  }
-  process.stderr.write(`${n} tests\n`);
-  return EXIT.OK;
 }
 
 export async function runCommand(o: Opts): Promise<number> {

@@ -3,6 +3,8 @@ import { Command, Option, CommanderError } from 'commander';
 import { TOOL } from '../version.js';
 import { UsageError } from '../errors.js';
 import { SUITES } from '../runner/manifest.js';
+import { defaultJobs } from '../runner/pool.js';
+import { availableParallelism } from 'node:os';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -16,6 +18,7 @@ export function buildProgram(handlers: {
   doctor?: (o: Record<string, unknown>) => Promise<number>;
   sonobuoyPlugin?: (o: Record<string, unknown>) => Promise<number>;
   sonobuoyRun?: (runArgs: string[], o: Record<string, unknown>) => Promise<number>;
+  bench?: (o: Record<string, unknown>) => Promise<number>;
 }): Command {
   const program = new Command('cri-conformance')
     .description('Conformance suite for Kubernetes Container Runtime Interface (CRI) runtimes')
@@ -55,7 +58,7 @@ export function buildProgram(handlers: {
     .option('--baseline <file>', 'known-failures baseline (YAML): listed failures do not fail the run')
     .option('--strict-baseline', 'also fail when a baseline-listed test now passes')
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
-    .option('-j, --jobs <n>', 'suites to run at once after the gate suites (tests never share objects)', parseNumber, 1)
+    .option('-j, --jobs <n>', 'tests to run at once, across suites (a suite starts once the suites it needs passed; [Serial] tests run alone)', parseNumber, defaultJobs(availableParallelism()))
     .option('--bail', 'stop at the first failing test')
     .option('-q, --quiet', 'print only the summary');
   selection(run).action(async (o) => {
@@ -161,6 +164,28 @@ export function buildProgram(handlers: {
         process.exitCode = await sonobuoyRun(runArgs, o);
       });
   }
+  program
+    .command('bench')
+    .description("the runtime's own performance: per-RPC latency percentiles, pod start latency by concurrency, runtime CPU and memory")
+    .option('--lab', 'the lab endpoint (and its busybox image)')
+    .option('--lab-dir <dir>', 'lab directory')
+    .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
+    .option('-c, --config <file>', 'crictl config file')
+    .option('-t, --timeout <seconds>', 'base RPC deadline in seconds (default 20)', parseNumber)
+    .option('--image <ref>', 'image of the bench containers (needs sleep and true); pulled once, outside the timings')
+    .option('--runtime-handler <name>', 'runtime handler of the bench pods')
+    .option('--concurrency <list>', 'pods in flight at each level, comma separated', '1,4,16')
+    .option('--pods <n>', 'pods per concurrency level', '24')
+    .option('--warmup <n>', 'pods run first and not counted', '2')
+    .option('--runtime-pid <pid>', 'the runtime process to watch (default: the owner of a local unix socket)')
+    .option('--output <file>', 'write the result as JSON, and a chart beside it (FILE without .json + .html)')
+    .option('--compare <base.json>', 'fail (exit 1) when a percentile regressed against this earlier --output')
+    .option('--max-regression <pct>', 'with --compare: allowed growth of any p50/p90/p99, percent', '10')
+    .option('--min-delta-ms <ms>', 'with --compare: growth below this many ms never counts (jitter of fast calls)', '2')
+    .action(async (o) => {
+      if (!handlers.bench) throw new UsageError('bench is not available in this build');
+      process.exitCode = await handlers.bench(o);
+    });
 
   return program;
 }

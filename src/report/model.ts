@@ -32,8 +32,8 @@ export interface TestResult {
   tags: string[];
   /** When the test started, in ms after the run's `startedAt` (absent for tests that never ran). */
   startOffsetMs?: number;
-  /** Which concurrent slot ran it (0-based; the runner fills it: a --jobs slot, or a test-level slot), for the
-   * summary's timeline. Absent: slot 0. */
+  /** Which of the run's --jobs test slots ran it (0-based; a [Serial] test holds every slot and is given 0),
+   * for the summary's timeline. Absent: slot 0. */
   slot?: number;
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
   baseline?: { state: 'known-failure' | 'fixed'; reason: string };

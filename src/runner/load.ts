@@ -1,41 +1,16 @@
 // Turns suite declarations (src/framework/suite.ts) into programmatic mocha, one fresh mocha per use. Suite
 // modules are imported once and never re-imported: a declaration is data, so `list` and any number of runs
 // build their tests from the same import.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import Mocha from 'mocha';
 import { NotInVersionError, UnimplementedError } from '../cri/errors.js';
 import { TestContext, type RunScope } from '../framework/context.js';
 import { NoImageError, SkipError } from '../framework/skip.js';
-import type { GroupDecl, SuiteSpec, TestFn } from '../framework/suite.js';
+import type { GroupDecl, TestFn } from '../framework/suite.js';
 import { parseTags } from '../report/model.js';
 import { SUITES, type SuiteEntry } from './manifest.js';
+import { suiteSpec } from './spec.js';
 
-function suitesDir(): string {
-  // dist/src/runner -> dist/suites (compiled) or src/runner -> suites (tsx).
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '..', '..', 'suites');
-}
-
-export function suiteFile(entry: SuiteEntry): string | undefined {
-  const dir = suitesDir();
-  for (const ext of ['.js', '.ts']) {
-    const f = path.join(dir, entry.file + ext);
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
-
-/** The suite's declaration: given in the entry (tests of the runner), or its file's default export. */
-export async function suiteSpec(entry: SuiteEntry): Promise<SuiteSpec | undefined> {
-  if (entry.spec) return entry.spec;
-  const file = suiteFile(entry);
-  if (!file) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as { default?: SuiteSpec };
-  if (!mod.default?.groups) throw new Error(`${file} does not export a suite: write \`export default defineSuite(...)\``);
-  return mod.default;
-}
+export { suiteFile, suiteSpec } from './spec.js';
 
 /** What the tests of one run are bound to: created by the runner, read back after each test. */
 export interface TestBinding {
@@ -70,6 +45,22 @@ export async function loadSuite(entry: SuiteEntry, o: { timeoutMs: number; bail:
   };
   for (const g of spec.groups) add(mocha.suite, g);
   return { entry, mocha };
+}
+
+/** A fresh mocha holding one test of the suite (the runner's unit of concurrency): mocha runs the tests of
+ * one instance one after another, so each test that may run beside others gets its own. */
+export async function loadTest(entry: SuiteEntry, id: string, o: { timeoutMs: number }, binding: TestBinding): Promise<LoadedSuite | undefined> {
+  const l = await loadSuite(entry, { timeoutMs: o.timeoutMs, bail: false }, binding);
+  if (!l) return undefined;
+  // The first test with the id (ids are unique within a suite; `list` prints them).
+  const wanted = allTests(l.mocha.suite).find((t) => testId(entry.name, t) === id);
+  const keep = (suite: Mocha.Suite): boolean => {
+    suite.tests = suite.tests.filter((t) => t === wanted);
+    suite.suites = suite.suites.filter(keep);
+    return suite.tests.length > 0 || suite.suites.length > 0;
+  };
+  keep(l.mocha.suite);
+  return l;
 }
 
 /** The mocha function of one test: hands the body its TestContext and turns "cannot be judged here" into a

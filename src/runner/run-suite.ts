@@ -14,10 +14,6 @@ export interface SuiteHooks {
   onStart?: (runner: Mocha.Runner) => void;
   /** Why the run is stopping, if it is: the reason of tests mocha never reached. */
   stopReason?: () => string | undefined;
-  /** Date.now() at the run's start: each test records its start as an offset from it (the summary's timeline). */
-  runStartedMs?: number;
-  /** The slot this suite runs in, copied to each TestResult (a runner with test-level slots sets its own). */
-  slot?: number;
 }
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
@@ -42,9 +38,7 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
   const { entry, mocha } = loaded;
   const started = Date.now();
   const results = new Map<Mocha.Test, TestResult>();
-  const begun = new Map<Mocha.Test, number>();
   const base = (t: Mocha.Test): Omit<TestResult, 'status'> => {
-    const at = begun.get(t);
     return {
       id: testId(entry.name, t),
       suite: entry.name,
@@ -52,8 +46,6 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
       fullTitle: t.fullTitle(),
       durationMs: t.duration ?? 0,
       tags: parseTags(t.title),
-      ...(at !== undefined && hooks.runStartedMs !== undefined ? { startOffsetMs: Math.max(0, at - hooks.runStartedMs) } : {}),
-      ...(at !== undefined && hooks.slot !== undefined ? { slot: hooks.slot } : {}),
     };
   };
 
@@ -79,9 +71,6 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
       resolve({ name: entry.name, title: entry.title, tests, durationMs: Date.now() - started });
     });
     hooks.onStart?.(runner);
-    runner.on(Mocha.Runner.constants.EVENT_TEST_BEGIN, (t: Mocha.Test) => {
-      begun.set(t, Date.now());
-    });
     const record = (r: TestResult) => {
       hooks.onTestEnd?.(r);
     };

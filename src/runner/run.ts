@@ -7,11 +7,14 @@ import type Mocha from 'mocha';
 import type { ResolvedEndpoints } from '../config.js';
 import { RpcLedger, closeAllChannels, makeCri } from '../cri/client.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
+import { isCode } from '../cri/errors.js';
+import { status as Status } from '@grpc/grpc-js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from '../framework/cleanup.js';
 import type { RegistryAuth, RunScope } from '../framework/context.js';
-import type { RunResult, SuiteResult, TestResult } from '../report/model.js';
-import { filterTests, allTests, loadSuite, selectSuites, testId, type LoadedSuite, type TestBinding } from './load.js';
+import { parseTags, type RunResult, type SuiteResult, type TestResult } from '../report/model.js';
+import { filterTests, allTests, loadSuite, loadTest, selectSuites, testId, type TestBinding } from './load.js';
+import { runPool } from './pool.js';
 import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
 import { runLeftovers, sweepRun } from './sweep.js';
@@ -141,7 +144,8 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
 
   const activeRunners = new Set<Mocha.Runner>();
   // A runtime that dies mid-run would fail every later test with the same transport error: after an
-  // UNAVAILABLE (or CANCELLED: a server shutting down mid-call) failure, ask Version once; no answer ends the run with one reason instead.
+  // UNAVAILABLE (or CANCELLED: a server shutting down mid-call) failure, ask Version once; no answer ends the run
+  // with one reason instead. This is the one place that decides the runtime is lost.
   let lost: string | undefined;
   let probe: Promise<void> | undefined;
   const checkAlive = (r: TestResult) => {
@@ -178,35 +182,83 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   o.signal.addEventListener('abort', onAbort);
   const budget = o.runTimeoutMs ? setTimeout(() => stop(budgetSpent(o.runTimeoutMs!)), Math.max(0, started + o.runTimeoutMs - Date.now())) : undefined;
   try {
-    // Load every selected suite first: loading sets mocha's globals, so it is never concurrent.
-    const loaded: LoadedSuite[] = [];
+    // Every selected test, grouped by suite in manifest order. Loading sets mocha's globals: never concurrent.
+    const plan: Planned[] = [];
     for (const e of entries) {
-      const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: o.bail }, binding);
+      const l = await loadSuite(e, { timeoutMs: o.testTimeoutMs, bail: false }, binding);
       if (!l) continue;
       filterTests(l.mocha.suite, e.name, o.focus, o.skip);
-      if (allTests(l.mocha.suite).length) loaded.push(l);
+      const tests = allTests(l.mocha.suite);
+      if (tests.length) plan.push({ entry: e, tests, results: [], left: tests.length, startedAt: 0, endedAt: 0 });
     }
+    const byName = new Map(plan.map((p) => [p.entry.name, p]));
     const done = new Map<string, SuiteResult>();
-    const finished = new Map<string, Promise<void>>();
-    const slots = new Semaphore(Math.max(1, o.jobs ?? 1));
-    // Which --jobs slot a suite holds, for the summary's timeline (the semaphore only counts them).
-    const freeSlots = Array.from({ length: Math.max(1, o.jobs ?? 1) }, (_, i) => i);
-
-    const runOne = async (l: LoadedSuite): Promise<void> => {
-      const e = l.entry;
-      // A suite starts once the suites it needs have finished; with --jobs 1 this is the manifest order.
-      await Promise.all(e.needs.map((n) => finished.get(n)));
-      await slots.acquire();
-      const slot = freeSlots.shift() ?? 0;
-      try {
-        const tests = allTests(l.mocha.suite);
-        const blocker = stopReason() ?? unmetNeed(e.needs, done);
-        if (blocker) {
-          done.set(e.name, { name: e.name, title: e.title, tests: tests.map((t) => notRunTest(e.name, t, blocker)), durationMs: 0, skippedReason: blocker });
-          return;
+    // Reports and terminal lines come out in manifest order whatever order tests end in: a test is shown
+    // once every test before it is.
+    let shownSuite = 0;
+    let shownTest = 0;
+    const show = () => {
+      for (; shownSuite < plan.length; shownSuite++, shownTest = 0) {
+        const p = plan[shownSuite]!;
+        for (; shownTest < p.tests.length; shownTest++) {
+          const r = p.results[shownTest];
+          if (!r) return;
+          if (p.skippedReason) continue;
+          if (shownTest === 0) o.progress.suiteStart(p.entry.name, p.tests.length);
+          o.progress.testEnd(r);
         }
-        o.progress.suiteStart(e.name, tests.length);
-        let runner: Mocha.Runner | undefined;
+      }
+    };
+    const finish = (w: Work, r: TestResult) => {
+      const p = w.suite;
+      p.results[w.index] = r;
+      if (--p.left === 0) {
+        done.set(p.entry.name, {
+          name: p.entry.name,
+          title: p.entry.title,
+          tests: p.results as TestResult[],
+          durationMs: p.startedAt ? p.endedAt - p.startedAt : 0,
+          ...(p.skippedReason ? { skippedReason: p.skippedReason } : {}),
+        });
+      }
+      show();
+    };
+    const work: Work[] = plan.flatMap((p) => p.tests.map((test, index) => ({ suite: p, test, index, id: testId(p.entry.name, test), serial: parseTags(test.title).includes('Serial') })));
+    await runPool(work, o.jobs ?? 1, {
+      serial: (w) => w.serial,
+      gate: (w) => {
+        const p = w.suite;
+        if (p.skippedReason) return 'drop';
+        // A suite's tests start once the suites it needs have finished (with --jobs 1: manifest order).
+        if (p.entry.needs.some((n) => byName.has(n) && !done.has(n))) return 'wait';
+        const blocker = stopReason() ?? unmetNeed(p.entry.needs, done);
+        if (!blocker) return 'go';
+        if (!p.startedAt) p.skippedReason = blocker;
+        return 'drop';
+      },
+      drop: (w, stuck) => finish(w, notRunTest(w.suite.entry.name, w.test, w.suite.skippedReason ?? stopReason() ?? (stuck ? 'a suite it needs never finished' : 'not run'))),
+      run: async (w, slot) => {
+        const p = w.suite;
+        const t0 = Date.now();
+        p.startedAt ||= t0;
+        let r: TestResult;
+        try {
+          r = await runOneTest(w);
+        } catch (e) {
+          r = { ...notRunTest(p.entry.name, w.test, ''), status: 'failed', message: `the runner could not run this test: ${(e as Error).message}` };
+        }
+        p.endedAt = Math.max(p.endedAt, Date.now());
+        if (o.bail && r.status === 'failed') bailed = true;
+        finish(w, { ...r, startOffsetMs: t0 - started, slot });
+      },
+    });
+    // One test in a mocha of its own: mocha runs an instance's tests one after another, the pool runs them side by side.
+    async function runOneTest(w: Work): Promise<TestResult> {
+      const l = await loadTest(w.suite.entry, w.id, { timeoutMs: o.testTimeoutMs }, binding);
+      const why = stopReason();
+      if (!l || why) return notRunTest(w.suite.entry.name, w.test, why ?? 'the test is gone from its suite file');
+      let runner: Mocha.Runner | undefined;
+      try {
         const sr = await runSuite(l, {
           afterEach: async (test) => {
             const failed = (test && (await binding.contexts.get(test)?.close())) || [];
@@ -214,31 +266,20 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
             return failed;
           },
           skipReasons: binding.skipReasons,
-          onTestEnd: (r) => {
-            o.progress.testEnd(r);
-            checkAlive(r);
-          },
+          onTestEnd: checkAlive,
           onStart: (r) => {
             runner = r;
             activeRunners.add(r);
           },
           stopReason,
-          runStartedMs: started,
-          slot,
         });
-        if (runner) activeRunners.delete(runner);
-        done.set(e.name, sr);
-        if (o.bail && sr.tests.some((t) => t.status === 'failed')) bailed = true;
+        return sr.tests[0] ?? notRunTest(w.suite.entry.name, w.test, stopReason() ?? 'not run');
       } finally {
-        freeSlots.push(slot);
-        freeSlots.sort((a, b) => a - b);
-        slots.release();
+        if (runner) activeRunners.delete(runner);
       }
-    };
-    for (const l of loaded) finished.set(l.entry.name, runOne(l));
-    await Promise.all(finished.values());
-    // Report in manifest order, whatever order the suites finished in.
-    for (const l of loaded) result.suites.push(done.get(l.entry.name)!);
+    }
+    // Report in manifest order, whatever order the tests finished in.
+    for (const p of plan) result.suites.push(done.get(p.entry.name)!);
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     clearTimeout(budget);
@@ -278,22 +319,25 @@ async function settled(ps: Promise<unknown>[], ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/** At most n holders at a time; waiters are served in arrival order. */
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
+/** One selected suite of the run, as its tests end. */
+interface Planned {
+  entry: SuiteEntry;
+  tests: Mocha.Test[];
+  results: (TestResult | undefined)[];
+  left: number;
+  startedAt: number;
+  endedAt: number;
+  skippedReason?: string;
+}
+
+/** One test of the plan: the pool's unit of work. */
+interface Work {
+  suite: Planned;
+  test: Mocha.Test;
+  index: number;
+  id: string;
+  /** [Serial]: needs the node to itself (removes shared images, judges everything listed, ...). */
+  serial: boolean;
 }
 
 function unmetNeed(needs: string[], done: Map<string, SuiteResult>): string | undefined {
@@ -317,7 +361,7 @@ function notRunTest(suite: string, t: Mocha.Test, reason: string): TestResult {
 
 /** Images many tests share are pulled once, before any test: a test that pulls and removes an image of its
  * own can then never take one from under a neighbour. A failed pull is left for the tests to report. */
-const SHARED_IMAGES = ['busybox'];
+const SHARED_IMAGES = ['busybox', 'webserver'];
 async function pullShared(scope: RunScope, progress: Progress): Promise<void> {
   await Promise.all(
     SHARED_IMAGES.filter((n) => scope.images[n]).map(async (n) => {
@@ -325,7 +369,15 @@ async function pullShared(scope: RunScope, progress: Progress): Promise<void> {
       if (scope.preexistingImages.has(ref)) return;
       try {
         await scope.cri.image.call('PullImage', { image: { image: ref } });
-        scope.runCleanup.push(`image ${ref}`, () => scope.cri.image.call('RemoveImage', { image: { image: ref } }).then(() => undefined));
+        // A test may have removed it already (an image test removing by a tag it shares): gone is fine.
+        scope.runCleanup.push(`image ${ref}`, () =>
+          scope.cri.image.call('RemoveImage', { image: { image: ref } }).then(
+            () => undefined,
+            (e: unknown) => {
+              if (!isCode(e, Status.NOT_FOUND)) throw e;
+            },
+          ),
+        );
       } catch (e) {
         progress.info(`could not pull the shared test image ${ref} up front: ${(e as Error).message}`);
       }

@@ -1,11 +1,13 @@
 // Benchmark: wall time and peak memory of a full conformance run against the lab, and per suite.
 // Prints figures; it asserts nothing (speed targets are tracked here, not in timed tests).
-// Usage: npm run bench [-- --runs 2 --jobs 4 --cri-version v1]
+// Usage: npm run bench [-- --runs 2 --jobs 4 --cri-version v1] [--vs-critest PATH --reps 3 --scaling 1,2,4,8]
+// (--runs 0 skips the plain runs: only the critest comparison and the --jobs scaling)
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../version.js';
+import { compareWithCritest } from './bench-critest.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -52,4 +54,4 @@ for (let i = 1; i <= runs; i++) {
   for (const s of summary.suites) console.log(`  ${s.name.padEnd(16)} ${(s.totals.durationMs / 1000).toFixed(1).padStart(6)} s  ${s.totals.tests} tests`);
   console.log(`  harness peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
 }
-console.log('critest on the same runtime: not measured here (cri-tools is not packaged in Debian and nothing may be downloaded); run `critest --runtime-endpoint <lab socket>` beside this to compare.');
+await compareWithCritest(args, { cli, baseline, version });

@@ -35,7 +35,7 @@ describe('self-test: image', function () {
   this.timeout(600_000);
 
   // ---- PullImage ----
-  const byTag = `${PULL} pull an image by name:tag and return a reference to it as image_ref [Conformance]`;
+  const byTag = `${PULL} pull an image by name:tag and return a reference to it as image_ref [Conformance] [Serial]`;
   it(`${byTag} fails when image_ref names another image`, () =>
     expectCheckFails(byTag, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = fakeId('e'); } }],
       /ImageStatus: image\.id \(by PullImage image_ref "sha256:e{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
@@ -73,7 +73,7 @@ describe('self-test: image', function () {
     expectCheckFails(tagless, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith(':latest')); } }],
       /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*busybox:latest", got \[.*busybox:1\.0.*\]/));
 
-  const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance]`;
+  const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]`;
   it(`${byDigest} fails when repo_digests lacks the digest`, () =>
     expectCheckFails(byDigest, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).includes('@sha256:')) res.image.repo_digests = []; } }],
       /ImageStatus: image\.repo_digests \(.*alt@sha256:[0-9a-f]{64}\): expected to include ".*alt@sha256:[0-9a-f]{64}", got \[\]/));
@@ -98,7 +98,7 @@ describe('self-test: image', function () {
       { rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (refOf(req).includes('does-not-exist') ? fakeImage(fakeId('b')) : res) },
     ], /ImageStatus: image \(.*does-not-exist-[0-9a-f]+:1, after a failed PullImage\): expected no value/));
 
-  const privateDenied = `${PULL} fail to pull a private image without credentials or with a wrong password [Conformance]`;
+  const privateDenied = `${PULL} fail to pull a private image without credentials or with a wrong password [Conformance] [Serial]`;
   it(`${privateDenied} fails when the pull succeeds`, () =>
     expectCheckFails(privateDenied, [{ rpc: 'PullImage', respond: () => ({ image_ref: fakeId('c') }) }],
       /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with no credentials, got image_ref "sha256:c{64}"/));
@@ -108,7 +108,7 @@ describe('self-test: image', function () {
       /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with no credentials, got image_ref "sha256:[0-9a-f]{64}"/);
   });
 
-  const privateOk = `${PULL} pull a private image with the registry username and password [Conformance]`;
+  const privateOk = `${PULL} pull a private image with the registry username and password [Conformance] [Serial]`;
   it(`${privateOk} fails when the runtime drops the credentials`, () =>
     expectCheckFails(privateOk, [{ rpc: 'PullImage', mutateRequest: (req: Msg) => { req.auth = null; } }],
       /PullImage: expected .*private:1\.0 to be pulled with username and password, got UNKNOWN: .*401/));
@@ -119,12 +119,12 @@ describe('self-test: image', function () {
     expectCheckFails(privateOk, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('/private:1.0')) res.image.repo_tags = []; } }],
       /ImageStatus: image\.repo_tags \(.*private:1\.0\): expected to include ".*private:1\.0", got \[\]/));
 
-  const privateAuth = `${PULL} pull a private image with base64 credentials in AuthConfig.auth [Conformance]`;
+  const privateAuth = `${PULL} pull a private image with base64 credentials in AuthConfig.auth [Conformance] [Serial]`;
   it(`${privateAuth} fails when the auth field is not honoured`, () =>
     expectCheckFails(privateAuth, [{ rpc: 'PullImage', mutateRequest: (req: Msg) => { req.auth = { auth: Buffer.from('crilab:wrong').toString('base64') }; } }],
       /PullImage: expected .*private:1\.0 to be pulled with AuthConfig\.auth, got UNKNOWN: .*401/));
 
-  const deadline = `${PULL} end a PullImage at its deadline and pull the same image normally afterwards [Conformance]`;
+  const deadline = `${PULL} end a PullImage at its deadline and pull the same image normally afterwards [Conformance] [Serial]`;
   it(`${deadline} fails when the pull after the deadline fails`, () =>
     expectCheckFails(deadline, [{ rpc: 'PullImage', delayMs: 50, error: { code: Status.UNAVAILABLE, details: 'injected: pull lock still held' } }],
       /PullImage: expected .*alt@sha256:[0-9a-f]{64} to pull after an earlier pull ran out of time, got UNAVAILABLE: injected/));
@@ -136,7 +136,7 @@ describe('self-test: image', function () {
       /ImageStatus: image\.size \(.*alt@sha256:[0-9a-f]{64}\): expected > 0, got "0"/));
 
   // ---- ImageStatus ----
-  const forms = `${STATUS} return the same image for name:tag, name@digest and image id [Conformance]`;
+  const forms = `${STATUS} return the same image for name:tag, name@digest and image id [Conformance] [Serial]`;
   it(`${forms} fails when the id form resolves to another id`, () =>
     expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).startsWith('sha256:')) res.image.id = fakeId('0'); } }],
       /ImageStatus: image\.id \(by image id sha256:[0-9a-f]{64}\): expected "sha256:[0-9a-f]{64}", got "sha256:0{64}"/));
@@ -224,7 +224,7 @@ describe('self-test: image', function () {
       /ImageStatus: image\.id \(verbose=true\): expected "sha256:[0-9a-f]{64}", got "sha256:8{64}"/));
 
   // ---- ListImages ----
-  const distinct = `${LIST} list three distinct pulled images as three entries [Conformance]`;
+  const distinct = `${LIST} list three distinct pulled images as three entries [Conformance] [Serial]`;
   it(`${distinct} fails when an image is missing from the list`, () =>
     expectCheckFails(distinct, [{ rpc: 'ListImages', mutate: (res: Msg) => { res.images = res.images.filter((i: Msg) => !i.repo_tags.some((t: string) => t.endsWith('/alt:2'))); } }],
       /ListImages: images \(entries tagged .*alt:1, .*alt:2, .*alt:3\): expected 3, got 2 \(three distinct images\)/));
@@ -241,7 +241,7 @@ describe('self-test: image', function () {
       },
     }], /ListImages: images\[tag=.*alt:1\]\.id: expected "(sha256:[0-9a-f]{64})", got "(?!\1)sha256:[0-9a-f]{64}" \(the id ImageStatus reports\)/));
 
-  const tags = `${LIST} list three tags of one image as one entry with three repo_tags [Conformance]`;
+  const tags = `${LIST} list three tags of one image as one entry with three repo_tags [Conformance] [Serial]`;
   it(`${tags} fails when each tag is its own entry`, () =>
     expectCheckFails(tags, [{
       rpc: 'ListImages',
@@ -261,7 +261,7 @@ describe('self-test: image', function () {
       /ListImages: images\[id=sha256:9{64}\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:9{64}" \(the id ImageStatus reports\)/));
 
   // ---- RemoveImage ----
-  const byOneTag = `${REMOVE} remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance]`;
+  const byOneTag = `${REMOVE} remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance] [Serial]`;
   it(`${byOneTag} fails when removal by one tag leaves the image`, () => {
     const first = nth(1, (req) => { req.image.image = `${refOf(req)}-not-there`; });
     return expectCheckFails(byOneTag, [{ rpc: 'RemoveImage', mutateRequest: (req: Msg) => { first(req); } }],
@@ -296,7 +296,7 @@ describe('self-test: image', function () {
     expectCheckFails(byOneTag, relisted((i) => ({ ...i, id: fakeId('b') })),
       /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*busybox-tags:2\): expected not to include ".*busybox-tags:1"/));
 
-  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance]`;
+  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance] [Serial]`;
   // The call by image id errors: which of the four concurrent calls is answered second is up to the runtime.
   it(`${concurrent} fails when one of the concurrent calls errors`, () =>
     expectCheckFails(concurrent, [{

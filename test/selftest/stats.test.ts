@@ -9,7 +9,7 @@ const LCS = 'stats/ListContainerStats ';
 const PSS = 'stats/PodSandboxStats ';
 const PSM = 'stats/PodSandboxMetrics ';
 
-const CPU = `${CS}runtime should report CPU usage that grows while the container burns CPU, with advancing timestamps [Conformance]`;
+const CPU = `${CS}runtime should report CPU usage that grows while the container burns CPU, with advancing timestamps [Conformance] [Serial]`;
 const ATTRS = `${CS}runtime should echo the container id, metadata, labels and annotations in ContainerStats attributes [Conformance]`;
 const MEM = `${CS}runtime should report a memory working set that covers the memory a container holds [Conformance]`;
 const LAYER = `${CS}runtime should report writable layer usage that covers the bytes written to the container root filesystem [Conformance]`;
