@@ -106,6 +106,7 @@ export async function runCommand(o: Opts): Promise<number> {
 
   const timeoutSeconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
   const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
+  const reconnectTimeoutMs = typeof o['reconnectTimeout'] === 'number' ? (o['reconnectTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
   const onSignal = (sig: string) => {
@@ -130,6 +131,7 @@ export async function runCommand(o: Opts): Promise<number> {
       timeouts: makeTimeouts(timeoutSeconds),
       testTimeoutMs: ((o['testTimeout'] as number) ?? 180) * 1000,
       ...(runTimeoutMs ? { runTimeoutMs } : {}),
+      ...(reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs } : {}),
       kubernetes,
       focus,
       skip,

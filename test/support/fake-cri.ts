@@ -323,3 +323,62 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
     },
   }).then((s) => Object.assign(s, { sandboxes, mutations }));
 }
+
+// ---- a runtime that restarts ----
+
+export interface Restartable {
+  /** The endpoint the run dials: a relay socket in front of the current backend. */
+  endpoint: Endpoint;
+  /** The runtime goes away: connections are dropped and the socket is removed. */
+  stop(): Promise<void>;
+  /** It comes back on the same socket, in front of `backend` (default the one before). */
+  start(backend?: FakeServer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unix-socket relay in front of a fake runtime, so the "runtime" can die and come back on the same path
+ * with its state kept (as containerd keeps its pods over a restart), or come back as another runtime. */
+export async function restartable(first: FakeServer): Promise<Restartable> {
+  const { dir, sock } = tempSocket('crc-restart-');
+  let backend = first;
+  let server: net.Server | undefined;
+  const sockets = new Set<net.Socket>();
+  const start = async (b?: FakeServer) => {
+    if (b) backend = b;
+    const srv = net.createServer((c) => {
+      const up = net.connect(backend.path);
+      for (const s of [c, up]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          sockets.delete(s);
+          c.destroy();
+          up.destroy();
+        });
+      }
+      c.pipe(up).pipe(c);
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(sock, () => resolve());
+    });
+    server = srv;
+  };
+  const stop = async () => {
+    const srv = server;
+    server = undefined;
+    for (const s of sockets) s.destroy();
+    if (srv) await new Promise<void>((r) => srv.close(() => r()));
+    rmSync(sock, { force: true });
+  };
+  await start();
+  return {
+    endpoint: parseEndpoint(`unix://${sock}`, 'flag'),
+    stop,
+    start,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
