@@ -176,6 +176,23 @@ describe('runner (fake runtime, no root)', function () {
     }
   });
 
+  it('a runtime that lists a pod it says is NOT_FOUND on removal fails a check, and the pod is a counted leftover', async () => {
+    const f = await startMiniRuntime({ ghost: true });
+    try {
+      const spec = defineSuite(({ describe, it }) => describe('g', () => it('runs a pod', async (t) => void (await runSandbox(t)))));
+      const r = await run(f, [entry('g', spec)], { runId: 'ghost-1' });
+      const t = byId(r)['g/g runs a pod']!;
+      expect(t.status).to.equal('failed');
+      expect(t.message).to.equal(
+        `cleanup of pod sandbox sb1 failed: ListPodSandbox: items[].id (filter id, after RemovePodSandbox answered NOT_FOUND: get sandbox info: sandbox sb1 not found): expected not to include "sb1", got [ 'sb1' ] (a runtime must not list a pod sandbox it cannot remove)`,
+      );
+      expect(r.leftovers).to.deep.equal({ ids: ['pod sandbox sb1'], command: 'cri-conformance cleanup --run-id ghost-1' });
+      expect(closingLine(runVerdict(r))).to.match(/^conformance: 0 passed, 1 failed, 0 skipped, 0 not run, 1 leftover — FAILED: /);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('a hung RPC trips its breaker after 3 deadline expiries: later calls fail at once, not called', async () => {
     const f = await startMiniRuntime({ hang: ['ContainerStatus'] });
     try {
@@ -334,6 +351,34 @@ describe('runner (fake runtime, no root)', function () {
         expect([...fake.sandboxes.keys()], 'the in-flight test\'s pod is removed after the re-dial').to.deep.equal([]);
         expect(r.leftovers).to.equal(undefined);
         expect(runVerdict(r).counts).to.include({ passed: 3, failed: 2, notRun: 0 });
+      } finally {
+        await rt.close();
+      }
+    });
+
+    it('goes away during a test\'s cleanup: the cleanup step is tried again after the re-dial, and the test keeps its pass', async () => {
+      const rt = await restartable(fake);
+      try {
+        const spec = defineSuite(({ describe, it }) =>
+          describe('c', () => {
+            it('cleans up across a restart', async (t) => {
+              await runSandbox(t);
+              // Runs first (LIFO): the runtime dies just before the pod's removal.
+              t.defer('a restart', async () => {
+                await rt.stop();
+                setTimeout(() => void rt.start(), 300);
+              });
+            });
+            it('after', async (t) => void (await t.cri.runtime.call('Status', {})));
+          }),
+        );
+        const r = await run({ ...fake, endpoint: rt.endpoint }, [entry('c', spec)], { reconnectTimeoutMs: 5_000 });
+        const t = byId(r);
+        expect(r.aborted).to.equal(undefined);
+        expect(t['c/c cleans up across a restart']!.status, t['c/c cleans up across a restart']!.message).to.equal('passed');
+        expect(t['c/c after']!.status).to.equal('passed');
+        expect(fake.mutations.filter((m) => m.startsWith('RemovePodSandbox')), 'removed by the retried step, not the sweep').to.deep.equal(['RemovePodSandbox sb1']);
+        expect([...fake.sandboxes.keys()]).to.deep.equal([]);
       } finally {
         await rt.close();
       }

@@ -18,6 +18,9 @@ export interface RuntimeWatch {
   /** Every finished test, before it is printed: may start a liveness check; a test that overlapped a restart
    * is turned into a RESTARTED failure (now, or once the runtime is back). */
   testEnded(r: TestResult): void;
+  /** A cleanup step failed with `err`: when that may be the runtime going away, check it (as for a failed test)
+   * and wait for the re-dial; true when the step is worth one more try (the runtime was re-dialled). */
+  cleanupFailed(what: string, err: unknown): Promise<boolean>;
   /** Resolves when no liveness check or re-dial is under way: a test's cleanup and the next test wait for it. */
   settled(): Promise<void>;
   /** Why the run cannot go on (the runtime did not come back, or came back with another CRI version). */
@@ -103,16 +106,17 @@ export function watchRuntime(o: WatchOptions): RuntimeWatch {
     }
   };
 
-  const check = (r: TestResult) => {
+  /** `r`: what failed (a test, or a cleanup step); `victim`: the test to fail if it was a restart. */
+  const check = (r: { id: string; message?: string }, victim?: TestResult) => {
     const from = Date.now();
-    const outage: Outage = { from, victims: [r], done: Promise.resolve() };
+    const outage: Outage = { from, victims: victim ? [victim] : [], done: Promise.resolve() };
     current = outage;
     outage.done = (async () => {
       const up = await alive();
       if (up && (!DROPPED.test(r.message ?? '') || o.reconnectMs === 0)) {
         // The runtime answers and no connection was lost: a failure of the runtime's own, judged as usual.
         current = undefined;
-        for (const v of outage.victims.slice(1)) watch.testEnded(v);
+        for (const v of outage.victims.filter((v) => v !== victim)) watch.testEnded(v);
         return;
       }
       const cause = (r.message ?? '').split('. ')[0];
@@ -149,7 +153,14 @@ export function watchRuntime(o: WatchOptions): RuntimeWatch {
       }
       if (windows.some((w) => start <= w.to && end >= w.from)) return restarted(r);
       if (lost || r.status !== 'failed' || !TRANSPORT.test(r.message ?? '')) return;
-      check(r);
+      check(r, r);
+    },
+    async cleanupFailed(what, err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (lost || !TRANSPORT.test(message)) return false;
+      if (!current) check({ id: what, message });
+      await watch.settled();
+      return !lost && windows.length > 0;
     },
     async settled() {
       while (current) await current.done;

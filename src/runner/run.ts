@@ -207,7 +207,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
           // The next test, and this one's cleanup, wait for a re-dial under way.
           afterEach: async (test) => {
             await watch.settled();
-            return (test && (await binding.contexts.get(test)?.close())) || [];
+            return (test && (await binding.contexts.get(test)?.close((err) => watch.cleanupFailed(`cleanup of ${testId(e.name, test)}`, err)))) || [];
           },
           afterEachTimeoutMs: o.testTimeoutMs + (o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_MS),
           skipReasons: binding.skipReasons,

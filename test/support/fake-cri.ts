@@ -277,10 +277,11 @@ export interface MiniRuntime extends FakeServer {
 }
 
 /** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images.
- * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `hang`: RPCs never answered.
+ * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `ghost`: RemovePodSandbox
+ * answers NOT_FOUND and the sandbox stays listed (containerd 1.6's lost OOM-killed container). `hang`: RPCs never answered.
  * `handlers`: the only runtime handlers RunPodSandbox accepts ('' is the default), listed in Status when
  * `advertise` is set. */
-export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; hang?: string[] } = {}): Promise<MiniRuntime> {
+export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; ghost?: boolean; hang?: string[] } = {}): Promise<MiniRuntime> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const mutations: string[] = [];
   let n = 0;
@@ -308,11 +309,12 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
       RemovePodSandbox: (req) => {
         mutations.push(`RemovePodSandbox ${req.pod_sandbox_id}`);
         if (o.refuseRemove) throw new GrpcFailure(Status.INTERNAL, 'sandbox is busy');
+        if (o.ghost) throw new GrpcFailure(Status.NOT_FOUND, `get sandbox info: sandbox ${req.pod_sandbox_id} not found`);
         sandboxes.delete(req.pod_sandbox_id);
         return {};
       },
       ListPodSandbox: (req) => ({
-        items: [...sandboxes].filter(([, s]) => matches(s.labels, req.filter?.label_selector)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
+        items: [...sandboxes].filter(([id, s]) => matches(s.labels, req.filter?.label_selector) && (!req.filter?.id || req.filter.id === id)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
       }),
       ListContainers: () => ({ containers: [] }),
       ...Object.fromEntries((o.hang ?? []).map((rpc) => [rpc, HANG])),
