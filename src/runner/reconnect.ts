@@ -11,7 +11,8 @@ import type { TestResult } from '../report/model.js';
 export const RESTARTED = 'runtime restarted during this test';
 
 /** Default --reconnect-timeout: a containerd or CRI-O restart, even with many pods to recover, is back well
- * within a minute; the kubelet itself polls the runtime for about that long before it reports the node down. */
+ * within a minute; that is twice the 30 s after which the kubelet reports a silent runtime down
+ * (maxWaitForContainerRuntime), so longer is an outage, not a restart. */
 export const DEFAULT_RECONNECT_MS = 60_000;
 
 export interface RuntimeWatch {

@@ -103,9 +103,9 @@ async function restart(): Promise<void> {
       runId?: string;
       totals?: Record<string, number>;
       leftovers?: { ids: string[] };
-      suites: { tests: { id: string; status: string; message?: string }[] }[];
+      tests: { id: string; status: string; message?: string }[];
     };
-    const tests = s.suites.flatMap((x) => x.tests);
+    const tests = s.tests;
     const count = (st: string) => tests.filter((t) => t.status === st).length;
     say(`tests: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('notrun')} not run; leftovers: ${s.leftovers?.ids.length ?? 0}`);
     for (const t of tests.filter((t) => t.status === 'failed')) say(`  failed ${t.id}: ${t.message}`);
