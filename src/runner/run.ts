@@ -253,6 +253,8 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     if (leftovers.length) {
       result.leftovers = { ids: leftovers, command: `cri-conformance cleanup --run-id ${runId}` };
       o.progress.info(`${leftovers.length} object(s) of this run are still on the runtime: ${leftovers.join(', ')}; remove them with ${result.leftovers.command}`);
+    } else if (watch.lost) {
+      o.progress.info(`objects of this run may still be on the runtime (it could not be listed): once it answers, remove them with cri-conformance cleanup --run-id ${runId}`);
     }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     if (watch.lost) result.aborted = watch.lost;
