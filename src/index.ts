@@ -58,6 +58,8 @@ export interface RunConfig {
   timeoutSeconds?: number;
   /** `--test-timeout` in seconds (default 180). */
   testTimeoutSeconds?: number;
+  /** `--reconnect-timeout` in seconds (default 60; 0: a runtime that stops answering ends the run). */
+  reconnectTimeoutSeconds?: number;
   /** `--runtime-handler` (default CRI_CONFORMANCE_RUNTIME_HANDLER, else the runtime's default). */
   runtimeHandler?: string;
   /** `--images`: a map of logical image name to reference, or the path of such a JSON file. */
@@ -136,6 +138,7 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
     criVersion: config.criVersion ?? 'auto',
     timeouts: makeTimeouts(config.timeoutSeconds ?? endpoints.timeoutSeconds ?? 20),
     testTimeoutMs: (config.testTimeoutSeconds ?? 180) * 1000,
+    ...(config.reconnectTimeoutSeconds !== undefined ? { reconnectTimeoutMs: config.reconnectTimeoutSeconds * 1000 } : {}),
     kubernetes,
     focus,
     skip,

@@ -7,6 +7,7 @@ import { parseTags } from '../src/report/model.js';
 import { runVerdict } from '../src/report/verdict.js';
 import { BaselineError, applyBaseline, loadBaseline, parseBaseline, writeBaseline, type Baseline } from '../src/baseline/index.js';
 import { repoRoot } from '../src/profiles/index.js';
+import { RESTARTED } from '../src/runner/reconnect.js';
 
 const IMG = 'image/ImageService should pull an image [Conformance]';
 const RUN = 'runtime/RuntimeService should run a pod sandbox [Conformance]';
@@ -52,6 +53,14 @@ function caught(fn: () => unknown): BaselineError {
 }
 
 describe('baseline: apply and gate', () => {
+  it('a listed test that failed because the runtime restarted under it is not a known failure', () => {
+    const run = makeRun({ [IMG]: 'failed' });
+    run.suites[0]!.tests[0]!.message = RESTARTED;
+    const r = applyBaseline(run, baseline({ id: IMG, reason: 'issue #1' }));
+    expect(ids(r.unlisted)).to.deep.equal([IMG]);
+    expect(r.knownFailures).to.deep.equal([]);
+  });
+
   it('a listed failure is a known failure and the gate passes', () => {
     const run = makeRun({ [IMG]: 'failed', [RUN]: 'passed' });
     const b = baseline({ id: IMG, reason: 'issue #1' });

@@ -11,7 +11,8 @@ import type { SuiteEntry } from '../src/runner/manifest.js';
 import type { RunResult, TestResult } from '../src/report/model.js';
 import { closingLine, runVerdict } from '../src/report/verdict.js';
 import { toSummaryJson } from '../src/report/certification.js';
-import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
+import { restartable, startFake, startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
+import { RESTARTED } from '../src/runner/reconnect.js';
 
 const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
 
@@ -190,7 +191,7 @@ describe('runner (fake runtime, no root)', function () {
     expect([...fake.sandboxes.keys()], 'sandboxes left on the runtime').to.deep.equal([]);
   });
 
-  it('stops with one reason when the runtime stops answering, and runs nothing after', async () => {
+  it('--reconnect-timeout 0: stops with one reason when the runtime stops answering, and runs nothing after', async () => {
     const spec = defineSuite(({ describe, it }) =>
       describe('d', () => {
         it('kills the runtime', async (t) => {
@@ -200,7 +201,7 @@ describe('runner (fake runtime, no root)', function () {
         it('would run after', async () => undefined);
       }),
     );
-    const r = await run(fake, [entry('d', spec), entry('later', pass)], { jobs: 1 });
+    const r = await run(fake, [entry('d', spec), entry('later', pass)], { jobs: 1, reconnectTimeoutMs: 0 });
     expect(r.aborted).to.match(/^the runtime stopped answering during "d\/d kills the runtime"/);
     expect(byId(r)['later/ok passes']).to.include({ status: 'notrun' });
     expect(byId(r)['later/ok passes']!.message).to.match(/^the runtime stopped answering/);
@@ -217,6 +218,23 @@ describe('runner (fake runtime, no root)', function () {
       expect(v.reasons).to.include('1 object of the run left on the runtime (remove with: cri-conformance cleanup --run-id leftover-1)');
       expect(closingLine(v)).to.match(/^conformance: 0 passed, 1 failed, 0 skipped, 0 not run, 1 leftover — FAILED: /);
       expect(JSON.parse(toSummaryJson(r)).leftovers).to.deep.equal(r.leftovers);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('a runtime that lists a pod it says is NOT_FOUND on removal fails a check, and the pod is a counted leftover', async () => {
+    const f = await startMiniRuntime({ ghost: true });
+    try {
+      const spec = defineSuite(({ describe, it }) => describe('g', () => it('runs a pod', async (t) => void (await runSandbox(t)))));
+      const r = await run(f, [entry('g', spec)], { runId: 'ghost-1' });
+      const t = byId(r)['g/g runs a pod']!;
+      expect(t.status).to.equal('failed');
+      expect(t.message).to.equal(
+        `cleanup of pod sandbox sb1 failed: ListPodSandbox: items[].id (filter id, after RemovePodSandbox answered NOT_FOUND: get sandbox info: sandbox sb1 not found): expected not to include "sb1", got [ 'sb1' ] (a runtime must not list a pod sandbox it cannot remove)`,
+      );
+      expect(r.leftovers).to.deep.equal({ ids: ['pod sandbox sb1'], command: 'cri-conformance cleanup --run-id ghost-1' });
+      expect(closingLine(runVerdict(r))).to.match(/^conformance: 0 passed, 1 failed, 0 skipped, 0 not run, 1 leftover — FAILED: /);
     } finally {
       await f.close();
     }
@@ -329,6 +347,120 @@ describe('runner (fake runtime, no root)', function () {
         expect(handlers).to.deep.equal(['crun']);
       } finally {
         await f.close();
+      }
+    });
+  });
+
+  describe('a runtime that restarts mid-run (re-dial like the kubelet)', () => {
+    // The run dials a relay in front of the fake: stop() drops every connection and the socket, start()
+    // brings it back on the same path, with the fake's pods kept (as containerd keeps them).
+    const restartingSpec = (rt: { stop(): Promise<void>; start(): Promise<void> }, backAfterMs: number | undefined) =>
+      defineSuite(({ describe, it }) =>
+        describe('r', () => {
+          it('before', async (t) => void (await t.cri.runtime.call('Status', {})));
+          it('is running when the runtime dies', async (t) => {
+            await runSandbox(t);
+            await rt.stop();
+            if (backAfterMs !== undefined) setTimeout(() => void rt.start(), backAfterMs);
+            await t.cri.runtime.call('Status', {});
+          });
+          it('after', async (t) => void (await t.cri.runtime.call('Status', {})));
+        }),
+      );
+    // In flight in another slot (--jobs 2, listed first so it starts first) while the runtime is away: it makes no
+    // call then, and still fails.
+    const bystander = defineSuite(({ describe, it }) =>
+      describe('b', () =>
+        it('spans the restart', async (t) => {
+          await t.cri.runtime.call('Status', {});
+          await sleep(1_000);
+        }),
+      ),
+    );
+
+    it('comes back: only the tests in flight fail, with the reason; the rest run and pass; cleanup and the sweep reach it', async () => {
+      const rt = await restartable(fake);
+      try {
+        const lines: string[] = [];
+        const r = await run({ ...fake, endpoint: rt.endpoint }, [entry('b', bystander), entry('r', restartingSpec(rt, 300)), entry('later', pass)], {
+          jobs: 2,
+          reconnectTimeoutMs: 5_000,
+          progress: { ...silent, info: (l: string) => void lines.push(l) },
+        });
+        const t = byId(r);
+        expect(r.aborted).to.equal(undefined);
+        expect(t['r/r before']!.status).to.equal('passed');
+        expect(t['r/r is running when the runtime dies']).to.include({ status: 'failed', message: RESTARTED });
+        expect(t['r/r is running when the runtime dies']!.detail).to.match(/before the restart was handled it had failed: Status failed: UNAVAILABLE/);
+        expect(t['b/b spans the restart']).to.include({ status: 'failed', message: RESTARTED });
+        expect(t['r/r after']!.status, t['r/r after']!.message).to.equal('passed');
+        expect(t['later/ok passes']!.status).to.equal('passed');
+        expect(lines.some((l) => /^runtime back after [\d.]+ s, serving RuntimeService v1, ImageService v1 as first negotiated: the tests in flight fail/.test(l)), lines.join('\n')).to.equal(true);
+        expect([...fake.sandboxes.keys()], 'the in-flight test\'s pod is removed after the re-dial').to.deep.equal([]);
+        expect(r.leftovers).to.equal(undefined);
+        expect(runVerdict(r).counts).to.include({ passed: 3, failed: 2, notRun: 0 });
+      } finally {
+        await rt.close();
+      }
+    });
+
+    it('goes away during a test\'s cleanup: the cleanup step is tried again after the re-dial, and the test keeps its pass', async () => {
+      const rt = await restartable(fake);
+      try {
+        const spec = defineSuite(({ describe, it }) =>
+          describe('c', () => {
+            it('cleans up across a restart', async (t) => {
+              await runSandbox(t);
+              // Runs first (LIFO): the runtime dies just before the pod's removal.
+              t.defer('a restart', async () => {
+                await rt.stop();
+                setTimeout(() => void rt.start(), 300);
+              });
+            });
+            it('after', async (t) => void (await t.cri.runtime.call('Status', {})));
+          }),
+        );
+        const r = await run({ ...fake, endpoint: rt.endpoint }, [entry('c', spec)], { reconnectTimeoutMs: 5_000 });
+        const t = byId(r);
+        expect(r.aborted).to.equal(undefined);
+        expect(t['c/c cleans up across a restart']!.status, t['c/c cleans up across a restart']!.message).to.equal('passed');
+        expect(t['c/c after']!.status).to.equal('passed');
+        expect(fake.mutations.filter((m) => m.startsWith('RemovePodSandbox')), 'removed by the retried step, not the sweep').to.deep.equal(['RemovePodSandbox sb1']);
+        expect([...fake.sandboxes.keys()]).to.deep.equal([]);
+      } finally {
+        await rt.close();
+      }
+    });
+
+    it('comes back serving another CRI version: the run stops with that reason', async () => {
+      const rt = await restartable(fake);
+      const other = await startFake('v1alpha2-only');
+      try {
+        const spec = restartingSpec({ stop: () => rt.stop(), start: () => rt.start(other) }, 200);
+        const r = await run({ ...fake, endpoint: rt.endpoint }, [entry('r', spec), entry('later', pass)], { jobs: 1, reconnectTimeoutMs: 5_000 });
+        expect(r.aborted).to.equal(
+          'the runtime came back serving RuntimeService v1alpha2, ImageService v1alpha2, not RuntimeService v1, ImageService v1 as first negotiated (it restarted during "r/r is running when the runtime dies")',
+        );
+        expect(byId(r)['r/r after']).to.include({ status: 'notrun', message: r.aborted });
+        expect(byId(r)['later/ok passes']).to.include({ status: 'notrun', message: r.aborted });
+        expect(closingLine(runVerdict(r))).to.match(/ — FAILED: stopped early: the runtime came back serving RuntimeService v1alpha2/);
+      } finally {
+        await rt.close();
+        await other.close();
+      }
+    });
+
+    it('never comes back: the run stops once --reconnect-timeout is spent, with that reason', async () => {
+      const rt = await restartable(fake);
+      try {
+        const started = Date.now();
+        const r = await run({ ...fake, endpoint: rt.endpoint }, [entry('r', restartingSpec(rt, undefined)), entry('later', pass)], { jobs: 1, reconnectTimeoutMs: 800 });
+        const took = Date.now() - started;
+        expect(r.aborted).to.match(/^the runtime stopped answering during "r\/r is running when the runtime dies" \(Status failed: UNAVAILABLE: .*\) and did not come back within 0.8 s \(--reconnect-timeout\): /);
+        expect(byId(r)['later/ok passes']).to.include({ status: 'notrun', message: r.aborted });
+        expect(took, 'waited the bound, not much more').to.be.within(800, 4_000);
+      } finally {
+        await rt.close();
       }
     });
   });

@@ -83,6 +83,7 @@ export async function runCommand(o: Opts): Promise<number> {
     await preflight(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
   }
   const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
+  const reconnectTimeoutMs = typeof o['reconnectTimeout'] === 'number' ? (o['reconnectTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
   const onSignal = (sig: string) => {
@@ -107,6 +108,7 @@ export async function runCommand(o: Opts): Promise<number> {
       timeouts: makeTimeouts(timeoutSeconds),
       testTimeoutMs: ((o['testTimeout'] as number) ?? 180) * 1000,
       ...(runTimeoutMs ? { runTimeoutMs } : {}),
+      ...(reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs } : {}),
       kubernetes,
       focus,
       skip,

@@ -44,6 +44,7 @@ export function buildProgram(handlers: {
     .option('-t, --timeout <seconds>', 'base RPC deadline in seconds; lifecycle calls get 3x, pulls 15x (default 20)', parseNumber)
     .option('--test-timeout <seconds>', 'per-test time limit in seconds', parseNumber, 180)
     .option('--run-timeout <seconds>', 'whole-run budget in seconds; then stop like SIGINT, clean up, report, exit 3 (default none)', parseNumber)
+    .option('--reconnect-timeout <seconds>', 'how long to wait for a runtime that stops answering mid-run to come back, then re-dial it (default 60; 0: stop at once, exit 3)', parseSeconds)
     .addOption(new Option('--cri-version <v>', 'CRI API version').choices(['auto', 'v1', 'v1alpha2']).default('auto'))
     .option('--kubernetes <minor>', 'Kubernetes release profile, e.g. 1.31 (default: newest known)')
     .option('--runtime-handler <name>', 'run every pod with this runtime handler (RuntimeClass handler; env CRI_CONFORMANCE_RUNTIME_HANDLER)')
@@ -193,6 +194,13 @@ export function buildProgram(handlers: {
 function parseNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`"${v}" is not a positive number`);
+  return n;
+}
+
+/** Like parseNumber, but 0 is allowed (it switches the wait off). */
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`"${v}" is not a number of seconds (0 or more)`);
   return n;
 }
 

@@ -52,6 +52,10 @@ export class Breaker {
     const e = this.expiries.get(rpc);
     return e && e.n >= this.after ? new BreakerOpenError(rpc, e.n, e.ms) : undefined;
   }
+  /** Forget every count (the runtime was re-dialled: what it missed while away says nothing of its RPCs). */
+  reset(): void {
+    this.expiries.clear();
+  }
   record(rpc: string, code: number | undefined, ms: number): void {
     if (code !== Status.DEADLINE_EXCEEDED) this.expiries.delete(rpc);
     else this.expiries.set(rpc, { n: (this.expiries.get(rpc)?.n ?? 0) + 1, ms });
@@ -188,6 +192,8 @@ export interface Cri {
   runtime: RuntimeClient;
   image: ImageClient;
   ledger: RpcLedger;
+  /** The run's breaker, when it has one. */
+  breaker?: Breaker;
 }
 
 export function makeCri(
@@ -204,5 +210,6 @@ export function makeCri(
     runtime: new CriService<RuntimeServiceRpcs>('RuntimeService', versions.runtime, runtimeEp, timeouts, ledger, breaker),
     image: new CriService<ImageServiceRpcs>('ImageService', versions.image, imageEp, timeouts, ledger, breaker),
     ledger,
+    ...(breaker ? { breaker } : {}),
   };
 }

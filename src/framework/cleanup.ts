@@ -18,14 +18,20 @@ export class CleanupStack {
     return this.entries.length;
   }
 
-  /** Runs every entry, newest first; a failing entry is recorded and does not stop the rest. */
-  async drain(): Promise<string[]> {
+  /** Runs every entry, newest first; a failing entry is recorded and does not stop the rest. `retry` may ask
+   * for one more try of a failed entry (the runner's, once a runtime that went away is re-dialled). */
+  async drain(retry?: (err: unknown) => Promise<boolean>): Promise<string[]> {
     const failed: string[] = [];
     while (this.entries.length) {
       const e = this.entries.pop()!;
       try {
         await e.fn();
       } catch (err) {
+        if (retry && (await retry(err))) {
+          this.entries.push(e);
+          retry = undefined; // one more try per drain: a runtime that keeps going away is not chased
+          continue;
+        }
         failed.push(`cleanup of ${e.what} failed: ${(err as Error).message}`);
       }
     }

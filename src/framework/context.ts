@@ -76,9 +76,9 @@ export class TestContext {
   }
 
   /** Runs this test's cleanup (newest first) and closes it to further registrations; returns failures. */
-  async close(): Promise<string[]> {
+  async close(retry?: (err: unknown) => Promise<boolean>): Promise<string[]> {
     this.closed = true;
-    return this.stack.drain();
+    return this.stack.drain(retry);
   }
 
   /** Full reference of a logical test image (fixtures/images.json). */

@@ -7,6 +7,8 @@ import { allTests, noImageTests, testId, type LoadedSuite } from './load.js';
 export interface SuiteHooks {
   /** Cleanup for the test that just ended; returns cleanup failures. */
   afterEach: (test: Mocha.Test | undefined) => Promise<string[]>;
+  /** Time limit of that cleanup (default the test timeout): it may wait for a runtime being re-dialled. */
+  afterEachTimeoutMs?: number;
   onTestEnd?: (r: TestResult) => void;
   /** Why each skipped test was skipped (set by the test binding). */
   skipReasons: WeakMap<Mocha.Test, string>;
@@ -51,6 +53,7 @@ export function runSuite(loaded: LoadedSuite, hooks: SuiteHooks): Promise<SuiteR
 
   // Cleanup after every test: pass, fail or timeout. A failed cleanup fails the test it belongs to.
   mocha.suite.afterEach(async function (this: Mocha.Context) {
+    if (hooks.afterEachTimeoutMs) this.timeout(hooks.afterEachTimeoutMs);
     const failed = await hooks.afterEach(this.currentTest);
     if (failed.length && this.currentTest) {
       const r = results.get(this.currentTest);

@@ -18,6 +18,7 @@ import { runPool } from './pool.js';
 import type { SuiteEntry } from './manifest.js';
 import { runSuite } from './run-suite.js';
 import { runLeftovers, sweepRun } from './sweep.js';
+import { DEFAULT_RECONNECT_MS, watchRuntime } from './reconnect.js';
 import { checkRuntimeHandler } from './handler.js';
 import { policyFor } from './policy.js';
 import { detectHostFeatures, hostFacts, type HostFeatures } from './host.js';
@@ -54,6 +55,8 @@ export interface RunOptions {
   manifest?: readonly SuiteEntry[];
   /** Whole-run budget: when it is spent the run stops as on SIGINT (in-flight tests fail, the rest are not run). */
   runTimeoutMs?: number;
+  /** How long a runtime that stops answering mid-run is waited for and re-dialled (default 60 s; 0: stop at once). */
+  reconnectTimeoutMs?: number;
   /** Consecutive deadline expiries of one RPC after which the run stops calling it (default 3; 0: never). */
   breakAfter?: number;
   /** How long the end of the run waits for test bodies that outlived their timeout (default 60 s). */
@@ -143,27 +146,24 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   await pullShared(scope, o.progress);
 
   const activeRunners = new Set<Mocha.Runner>();
-  // A runtime that dies mid-run would fail every later test with the same transport error: after an
-  // UNAVAILABLE (or CANCELLED: a server shutting down mid-call) failure, ask Version once; no answer ends the run
-  // with one reason instead. This is the one place that decides the runtime is lost.
-  let lost: string | undefined;
-  let probe: Promise<void> | undefined;
-  const checkAlive = (r: TestResult) => {
-    if (lost || r.status !== 'failed' || !/UNAVAILABLE|DEADLINE_EXCEEDED|CANCELLED/.test(r.message ?? '')) return;
-    probe = cri.runtime.call('Version', { version: '0.1.0' }, { timeoutMs: o.timeouts.connectMs }).then(
-      () => undefined,
-      (e: Error) => {
-        lost = `the runtime stopped answering during "${r.id}" (${e.message.split('. ')[0]})`;
-        o.progress.info(`${lost}: stopping the run`);
-        for (const runner of activeRunners) runner.abort();
-      },
-    );
-  };
+  // A runtime that dies mid-run is waited for and re-dialled (reconnect.ts); only if it does not come back
+  // (or comes back with another CRI version) does the run stop, with that one reason.
+  const watch = watchRuntime({
+    cri,
+    endpoints: o.endpoints,
+    negotiation,
+    timeouts: o.timeouts,
+    reconnectMs: o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_MS,
+    info: (l) => o.progress.info(l),
+    onLost: () => {
+      for (const runner of activeRunners) runner.abort();
+    },
+  });
   let bailed = false;
   // SIGINT and a spent --run-timeout stop the run the same way; `stopped` says which.
   let stopped: string | undefined;
   // Why the run stops early, in one place: every test it keeps from running is "not run" with this reason.
-  const stopReason = (): string | undefined => stopped?.replace(/^interrupted: /, '') ?? lost ?? (bailed ? '--bail after a failure' : undefined);
+  const stopReason = (): string | undefined => stopped?.replace(/^interrupted: /, '') ?? watch.lost ?? (bailed ? '--bail after a failure' : undefined);
   const stop = (why: string) => {
     if (stopped) return;
     stopped = why;
@@ -254,19 +254,21 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     });
     // One test in a mocha of its own: mocha runs an instance's tests one after another, the pool runs them side by side.
     async function runOneTest(w: Work): Promise<TestResult> {
+      await watch.settled(); // no test starts while the runtime is being re-dialled
       const l = await loadTest(w.suite.entry, w.id, { timeoutMs: o.testTimeoutMs }, binding);
       const why = stopReason();
       if (!l || why) return notRunTest(w.suite.entry.name, w.test, why ?? 'the test is gone from its suite file');
       let runner: Mocha.Runner | undefined;
       try {
         const sr = await runSuite(l, {
+          // The next test, and this one's cleanup, wait for a re-dial under way.
           afterEach: async (test) => {
-            const failed = (test && (await binding.contexts.get(test)?.close())) || [];
-            await probe;
-            return failed;
+            await watch.settled();
+            return (test && (await binding.contexts.get(test)?.close((err) => watch.cleanupFailed(`cleanup of ${w.id}`, err)))) || [];
           },
+          afterEachTimeoutMs: o.testTimeoutMs + (o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_MS),
           skipReasons: binding.skipReasons,
-          onTestEnd: checkAlive,
+          onTestEnd: (r) => watch.testEnded(r),
           onStart: (r) => {
             runner = r;
             activeRunners.add(r);
@@ -283,6 +285,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     clearTimeout(budget);
+    await watch.settled(); // the final cleanup and sweep go to the re-dialled runtime
     o.progress.done();
     if (stopped && stopped !== 'interrupted') o.progress.info(`${stopReason()}: stopping the run and cleaning up`);
     // Bodies that outlived their timeout may still create objects: wait for them (every RPC has a deadline),
@@ -300,9 +303,11 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     if (leftovers.length) {
       result.leftovers = { ids: leftovers, command: `cri-conformance cleanup --run-id ${runId}` };
       o.progress.info(`${leftovers.length} object(s) of this run are still on the runtime: ${leftovers.join(', ')}; remove them with ${result.leftovers.command}`);
+    } else if (watch.lost) {
+      o.progress.info(`objects of this run may still be on the runtime (it could not be listed): once it answers, remove them with cri-conformance cleanup --run-id ${runId}`);
     }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
-    if (lost) result.aborted = lost;
+    if (watch.lost) result.aborted = watch.lost;
     else if (stopped) result.aborted = stopped;
     result.durationMs = Date.now() - started;
     result.rpcs = ledger.seen;

@@ -277,10 +277,11 @@ export interface MiniRuntime extends FakeServer {
 }
 
 /** A v1 runtime just alive enough for the runner: Version, Status, sandboxes, empty lists and images.
- * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `hang`: RPCs never answered.
+ * `refuseRemove`: RemovePodSandbox always fails, so sandboxes stay listed (leftovers). `ghost`: RemovePodSandbox
+ * answers NOT_FOUND and the sandbox stays listed (containerd 1.6's lost OOM-killed container). `hang`: RPCs never answered.
  * `handlers`: the only runtime handlers RunPodSandbox accepts ('' is the default), listed in Status when
  * `advertise` is set. */
-export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; hang?: string[]; networkNotReady?: boolean; pullFails?: string } = {}): Promise<MiniRuntime> {
+export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; refuseRemove?: boolean; ghost?: boolean; hang?: string[]; networkNotReady?: boolean; pullFails?: string } = {}): Promise<MiniRuntime> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const mutations: string[] = [];
   let n = 0;
@@ -313,11 +314,12 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
       RemovePodSandbox: (req) => {
         mutations.push(`RemovePodSandbox ${req.pod_sandbox_id}`);
         if (o.refuseRemove) throw new GrpcFailure(Status.INTERNAL, 'sandbox is busy');
+        if (o.ghost) throw new GrpcFailure(Status.NOT_FOUND, `get sandbox info: sandbox ${req.pod_sandbox_id} not found`);
         sandboxes.delete(req.pod_sandbox_id);
         return {};
       },
       ListPodSandbox: (req) => ({
-        items: [...sandboxes].filter(([, s]) => matches(s.labels, req.filter?.label_selector)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
+        items: [...sandboxes].filter(([id, s]) => matches(s.labels, req.filter?.label_selector) && (!req.filter?.id || req.filter.id === id)).map(([id, s]) => ({ id, labels: s.labels, state: s.state })),
       }),
       ListContainers: () => ({ containers: [] }),
       ...Object.fromEntries((o.hang ?? []).map((rpc) => [rpc, HANG])),
@@ -333,4 +335,63 @@ export function startMiniRuntime(o: { handlers?: string[]; advertise?: boolean; 
       RemoveImage: () => ({}),
     },
   }).then((s) => Object.assign(s, { sandboxes, mutations }));
+}
+
+// ---- a runtime that restarts ----
+
+export interface Restartable {
+  /** The endpoint the run dials: a relay socket in front of the current backend. */
+  endpoint: Endpoint;
+  /** The runtime goes away: connections are dropped and the socket is removed. */
+  stop(): Promise<void>;
+  /** It comes back on the same socket, in front of `backend` (default the one before). */
+  start(backend?: FakeServer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unix-socket relay in front of a fake runtime, so the "runtime" can die and come back on the same path
+ * with its state kept (as containerd keeps its pods over a restart), or come back as another runtime. */
+export async function restartable(first: FakeServer): Promise<Restartable> {
+  const { dir, sock } = tempSocket('crc-restart-');
+  let backend = first;
+  let server: net.Server | undefined;
+  const sockets = new Set<net.Socket>();
+  const start = async (b?: FakeServer) => {
+    if (b) backend = b;
+    const srv = net.createServer((c) => {
+      const up = net.connect(backend.path);
+      for (const s of [c, up]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          sockets.delete(s);
+          c.destroy();
+          up.destroy();
+        });
+      }
+      c.pipe(up).pipe(c);
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(sock, () => resolve());
+    });
+    server = srv;
+  };
+  const stop = async () => {
+    const srv = server;
+    server = undefined;
+    for (const s of sockets) s.destroy();
+    if (srv) await new Promise<void>((r) => srv.close(() => r()));
+    rmSync(sock, { force: true });
+  };
+  await start();
+  return {
+    endpoint: parseEndpoint(`unix://${sock}`, 'flag'),
+    stop,
+    start,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
