@@ -4,6 +4,12 @@ import { CommanderError } from 'commander';
 import { buildProgram, commanderToUsage } from './cli/program.js';
 import { describeError } from './errors.js';
 
+// A reader that stops early (`list | head`) closes our stdout: that ends the command quietly, not with a trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') process.stderr.write(`cri-conformance: cannot write to stdout: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? (Number(process.exitCode) || 0) : 1);
+});
+
 // Commands load what they need when they run: --help, `list` and a bad flag never load gRPC, mocha or the lab.
 const commands = () => import('./cli/commands.js');
 const program = buildProgram({

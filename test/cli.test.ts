@@ -194,6 +194,12 @@ describe('cli', function () {
       expect(s.calls, 'connections to the endpoint').to.deep.equal([]);
     });
 
+    it('a reader that stops early (list | head -1) ends it quietly: exit 0, no stack trace', async () => {
+      const r = await withSlot(() => execa('sh', ['-c', `"${process.execPath}" ${cliArgs().map((a) => `"${a}"`).join(' ')} list | head -1`], { reject: false, env: cleanEnv(), timeout: LIMIT_MS }));
+      expect(String(r.stdout)).to.match(/^version\//);
+      expect(String(r.stderr)).to.not.match(/EPIPE|at .*\.js:\d+/);
+    });
+
     it('honours --suite and --focus', async () => {
       const r = await cli(['list', '--suite', 'version', '--focus', 'ImageService']);
       expect(r.exitCode).to.equal(0);
