@@ -6,6 +6,7 @@ import {
   listPodSandboxes, deferSandboxRemoval, listContainers, stopPodSandbox, removePodSandbox, expectSuccess,
   expectRpcError, expectNotFound,
 } from '../src/framework/index.js';
+import { freeNodePort } from '../src/framework/host.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
 import type { PodSandboxFilter } from '../src/gen/v1/runtime/v1/PodSandboxFilter.js';
 
@@ -168,7 +169,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should forward a sandbox port mapping on the node to the pod [Optional]', async (t) => {
-      const hostPort = 30000 + Math.floor(Math.random() * 20000);
+      const hostPort = await freeNodePort();
       const sb = await runSandbox(t, podSandboxConfig('ports', withPortMapping(8080, hostPort)));
       const ref = t.image('webserver');
       await ensureImage(t, ref);

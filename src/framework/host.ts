@@ -118,3 +118,20 @@ export function hostInterface(): { name: string; mac: string } | undefined {
   }
   return undefined;
 }
+
+/**
+ * A node port no one listens on now, below the kernel's ephemeral range (32768+), where client sockets of this
+ * very run (gRPC, registries) would otherwise hold it: a port mapping to it must reach the pod, nothing else.
+ */
+export async function freeNodePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((done) => {
+      const s = createServer();
+      s.once('error', () => done(false));
+      s.listen(port, '0.0.0.0', () => s.close(() => done(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free node port found in 20000-31999 after 50 tries');
+}

@@ -291,7 +291,9 @@ describe('self-test: pod-sandbox', function () {
     let stray: Server | undefined;
     try {
       await expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => {
-        stray = createServer((_q, res) => res.end('some other service on the node\n')).listen(req.config.port_mappings[0].host_port, '127.0.0.1');
+        // A listen error must fail this self-test, not escape as an uncaught error into whatever runs next.
+        stray = createServer((_q, res) => res.end('some other service on the node\n')).on('error', (e) => console.error(`self-test: the stray server could not listen: ${e.message}`));
+        stray.listen(req.config.port_mappings[0].host_port, '127.0.0.1');
         req.config.port_mappings = [];
       })], /GET http:\/\/127\.0\.0\.1:\d+\/index\.html: body: expected to include "cri-conformance webserver OK", got "some other service on the node\\n"/);
     } finally {
