@@ -125,9 +125,11 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should apply unsafe namespaced sysctls from the sandbox config to the pod only [Conformance]', async (t) => {
       // Namespaced (mqueue and SysV in the IPC namespace, somaxconn in the network one), outside the kubelet's
       // safe set (a cluster enables them with --allowed-unsafe-sysctls), none at its namespace default.
-      const sysctls = { 'fs.mqueue.msg_max': '100', 'kernel.msgmax': '16384', 'net.core.somaxconn': '1234' };
+      const wanted = { 'fs.mqueue.msg_max': 100, 'kernel.msgmax': 16384, 'net.core.somaxconn': 1234 };
       const file = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
-      const before = Object.fromEntries(Object.keys(sysctls).map((k) => [k, readFileSync(file(k), 'utf8').trim()]));
+      const before = Object.fromEntries(Object.keys(wanted).map((k) => [k, readFileSync(file(k), 'utf8').trim()]));
+      // Never the node's own value: a leak into the node must show as a change.
+      const sysctls = Object.fromEntries(Object.entries(wanted).map(([k, v]) => [k, String(before[k] === String(v) ? v + 1 : v)]));
       const sb = await runSandbox(t, podSandboxConfig('sysctl-unsafe', withSysctls(sysctls)));
       const c = await sleeper(t, sb, 'sysctl-unsafe', {});
       for (const [key, value] of Object.entries(sysctls)) {
