@@ -1,6 +1,7 @@
 // Self-tests: each identity check fails with a useful message when the runtime runs the container as
 // someone else (the request's security context rewritten, so the runtime really does) or answers wrong.
 import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { execAnswer, securityContextWith } from '../support/faults.js';
 
 const U = 'identity/Users and groups ';
 const AS_USER = `${U}runtime should run the process as run_as_user, with the primary group and groups the image gives that user [Conformance]`;
@@ -20,23 +21,8 @@ const OVERRIDE = `${I}runtime should let run_as_user, including 0, and run_as_gr
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 
-/** CreateContainer requests whose config this accepts, with their security context rewritten before the runtime sees it. */
-const createWith = (edit: (sc: Msg) => void, when: (config: Msg) => boolean = () => true): Fault => ({
-  rpc: 'CreateContainer',
-  when: (req) => when(req.config),
-  mutateRequest: (req) => {
-    req.config.linux ??= {};
-    req.config.linux.security_context ??= {};
-    edit(req.config.linux.security_context);
-  },
-});
 const ofImage = (name: string) => (config: Msg) => String(config.image?.image ?? '').includes(`/cri-conformance/${name}:`);
 
-/** ExecSync answers of a command whose argv contains `needle`, rewritten. */
-const execAnswer = (needle: string, edit: (res: Msg) => void): Fault => ({
-  rpc: 'ExecSync',
-  mutate: (res, req) => void ((req.cmd ?? []).join(' ').includes(needle) && edit(res)),
-});
 const stdout = (needle: string, text: (was: string) => string): Fault => execAnswer(needle, (r) => void (r.stdout = Buffer.from(text(r.stdout.toString('utf8')))));
 /** /proc/1/status with one line's value replaced. */
 const statusLine = (key: string, value: string): Fault => stdout('/proc/1/status', (s) => s.replace(new RegExp(`^${key}:.*$`, 'm'), `${key}:\t${value}`));
@@ -51,10 +37,10 @@ describe('self-test: identity', function () {
 
   // ---- run_as_user ----
   it(`${AS_USER} fails when the runtime ignores run_as_user`, () =>
-    expectCheckFails(AS_USER, [createWith((sc) => delete sc.run_as_user)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_user=1001\): expected \[ '1001', '1001', '1001', '1001' \], got \[ '0', '0', '0', '0' \]/));
+    expectCheckFails(AS_USER, [securityContextWith((sc) => delete sc.run_as_user)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_user=1001\): expected \[ '1001', '1001', '1001', '1001' \], got \[ '0', '0', '0', '0' \]/));
 
   it(`${AS_USER} fails when the process runs with another primary group`, () =>
-    expectCheckFails(AS_USER, [createWith((sc) => (sc.run_as_group = { value: '2002' }))], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_user=1001.*\): expected \[ '1001', '1001', '1001', '1001' \], got \[ '2002'/));
+    expectCheckFails(AS_USER, [securityContextWith((sc) => (sc.run_as_group = { value: '2002' }))], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_user=1001.*\): expected \[ '1001', '1001', '1001', '1001' \], got \[ '2002'/));
 
   it(`${AS_USER} fails when the groups of the image's /etc/group are missing`, () =>
     expectCheckFails(AS_USER, [statusLine('Groups', '1001 ')], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, run_as_user=1001.*\): expected to include "1005", got \[ '1001' \]/));
@@ -64,7 +50,7 @@ describe('self-test: identity', function () {
 
   // ---- run_as_username ----
   it(`${AS_NAME} fails when the runtime ignores run_as_username`, () =>
-    expectCheckFails(AS_NAME, [createWith((sc) => delete sc.run_as_username)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_username=cruser.*\): expected \[ '1001'.*got \[ '0'/));
+    expectCheckFails(AS_NAME, [securityContextWith((sc) => delete sc.run_as_username)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_username=cruser.*\): expected \[ '1001'.*got \[ '0'/));
 
   it(`${AS_NAME} fails when the user's group from /etc/passwd is not applied`, () =>
     expectCheckFails(AS_NAME, [statusLine('Gid', '0\t0\t0\t0')], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_username=cruser, gid 1001 in \/etc\/passwd\): expected \[ '1001'.*got \[ '0'/));
@@ -74,26 +60,26 @@ describe('self-test: identity', function () {
 
   // ---- run_as_group ----
   it(`${AS_GROUP} fails when the runtime ignores run_as_group`, () =>
-    expectCheckFails(AS_GROUP, [createWith((sc) => delete sc.run_as_group)], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_user=1001 run_as_group=2002\): expected \[ '2002'.*got \[ '1001'/));
+    expectCheckFails(AS_GROUP, [securityContextWith((sc) => delete sc.run_as_group)], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_user=1001 run_as_group=2002\): expected \[ '2002'.*got \[ '1001'/));
 
   it(`${AS_GROUP} fails when the process runs as another user`, () =>
-    expectCheckFails(AS_GROUP, [createWith((sc) => (sc.run_as_user = { value: '1002' }))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_user=1001 run_as_group=2002\): expected \[ '1001'.*got \[ '1002'/));
+    expectCheckFails(AS_GROUP, [securityContextWith((sc) => (sc.run_as_user = { value: '1002' }))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_user=1001 run_as_group=2002\): expected \[ '1001'.*got \[ '1002'/));
 
   it(`${AS_GROUP} fails when id -g in an exec answers another group`, () =>
     expectCheckFails(AS_GROUP, [stdout('id -g', () => '1001\n')], /ExecSync: id -g \(exec, run_as_group=2002\): expected "2002", got "1001"/));
 
   it(`${GROUP_ONLY} fails when the runtime accepts run_as_group without a user`, () =>
-    expectCheckFails(GROUP_ONLY, [createWith((sc) => (sc.run_as_user = { value: '1001' }))], /CreateContainer \(run_as_group=2002 without a user\): expected an error \(a group without a user is invalid.*\), got success/));
+    expectCheckFails(GROUP_ONLY, [securityContextWith((sc) => (sc.run_as_user = { value: '1001' }))], /CreateContainer \(run_as_group=2002 without a user\): expected an error \(a group without a user is invalid.*\), got success/));
 
   // ---- supplemental_groups ----
   it(`${SUPP} fails when the runtime ignores supplemental_groups`, () =>
-    expectCheckFails(SUPP, [createWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, supplemental_groups=\[1234,5678\]\): expected to include "1234", got \[ '0' \]|got \[\]/));
+    expectCheckFails(SUPP, [securityContextWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, supplemental_groups=\[1234,5678\]\): expected to include "1234", got \[ '0' \]|got \[\]/));
 
   it(`${SUPP} fails when an exec does not get the supplemental groups`, () =>
     expectCheckFails(SUPP, [stdout('id -G', () => '0\n')], /ExecSync: id -G \(exec, supplemental_groups=\[1234,5678\]\): expected to include "1234", got \[ '0' \]/));
 
   it(`${SUPP_USER} fails when the runtime ignores supplemental_groups for a non-root user`, () =>
-    expectCheckFails(SUPP_USER, [createWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, run_as_user=1001 supplemental_groups=\[1234\]\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1005' \]/));
+    expectCheckFails(SUPP_USER, [securityContextWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, run_as_user=1001 supplemental_groups=\[1234\]\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1005' \]/));
 
   it(`${SUPP_USER} fails when a supplemental group replaces the primary group`, () =>
     expectCheckFails(SUPP_USER, [statusLine('Gid', '1234\t1234\t1234\t1234')], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, run_as_user=1001 supplemental_groups=\[1234\]\): expected \[ '1001'.*got \[ '1234'/));
@@ -103,7 +89,7 @@ describe('self-test: identity', function () {
   const strict = { uid: '1001', gid: '1001', supplemental_groups: ['1001', '1234'] };
 
   it(`${MERGE} fails when the runtime ignores supplemental_groups under Merge`, () =>
-    expectCheckFails(MERGE, [claimPolicy, createWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, policy Merge\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1005' \]/));
+    expectCheckFails(MERGE, [claimPolicy, securityContextWith((sc) => delete sc.supplemental_groups)], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, policy Merge\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1005' \]/));
 
   it(`${MERGE} fails when ContainerStatus has no user (a runtime claiming the feature must report it)`, () =>
     expectCheckFails(MERGE, [claimPolicy], /ContainerStatus: status\.user\.linux\.uid \(policy Merge\): expected "1001", got undefined/));
@@ -128,10 +114,10 @@ describe('self-test: identity', function () {
 
   // ---- image USER ----
   it(`${IMAGE_USER} fails when the runtime runs every image as root`, () =>
-    expectCheckFails(IMAGE_USER, [createWith((sc) => (sc.run_as_user = { value: '0' }))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image user-uid, no run_as_user\): expected \[ '1002'.*got \[ '0'/));
+    expectCheckFails(IMAGE_USER, [securityContextWith((sc) => (sc.run_as_user = { value: '0' }))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image user-uid, no run_as_user\): expected \[ '1002'.*got \[ '0'/));
 
   it(`${IMAGE_USER} fails when the image's group is not applied`, () =>
-    expectCheckFails(IMAGE_USER, [createWith((sc) => Object.assign(sc, { run_as_user: { value: '1003' }, run_as_group: { value: '7' } }), ofImage('user-uid-gid'))],
+    expectCheckFails(IMAGE_USER, [securityContextWith((sc) => Object.assign(sc, { run_as_user: { value: '1003' }, run_as_group: { value: '7' } }), ofImage('user-uid-gid'))],
       /ExecSync: Gid of pid 1 \(\/proc\/1\/status, image user-uid-gid, no run_as_group\): expected \[ '1004'.*got \[ '7'/));
 
   it(`${IMAGE_GROUPS} fails when the image's /etc/group membership is missing`, () =>
@@ -141,15 +127,15 @@ describe('self-test: identity', function () {
     expectCheckFails(IMAGE_GROUPS, [statusLine('Groups', '0 1001 1005 ')], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, image USER cruser\): expected not to include "0", got \[ '0', '1001', '1005' \]/));
 
   it(`${OVERRIDE} fails when run_as_user does not override the image's USER`, () =>
-    expectCheckFails(OVERRIDE, [createWith((sc) => (sc.run_as_user = { value: '1003' }), ofImage('user-uid-gid'))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image USER 1003:1004, run_as_user=1001\): expected \[ '1001'.*got \[ '1003'/));
+    expectCheckFails(OVERRIDE, [securityContextWith((sc) => (sc.run_as_user = { value: '1003' }), ofImage('user-uid-gid'))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image USER 1003:1004, run_as_user=1001\): expected \[ '1001'.*got \[ '1003'/));
 
   it(`${OVERRIDE} fails when run_as_group does not override the image's group`, () =>
-    expectCheckFails(OVERRIDE, [createWith((sc) => (sc.run_as_group = { value: '1004' }), ofImage('user-uid-gid'))], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, image USER 1003:1004, run_as_group=2002\): expected \[ '2002'.*got \[ '1004'/));
+    expectCheckFails(OVERRIDE, [securityContextWith((sc) => (sc.run_as_group = { value: '1004' }), ofImage('user-uid-gid'))], /ExecSync: Gid of pid 1 \(\/proc\/1\/status, image USER 1003:1004, run_as_group=2002\): expected \[ '2002'.*got \[ '1004'/));
 
   it(`${OVERRIDE} fails when run_as_user 0 is treated as unset`, () =>
-    expectCheckFails(OVERRIDE, [createWith((sc) => delete sc.run_as_user, ofImage('nonroot'))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image USER 1001, run_as_user=0\): expected \[ '0'.*got \[ '1001'/));
+    expectCheckFails(OVERRIDE, [securityContextWith((sc) => delete sc.run_as_user, ofImage('nonroot'))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image USER 1001, run_as_user=0\): expected \[ '0'.*got \[ '1001'/));
 
   // ---- over runtime.v1alpha2 (the fields exist there too) ----
   it(`${AS_GROUP} fails over v1alpha2 when the runtime ignores run_as_group`, () =>
-    expectCheckFails(AS_GROUP, [createWith((sc) => delete sc.run_as_group)], /ExecSync: Gid of pid 1 .*expected \[ '2002'.*got \[ '1001'/, { criVersion: 'v1alpha2', kubernetes: '1.25' }));
+    expectCheckFails(AS_GROUP, [securityContextWith((sc) => delete sc.run_as_group)], /ExecSync: Gid of pid 1 .*expected \[ '2002'.*got \[ '1001'/, { criVersion: 'v1alpha2', kubernetes: '1.25' }));
 });

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Status, expectCheckFails, runOne, type Fault } from '../support/selftest.js';
+import { execAnswer } from '../support/faults.js';
 
 const I = 'image-volumes/Image volumes ';
 const CONTENT = `${I}runtime should mount an image at Mount.image with its content, read-only and executable [Feature:ImageVolume]`;
@@ -72,12 +73,6 @@ function imageVolumes(o: Stand = {}): Fault[] {
   return faults;
 }
 
-/** ExecSync answers for a command whose joined argv contains `needle`, edited. */
-const execAnswer = (needle: string, edit: (res: Msg) => void): Fault => ({
-  rpc: 'ExecSync',
-  when: (req) => (req.cmd ?? []).join(' ').includes(needle),
-  mutate: (res) => void edit(res),
-});
 
 async function passesWith(id: string, faults: Fault[]): Promise<void> {
   const r = await runOne(id, faults);

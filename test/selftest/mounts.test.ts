@@ -2,6 +2,7 @@
 // rewritten, the echo kept right, so only the truth can tell), echoes mounts wrong, or does not relabel.
 import { execFileSync } from 'node:child_process';
 import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { execAnswer } from '../support/faults.js';
 
 const P = 'mounts/Mount propagation ';
 const PRIVATE = `${P}runtime should let no mount event cross a PROPAGATION_PRIVATE mount, either way [Conformance]`;
@@ -36,12 +37,6 @@ const statusMounts = (edit: (mounts: Msg[]) => Msg[] | void): Fault => ({
   mutate: (r) => void (r.status && (r.status.mounts = edit(r.status.mounts ?? []) ?? r.status.mounts)),
 });
 
-/** ExecSync answers for a command whose joined argv contains `needle`, edited. */
-const execAnswer = (needle: string, edit: (res: Msg) => void): Fault => ({
-  rpc: 'ExecSync',
-  when: (req) => (req.cmd ?? []).join(' ').includes(needle),
-  mutate: (res) => void edit(res),
-});
 
 describe('self-test: mounts', function () {
   this.timeout(600_000);

@@ -2,6 +2,7 @@
 // security-context field (the request rewritten before the runtime sees it, so the container really runs
 // without it) or answers wrong.
 import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { execAnswer, securityContextWith } from '../support/faults.js';
 
 const PR = 'privileges/Privileged ';
 const PRIV = `${PR}runtime should give a privileged container every capability, the host's devices, a writable /sys and mount rights [Conformance]`;
@@ -26,16 +27,6 @@ const ROOTFS = 'privileges/Root filesystem runtime should keep the root filesyst
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 
-/** CreateContainer requests whose config this accepts, with their security context rewritten before the runtime sees it. */
-const createWith = (edit: (sc: Msg) => void, when: (config: Msg) => boolean = () => true): Fault => ({
-  rpc: 'CreateContainer',
-  when: (req) => when(req.config),
-  mutateRequest: (req) => {
-    req.config.linux ??= {};
-    req.config.linux.security_context ??= {};
-    edit(req.config.linux.security_context);
-  },
-});
 /** RunPodSandbox requests made privileged (a container can be privileged only in a privileged sandbox). */
 const privilegedSandbox: Fault = {
   rpc: 'RunPodSandbox',
@@ -55,11 +46,6 @@ const privilegedContainer: Fault = {
 const caps = (sc: Msg) => (sc.capabilities ??= { add_capabilities: [], drop_capabilities: [] });
 const noCaps = (config: Msg) => !config.linux?.security_context?.capabilities;
 
-/** ExecSync answers of a command whose argv contains `needle`, rewritten. */
-const execAnswer = (needle: string, edit: (res: Msg) => void): Fault => ({
-  rpc: 'ExecSync',
-  mutate: (res, req) => void ((req.cmd ?? []).join(' ').includes(needle) && edit(res)),
-});
 const exitCode = (needle: string, code: number): Fault => execAnswer(needle, (r) => void (r.exit_code = code));
 const stdout = (needle: string, text: (was: string) => string): Fault => execAnswer(needle, (r) => void (r.stdout = Buffer.from(text(r.stdout.toString('utf8')))));
 /** /proc/1/mountinfo with the per-mount options of one mount point replaced. */
@@ -75,7 +61,7 @@ describe('self-test: privileges', function () {
 
   // ---- privileged ----
   it(`${PRIV} fails when the runtime ignores privileged (the container gets the default capabilities)`, () =>
-    expectCheckFails(PRIV, [createWith((sc) => (sc.privileged = false))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, privileged=true\): expected \{ CapBnd: '[0-9a-f]{16}'.*got \{ CapBnd: '[0-9a-f]{16}'/));
+    expectCheckFails(PRIV, [securityContextWith((sc) => (sc.privileged = false))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, privileged=true\): expected \{ CapBnd: '[0-9a-f]{16}'.*got \{ CapBnd: '[0-9a-f]{16}'/));
 
   it(`${PRIV} fails when mounting a tmpfs fails`, () =>
     expectCheckFails(PRIV, [exitCode('mount -t tmpfs', 32)], /ExecSync: exit_code \(mount -t tmpfs, privileged=true\): expected 0, got 32/));
@@ -100,22 +86,22 @@ describe('self-test: privileges', function () {
 
   // ---- capabilities ----
   it(`${ADD} fails when the runtime ignores add_capabilities`, () =>
-    expectCheckFails(ADD, [createWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, add_capabilities=\[NET_ADMIN\]\): expected \{ CapBnd: true, CapEff: true, CapPrm: true \}, got \{ CapBnd: false/));
+    expectCheckFails(ADD, [securityContextWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, add_capabilities=\[NET_ADMIN\]\): expected \{ CapBnd: true, CapEff: true, CapPrm: true \}, got \{ CapBnd: false/));
 
   it(`${ADD} fails when the operation the capability allows fails`, () =>
     expectCheckFails(ADD, [exitCode('brctl addbr crc-cap-add', 1)], /ExecSync: exit_code \(brctl addbr, add_capabilities=\[NET_ADMIN\]\): expected 0, got 1/));
 
   it(`${ADD} fails when a container without capabilities has NET_ADMIN`, () =>
-    expectCheckFails(ADD, [createWith((sc) => (sc.capabilities = { add_capabilities: ['NET_ADMIN'] }), noCaps)], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, no capabilities\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
+    expectCheckFails(ADD, [securityContextWith((sc) => (sc.capabilities = { add_capabilities: ['NET_ADMIN'] }), noCaps)], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, no capabilities\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
 
   it(`${ADD} fails when a container without NET_ADMIN can create a bridge`, () =>
     expectCheckFails(ADD, [exitCode('brctl addbr crc-cap-none', 0)], /ExecSync: exit_code \(brctl addbr, no capabilities\): expected anything but 0, got 0/));
 
   it(`${DROP} fails when the runtime ignores drop_capabilities`, () =>
-    expectCheckFails(DROP, [createWith((sc) => (caps(sc).drop_capabilities = []))], /ExecSync: CHOWN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[CHOWN,MKNOD\]\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
+    expectCheckFails(DROP, [securityContextWith((sc) => (caps(sc).drop_capabilities = []))], /ExecSync: CHOWN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[CHOWN,MKNOD\]\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
 
   it(`${DROP} fails when only the first capability is dropped`, () =>
-    expectCheckFails(DROP, [createWith((sc) => (caps(sc).drop_capabilities = ['CHOWN']))], /ExecSync: MKNOD in CapBnd\/CapEff\/CapPrm of pid 1 .*expected \{ CapBnd: false.*got \{ CapBnd: true/));
+    expectCheckFails(DROP, [securityContextWith((sc) => (caps(sc).drop_capabilities = ['CHOWN']))], /ExecSync: MKNOD in CapBnd\/CapEff\/CapPrm of pid 1 .*expected \{ CapBnd: false.*got \{ CapBnd: true/));
 
   it(`${DROP} fails when chown still works`, () =>
     expectCheckFails(DROP, [exitCode('chown 1001', 0)], /ExecSync: exit_code \(chown as root, CHOWN dropped\): expected anything but 0, got 0/));
@@ -124,77 +110,77 @@ describe('self-test: privileges', function () {
     expectCheckFails(DROP, [exitCode('mknod /tmp/crc-null', 0)], /ExecSync: exit_code \(mknod as root, MKNOD dropped\): expected anything but 0, got 0/));
 
   it(`${ADD_ALL} fails when the runtime ignores add_capabilities=[ALL]`, () =>
-    expectCheckFails(ADD_ALL, [createWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, add_capabilities=\[ALL\]\): expected .*got \{ CapBnd: '[0-9a-f]{16}'/));
+    expectCheckFails(ADD_ALL, [securityContextWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, add_capabilities=\[ALL\]\): expected .*got \{ CapBnd: '[0-9a-f]{16}'/));
 
   it(`${ADD_ALL} fails when mounting still fails`, () =>
     expectCheckFails(ADD_ALL, [exitCode('mount -t tmpfs', 32)], /ExecSync: exit_code \(mount -t tmpfs, add_capabilities=\[ALL\]: needs SYS_ADMIN\): expected 0, got 32/));
 
   it(`${DROP_ALL} fails when the runtime ignores drop_capabilities=[ALL]`, () =>
-    expectCheckFails(DROP_ALL, [createWith((sc) => (caps(sc).drop_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[ALL\]\): expected \{ CapBnd: '0000000000000000'.*got \{ CapBnd: '[0-9a-f]{16}'/));
+    expectCheckFails(DROP_ALL, [securityContextWith((sc) => (caps(sc).drop_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[ALL\]\): expected \{ CapBnd: '0000000000000000'.*got \{ CapBnd: '[0-9a-f]{16}'/));
 
   it(`${DROP_ALL} fails when chown still works`, () =>
     expectCheckFails(DROP_ALL, [exitCode('chown 1001', 0)], /ExecSync: exit_code \(chown as root, drop_capabilities=\[ALL\]\): expected anything but 0, got 0/));
 
   it(`${DROP_ADD} fails when the added capability is dropped too (ALL applied after the additions)`, () =>
-    expectCheckFails(DROP_ADD, [createWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop ALL, add NET_BIND_SERVICE\): expected \{ CapBnd: '0000000000000400'.*got \{ CapBnd: '0000000000000000'/));
+    expectCheckFails(DROP_ADD, [securityContextWith((sc) => (caps(sc).add_capabilities = []))], /ExecSync: CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop ALL, add NET_BIND_SERVICE\): expected \{ CapBnd: '0000000000000400'.*got \{ CapBnd: '0000000000000000'/));
 
   // ---- no_new_privs ----
   it(`${NNP} fails when the runtime ignores no_new_privs`, () =>
-    expectCheckFails(NNP, [createWith((sc) => (sc.no_new_privs = false))], /ExecSync: NoNewPrivs of pid 1 \(\/proc\/1\/status, no_new_privs=true\): expected \[ '1' \], got \[ '0' \]/));
+    expectCheckFails(NNP, [securityContextWith((sc) => (sc.no_new_privs = false))], /ExecSync: NoNewPrivs of pid 1 \(\/proc\/1\/status, no_new_privs=true\): expected \[ '1' \], got \[ '0' \]/));
 
   it(`${NNP} fails when the setuid binary still raises the effective uid`, () =>
     expectCheckFails(NNP, [stdout('crc-suid-id', () => 'uid=1001 euid=0\n')], /ExecSync: stdout of the setuid-root crc-suid-id run by uid 1001 \(no_new_privs=true\): expected "uid=1001 euid=1001", got "uid=1001 euid=0"/));
 
   it(`${NO_NNP} fails when the runtime sets no_new_privs anyway`, () =>
-    expectCheckFails(NO_NNP, [createWith((sc) => (sc.no_new_privs = true))], /ExecSync: NoNewPrivs of pid 1 \(\/proc\/1\/status, no_new_privs=false\): expected \[ '0' \], got \[ '1' \]/));
+    expectCheckFails(NO_NNP, [securityContextWith((sc) => (sc.no_new_privs = true))], /ExecSync: NoNewPrivs of pid 1 \(\/proc\/1\/status, no_new_privs=false\): expected \[ '0' \], got \[ '1' \]/));
 
   it(`${NO_NNP} fails when the setuid binary does not raise the effective uid`, () =>
     expectCheckFails(NO_NNP, [stdout('crc-suid-id', () => 'uid=1001 euid=1001\n')], /ExecSync: stdout of the setuid-root crc-suid-id run by uid 1001 \(no_new_privs=false\): expected "uid=1001 euid=0", got "uid=1001 euid=1001"/));
 
   it(`${NNP} fails over v1alpha2 when the runtime ignores no_new_privs`, () =>
-    expectCheckFails(NNP, [createWith((sc) => (sc.no_new_privs = false))], /ExecSync: NoNewPrivs of pid 1 .*expected \[ '1' \], got \[ '0' \]/, { criVersion: 'v1alpha2', kubernetes: '1.25' }));
+    expectCheckFails(NNP, [securityContextWith((sc) => (sc.no_new_privs = false))], /ExecSync: NoNewPrivs of pid 1 .*expected \[ '1' \], got \[ '0' \]/, { criVersion: 'v1alpha2', kubernetes: '1.25' }));
 
   // ---- masked and read-only paths ----
   it(`${MASKED} fails when the runtime ignores masked_paths`, () =>
-    expectCheckFails(MASKED, [createWith((sc) => (sc.masked_paths = []))], /ExecSync: stdout \(cat \/etc\/nsswitch\.conf, a masked file.*\): expected "", got "hosts: files dns\\n"/));
+    expectCheckFails(MASKED, [securityContextWith((sc) => (sc.masked_paths = []))], /ExecSync: stdout \(cat \/etc\/nsswitch\.conf, a masked file.*\): expected "", got "hosts: files dns\\n"/));
 
   it(`${MASKED} fails when a masked directory is listed`, () =>
-    expectCheckFails(MASKED, [createWith((sc) => (sc.masked_paths = ['/etc/nsswitch.conf']))], /ExecSync: stdout \(ls -A \/home, a masked directory.*\): expected "", got "cruser\\n"/));
+    expectCheckFails(MASKED, [securityContextWith((sc) => (sc.masked_paths = ['/etc/nsswitch.conf']))], /ExecSync: stdout \(ls -A \/home, a masked directory.*\): expected "", got "cruser\\n"/));
 
   it(`${READONLY} fails when the runtime ignores readonly_paths`, () =>
-    expectCheckFails(READONLY, [createWith((sc) => (sc.readonly_paths = []))], /ExecSync: stderr \(touch \/tmp\/crc-ro, \/tmp in readonly_paths\): expected a value matching \/read-only\/i, got "" \(exit_code=0\)/));
+    expectCheckFails(READONLY, [securityContextWith((sc) => (sc.readonly_paths = []))], /ExecSync: stderr \(touch \/tmp\/crc-ro, \/tmp in readonly_paths\): expected a value matching \/read-only\/i, got "" \(exit_code=0\)/));
 
   it(`${READONLY} fails when a read-only file stays writable`, () =>
-    expectCheckFails(READONLY, [createWith((sc) => (sc.readonly_paths = ['/tmp']))], /ExecSync: stderr \(append to \/etc\/nsswitch\.conf, in readonly_paths\): expected a value matching \/read-only\/i, got "" \(exit_code=0\)/));
+    expectCheckFails(READONLY, [securityContextWith((sc) => (sc.readonly_paths = ['/tmp']))], /ExecSync: stderr \(append to \/etc\/nsswitch\.conf, in readonly_paths\): expected a value matching \/read-only\/i, got "" \(exit_code=0\)/));
 
   it(`${READONLY} fails when paths outside the list are read-only too`, () =>
-    expectCheckFails(READONLY, [createWith((sc) => (sc.readonly_paths = ['/tmp', '/etc']))], /ExecSync: exit_code \(touch \/etc\/crc-rw, a path not in readonly_paths\): expected 0, got 1/));
+    expectCheckFails(READONLY, [securityContextWith((sc) => (sc.readonly_paths = ['/tmp', '/etc']))], /ExecSync: exit_code \(touch \/etc\/crc-rw, a path not in readonly_paths\): expected 0, got 1/));
 
   it(`${DEFAULTS} fails when the runtime ignores the kubelet's masked_paths`, () =>
-    expectCheckFails(DEFAULTS, [createWith((sc) => (sc.masked_paths = []))], /ExecSync: paths of masked_paths \(the kubelet's defaults\) that are no mount point in \/proc\/1\/mountinfo: expected no value, got \[ '\/proc\/acpi'/));
+    expectCheckFails(DEFAULTS, [securityContextWith((sc) => (sc.masked_paths = []))], /ExecSync: paths of masked_paths \(the kubelet's defaults\) that are no mount point in \/proc\/1\/mountinfo: expected no value, got \[ '\/proc\/acpi'/));
 
   it(`${DEFAULTS} fails when the runtime ignores the kubelet's readonly_paths`, () =>
-    expectCheckFails(DEFAULTS, [createWith((sc) => (sc.readonly_paths = []))], /ExecSync: options of \/proc\/sys in \/proc\/1\/mountinfo \(readonly_paths: the kubelet's defaults\): expected to include "ro", got undefined/));
+    expectCheckFails(DEFAULTS, [securityContextWith((sc) => (sc.readonly_paths = []))], /ExecSync: options of \/proc\/sys in \/proc\/1\/mountinfo \(readonly_paths: the kubelet's defaults\): expected to include "ro", got undefined/));
 
   it(`${DEFAULTS} fails when a write to /proc/sys is refused for another reason than read-only`, () =>
     expectCheckFails(DEFAULTS, [execAnswer('/proc/sys/kernel/hostname', (r) => Object.assign(r, { exit_code: 1, stderr: Buffer.from('sh: can\'t create /proc/sys/kernel/hostname: Permission denied\n') }))],
       /ExecSync: stderr \(write \/proc\/sys\/kernel\/hostname, \/proc\/sys in readonly_paths\): expected a value matching \/read-only\/i, got "sh: can't create/));
 
   it(`${UNMASKED} fails when the runtime masks its own defaults for empty lists`, () =>
-    expectCheckFails(UNMASKED, [createWith((sc) => (sc.masked_paths = ['/proc/keys', '/proc/timer_list']))], /ExecSync: paths of the kubelet's default masked_paths that are mount points in \/proc\/1\/mountinfo \(masked_paths=\[\]\): expected no value, got \[ '\/proc\/keys'/));
+    expectCheckFails(UNMASKED, [securityContextWith((sc) => (sc.masked_paths = ['/proc/keys', '/proc/timer_list']))], /ExecSync: paths of the kubelet's default masked_paths that are mount points in \/proc\/1\/mountinfo \(masked_paths=\[\]\): expected no value, got \[ '\/proc\/keys'/));
 
   it(`${UNMASKED} fails when the runtime makes its own default paths read-only for an empty list`, () =>
-    expectCheckFails(UNMASKED, [createWith((sc) => (sc.readonly_paths = ['/proc/sys']))], /ExecSync: paths of the kubelet's default readonly_paths that are mount points in \/proc\/1\/mountinfo \(readonly_paths=\[\]\): expected no value, got \[ '\/proc\/sys' \]/));
+    expectCheckFails(UNMASKED, [securityContextWith((sc) => (sc.readonly_paths = ['/proc/sys']))], /ExecSync: paths of the kubelet's default readonly_paths that are mount points in \/proc\/1\/mountinfo \(readonly_paths=\[\]\): expected no value, got \[ '\/proc\/sys' \]/));
 
   it(`${PRIV_PATHS} fails when the runtime applies masked_paths to a privileged container`, () =>
-    expectCheckFails(PRIV_PATHS, [createWith((sc) => (sc.privileged = false))], /ExecSync: paths of masked_paths that are mount points in \/proc\/1\/mountinfo \(privileged, the kubelet's defaults sent\): expected no value, got \[ '\/proc\/acpi'/));
+    expectCheckFails(PRIV_PATHS, [securityContextWith((sc) => (sc.privileged = false))], /ExecSync: paths of masked_paths that are mount points in \/proc\/1\/mountinfo \(privileged, the kubelet's defaults sent\): expected no value, got \[ '\/proc\/acpi'/));
 
   it(`${PRIV_PATHS} fails when the runtime applies readonly_paths to a privileged container`, () =>
-    expectCheckFails(PRIV_PATHS, [createWith((sc) => Object.assign(sc, { privileged: false, masked_paths: [] }))], /ExecSync: paths of readonly_paths that are mount points in \/proc\/1\/mountinfo \(privileged, the kubelet's defaults sent\): expected no value, got \[ '\/proc\//));
+    expectCheckFails(PRIV_PATHS, [securityContextWith((sc) => Object.assign(sc, { privileged: false, masked_paths: [] }))], /ExecSync: paths of readonly_paths that are mount points in \/proc\/1\/mountinfo \(privileged, the kubelet's defaults sent\): expected no value, got \[ '\/proc\//));
 
   // ---- root filesystem ----
   it(`${ROOTFS} fails when the runtime makes the root filesystem read-only anyway`, () =>
-    expectCheckFails(ROOTFS, [createWith((sc) => (sc.readonly_rootfs = true))], /ExecSync: options of \/ in \/proc\/1\/mountinfo \(readonly_rootfs=false\): expected to include "rw", got \[ 'ro'/));
+    expectCheckFails(ROOTFS, [securityContextWith((sc) => (sc.readonly_rootfs = true))], /ExecSync: options of \/ in \/proc\/1\/mountinfo \(readonly_rootfs=false\): expected to include "rw", got \[ 'ro'/));
 
   it(`${ROOTFS} fails when a write to the root filesystem does not stick`, () =>
     expectCheckFails(ROOTFS, [stdout('/crc-rootfs-write', () => '')], /ExecSync: stdout \(write then read \/crc-rootfs-write, readonly_rootfs=false\): expected "x\\n", got ""/));
