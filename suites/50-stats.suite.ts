@@ -114,7 +114,10 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('ListContainerStats', () => {
-    it('runtime should list stats for every running container when no filter is given [Conformance]', async (t) => {
+    // [Serial]: an unfiltered list covers every container on the node. containerd 1.6 fails the whole call
+    // with NOT_FOUND when a neighbour's container is removed while it lists, which would make the verdict
+    // depend on what else runs at that moment.
+    it('runtime should list stats for every running container when no filter is given [Conformance] [Serial]', async (t) => {
       const f = await threeContainers(t);
       const res = await t.cri.runtime.call('ListContainerStats', {});
       const ids = statIds(res.stats);
