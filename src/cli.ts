@@ -13,7 +13,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // Commands load what they need when they run: --help, `list` and a bad flag never load gRPC, mocha or the lab.
 const commands = () => import('./cli/commands.js');
 const program = buildProgram({
-  run: async (o) => (await commands()).runCommand(o),
+  // `run` re-executes itself once with memory settings a process cannot change once started (cli/respawn.ts).
+  run: async (o) => (await import('./cli/respawn.js')).respawnTuned() ?? (await commands()).runCommand(o),
   list: async (o) => (await import('./cli/list.js')).listCommand(o),
   lab: async (a, o) => (await commands()).labCommand(a, o),
   matrix: async (o) => (await commands()).matrixCommand(o),

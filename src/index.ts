@@ -1,16 +1,20 @@
 // The programmatic API, what `import { run } from 'cri-conformance'` gives: one conformance run with the CLI's
 // defaults and validation, returning the result model; the report writers and the verdict the CLI uses on it.
-import { parseEndpoint, resolveEndpoints, type ResolvedEndpoints } from './config.js';
+import { availableParallelism } from 'node:os';
+import { parseEndpoint, resolveEndpoints, type Endpoint, type ResolvedEndpoints } from './config.js';
 import { makeTimeouts } from './cri/timeouts.js';
-import type { VersionMode } from './cri/negotiate.js';
+import { negotiate, type VersionMode } from './cri/negotiate.js';
 import { UsageError } from './errors.js';
 import { applyBaseline, loadBaseline, type Baseline } from './baseline/index.js';
 import { labUp } from './lab/index.js';
-import { selectSuites } from './runner/load.js';
+import { checkSuiteNames, regexes } from './cli/args.js';
 import { makeProgress, type Progress } from './runner/progress.js';
 import { MANIFEST, readImagesFile } from './runner/images.js';
 import { runConformance } from './runner/run.js';
+import { defaultJobs } from './runner/pool.js';
 import { DEFAULT_MINOR, KNOWN_MINORS } from './profiles/index.js';
+import { serveImagesForRun } from './images/serve.js';
+import { preflight } from './doctor/command.js';
 import type { RunResult } from './report/model.js';
 
 export { runConformance, NO_VERSION_REASON, type RunOptions } from './runner/run.js';
@@ -50,7 +54,7 @@ export interface RunConfig {
   /** `--focus` / `--skip`: regular expressions (strings or RegExp) over test ids. */
   focus?: (string | RegExp)[];
   skip?: (string | RegExp)[];
-  /** `--jobs` (default 1). */
+  /** `--jobs` (default two per CPU, 2 to 8). */
   jobs?: number;
   /** `--bail` */
   bail?: boolean;
@@ -60,12 +64,20 @@ export interface RunConfig {
   testTimeoutSeconds?: number;
   /** `--reconnect-timeout` in seconds (default 60; 0: a runtime that stops answering ends the run). */
   reconnectTimeoutSeconds?: number;
+  /** `--run-timeout` in seconds: the whole run's budget (default none). */
+  runTimeoutSeconds?: number;
   /** `--runtime-handler` (default CRI_CONFORMANCE_RUNTIME_HANDLER, else the runtime's default). */
   runtimeHandler?: string;
   /** `--images`: a map of logical image name to reference, or the path of such a JSON file. */
   images?: Record<string, string> | string;
   /** `--registry-prefix` */
   registryPrefix?: string;
+  /** `--serve-port`: when the run serves its own images, the public registry's port (the private one: +1). */
+  servePort?: number;
+  /** `--no-doctor` is `doctor: false`: no preflight lines before the run (default: run them, except on the lab). */
+  doctor?: boolean;
+  /** `--allow-missing-images` */
+  allowMissingImages?: boolean;
   /** `--baseline`: a file path or a loaded baseline; applied to the result before it is returned. */
   baseline?: string | Baseline;
   /** `--strict-baseline` */
@@ -79,32 +91,26 @@ export interface RunConfig {
 
 const SILENT: Progress = { info() {}, suiteStart() {}, testEnd() {}, done() {} };
 
-function regexes(values: (string | RegExp)[] | undefined, what: string): RegExp[] {
-  return (values ?? []).map((v) => {
-    if (v instanceof RegExp) return v;
-    try {
-      return new RegExp(v);
-    } catch (e) {
-      throw new UsageError(`${what} "${v}" is not a valid regular expression: ${(e as Error).message}`);
-    }
-  });
-}
+/** Suites whose tests use no test image: a run of only these serves none. */
+const IMAGE_FREE_SUITES = ['version', 'runtime-status'];
 
 /**
- * One conformance run, as `cri-conformance run` does it, without writing reports or printing: the result model,
- * with the baseline applied when one is given. Judge it with `runVerdict`, write it with `writeReports`.
- * Throws the CLI's errors (`UsageError`, `ConnectError`, `HandlerError`, lab errors); `describeError` maps
- * any of them to the CLI's one line and exit code.
+ * One conformance run, as `cri-conformance run` does it (the CLI calls this), without writing reports: the
+ * result model, with the baseline applied when one is given. With no image source given it serves the
+ * fixture images on loopback for the run's length, and runs the doctor's preflight first. Judge the result
+ * with `runVerdict`, write it with `writeReports`. Throws the CLI's errors (`UsageError`, `ConnectError`,
+ * `HandlerError`, lab errors); `describeError` maps any of them to the CLI's one line and exit code.
  */
 export async function run(config: RunConfig = {}): Promise<RunResult> {
-  const focus = regexes(config.focus, 'focus');
-  const skip = regexes(config.skip, 'skip');
-  const known = selectSuites(undefined).map((s) => s.name);
-  for (const n of config.suites ?? []) if (!known.includes(n)) throw new UsageError(`unknown suite "${n}": known suites are ${known.join(', ')}`);
+  // Everything the caller gave is checked before touching the machine or the network.
+  const focus = regexes(config.focus ?? [], '--focus');
+  const skip = regexes(config.skip ?? [], '--skip');
+  const suites = checkSuiteNames(config.suites ?? []);
   const kubernetes = config.kubernetes ?? DEFAULT_MINOR;
   if (!KNOWN_MINORS.includes(kubernetes)) throw new UsageError(`unknown Kubernetes release "${kubernetes}": known releases are ${KNOWN_MINORS.join(', ')}`);
   const baseline = typeof config.baseline === 'string' ? loadBaseline(config.baseline) : config.baseline;
   const progress = config.progress ?? (config.verbose ? makeProgress(process.stderr) : SILENT);
+  const criVersion = config.criVersion ?? 'auto';
 
   let endpoints: ResolvedEndpoints;
   let images: Record<string, string> = {};
@@ -132,27 +138,59 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   else if (config.images) images = { ...config.images };
   else if (config.registryPrefix) images = readImagesFile(MANIFEST, config.registryPrefix);
   else if (!config.lab && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
+  const timeoutSeconds = config.timeoutSeconds ?? endpoints.timeoutSeconds ?? 20;
 
-  let result = await runConformance({
-    endpoints,
-    criVersion: config.criVersion ?? 'auto',
-    timeouts: makeTimeouts(config.timeoutSeconds ?? endpoints.timeoutSeconds ?? 20),
-    testTimeoutMs: (config.testTimeoutSeconds ?? 180) * 1000,
-    ...(config.reconnectTimeoutSeconds !== undefined ? { reconnectTimeoutMs: config.reconnectTimeoutSeconds * 1000 } : {}),
-    kubernetes,
-    focus,
-    skip,
-    suites: config.suites?.length ? config.suites : undefined,
-    bail: Boolean(config.bail),
-    jobs: Math.max(1, Math.floor(config.jobs ?? 1)),
-    images,
-    privateRegistry,
-    runtimeHandler: config.runtimeHandler ?? process.env['CRI_CONFORMANCE_RUNTIME_HANDLER'] ?? '',
-    knownHandlers,
-    handlerRoots,
-    progress,
-    signal: config.signal ?? new AbortController().signal,
-  });
-  if (baseline) result = applyBaseline(result, baseline, { strict: Boolean(config.strictBaseline) }).run;
+  // No image source: the run serves the fixture images itself on loopback registries. Serve and preflight only
+  // a runtime that negotiates (a connect error ends the run here, with the line it would end with below).
+  const needsImages = !suites || suites.some((s) => !IMAGE_FREE_SUITES.includes(s));
+  const cri = needsImages && (await speaksCri(endpoints, criVersion, timeoutSeconds));
+  const served = Object.keys(images).length === 0 && cri ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), config.servePort) : undefined;
+  if (served) {
+    images = served.images;
+    privateRegistry = served.privateRegistry;
+  }
+  if (config.doctor !== false && !config.lab && cri) {
+    await preflight(endpoints.runtime, endpoints.image, criVersion, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
+  }
+
+  let result: RunResult;
+  try {
+    result = await runConformance({
+      endpoints,
+      criVersion,
+      timeouts: makeTimeouts(timeoutSeconds),
+      testTimeoutMs: (config.testTimeoutSeconds ?? 180) * 1000,
+      ...(config.runTimeoutSeconds ? { runTimeoutMs: config.runTimeoutSeconds * 1000 } : {}),
+      ...(config.reconnectTimeoutSeconds !== undefined ? { reconnectTimeoutMs: config.reconnectTimeoutSeconds * 1000 } : {}),
+      kubernetes,
+      focus,
+      skip,
+      suites,
+      bail: Boolean(config.bail),
+      jobs: Math.max(1, Math.floor(config.jobs ?? defaultJobs(availableParallelism()))),
+      images,
+      privateRegistry,
+      runtimeHandler: config.runtimeHandler ?? process.env['CRI_CONFORMANCE_RUNTIME_HANDLER'] ?? '',
+      knownHandlers,
+      handlerRoots,
+      progress,
+      signal: config.signal ?? new AbortController().signal,
+    });
+  } finally {
+    await served?.close();
+  }
+  if (config.allowMissingImages) result.allowMissingImages = true;
+  if (baseline) {
+    const applied = applyBaseline(result, baseline, { strict: Boolean(config.strictBaseline) });
+    for (const s of applied.stale) progress.info(`baseline: "${s}" matches no test of this run`);
+    result = applied.run;
+  }
   return result;
+}
+
+/** Whether the endpoint negotiates a CRI version (else the run ends with its own line, and serving is moot). */
+async function speaksCri(endpoints: { runtime: Endpoint; image: Endpoint }, mode: VersionMode, timeoutSeconds: number): Promise<boolean> {
+  // A ConnectError (missing socket, not gRPC, hang) propagates: the run would end with the same line.
+  const n = await negotiate(endpoints.runtime, endpoints.image, mode, makeTimeouts(timeoutSeconds));
+  return Boolean(n.runtime && n.image);
 }

@@ -6,8 +6,9 @@ export type Opts = Record<string, unknown>;
 export const str = (o: Opts, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 export const list = (o: Opts, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
 
-export function regexes(values: string[], flag: string): RegExp[] {
+export function regexes(values: readonly (string | RegExp)[], flag: string): RegExp[] {
   return values.map((v) => {
+    if (v instanceof RegExp) return v;
     try {
       return new RegExp(v);
     } catch (e) {
@@ -17,8 +18,11 @@ export function regexes(values: string[], flag: string): RegExp[] {
 }
 
 export function suiteNames(o: Opts): string[] | undefined {
-  const names = list(o, 'suite');
+  return checkSuiteNames(list(o, 'suite'));
+}
+
+export function checkSuiteNames(names: readonly string[]): string[] | undefined {
   const known = SUITES.map((s) => s.name);
   for (const n of names) if (!known.includes(n)) throw new UsageError(`unknown suite "${n}": known suites are ${known.join(', ')}`);
-  return names.length ? names : undefined;
+  return names.length ? [...names] : undefined;
 }

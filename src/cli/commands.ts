@@ -1,97 +1,47 @@
 // What each command does; flag parsing lives in program.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { resolveEndpoints, parseEndpoint, type Endpoint } from '../config.js';
+import { resolveEndpoints, parseEndpoint } from '../config.js';
 import { makeTimeouts } from '../cri/timeouts.js';
 import { EXIT, NoVersionError, UsageError } from '../errors.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import { closeAllChannels, makeCri } from '../cri/client.js';
 import { sweepRun } from '../runner/sweep.js';
-import { list, regexes, str, suiteNames } from './args.js';
-import { budgetSpent, runConformance } from '../runner/run.js';
+import { list, str } from './args.js';
+import { budgetSpent } from '../runner/run.js';
 import { makeProgress } from '../runner/progress.js';
-import { readImagesFile, MANIFEST } from '../runner/images.js';
 import type { RunResult } from '../report/model.js';
 import { writeReports } from '../report/write.js';
 import { runFromSummary } from '../report/certification.js';
 import { closingLine, runVerdict } from '../report/verdict.js';
 import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
-import { DEFAULT_MINOR, KNOWN_MINORS, compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
-import { applyBaseline, loadBaseline, writeBaseline } from '../baseline/index.js';
+import { compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
+import { writeBaseline } from '../baseline/index.js';
 import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
-import { serveImagesForRun } from '../images/serve.js';
-import { preflight } from '../doctor/command.js';
 
 type Opts = Record<string, unknown>;
 
-function kubernetesMinor(o: Opts): string {
-  const k = str(o, 'kubernetes') ?? DEFAULT_MINOR;
-  if (!KNOWN_MINORS.includes(k)) throw new UsageError(`unknown Kubernetes release "${k}": known releases are ${KNOWN_MINORS.join(', ')}`);
-  return k;
-}
-
 export async function runCommand(o: Opts): Promise<number> {
-  // Validate everything the user typed before touching the machine or the network.
-  const focus = regexes(list(o, 'focus'), '--focus');
-  const skip = regexes(list(o, 'skip'), '--skip');
-  const suites = suiteNames(o);
-  const kubernetes = kubernetesMinor(o);
+  // Flags only the CLI has are checked here; run() checks the rest before touching the machine.
   const reporters = (str(o, 'reporter') ?? 'junit,summary').split(',').map((s) => s.trim()).filter(Boolean);
   for (const r of reporters) if (!['junit', 'tap', 'summary'].includes(r)) throw new UsageError(`unknown reporter "${r}": use junit, tap, summary`);
   if (o['strictBaseline'] && !str(o, 'baseline')) throw new UsageError('--strict-baseline needs --baseline FILE (it makes listed tests that now pass fail the run)');
-  const baseline = str(o, 'baseline') ? loadBaseline(str(o, 'baseline')!) : undefined;
-  const progress = makeProgress(process.stderr, Boolean(o['quiet']));
+  const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const runTimeoutSeconds = num('runTimeout');
 
-  let endpoints;
-  let images: Record<string, string> = {};
-  let privateRegistry;
-  let knownHandlers = (process.env['CRI_CONFORMANCE_RUNTIME_HANDLERS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-  let handlerRoots: Record<string, string> | undefined;
-  if (o['lab']) {
-    const info = await labUp({ dir: str(o, 'labDir'), log: (l) => progress.info(`lab: ${l}`) });
-    const rt = parseEndpoint(info.runtimeEndpoint, 'lab');
-    endpoints = { runtime: rt, image: parseEndpoint(info.imageEndpoint, 'lab'), notes: [], timeoutSeconds: undefined };
-    images = info.images;
-    privateRegistry = info.authRegistry;
-    knownHandlers = info.runtimeHandlers;
-    handlerRoots = info.handlerRoots;
-  } else {
-    endpoints = resolveEndpoints({
-      runtimeFlag: str(o, 'runtimeEndpoint'),
-      imageFlag: str(o, 'imageEndpoint'),
-      configFlag: str(o, 'config'),
-      timeoutFlag: typeof o['timeout'] === 'number' ? (o['timeout'] as number) : undefined,
-      env: process.env,
-    });
-    for (const n of endpoints.notes) progress.info(n);
-  }
-  if (str(o, 'images')) images = readImagesFile(str(o, 'images')!);
-  else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
-  else if (!o['lab'] && process.env['CRI_CONFORMANCE_IMAGES']) images = readImagesFile(process.env['CRI_CONFORMANCE_IMAGES']);
-  // No image source configured: the run serves the fixture images itself on loopback registries.
-  // Serve and preflight only a runtime that negotiates (a connect error ends the run here, as it would below).
-  const cri = needsImages(suites) && (await speaksCri(endpoints, o));
-  const served = Object.keys(images).length === 0 && cri ? await serveImagesForRun(endpoints.runtime.uri, (l) => progress.info(l), typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined) : undefined;
-  if (served) {
-    images = served.images;
-    privateRegistry = served.privateRegistry;
-  }
-
-  const timeoutSeconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
-  if (o['doctor'] !== false && !o['lab'] && cri) {
-    await preflight(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
-  }
-  const runTimeoutMs = typeof o['runTimeout'] === 'number' ? (o['runTimeout'] as number) * 1000 : undefined;
-  const reconnectTimeoutMs = typeof o['reconnectTimeout'] === 'number' ? (o['reconnectTimeout'] as number) * 1000 : undefined;
   const abort = new AbortController();
   let interrupted = false;
+  let firstSignalAt = 0;
   const onSignal = (sig: string) => {
+    // One Ctrl-C can arrive twice: from the terminal, and passed on by the parent that re-executed us.
+    if (interrupted && Date.now() - firstSignalAt < 500) return;
     if (interrupted) {
       process.stderr.write(`\n${sig} again: exiting without finishing cleanup\n`);
       process.exit(EXIT.INTERRUPTED);
     }
     interrupted = true;
+    firstSignalAt = Date.now();
     process.stderr.write(`\n${sig}: stopping and cleaning up what this run created (again to force)\n`);
     abort.abort();
   };
@@ -100,93 +50,81 @@ export async function runCommand(o: Opts): Promise<number> {
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
 
-  let run: RunResult;
+  const { run } = await import('../index.js'); // the API entry: loaded only by this command
+  let result: RunResult;
   try {
-    run = await runConformance({
-      endpoints,
+    result = await run({
+      lab: Boolean(o['lab']),
+      labDir: str(o, 'labDir'),
+      runtimeEndpoint: str(o, 'runtimeEndpoint'),
+      imageEndpoint: str(o, 'imageEndpoint'),
+      config: str(o, 'config'),
       criVersion: (str(o, 'criVersion') ?? 'auto') as VersionMode,
-      timeouts: makeTimeouts(timeoutSeconds),
-      testTimeoutMs: ((o['testTimeout'] as number) ?? 180) * 1000,
-      ...(runTimeoutMs ? { runTimeoutMs } : {}),
-      ...(reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs } : {}),
-      kubernetes,
-      focus,
-      skip,
-      suites,
+      kubernetes: str(o, 'kubernetes'),
+      suites: list(o, 'suite'),
+      focus: list(o, 'focus'),
+      skip: list(o, 'skip'),
+      jobs: num('jobs'),
       bail: Boolean(o['bail']),
-      jobs: Math.floor((o['jobs'] as number) ?? 1),
-      images,
-      privateRegistry,
-      runtimeHandler: str(o, 'runtimeHandler') ?? process.env['CRI_CONFORMANCE_RUNTIME_HANDLER'] ?? '',
-      knownHandlers,
-      handlerRoots,
-      progress,
+      timeoutSeconds: num('timeout'),
+      testTimeoutSeconds: num('testTimeout'),
+      runTimeoutSeconds,
+      reconnectTimeoutSeconds: num('reconnectTimeout'),
+      runtimeHandler: str(o, 'runtimeHandler'),
+      images: str(o, 'images'),
+      registryPrefix: str(o, 'registryPrefix'),
+      servePort: num('servePort'),
+      doctor: o['doctor'] !== false,
+      allowMissingImages: Boolean(o['allowMissingImages']),
+      baseline: str(o, 'baseline'),
+      strictBaseline: Boolean(o['strictBaseline']),
+      progress: makeProgress(process.stderr, Boolean(o['quiet'])),
       signal: abort.signal,
     });
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
-    await served?.close();
   }
 
-  if (o['allowMissingImages']) run.allowMissingImages = true;
-  if (baseline) {
-    const applied = applyBaseline(run, baseline, { strict: Boolean(o['strictBaseline']) });
-    run = applied.run;
-    for (const s of applied.stale) progress.info(`baseline: "${s}" matches no test of this run`);
-  }
   if (str(o, 'writeBaseline')) {
-    writeBaseline(run, str(o, 'writeBaseline')!);
-    progress.info(`baseline written to ${str(o, 'writeBaseline')}`);
+    writeBaseline(result, str(o, 'writeBaseline')!);
+    process.stderr.write(`baseline written to ${str(o, 'writeBaseline')}\n`);
   }
-
   const dir = path.resolve(str(o, 'reportDir') ?? 'reports');
   const dashboard = o['junitDashboard'] === true ? 'cri-conformance' : str(o, 'junitDashboard');
-  const written = await writeReports(run, dir, {
+  const written = await writeReports(result, dir, {
     junit: reporters.includes('junit'),
     ...(dashboard !== undefined ? { junitDashboard: dashboard } : {}),
     tap: reporters.includes('tap'),
     summary: true,
   });
-  if (reporters.includes('tap')) process.stdout.write(toTap(run));
-  process.stderr.write('\n' + summaryTable(run, { color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] }) + '\n');
-  process.stderr.write('\n' + formatMatrix(compatibilityMatrix(run)) + '\n');
+  if (reporters.includes('tap')) process.stdout.write(toTap(result));
+  process.stderr.write('\n' + summaryTable(result, { color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'] }) + '\n');
+  process.stderr.write('\n' + formatMatrix(compatibilityMatrix(result)) + '\n');
   const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
   process.stderr.write(`\nreports: ${written.files.map(shown).join(', ')}\n`);
   if (written.summarySha256) process.stderr.write(`summary.json sha256: ${written.summarySha256}\n`);
   // The same verdict every report was written from: the closing line and the exit code cannot disagree with them.
-  const verdict = runVerdict(run);
+  const verdict = runVerdict(result);
   process.stderr.write(closingLine(verdict) + '\n');
-  if (verdict.counts.noImage && !run.allowMissingImages) {
+  if (verdict.counts.noImage && !result.allowMissingImages) {
     process.stderr.write(`${verdict.counts.noImage} test(s) did not run because their test images are not available; serve or mirror them (cri-conformance images --help) or pass --allow-missing-images\n`);
   }
 
   if (interrupted) return EXIT.INTERRUPTED;
-  if (runTimeoutMs && run.aborted === budgetSpent(runTimeoutMs)) {
-    process.stderr.write(`run stopped: --run-timeout ${runTimeoutMs / 1000} s ran out; tests in flight failed, the rest are "not run" (exit ${EXIT.RUN_BUDGET})\n`);
+  if (runTimeoutSeconds && result.aborted === budgetSpent(runTimeoutSeconds * 1000)) {
+    process.stderr.write(`run stopped: --run-timeout ${runTimeoutSeconds} s ran out; tests in flight failed, the rest are "not run" (exit ${EXIT.RUN_BUDGET})\n`);
     return EXIT.RUN_BUDGET;
   }
-  if (run.aborted) {
-    process.stderr.write(`run stopped early: ${run.aborted}\n`);
+  if (result.aborted) {
+    process.stderr.write(`run stopped early: ${result.aborted}\n`);
     return EXIT.CONNECT;
   }
-  if (!run.negotiated.runtime || !run.negotiated.image) {
-    process.stderr.write(`no CRI version negotiated: ${run.negotiated.reason ?? ''}\n`);
+  if (!result.negotiated.runtime || !result.negotiated.image) {
+    process.stderr.write(`no CRI version negotiated: ${result.negotiated.reason ?? ''}\n`);
     return EXIT.NO_VERSION;
   }
   return verdict.result === 'passed' ? EXIT.OK : EXIT.TEST_FAILURES;
-}
-
-/** Suites whose tests use no test image: a run of only these serves none. */
-const IMAGE_FREE_SUITES = ['version', 'runtime-status'];
-const needsImages = (suites: string[] | undefined): boolean => !suites || suites.some((s) => !IMAGE_FREE_SUITES.includes(s));
-
-/** Whether the endpoint negotiates a CRI version (else the run ends with its own line, and serving is moot). */
-async function speaksCri(endpoints: { runtime: Endpoint; image: Endpoint; timeoutSeconds?: number }, o: Opts): Promise<boolean> {
-  const seconds = typeof o['timeout'] === 'number' ? (o['timeout'] as number) : (endpoints.timeoutSeconds ?? 20);
-  // A ConnectError (missing socket, not gRPC, hang) propagates: the run would end with the same line.
-  const n = await negotiate(endpoints.runtime, endpoints.image, (str(o, 'criVersion') ?? 'auto') as VersionMode, makeTimeouts(seconds));
-  return Boolean(n.runtime && n.image);
 }
 
 export async function labCommand(action: string, o: Opts): Promise<number> {

@@ -12,7 +12,17 @@ interface Figures {
   wall: number;
   cpu: number;
   rssMiB: number;
+  /** Busy CPU seconds of the whole machine meanwhile (/proc/stat): the harness plus what it made the runtime,
+   * its shims, runc, the CNI plugins and the kernel do. */
+  nodeCpu: number;
   note: string;
+}
+
+/** Busy (not idle or iowait) CPU seconds since boot, all CPUs. */
+async function busySeconds(): Promise<number> {
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / 100; // USER_HZ is 100 on Linux
 }
 
 const median = (v: number[]) => {
@@ -23,10 +33,12 @@ const median = (v: number[]) => {
 async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Figures & { output: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'crc-bench-time-'));
   const out = path.join(dir, 'time');
+  const busy0 = await busySeconds();
   const r = await execa('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...argv], { reject: false, all: true, env });
+  const nodeCpu = (await busySeconds()) - busy0;
   const [e, u, s, m] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
   await rm(dir, { recursive: true, force: true });
-  return { wall: e!, cpu: u! + s!, rssMiB: m! / 1024, note: `exit ${r.exitCode}`, output: r.all ?? '' };
+  return { wall: e!, cpu: u! + s!, rssMiB: m! / 1024, nodeCpu, note: `exit ${r.exitCode}`, output: r.all ?? '' };
 }
 
 function findCritest(p: string | undefined): { critest: string; dir: string } | undefined {
@@ -85,10 +97,10 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
     const B: Figures[] = [];
     for (let i = 1; i <= reps; i++) {
       const a = await ours();
-      console.log(`pair ${i} A ours (main job, default --jobs): wall ${a.wall.toFixed(1)} s, CPU ${a.cpu.toFixed(1)} s, peak RSS ${a.rssMiB.toFixed(0)} MiB (${a.note})`);
+      console.log(`pair ${i} A ours (main job, default --jobs): wall ${a.wall.toFixed(1)} s, CPU ${a.cpu.toFixed(1)} s, peak RSS ${a.rssMiB.toFixed(0)} MiB, node CPU ${a.nodeCpu.toFixed(0)} s (${a.note})`);
       const b = await critest();
-      console.log(`pair ${i} B critest -parallel=2:            wall ${b.wall.toFixed(1)} s, CPU ${b.cpu.toFixed(1)} s, peak RSS ${b.rssMiB.toFixed(0)} MiB (${b.note})`);
-      console.log(`pair ${i} ours/critest: wall ${(a.wall / b.wall).toFixed(2)}, CPU ${(a.cpu / b.cpu).toFixed(2)}, peak RSS ${(a.rssMiB / b.rssMiB).toFixed(2)}`);
+      console.log(`pair ${i} B critest -parallel=2:            wall ${b.wall.toFixed(1)} s, CPU ${b.cpu.toFixed(1)} s, peak RSS ${b.rssMiB.toFixed(0)} MiB, node CPU ${b.nodeCpu.toFixed(0)} s (${b.note})`);
+      console.log(`pair ${i} ours/critest: wall ${(a.wall / b.wall).toFixed(2)}, CPU ${(a.cpu / b.cpu).toFixed(2)}, peak RSS ${(a.rssMiB / b.rssMiB).toFixed(2)}, node CPU ${(a.nodeCpu / b.nodeCpu).toFixed(2)}`);
       A.push(a);
       B.push(b);
     }
@@ -100,11 +112,17 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
     row('wall', 'wall', 's');
     row('CPU', 'cpu', 's');
     row('peak RSS', 'rssMiB', 'MiB');
+    row('node CPU', 'nodeCpu', 's');
+    // A run cannot end sooner than the CPU work it causes spread over every CPU: the floor each side has here.
+    const cpus = os.availableParallelism();
+    const floor = (f: Figures[]) => median(f.map((x) => x.nodeCpu)) / cpus;
+    const util = (f: Figures[]) => median(f.map((x) => x.nodeCpu / (x.wall * cpus))) * 100;
+    console.log(`  node CPU / ${cpus} CPUs = the wall time each side could at best reach here: ours ${floor(A).toFixed(1)} s (its runs kept the CPUs ${util(A).toFixed(0)}% busy), critest ${floor(B).toFixed(1)} s (${util(B).toFixed(0)}% busy); floor ratio ${(floor(A) / median(B.map((b) => b.wall))).toFixed(2)} of critest's wall`);
   }
   if (!scaling.length) return;
   console.log(`our main job's wall time by --jobs (one run each):`);
   for (const j of scaling) {
     const f = await ours(j);
-    console.log(`  --jobs ${String(j).padEnd(2)} wall ${f.wall.toFixed(1).padStart(6)} s, CPU ${f.cpu.toFixed(1).padStart(5)} s, peak RSS ${f.rssMiB.toFixed(0).padStart(4)} MiB (${f.note})`);
+    console.log(`  --jobs ${String(j).padEnd(2)} wall ${f.wall.toFixed(1).padStart(6)} s, CPU ${f.cpu.toFixed(1).padStart(5)} s, peak RSS ${f.rssMiB.toFixed(0).padStart(4)} MiB, node CPU ${f.nodeCpu.toFixed(0).padStart(4)} s (${f.note})`);
   }
 }
