@@ -2,14 +2,11 @@
 // t.run.hostFeatures; a run may override any feature (the LSM self-tests pretend AppArmor/SELinux).
 import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { makeTimeouts } from '../src/cri/timeouts.js';
 import { defineSuite } from '../src/framework/index.js';
 import { requireHostFeature } from '../src/framework/security-profiles.js';
 import { detectHostFeatures } from '../src/runner/host.js';
-import { runConformance } from '../src/runner/run.js';
+import { entry, runAgainst } from './support/fake-run.js';
 import { startMiniRuntime } from './support/fake-cri.js';
-
-const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
 
 describe('host features', function () {
   this.timeout(20_000);
@@ -38,12 +35,7 @@ describe('host features', function () {
         ),
       );
       const go = (hostFeatures?: object) =>
-        runConformance({
-          endpoints: { runtime: fake.endpoint, image: fake.endpoint, notes: [] },
-          criVersion: 'auto', timeouts: makeTimeouts(2), testTimeoutMs: 5_000, kubernetes: '1.36', focus: [], skip: [], bail: false,
-          images: {}, progress: silent, signal: new AbortController().signal,
-          manifest: [{ name: 'x', title: 'x', file: 'none-x', needs: [], spec }], ...(hostFeatures ? { hostFeatures } : {}),
-        });
+        runAgainst(fake, [entry('x', spec)], hostFeatures ? { hostFeatures } : {});
       const absent = await go({ apparmor: { present: false, evidence: 'pretended absent' } });
       expect(absent.suites[0]!.tests[0]).to.include({ status: 'skipped', message: 'AppArmor is not enabled on this node (pretended absent)' });
       const present = await go({ apparmor: { present: true, evidence: 'pretended present' } });

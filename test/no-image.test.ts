@@ -2,19 +2,15 @@
 // counted on its own in the closing line, the terminal table, JUnit and summary.json, and fails the run unless
 // --allow-missing-images. Judged against the in-process fake runtime (no root, no lab).
 import { expect } from 'chai';
-import { makeTimeouts } from '../src/cri/timeouts.js';
-import { defineSuite, type SuiteSpec } from '../src/framework/index.js';
-import { runConformance, type RunOptions } from '../src/runner/run.js';
-import type { SuiteEntry } from '../src/runner/manifest.js';
+import { defineSuite } from '../src/framework/index.js';
+import type { RunOptions } from '../src/runner/run.js';
+import { entry, runAgainst } from './support/fake-run.js';
 import type { RunResult } from '../src/report/model.js';
 import { closingLine, runVerdict } from '../src/report/verdict.js';
 import { runFromSummary, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
 import { toJUnit } from '../src/report/junit.js';
 import { summaryTable } from '../src/report/summary-table.js';
 import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
-
-const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
-const entry = (name: string, spec: SuiteSpec): SuiteEntry => ({ name, title: name, file: `none-${name}`, needs: [], spec });
 
 const suite = defineSuite(({ describe, it }) =>
   describe('img', () => {
@@ -24,23 +20,7 @@ const suite = defineSuite(({ describe, it }) =>
   }),
 );
 
-async function run(fake: MiniRuntime, o: Partial<RunOptions> = {}): Promise<RunResult> {
-  return runConformance({
-    endpoints: { runtime: fake.endpoint, image: fake.endpoint, notes: [] },
-    criVersion: 'auto',
-    timeouts: makeTimeouts(2),
-    testTimeoutMs: 5_000,
-    kubernetes: '1.36',
-    focus: [],
-    skip: [],
-    bail: false,
-    images: {},
-    progress: silent,
-    signal: new AbortController().signal,
-    manifest: [entry('s', suite)],
-    ...o,
-  });
-}
+const run = (fake: MiniRuntime, o: Partial<RunOptions> = {}): Promise<RunResult> => runAgainst(fake, [entry('s', suite)], o);
 
 describe('not run (no image)', function () {
   this.timeout(20_000);

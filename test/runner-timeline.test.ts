@@ -1,13 +1,10 @@
 // The runner records what the summary's timeline draws: each test's start (ms after the run's start) and the
 // --jobs slot it ran in. Fake runtime, no root.
 import { expect } from 'chai';
-import { makeTimeouts } from '../src/cri/timeouts.js';
 import { defineSuite, sleep } from '../src/framework/index.js';
-import { runConformance } from '../src/runner/run.js';
+import { runAgainst } from './support/fake-run.js';
 import type { SuiteEntry } from '../src/runner/manifest.js';
 import { startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
-
-const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
 
 describe('runner timeline fields (fake runtime, no root)', function () {
   this.timeout(20_000);
@@ -33,11 +30,7 @@ describe('runner timeline fields (fake runtime, no root)', function () {
       { name: 'fast', title: 'fast', file: 'none-fast', needs: [], spec: suite('fast', 10) },
     ];
     const before = Date.now();
-    const r = await runConformance({
-      endpoints: { runtime: fake.endpoint, image: fake.endpoint, notes: [] },
-      criVersion: 'auto', timeouts: makeTimeouts(2), testTimeoutMs: 5_000, kubernetes: '1.36', focus: [], skip: [], bail: false,
-      images: {}, progress: silent, signal: new AbortController().signal, manifest, jobs: 2,
-    });
+    const r = await runAgainst(fake, manifest, { jobs: 2 });
     const tests = r.suites.flatMap((s) => s.tests);
     expect(tests).to.have.length(4);
     const runStart = Date.parse(r.startedAt);

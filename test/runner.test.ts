@@ -5,36 +5,15 @@ import { expect } from 'chai';
 import { makeTimeouts } from '../src/cri/timeouts.js';
 import { RpcError, UnimplementedError } from '../src/cri/errors.js';
 import { HandlerError } from '../src/errors.js';
-import { defineSuite, runSandbox, skip, sleep, type SuiteSpec } from '../src/framework/index.js';
-import { runConformance, type RunOptions } from '../src/runner/run.js';
-import type { SuiteEntry } from '../src/runner/manifest.js';
+import { defineSuite, runSandbox, skip, sleep } from '../src/framework/index.js';
+import { entry, runAgainst, silent } from './support/fake-run.js';
 import type { RunResult, TestResult } from '../src/report/model.js';
 import { closingLine, runVerdict } from '../src/report/verdict.js';
 import { toSummaryJson } from '../src/report/certification.js';
 import { restartable, startFake, startMiniRuntime, type MiniRuntime } from './support/fake-cri.js';
 import { RESTARTED } from '../src/runner/reconnect.js';
 
-const silent = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
-
-const entry = (name: string, spec: SuiteSpec, needs: string[] = []): SuiteEntry => ({ name, title: name, file: `none-${name}`, needs, spec });
-
-async function run(fake: MiniRuntime, manifest: SuiteEntry[], o: Partial<RunOptions> = {}): Promise<RunResult> {
-  return runConformance({
-    endpoints: { runtime: fake.endpoint, image: fake.endpoint, notes: [] },
-    criVersion: 'auto',
-    timeouts: makeTimeouts(2),
-    testTimeoutMs: 5_000,
-    kubernetes: '1.36',
-    focus: [],
-    skip: [],
-    bail: false,
-    images: {},
-    progress: silent,
-    signal: new AbortController().signal,
-    manifest,
-    ...o,
-  });
-}
+const run = runAgainst;
 
 const byId = (r: RunResult): Record<string, TestResult> => Object.fromEntries(r.suites.flatMap((s) => s.tests).map((t) => [t.id, t]));
 const pass = defineSuite(({ describe, it }) => describe('ok', () => it('passes', async () => undefined)));

@@ -33,15 +33,21 @@ export function buildProgram(handlers: {
       .option('--focus <regex>', 'run only tests whose id matches (repeatable)', collect, [])
       .option('--skip <regex>', 'skip tests whose id matches (repeatable)', collect, []);
 
+  // Where the runtime is, as crictl names it; every command that connects takes these.
+  const endpoint = (c: Command, o: { image?: boolean; timeout?: string } = {}) => {
+    c.option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint: unix:///path, /path or tcp://host:port (else env CONTAINER_RUNTIME_ENDPOINT, crictl.yaml, autodetect)');
+    if (o.image) c.option('-i, --image-endpoint <endpoint>', 'image endpoint (default: the runtime endpoint; env IMAGE_SERVICE_ENDPOINT)');
+    c.option('-c, --config <file>', 'crictl config file (default /etc/crictl.yaml)');
+    if (o.timeout) c.option('-t, --timeout <seconds>', o.timeout, parseNumber);
+    return c;
+  };
+
   const run = program
     .command('run')
     .description('connect to a CRI endpoint and run the ordered conformance suites')
     .option('--lab', 'bring up the local containerd lab (root, Debian/Ubuntu) and run against it')
-    .option('--lab-dir <dir>', 'lab directory', undefined)
-    .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint: unix:///path, /path or tcp://host:port (env CONTAINER_RUNTIME_ENDPOINT)')
-    .option('-i, --image-endpoint <endpoint>', 'image endpoint, defaults to the runtime endpoint (env IMAGE_SERVICE_ENDPOINT)')
-    .option('-c, --config <file>', 'crictl config file (default /etc/crictl.yaml)')
-    .option('-t, --timeout <seconds>', 'base RPC deadline in seconds; lifecycle calls get 3x, pulls 15x (default 20)', parseNumber)
+    .option('--lab-dir <dir>', 'lab directory', undefined);
+  endpoint(run, { image: true, timeout: 'base RPC deadline in seconds; lifecycle calls get 3x, pulls 15x (default 20)' })
     .option('--test-timeout <seconds>', 'per-test time limit in seconds', parseNumber, 180)
     .option('--run-timeout <seconds>', 'whole-run budget in seconds; then stop like SIGINT, clean up, report, exit 3 (default none)', parseNumber)
     .option('--reconnect-timeout <seconds>', 'how long to wait for a runtime that stops answering mid-run to come back, then re-dial it (default 60; 0: stop at once, exit 3)', parseSeconds)
@@ -81,12 +87,12 @@ export function buildProgram(handlers: {
       process.exitCode = await handlers.lab(action, o);
     });
 
-  program
-    .command('cleanup')
-    .description('remove sandboxes and containers left by earlier runs (only objects carrying the cri-conformance run label)')
-    .option('--lab', 'the lab endpoint')
-    .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
-    .option('-c, --config <file>', 'crictl config file')
+  endpoint(
+    program
+      .command('cleanup')
+      .description('remove sandboxes and containers left by earlier runs (only objects carrying the cri-conformance run label)')
+      .option('--lab', 'the lab endpoint'),
+  )
     .option('--run-id <id>', 'only this run (default: every cri-conformance run)')
     .action(async (o) => {
       process.exitCode = await handlers.cleanup(o);
@@ -112,13 +118,12 @@ export function buildProgram(handlers: {
   }
   if (handlers.doctor) {
     const doctor = handlers.doctor;
-    program
-      .command('doctor')
-      .description('preflight: can this runtime be tested? one line per check with the fix; exit code names the first failure class')
-      .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
-      .option('-i, --image-endpoint <endpoint>', 'image endpoint (default: the runtime endpoint)')
-      .option('-c, --config <file>', 'crictl config file')
-      .option('-t, --timeout <seconds>', 'deadline of each check in seconds (default 10)', parseNumber)
+    endpoint(
+      program
+        .command('doctor')
+        .description('preflight: can this runtime be tested? one line per check with the fix; exit code names the first failure class'),
+      { image: true, timeout: 'deadline of each check in seconds (default 10)' },
+    )
       .option('--images <file>', 'check pulls of this images map instead of the served fixture images')
       .option('--registry-prefix <prefix>', 'check pulls from this mirror instead of the served fixture images')
       .action(async (o) => {
@@ -146,7 +151,7 @@ export function buildProgram(handlers: {
         .option('--kubernetes <minor>', 'Kubernetes release profile passed to run')
         .option('--runtime-handler <name>', 'runtime handler passed to run')
         .option('--registry-prefix <prefix>', 'where the nodes pull the fixture images from (your mirror)')
-        .option('-j, --jobs <n>', 'suites at once on each node', parseNumber)
+        .option('-j, --jobs <n>', 'tests at once on each node (run --jobs; default two per CPU of the node)', parseNumber)
         .option('--node-selector <key=value>', 'run only on nodes with this label (repeatable)', collect, [])
         .option('--toleration <key[=value][:effect]>', 'taints to tolerate (repeatable; default: all, as Sonobuoy does for DaemonSets)', collect, [])
         .option('--work-dir <dir>', 'host directory for the bind-mount sources the tests create', '/var/lib/cri-conformance/tmp'),
@@ -165,14 +170,14 @@ export function buildProgram(handlers: {
         process.exitCode = await sonobuoyRun(runArgs, o);
       });
   }
-  program
-    .command('bench')
-    .description("the runtime's own performance: per-RPC latency percentiles, pod start latency by concurrency, runtime CPU and memory")
-    .option('--lab', 'the lab endpoint (and its busybox image)')
-    .option('--lab-dir <dir>', 'lab directory')
-    .option('-r, --runtime-endpoint <endpoint>', 'runtime endpoint (else env, crictl.yaml, autodetect)')
-    .option('-c, --config <file>', 'crictl config file')
-    .option('-t, --timeout <seconds>', 'base RPC deadline in seconds (default 20)', parseNumber)
+  endpoint(
+    program
+      .command('bench')
+      .description("the runtime's own performance: per-RPC latency percentiles, pod start latency by concurrency, runtime CPU and memory")
+      .option('--lab', 'the lab endpoint (and its busybox image)')
+      .option('--lab-dir <dir>', 'lab directory'),
+    { timeout: 'base RPC deadline in seconds (default 20)' },
+  )
     .option('--image <ref>', 'image of the bench containers (needs sleep and true); pulled once, outside the timings')
     .option('--runtime-handler <name>', 'runtime handler of the bench pods')
     .option('--concurrency <list>', 'pods in flight at each level, comma separated', '1,4,16')

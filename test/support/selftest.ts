@@ -6,12 +6,12 @@ import { expect } from 'chai';
 import { parseEndpoint, type Endpoint } from '../../src/config.js';
 import { makeTimeouts } from '../../src/cri/timeouts.js';
 import { runConformance } from '../../src/runner/run.js';
-import type { Progress } from '../../src/runner/progress.js';
 import type { TestResult } from '../../src/report/model.js';
 import type { RegistryAuth } from '../../src/framework/context.js';
 import type { HostFeatures } from '../../src/runner/host.js';
 import { labUp } from '../../src/lab/index.js';
 import { startFaultProxy, type Fault } from './fault-proxy.js';
+import { silent } from './fake-run.js';
 
 export { Status, type Fault };
 
@@ -39,7 +39,6 @@ export function labUpstream(): Promise<Upstream> {
   return upstream;
 }
 
-const silent: Progress = { info: () => undefined, suiteStart: () => undefined, testEnd: () => undefined, done: () => undefined };
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface RunOneOptions {
