@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import {
-  defineSuite, check, failWith, skip, eventually, runSandbox, createContainer, startContainer, runContainer,
+  defineSuite, check, failWith, skip, eventually, runSandbox, containerPod, createContainer, startContainer, runContainer,
   containerStatus, waitContainerState, execSync, tempDir, podSandboxConfig, containerConfig, randomSuffix,
   withShell, withCommand, withArgs, withEnv, withWorkingDir, withLabels, withAnnotations, withMount,
   withMemoryLimit, withReadonlyRootfs, withRunAsUser, type ContainerOption, type TestContext, testImage,
@@ -24,7 +24,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Container lifecycle', () => {
     it('runtime should report a container CREATED, then RUNNING, then EXITED with its exit code [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const ctl = await tempDir(t, 'ctl');
       // The process waits for the test's go-ahead, so RUNNING is observed deterministically.
       const id = await createContainer(t, sb, ctr('exit3', ref, withMount(ctl, '/ctl'), withShell('while [ ! -e /ctl/go ]; do sleep 0.1; done; exit 3')));
@@ -52,7 +52,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should report exit_code 0 and a reason for a container that completes [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const ctl = await tempDir(t, 'ctl');
       // Not an instant exit: containerd 1.6 stamps started_at after the task started, so a process that exits at
       // once can have finished_at a few microseconds before started_at. Waiting for a go-ahead keeps the order real.
@@ -67,7 +67,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should stop a running container that exits on SIGTERM before the timeout [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       // `wait` is interruptible, so the TERM trap runs at once and the shell exits 0.
       const id = await runContainer(t, sb, ctr('term', ref, withShell('trap "exit 0" TERM; touch /tmp/ready; sleep 3600 & wait')));
       await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode).equals(0));
@@ -83,7 +83,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should kill a container that ignores SIGTERM once the stop timeout has passed [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('noterm', ref, withShell('trap "" TERM; touch /tmp/ready; sleep 3600')));
       await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode).equals(0));
       const timeout = 2;
@@ -100,7 +100,7 @@ export default defineSuite(({ describe, it }) => {
     for (const state of ['created', 'running', 'exited'] as const) {
       it(`runtime should remove ${state === 'exited' ? 'an' : 'a'} ${state} container so that it is neither listed nor found [Conformance]`, async (t) => {
         const ref = await testImage(t);
-        const sb = await runSandbox(t, pod('ctr'));
+        const sb = await containerPod(t);
         const id = await createContainer(t, sb, ctr(`rm-${state}`, ref, withShell(state === 'exited' ? 'exit 0' : 'sleep 3600')));
         if (state !== 'created') await startContainer(t, id);
         await waitContainerState(t, id, `CONTAINER_${state.toUpperCase()}`);
@@ -122,7 +122,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Container status', () => {
     it('runtime should preserve labels and annotations in ContainerStatus and ListContainers [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const labels = { 'crc.test/app': 'label-value', 'crc.test/empty': '' };
       const annotations = { 'crc.test/note': 'annotation value with spaces', 'crc.test/json': '{"a":[1,2]}' };
       const cfg = ctr('meta', ref, withLabels(labels), withAnnotations(annotations), withShell('sleep 3600'));
@@ -140,7 +140,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should set the ContainerStatus fields the kubelet requires in every state [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const ctl = await tempDir(t, 'ctl');
       const cfg = ctr('fields', ref, withMount(ctl, '/ctl'), withShell('while [ ! -e /ctl/go ]; do sleep 0.1; done'));
       const id = await createContainer(t, sb, cfg);
@@ -205,7 +205,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Container config', () => {
     it('runtime should run the command with args, env and working_dir from the container config [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const script = 'sleep 3600; exit 0'; // not a lone command: sh would exec it and leave no sh in /proc/1
       const id = await runContainer(t, sb, ctr('cmd', ref, withCommand('sh', '-c', script), withArgs('first-arg', 'second arg'),
         withEnv({ CRC_FOO: 'foo value', CRC_EMPTY: '', CRC_EQ: 'a=b' }), withWorkingDir('/etc')));
@@ -219,7 +219,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should run args in place of the image CMD when command is empty [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('args', ref, withArgs('sh', '-c', 'sleep 3600; exit 0')));
       const cmdline = (await run(t, id, ['cat', '/proc/1/cmdline'])).split('\0').filter((x) => x !== '');
       check('ExecSync', '/proc/1/cmdline (args, no command)', cmdline).equals(['sh', '-c', 'sleep 3600; exit 0']);
@@ -227,7 +227,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should run the container as run_as_user [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('uid', ref, withRunAsUser(1001), withShell('sleep 3600')));
       const uid = (await run(t, id, ['sh', '-c', 'awk \'/^Uid:/{print $2}\' /proc/1/status'])).trim();
       check('ExecSync', 'Uid of pid 1 (run_as_user=1001)', uid).equals('1001');
@@ -240,7 +240,7 @@ export default defineSuite(({ describe, it }) => {
       const ref = await testImage(t);
       const host = await tempDir(t, 'vol');
       await writeFile(path.join(host, 'from-host'), 'hello from the host\n');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('vol', ref, withMount(host, '/mnt/vol'), withShell('sleep 3600')));
       check('ExecSync', 'cat /mnt/vol/from-host', await run(t, id, ['cat', '/mnt/vol/from-host'])).equals('hello from the host\n');
       await run(t, id, ['sh', '-c', 'echo hello from the container > /mnt/vol/from-container']);
@@ -254,7 +254,7 @@ export default defineSuite(({ describe, it }) => {
       const links = await tempDir(t, 'vol-link');
       const link = path.join(links, 'link');
       await symlink(target, link);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('symlink', ref, withMount(link, '/mnt/vol'), withShell('sleep 3600')));
       check('ExecSync', 'cat /mnt/vol/via-link (host_path is a symlink)', await run(t, id, ['cat', '/mnt/vol/via-link'])).equals('seen through the symlink\n');
     });
@@ -263,7 +263,7 @@ export default defineSuite(({ describe, it }) => {
       const ref = await testImage(t);
       const host = await tempDir(t, 'vol-ro');
       await writeFile(path.join(host, 'existing'), 'original\n');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('ro', ref, withMount(host, '/mnt/ro', true), withShell('sleep 3600')));
       check('ExecSync', 'cat /mnt/ro/existing (readonly mount)', await run(t, id, ['cat', '/mnt/ro/existing'])).equals('original\n');
       const w = await execSync(t, id, ['sh', '-c', 'echo x > /mnt/ro/new']);
@@ -276,7 +276,7 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should make the root filesystem read-only when readonly_rootfs is set [Conformance]', async (t) => {
       const ref = await testImage(t);
       const scratch = await tempDir(t, 'vol-rw');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('rorootfs', ref, withReadonlyRootfs(), withMount(scratch, '/scratch'), withShell('sleep 3600')));
       const w = await execSync(t, id, ['sh', '-c', 'echo x > /crc-rootfs-write']);
       check('ExecSync', 'exit_code (write to / with readonly_rootfs)', w.exitCode).notEquals(0, `stderr: ${w.stderr.trim()}`);
@@ -289,7 +289,7 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should leave submounts of a readonly (non-recursive) mount writable [Conformance]', async (t) => {
       const ref = await testImage(t);
       const host = await hostDirWithTmpfs(t, 'vol-nrro');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('nrro', ref, withMount(host, '/mnt/ro', true), withShell('sleep 3600')));
       const top = await execSync(t, id, ['touch', '/mnt/ro/top']);
       check('ExecSync', 'exit_code (touch /mnt/ro/top, readonly mount)', top.exitCode).notEquals(0, `stderr: ${top.stderr.trim()}`);
@@ -302,7 +302,7 @@ export default defineSuite(({ describe, it }) => {
       await requireRecursiveReadOnly(t);
       const ref = await testImage(t);
       const host = await hostDirWithTmpfs(t, 'vol-rro');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('rro', ref, withShell('sleep 3600'), (c) => {
         c.mounts = [{ host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true }];
       }));
@@ -315,7 +315,7 @@ export default defineSuite(({ describe, it }) => {
       await requireRecursiveReadOnly(t);
       const ref = await testImage(t);
       const host = await hostDirWithTmpfs(t, 'vol-rro-bad');
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const bad: [string, NonNullable<ContainerConfig['mounts']>[number]][] = [
         ['readonly=false', { host_path: host, container_path: '/mnt/rro', readonly: false, recursive_read_only: true }],
         ['propagation=PROPAGATION_HOST_TO_CONTAINER', { host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }],
@@ -336,7 +336,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Container resources', () => {
     it('runtime should report OOMKilled with exit_code 137 when a container exceeds its memory limit [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       // `tail` keeps the whole (newline-free) input in memory: 128 MiB against a 32 MiB limit.
       const id = await runContainer(t, sb, ctr('oom', ref, withMemoryLimit(32 * 1024 * 1024), withShell('head -c 128m /dev/zero | tail')));
       const s = await waitContainerState(t, id, 'CONTAINER_EXITED', 60_000);
@@ -348,7 +348,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Multiple containers in a pod', () => {
     it('containers in one pod should share the network and IPC namespaces, and not with another pod [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const other = await runSandbox(t, pod('other'));
       const c1 = await runContainer(t, sb, ctr('ns1', ref, withShell('sleep 3600')));
       const c2 = await runContainer(t, sb, ctr('ns2', ref, withShell('sleep 3600')));
@@ -364,7 +364,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('containers in one pod should reach each other over localhost [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const port = 20_000 + Math.floor(Math.random() * 20_000);
       const server = await runContainer(t, sb, ctr('server', ref, withShell(`while true; do echo crc-hello | nc -l -p ${port}; done`)));
       const client = await runContainer(t, sb, ctr('client', ref, withShell('sleep 3600')));
@@ -379,7 +379,7 @@ export default defineSuite(({ describe, it }) => {
   describe('ExecSync', () => {
     it('runtime should return stdout, stderr and the exit code of ExecSync separately [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('exec', ref, withShell('sleep 3600')));
       const r = await execSync(t, id, ['sh', '-c', 'echo out; echo err >&2; exit 7']);
       check('ExecSync', 'stdout', r.stdout).equals('out\n');
@@ -393,7 +393,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should end an ExecSync whose command outlives its timeout [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, pod('ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('exec-timeout', ref, withShell('sleep 3600')));
       const timeout = 1;
       const bound = 10_000;

@@ -2,7 +2,7 @@
 // from eager resource reclaim), so the CRI requires them to succeed when the work is already done.
 // Contract text is quoted from the comments of RuntimeService/ImageService in cri-api's runtime/v1 api.proto.
 import {
-  defineSuite, check, runSandbox, runContainer, containerStatus, sandboxStatus, waitContainerState,
+  defineSuite, check, runSandbox, containerPod, runContainer, containerStatus, sandboxStatus, waitContainerState,
   podSandboxConfig, containerConfig, withShell, imageId, randomSuffix, testImage, stopContainer,
   removeContainer, removeImage, stopPodSandbox, removePodSandbox, listPodSandboxes, expectSuccess,
   expectNotFound,
@@ -58,7 +58,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('StopContainer should succeed on a container that already exited, keeping its exit code and finish time [Conformance]', async (t) => {
-      const sb = await runSandbox(t, podSandboxConfig('idem-exited'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, containerConfig('exits', await testImage(t), withShell('exit 3')));
       const before = await waitContainerState(t, id, 'CONTAINER_EXITED');
       await expectSuccess('StopContainer (exited container)', () => stopContainer(t, id), STOP_CONTAINER);
@@ -69,7 +69,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('StopContainer should succeed when called again on a stopped container [Conformance]', async (t) => {
-      const sb = await runSandbox(t, podSandboxConfig('idem-stop-ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, containerConfig('sleeper', await testImage(t), withShell('sleep 3600')));
       await expectSuccess('StopContainer (first call)', () => stopContainer(t, id), 'the container is running');
       check('ContainerStatus', 'status.state (after StopContainer)', (await containerStatus(t, id)).state).equals('CONTAINER_EXITED');
@@ -85,7 +85,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('RemoveContainer should succeed when called again on a removed container [Conformance]', async (t) => {
-      const sb = await runSandbox(t, podSandboxConfig('idem-rm-ctr'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, containerConfig('removed', await testImage(t), withShell('sleep 3600')));
       await stopContainer(t, id);
       await expectSuccess('RemoveContainer (first call)', () => removeContainer(t, id), 'the container is stopped');

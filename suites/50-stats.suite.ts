@@ -3,7 +3,7 @@
 // the root filesystem), not only for non-zero timestamps.
 import { status as Status } from '@grpc/grpc-js';
 import {
-  defineSuite, check, failWith, skip, eventually, runSandbox, runContainer, execSync, containerConfig,
+  defineSuite, check, failWith, skip, eventually, runSandbox, containerPod, runContainer, execSync, containerConfig,
   podSandboxConfig, withShell, withCpu, withLabels, withAnnotations, withSandboxLabels, randomSuffix,
   type Sandbox, type TestContext, testImage,
 } from '../src/framework/index.js';
@@ -23,7 +23,7 @@ export default defineSuite(({ describe, it }) => {
       // bounds catch unit mistakes (micro- or milliseconds reported as nanoseconds).
       const quota = 50_000;
       const period = 100_000;
-      const id = await runContainer(t, await runSandbox(t), containerConfig('burn', await testImage(t), withShell('while :; do :; done'), withCpu(quota, period)));
+      const id = await runContainer(t, await containerPod(t), containerConfig('burn', await testImage(t), withShell('while :; do :; done'), withCpu(quota, period)));
       const first = await containerStats(t, id);
       const t1 = nanos(first.cpu?.timestamp);
       const u1 = nanos(first.cpu?.usage_core_nano_seconds?.value);
@@ -51,7 +51,7 @@ export default defineSuite(({ describe, it }) => {
       const tag = randomSuffix(8);
       const cfg = containerConfig('attrs', await testImage(t), withShell('sleep 3600'),
         withLabels({ 'crc-stats-role': `role-${tag}` }), withAnnotations({ 'crc-stats-note': `note-${tag}` }));
-      const id = await runContainer(t, await runSandbox(t), cfg);
+      const id = await runContainer(t, await containerPod(t), cfg);
       const a = (await containerStats(t, id)).attributes;
       check('ContainerStats', 'attributes.id', a?.id).equals(id);
       check('ContainerStats', 'attributes.metadata', a?.metadata as unknown).equals(cfg.metadata);
@@ -66,7 +66,7 @@ export default defineSuite(({ describe, it }) => {
       // Band: at least 0.8 x the held bytes (allowing for a runtime that subtracts some shared pages), at most
       // 3 x the held bytes + 32 MiB for the shell, the exec probes and page-table overhead.
       const held = 48 * MiB;
-      const id = await runContainer(t, await runSandbox(t), containerConfig('mem', await testImage(t), withShell(
+      const id = await runContainer(t, await containerPod(t), containerConfig('mem', await testImage(t), withShell(
         `if dd if=/dev/zero of=/dev/shm/crc-hold bs=1048576 count=${held / MiB} 2>/tmp/dd.err; then touch /tmp/held; else touch /tmp/failed; fi; exec sleep 3600`)));
       await waitForWorkload(t, id, `holding ${held / MiB} MiB in /dev/shm`);
       const lo = (BigInt(held) * 8n) / 10n;
@@ -87,7 +87,7 @@ export default defineSuite(({ describe, it }) => {
       // default), so the usage is polled for up to 45 s. Band: the written bytes up to 16 MiB more (the
       // layer also holds mount points and small files the runtime or the shell creates).
       const written = 8 * MiB;
-      const id = await runContainer(t, await runSandbox(t), containerConfig('layer', await testImage(t), withShell(
+      const id = await runContainer(t, await containerPod(t), containerConfig('layer', await testImage(t), withShell(
         `if dd if=/dev/zero of=/crc-written bs=1048576 count=${written / MiB} 2>/tmp/dd.err; then sync; touch /tmp/held; else touch /tmp/failed; fi; exec sleep 3600`)));
       await waitForWorkload(t, id, `writing ${written / MiB} MiB to /crc-written`);
       await eventually(async () => {

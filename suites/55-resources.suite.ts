@@ -3,7 +3,7 @@
 // read from inside the container (cgroup v1 or v2, detected there).
 import { status as Status } from '@grpc/grpc-js';
 import {
-  defineSuite, testImage, check, failWith, skip, runSandbox, runContainer, containerStatus, containerConfig,
+  defineSuite, testImage, check, failWith, skip, runSandbox, containerPod, runContainer, containerStatus, containerConfig,
   withShell, withMemoryLimit, withCpu, randomSuffix, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { readCgroupLimits, cpuWeightsForShares, type CgroupLimits } from '../src/framework/stats.js';
@@ -76,7 +76,7 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should accept new pod-level resources for a running sandbox and fail for an unknown one [Feature:UpdatePodSandboxResources]', async (t) => {
       // The kubelet resizes the pod cgroup itself and then tells the runtime (for NRI plugins and its
       // own records); the runtime must accept that for its sandbox and must not for one it does not know.
-      const { sb, id } = await limitedContainer(t, 'podres');
+      const { sb, id } = await limitedContainer(t, 'podres', true); // its pod's resources change
       const rt = t.cri.runtime;
       const resources = toLinux({ ...INITIAL, memory: 320 * MiB, quota: 80_000 });
       await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: sb.id, resources, overhead: toLinux({ memory: 0, quota: 0, period: 0, shares: 0 }) });
@@ -115,9 +115,9 @@ async function update(t: TestContext, id: string, l: Limits): Promise<void> {
   await t.cri.runtime.call('UpdateContainerResources', { container_id: id, linux: toLinux(l) });
 }
 
-async function limitedContainer(t: TestContext, prefix: string): Promise<{ sb: Sandbox; id: string }> {
+async function limitedContainer(t: TestContext, prefix: string, ownPod = false): Promise<{ sb: Sandbox; id: string }> {
   const ref = await testImage(t);
-  const sb = await runSandbox(t);
+  const sb = ownPod ? await runSandbox(t) : await containerPod(t);
   const id = await runContainer(t, sb, containerConfig(prefix, ref, withShell('exec sleep 3600'),
     withMemoryLimit(INITIAL.memory), withCpu(INITIAL.quota, INITIAL.period, INITIAL.shares)));
   return { sb, id };

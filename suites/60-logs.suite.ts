@@ -4,7 +4,7 @@
 import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  defineSuite, testImage, check, failWith, runSandbox, runContainer, containerStatus, waitContainerState,
+  defineSuite, testImage, check, failWith, containerPod, runContainer, containerStatus, waitContainerState,
   containerConfig, withShell, withLogPath, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import {
@@ -15,7 +15,7 @@ import {
 export default defineSuite(({ describe, it }) => {
   describe('Container logs', () => {
     it('runtime should write the container log at log_directory/log_path and report that path in ContainerStatus.log_path [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const c = await logContainer(t, sb, 'log', 'echo $MARKER; exec sleep 3600');
       const text = await waitForLog(c.file, (t) => t.includes(`${c.marker}\n`), `a line "${c.marker}" written by the container`);
       const entries = reassemble(parseCriLog(text, c.file));
@@ -25,7 +25,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should write every log line as "<RFC3339Nano timestamp> <stream> <P|F> <message>" with non-decreasing timestamps [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const from = Date.now() - CLOCK_SLACK_MS;
       // Ten lines a little apart, then messages whose spaces, tabs and emptiness must survive as is.
       const c = await logContainer(t, 
@@ -45,7 +45,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should tag stdout and stderr lines with their stream and keep their relative order [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const steps = [0, 1, 2].flatMap((i) => [`echo out-${i}`, `echo err-${i} >&2`]);
       const c = await logContainer(t, sb, 'streams', `${steps.join('; sleep 0.2; ')}; sleep 0.2; echo $MARKER`);
       const text = await waitForLog(c.file, (t) => t.includes(`${c.marker}\n`), `the last line "${c.marker}"`);
@@ -60,7 +60,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should split a line longer than 16 KiB into P pieces ending with F that reassemble exactly [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const unit = '0123456789abcdef';
       const long = unit.repeat(2560); // 40 KiB, no newline inside
       const c = await logContainer(t, sb, 'longline', `yes ${unit} | head -n 2560 | tr -d '\\n'; echo; echo $MARKER`);
@@ -83,7 +83,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should keep output without a trailing newline as a final P record [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const c = await logContainer(t, sb, 'nonewline', 'echo first; printf "$MARKER"');
       await waitContainerState(t, c.id, 'CONTAINER_EXITED');
       const text = await waitForLog(c.file, (t) => t.includes(c.marker), `the unterminated output "${c.marker}" (written when the container exits)`);
@@ -97,7 +97,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('ReopenContainerLog should start a new file at log_path after the old one was renamed, and the old file should stop growing [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const c = await logContainer(t, sb, 'reopen', 'i=0; while :; do echo line-$i; i=$((i+1)); sleep 0.2; done');
       await waitForLog(c.file, (t) => completeLines(t) >= 2, 'at least 2 lines before rotation');
       const rotated = `${c.file}.1`;
@@ -122,7 +122,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('ReopenContainerLog should fail for a stopped container and create no file [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const c = await logContainer(t, sb, 'reopenstopped', 'echo $MARKER');
       await waitContainerState(t, c.id, 'CONTAINER_EXITED');
       await waitForLog(c.file, (t) => t.includes(`${c.marker}\n`), `the line "${c.marker}"`);
@@ -139,7 +139,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('runtime should write each container of a pod to its own log file [Conformance]', async (t) => {
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const script = (p: string) => `for i in 0 1 2 3 4; do echo ${p}-$i; sleep 0.1; done; exec sleep 3600`;
       const a = await logContainer(t, sb, 'first', script('a'));
       const b = await logContainer(t, sb, 'second', script('b'));

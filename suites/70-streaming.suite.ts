@@ -4,7 +4,7 @@
 // exit status has a deadline (src/framework/streaming.ts), so a server that hangs fails one test, in time.
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  defineSuite, check, skip, runSandbox, runContainer, createContainer, testImage, podSandboxConfig, containerConfig, eventually, execSync,
+  defineSuite, check, skip, runSandbox, containerPod, runContainer, createContainer, testImage, podSandboxConfig, containerConfig, eventually, execSync,
   withShell, withCommand, withStdin, withTty, withHostNetwork, withHostname, randomSuffix, removeContainer, removePodSandbox,
   stopPodSandbox, type TestContext, type Sandbox,
 } from '../src/framework/index.js';
@@ -18,10 +18,6 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0,
 const outcome = (s: ExecStatus) => (s.success ? 'Success' : `${s.reason ?? 'Failure'} exit code ${s.exitCode ?? 'none'}`);
 const GET = 'GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n';
 const WEB_PAGE = 'cri-conformance webserver OK';
-
-async function pod(t: TestContext, prefix: string): Promise<Sandbox> {
-  return runSandbox(t, podSandboxConfig(`stream-${prefix}`));
-}
 
 /** A busybox container that sleeps, for exec. */
 async function sleeper(t: TestContext, sb: Sandbox): Promise<string> {
@@ -64,8 +60,8 @@ async function serving(t: TestContext, id: string, addr: string): Promise<void> 
 }
 
 /** A webserver in the pod on 8080 (the fixture image) and, when asked, a second one on 8081. */
-async function webPod(t: TestContext, prefix: string, second = false): Promise<Sandbox> {
-  const sb = await pod(t, prefix);
+async function webPod(t: TestContext, second = false): Promise<Sandbox> {
+  const sb = await containerPod(t);
   const web = await runContainer(t, sb, containerConfig('web', await testImage(t, 'webserver')));
   await serving(t, web, '127.0.0.1:8080');
   if (second) {
@@ -79,7 +75,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Streaming RPCs', () => {
     for (const p of PROTOCOLS) {
       it(`Exec, Attach and PortForward should answer a fresh absolute URL on a reachable host that serves one connection, over ${p.label} ${p.tag}`, async (t) => {
-        const sb = await pod(t, 'url');
+        const sb = await containerPod(t);
         const ref = await testImage(t);
         const id = await runContainer(t, sb, containerConfig('url', ref, withStdin(), withShell('while read l; do echo "got:$l"; done')));
         const ask: Record<'Exec' | 'Attach' | 'PortForward', () => Promise<string>> = {
@@ -104,10 +100,10 @@ export default defineSuite(({ describe, it }) => {
     }
 
     it('Exec, Attach and PortForward should answer an error, not a URL, for an unknown or removed container or sandbox [Conformance]', async (t) => {
-      const sb = await pod(t, 'gone');
+      const sb = await containerPod(t);
       const gone = await createContainer(t, sb, containerConfig('gone', await testImage(t), withCommand('sleep', '3600')));
       await removeContainer(t, gone);
-      const goneSb = await pod(t, 'gone-sb');
+      const goneSb = await runSandbox(t, podSandboxConfig('stream-gone-sb'));
       await stopPodSandbox(t, goneSb.id);
       await removePodSandbox(t, goneSb.id);
       const unknown = `crc-no-such-${randomSuffix(12)}`;
@@ -122,7 +118,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('Exec should refuse tty together with stderr, as the CRI API says [Conformance]', async (t) => {
-      const sb = await pod(t, 'ttyerr');
+      const sb = await containerPod(t);
       const id = await sleeper(t, sb);
       // api.proto, ExecRequest.stderr: "If `tty` is true, `stderr` MUST be false. Multiplexing is not supported".
       const answer = await rpcOutcome(() => t.cri.runtime.call('Exec', { container_id: id, cmd: ['true'], tty: true, stdout: true, stderr: true }));
@@ -133,7 +129,7 @@ export default defineSuite(({ describe, it }) => {
   describe('Exec', () => {
     for (const p of PROTOCOLS) {
       it(`exec should deliver stdout and stderr apart and report the exit code as a v4 Status, over ${p.label} ${p.tag}`, async (t) => {
-        const id = await sleeper(t, await pod(t, 'exec'));
+        const id = await sleeper(t, await containerPod(t));
         const r = await runToCompletion(await exec(t, p, id, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 3'], { stdout: true, stderr: true }));
         check('Exec', 'streams {stdout, stderr}', { stdout: r.stdout.toString(), stderr: r.stderr.toString() }).equals({ stdout: 'to-out\n', stderr: 'to-err\n' });
         check('Exec', 'error channel Status (exit 3)', outcome(r.status)).equals('NonZeroExitCode exit code 3', r.status.raw);
@@ -142,7 +138,7 @@ export default defineSuite(({ describe, it }) => {
       });
 
       it(`exec should carry more than 1 MiB of binary data through stdin, stdout and stderr unchanged, over ${p.label} ${p.tag}`, async (t) => {
-        const id = await sleeper(t, await pod(t, 'binary'));
+        const id = await sleeper(t, await containerPod(t));
         const payload = randomBytes(1536 * 1024 + 7);
         // head -c ends without stdin EOF, which WebSocket before v5 cannot send; stderr gets the first 100000 bytes.
         const cmd = ['sh', '-c', `head -c ${payload.length} > /tmp/p; cat /tmp/p; head -c 100000 /tmp/p >&2`];
@@ -152,7 +148,7 @@ export default defineSuite(({ describe, it }) => {
       });
 
       it(`exec should deliver stdin, and closing it should end cat, over ${p.label} ${p.tag}`, async (t) => {
-        const id = await sleeper(t, await pod(t, 'stdin'));
+        const id = await sleeper(t, await containerPod(t));
         const s = await exec(t, p, id, ['cat'], { stdin: true, stdout: true, stderr: true });
         if (!s.stdinEof) skip(`${p.label} subprotocol ${s.subprotocol} cannot close stdin alone (v5.channel.k8s.io can; the server did not choose it)`);
         const r = await runToCompletion(s, 'line one\nline two');
@@ -160,7 +156,7 @@ export default defineSuite(({ describe, it }) => {
       });
 
       it(`exec with a tty should merge stderr into stdout and apply a resize, over ${p.label} ${p.tag}`, async (t) => {
-        const id = await sleeper(t, await pod(t, 'tty'));
+        const id = await sleeper(t, await containerPod(t));
         // Each line on stdin asks for the size again, until it is the one wanted: resize and stdin travel on
         // different streams, so the first answer may predate the resize.
         const script = 'echo to-out; echo to-err >&2; for want in "31 101" "22 77"; do while read a; do s=$(stty size); echo "size $s"; [ "$s" = "$want" ] && break; done; done';
@@ -183,7 +179,7 @@ export default defineSuite(({ describe, it }) => {
       });
 
       it(`exec of a command that does not exist should fail with a Status that names it, over ${p.label} ${p.tag}`, async (t) => {
-        const id = await sleeper(t, await pod(t, 'nocmd'));
+        const id = await sleeper(t, await containerPod(t));
         const r = await runToCompletion(await exec(t, p, id, ['crc-no-such-command'], { stdout: true, stderr: true }));
         check('Exec', 'error channel Status (command not found)', r.status.success ? 'Success' : `${r.status.message ?? ''} ${r.stderr.toString()}`)
           .matches(/crc-no-such-command/, `a Failure naming the command; raw: ${r.status.raw}`);
@@ -191,14 +187,14 @@ export default defineSuite(({ describe, it }) => {
     }
 
     it('exec over WebSocket v5.channel.k8s.io should close stdin with the close signal [Optional]', async (t) => {
-      const id = await sleeper(t, await pod(t, 'v5'));
+      const id = await sleeper(t, await containerPod(t));
       const s = await exec(t, PROTOCOLS[1], id, ['cat'], { stdin: true, stdout: true, subprotocols: ['v5.channel.k8s.io'] });
       const r = await runToCompletion(s, 'closed by v5');
       check('Exec', 'stdout of cat, and its Status once stdin closed (v5)', `${r.stdout.toString()}|${outcome(r.status)}`).equals('closed by v5|Success');
     });
 
     it('exec over WebSocket v4.base64.channel.k8s.io should carry the same bytes and Status [Optional]', async (t) => {
-      const id = await sleeper(t, await pod(t, 'b64'));
+      const id = await sleeper(t, await containerPod(t));
       const payload = randomBytes(200_000);
       const s = await exec(t, PROTOCOLS[1], id, ['sh', '-c', `head -c ${payload.length}; echo e >&2; exit 5`], { stdin: true, stdout: true, stderr: true, subprotocols: ['v4.base64.channel.k8s.io'] });
       const r = await runToCompletion(s, payload);
@@ -211,7 +207,7 @@ export default defineSuite(({ describe, it }) => {
     for (const p of PROTOCOLS) {
       for (const tty of [false, true]) {
         it(`attach should send what is written to a container started with stdin back on stdout${tty ? ' with a tty' : ''}, over ${p.label} ${p.tag}`, async (t) => {
-          const sb = await pod(t, 'attach');
+          const sb = await containerPod(t);
           const opts = [withStdin(), withShell('while read l; do echo "got:$l"; done'), ...(tty ? [withTty()] : [])];
           const cfg = containerConfig('attach', await testImage(t), ...opts);
           cfg.stdin_once = true;
@@ -225,7 +221,7 @@ export default defineSuite(({ describe, it }) => {
       }
 
       it(`attach to a container without stdin should stream its output, over ${p.label} ${p.tag}`, async (t) => {
-        const sb = await pod(t, 'attach-out');
+        const sb = await containerPod(t);
         const id = await runContainer(t, sb, containerConfig('ticker', await testImage(t), withShell('i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done')));
         // ContainerConfig.stdin is false: there is no stdin to attach, but stdout must stream live.
         const s = await attach(t, p, id, { stdout: true, stderr: true });
@@ -237,14 +233,14 @@ export default defineSuite(({ describe, it }) => {
   describe('PortForward', () => {
     for (const p of PROTOCOLS) {
       it(`port-forward should carry an HTTP request to the webserver in the pod, over ${p.label} ${p.tag}`, async (t) => {
-        const sb = await webPod(t, 'pf');
+        const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080]), [8080]);
         const { reply } = await httpGet(t, pf, 8080);
         check('PortForward', 'HTTP reply from port 8080', reply).matches(new RegExp(`^HTTP/1\\.[01] 200 [^]*${WEB_PAGE}`));
       });
 
       it(`port-forward should forward two ports over one connection, over ${p.label} ${p.tag}`, async (t) => {
-        const sb = await webPod(t, 'pf2', true);
+        const sb = await webPod(t, true);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080, 8081]), [8080, 8081]);
         const [a, b] = await Promise.all([httpGet(t, pf, 8080), httpGet(t, pf, 8081)]);
         check('PortForward', 'HTTP bodies from ports {8080, 8081} on one connection', { 8080: a.reply.split('\r\n\r\n')[1], 8081: b.reply.split('\r\n\r\n')[1] })
@@ -252,7 +248,7 @@ export default defineSuite(({ describe, it }) => {
       });
 
       it(`port-forward to a port nobody listens on should report it on that port's error stream and keep the connection, over ${p.label} ${p.tag}`, async (t) => {
-        const sb = await webPod(t, 'pf-err');
+        const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [9, 8080]), [9, 8080]);
         const dead = await httpGet(t, pf, 9);
         check('PortForward', 'port 9 error stream (nobody listens)', dead.error).matches(/9/, 'the error names the port');

@@ -3,10 +3,10 @@
 // the SupplementalGroupsPolicy with ContainerStatus.user, and the image's USER.
 // The busybox images' /etc/passwd has cruser 1001:1001, /etc/group has crgroup 1005 with member cruser.
 import {
-  defineSuite, check, skip, expectRpcError, runSandbox, runContainer, containerStatus, execSync, podSandboxConfig,
+  defineSuite, check, skip, expectRpcError, containerPod, runContainer, containerStatus, execSync,
   containerConfig, withShell, testImage, labelled, type ContainerOption, type TestContext,
 } from '../src/framework/index.js';
-import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
+import { withKubeletNamespaces } from '../src/framework/container.js';
 import { procStatus } from '../src/framework/proc-status.js';
 import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/LinuxContainerSecurityContext.js';
 
@@ -39,7 +39,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should reject run_as_group without run_as_user or run_as_username [Conformance]', async (t) => {
       const ref = await testImage(t);
-      const sb = await runSandbox(t, podSandboxConfig('ident', withKubeletSandboxNamespaces()));
+      const sb = await containerPod(t);
       const cfg = labelled(t, ctr('grp-only', ref, sc({ run_as_group: { value: '2002' } })));
       await expectRpcError('CreateContainer (run_as_group=2002 without a user)', () => t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config: cfg, sandbox_config: sb.config }),
         'a group without a user is invalid (the kubelet validates the same)', (res) => t.defer(`container ${res.container_id}`, () => removeQuietly(t, res.container_id)));
@@ -130,7 +130,7 @@ const ctr = (prefix: string, ref: string, ...opts: ContainerOption[]) => contain
 /** A running container of this image with these security-context fields, in a pod of its own. */
 async function idContainer(t: TestContext, image: string, fields: LinuxContainerSecurityContext): Promise<string> {
   const ref = await testImage(t, image);
-  const sb = await runSandbox(t, podSandboxConfig('ident', withKubeletSandboxNamespaces()));
+  const sb = await containerPod(t);
   return runContainer(t, sb, ctr('ident', ref, sc(fields)));
 }
 

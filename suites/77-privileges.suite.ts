@@ -3,7 +3,7 @@
 // (mount, chown, mknod, creating a bridge, running a setuid-root binary, writing a read-only path).
 import { existsSync } from 'node:fs';
 import {
-  defineSuite, check, runSandbox, runContainer, execSync, podSandboxConfig, containerConfig, withShell, testImage,
+  defineSuite, check, runSandbox, containerPod, runContainer, execSync, podSandboxConfig, containerConfig, withShell, testImage,
   type ContainerOption, type SandboxOption, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
@@ -197,6 +197,6 @@ const privilegedPod = (): SandboxOption => (c) => {
  * the kubelet marks the sandbox privileged when any container is). */
 async function privContainer(t: TestContext, image: string, fields: LinuxContainerSecurityContext, privilegedSandbox = false): Promise<string> {
   const ref = await testImage(t, image);
-  const sb: Sandbox = await runSandbox(t, podSandboxConfig('priv', withKubeletSandboxNamespaces(), ...(privilegedSandbox ? [privilegedPod()] : [])));
+  const sb: Sandbox = privilegedSandbox ? await runSandbox(t, podSandboxConfig('priv', withKubeletSandboxNamespaces(), privilegedPod())) : await containerPod(t);
   return runContainer(t, sb, containerConfig('priv', ref, withKubeletNamespaces(), withShell('sleep 3600'), sc(fields)));
 }

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  defineSuite, check, failWith, skip, runSandbox, runContainer, execSync, podSandboxConfig, containerConfig,
+  defineSuite, check, failWith, skip, runSandbox, containerPod, runContainer, execSync, podSandboxConfig, containerConfig,
   withCommand, testImage, tempDir, type TestContext, type ContainerOption, type SandboxOption, type Sandbox,
 } from '../src/framework/index.js';
 import {
@@ -30,7 +30,7 @@ async function profileFile(t: TestContext, name: string, json: string): Promise<
 async function probe(t: TestContext, ctr: ContainerOption[], sb: SandboxOption[] = [], pod?: Sandbox): Promise<{ sb: Sandbox; id: string }> {
   requireHostFeature(t, 'seccomp');
   const ref = await testImage(t);
-  const sandbox = pod ?? (await runSandbox(t, podSandboxConfig('seccomp', ...sb)));
+  const sandbox = pod ?? (sb.length ? await runSandbox(t, podSandboxConfig('seccomp', ...sb)) : await containerPod(t));
   const id = await runContainer(t, sandbox, containerConfig('seccomp', ref, withCommand('sleep', '3600'), ...ctr));
   return { sb: sandbox, id };
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import {
-  defineSuite, check, failWith, skip, runSandbox, runContainer, containerStatus, execSync, tempDir, podSandboxConfig,
+  defineSuite, check, failWith, skip, runSandbox, containerPod, runContainer, containerStatus, execSync, tempDir, podSandboxConfig,
   containerConfig, withShell, type ContainerOption, type SandboxOption, type TestContext, testImage,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
@@ -36,7 +36,7 @@ export default defineSuite(({ describe, it }) => {
         { container_path: '/mnt/echo-ro', host_path: ro, readonly: true, propagation: 'PROPAGATION_PRIVATE' },
         { container_path: '/mnt/echo-rw', host_path: rw, readonly: false, propagation: 'PROPAGATION_PRIVATE' },
       ];
-      const sb = await runSandbox(t, pod('mnt'));
+      const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('echo', ref, withShell('sleep 3600'), (c) => void (c.mounts = mounts)));
       const s = await containerStatus(t, id);
       check('ContainerStatus', 'status.mounts[].container_path', (s.mounts ?? []).map((m) => m.container_path).sort()).equals(['/mnt/echo-ro', '/mnt/echo-rw']);

@@ -8,6 +8,8 @@ import { CleanupStack } from './cleanup.js';
 import { NoImageError } from './skip.js';
 import { fixtureImageNames } from '../images/names.js';
 import type { HostFeatures } from '../runner/host.js';
+import type { SlotPods } from './slot-pods.js';
+import type { Sandbox } from './resources.js';
 
 /** Label carried by every sandbox and container this run creates; cleanup never touches anything else. */
 export const RUN_LABEL = 'cri-conformance.io/run-id';
@@ -52,6 +54,8 @@ export interface RunScope {
   preexistingImages: Set<string>;
   /** Kernel features of the node (seccomp, AppArmor, SELinux), detected once per run; overridable (self-tests). */
   hostFeatures: HostFeatures;
+  /** The pod each --jobs slot hands from test to test (containerPod); absent: every test makes its own. */
+  slotPods?: SlotPods;
 }
 
 /** The world of one test: its run, and the cleanup of what it creates. */
@@ -59,10 +63,15 @@ export class TestContext {
   private readonly stack = new CleanupStack();
   private closed = false;
 
+  /** The slot's pod while this test holds it (containerPod). */
+  leasedPod?: Sandbox;
+
   constructor(
     readonly run: RunScope,
     /** The test id (`<suite>/<describe> <title>`). */
     readonly id: string,
+    /** The --jobs slot the test runs in, when the runner says. */
+    readonly slot?: number,
   ) {}
 
   get cri(): Cri {
@@ -75,10 +84,17 @@ export class TestContext {
     (this.closed ? this.run.runCleanup : this.stack).push(what, fn);
   }
 
-  /** Runs this test's cleanup (newest first) and closes it to further registrations; returns failures. */
-  async close(retry?: (err: unknown) => Promise<boolean>): Promise<string[]> {
+  /** Runs this test's cleanup (newest first) and closes it to further registrations; returns failures. The
+   * slot's pod goes back to the slot only when the test `passed` and its cleanup did not fail. */
+  async close(retry?: (err: unknown) => Promise<boolean>, passed = false): Promise<string[]> {
     this.closed = true;
-    return this.stack.drain(retry);
+    const failed = await this.stack.drain(retry);
+    const pod = this.leasedPod;
+    if (pod && this.slot !== undefined && this.run.slotPods) {
+      this.leasedPod = undefined;
+      await this.run.slotPods.release(this.slot, pod, passed && failed.length === 0).catch((e: Error) => failed.push(`cleanup of pod sandbox ${pod.id} failed: ${e.message}`));
+    }
+    return failed;
   }
 
   /** Full reference of a logical test image (fixtures/images.json). */

@@ -9,6 +9,7 @@ import type { ContainerStatus__Output } from '../gen/v1/runtime/v1/ContainerStat
 import type { PodSandboxStatus__Output } from '../gen/v1/runtime/v1/PodSandboxStatus.js';
 import type { AuthConfig } from '../gen/v1/runtime/v1/AuthConfig.js';
 import { isCode, type RpcError } from '../cri/errors.js';
+import type { Cri } from '../cri/client.js';
 import { RUN_LABEL, type TestContext } from './context.js';
 import { podSandboxConfig, withLogDirectory } from './builders.js';
 import { eventually } from './eventually.js';
@@ -77,6 +78,27 @@ export async function runSandbox(t: TestContext, config?: PodSandboxConfig, runt
   deferSandboxRemoval(t, id);
   return { id, config: cfg };
 }
+
+/** A pod for a test that needs one only as a home for its containers: it neither stops, removes nor inspects
+ * the pod, sets nothing on it, and reads no log file by a path an earlier test might have used. Within a run
+ * that is the test's slot's pod (slot-pods.ts); otherwise (or when a test asks twice) a pod of its own. */
+export async function containerPod(t: TestContext): Promise<Sandbox> {
+  const pods = t.run.slotPods;
+  if (!pods || t.slot === undefined || t.leasedPod) return runSandbox(t, podSandboxConfig('ctr'));
+  const sb = await pods.take(t.slot, t.run.runtimeHandler, () => labelled(t, podSandboxConfig('slot')));
+  t.leasedPod = sb;
+  return sb;
+}
+
+/** The RPCs behind slot pods (the run's client, not a test's). */
+export const slotPodCalls = {
+  create: async (cri: Cri, config: PodSandboxConfig, handler: string): Promise<string> =>
+    (await cri.runtime.call('RunPodSandbox', { config, runtime_handler: handler })).pod_sandbox_id,
+  remove: async (cri: Cri, id: string): Promise<void> => {
+    await ignoreNotFound(cri.runtime.call('StopPodSandbox', { pod_sandbox_id: id })).catch(() => undefined);
+    await ignoreNotFound(cri.runtime.call('RemovePodSandbox', { pod_sandbox_id: id }));
+  },
+};
 
 /** Stop then remove; removal is tried even when the stop fails (RemovePodSandbox must force-stop). */
 export function deferSandboxRemoval(t: TestContext, id: string): void {

@@ -21,6 +21,8 @@ export interface TestBinding {
   skipReasons: WeakMap<Mocha.Test, string>;
   /** Test bodies still running (a body may outlive its timeout); the run waits for them before its sweep. */
   bodies: Set<Promise<unknown>>;
+  /** The --jobs slot of each test id in flight. */
+  slots?: Map<string, number>;
 }
 
 /** Tests that ended because a test image they need is not available: reported "not run (no image)". */
@@ -79,7 +81,8 @@ function bind(suiteName: string, fn: TestFn, binding: TestBinding | undefined): 
     for (const tag of parseTags(test.title)) {
       if (tag.startsWith('Feature:') && !policy.featureEnabled(tag.slice(8))) skipWith(`${tag} is not part of kubelet ${policy.kubelet}`);
     }
-    const t = new TestContext(binding.scope, testId(suiteName, test));
+    const id = testId(suiteName, test);
+    const t = new TestContext(binding.scope, id, binding.slots?.get(id));
     binding.contexts.set(test, t);
     const body = fn(t);
     binding.bodies.add(body);

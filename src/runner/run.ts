@@ -11,6 +11,8 @@ import { isCode } from '../cri/errors.js';
 import { status as Status } from '@grpc/grpc-js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CleanupStack } from '../framework/cleanup.js';
+import { SlotPods } from '../framework/slot-pods.js';
+import { slotPodCalls } from '../framework/resources.js';
 import type { RegistryAuth, RunScope } from '../framework/context.js';
 import { parseTags, type RunResult, type SuiteResult, type TestResult } from '../report/model.js';
 import { filterTests, allTests, loadSuite, loadTest, selectSuites, testId, type TestBinding } from './load.js';
@@ -142,7 +144,9 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     preexistingImages: await existingImageRefs(cri),
     hostFeatures: { ...detectHostFeatures(), ...o.hostFeatures },
   };
-  const binding: TestBinding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set() };
+  scope.slotPods = new SlotPods({ cri, workDir, ...slotPodCalls });
+  scope.runCleanup.push('the slot pods', () => scope.slotPods!.closeAll());
+  const binding: TestBinding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set(), slots: new Map() };
   await pullShared(scope, o.progress);
 
   const activeRunners = new Set<Mocha.Runner>();
@@ -242,11 +246,13 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
         const t0 = Date.now();
         p.startedAt ||= t0;
         let r: TestResult;
+        binding.slots!.set(w.id, slot);
         try {
           r = await runOneTest(w);
         } catch (e) {
           r = { ...notRunTest(p.entry.name, w.test, ''), status: 'failed', message: `the runner could not run this test: ${(e as Error).message}` };
         }
+        binding.slots!.delete(w.id);
         p.endedAt = Math.max(p.endedAt, Date.now());
         if (o.bail && r.status === 'failed') bailed = true;
         finish(w, { ...r, startOffsetMs: t0 - started, slot });
@@ -264,7 +270,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
           // The next test, and this one's cleanup, wait for a re-dial under way.
           afterEach: async (test) => {
             await watch.settled();
-            return (test && (await binding.contexts.get(test)?.close((err) => watch.cleanupFailed(`cleanup of ${w.id}`, err)))) || [];
+            return (test && (await binding.contexts.get(test)?.close((err) => watch.cleanupFailed(`cleanup of ${w.id}`, err), test.state === 'passed'))) || [];
           },
           afterEachTimeoutMs: o.testTimeoutMs + (o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_MS),
           skipReasons: binding.skipReasons,
