@@ -4,7 +4,7 @@
 // them afterwards; shared images (busybox, pause, webserver) are never removed here.
 import { randomBytes } from 'node:crypto';
 import {
-  defineSuite, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, runSandbox, createContainer,
+  defineSuite, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, containerPod, createContainer,
   containerConfig, withShell, containerStatus, randomSuffix, type TestContext,
 } from '../src/framework/index.js';
 import { imageStatus, listImages, digestRef, normalizeRef, repoOf, type ImageInfo } from '../src/framework/images.js';
@@ -243,7 +243,7 @@ export default defineSuite(({ describe, it }) => {
       const listed = (await listImages(t)).find((i) => i.repo_tags.includes(normalizeRef(ref)));
       check('ListImages', `images[tag=${ref}].id`, listed?.id).equals(st.id, 'the id ImageStatus reports');
 
-      const sb = await runSandbox(t);
+      const sb = await containerPod(t);
       const cid = await createContainer(t, sb, containerConfig('imageid', ref, withShell('sleep 3600')));
       const cs = await containerStatus(t, cid);
       // The kubelet shows image_ref as the pod's imageID: the image id or one of its repo digests.

@@ -482,7 +482,7 @@ interface FilterFixture {
 async function filterFixture(t: TestContext): Promise<FilterFixture> {
   const ref = await testImage(t);
   const key = `crc.test/app-${randomSuffix(8)}`;
-  const A = await runSandbox(t, pod('filter-a'));
+  const A = await containerPod(t);
   const B = await runSandbox(t, pod('filter-b'));
   const mk = (prefix: string, app: string, tier: string | undefined, script: string): ContainerConfig =>
     ctr(prefix, ref, withLabels({ [key]: app, ...(tier ? { tier } : {}) }), withShell(script));

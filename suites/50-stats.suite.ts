@@ -294,7 +294,7 @@ interface ThreeContainers {
 async function threeContainers(t: TestContext): Promise<ThreeContainers> {
   const ref = await testImage(t);
   const selector = { 'crc-stats-group': `group-${randomSuffix(8)}` };
-  const sbA = await runSandbox(t, podSandboxConfig('lstats-a'));
+  const sbA = await containerPod(t);
   const sbB = await runSandbox(t, podSandboxConfig('lstats-b'));
   const run = (sb: Sandbox, name: string, labelled: boolean) =>
     runContainer(t, sb, containerConfig(name, ref, withShell('exec sleep 3600'), ...(labelled ? [withLabels(selector)] : [])));
