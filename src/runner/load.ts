@@ -15,8 +15,8 @@ export { suiteFile, suiteSpec } from './spec.js';
 /** What the tests of one run are bound to: created by the runner, read back after each test. */
 export interface TestBinding {
   scope: RunScope;
-  /** The context of every test that started. */
-  contexts: Map<Mocha.Test, TestContext>;
+  /** The context of every test that started (weak: a finished test's mocha instance is not kept alive). */
+  contexts: WeakMap<Mocha.Test, TestContext>;
   /** Why a test was skipped. */
   skipReasons: WeakMap<Mocha.Test, string>;
   /** Test bodies still running (a body may outlive its timeout); the run waits for them before its sweep. */

@@ -146,7 +146,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
   };
   scope.slotPods = new SlotPods({ cri, workDir, ...slotPodCalls });
   scope.runCleanup.push('the slot pods', () => scope.slotPods!.closeAll());
-  const binding: TestBinding = { scope, contexts: new Map(), skipReasons: new WeakMap(), bodies: new Set(), slots: new Map() };
+  const binding: TestBinding = { scope, contexts: new WeakMap(), skipReasons: new WeakMap(), bodies: new Set(), slots: new Map() };
   await pullShared(scope, o.progress);
 
   const activeRunners = new Set<Mocha.Runner>();
