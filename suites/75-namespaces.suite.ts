@@ -7,7 +7,7 @@ import { hostname as nodeHostname } from 'node:os';
 import {
   defineSuite, check, failWith, skip, eventually, runSandbox, runContainer, execSync, sandboxStatus, testImage,
   podSandboxConfig, containerConfig, withSandboxNamespaces, withNamespaces, withCommand, withSysctls, withHostname, expectSuccess,
-  type NamespaceModes, type Sandbox, type TestContext,
+  type NamespaceModes, type Sandbox, type SandboxOption, type TestContext,
 } from '../src/framework/index.js';
 import { hostInterface, hostListener, hostNamespace, hostPidsRunning, hostProcess, makeShmSegment, parseSysvShm, uniqueSleep } from '../src/framework/host.js';
 import type { NamespaceMode__Output } from '../src/gen/v1/runtime/v1/NamespaceMode.js';
@@ -17,8 +17,7 @@ export default defineSuite(({ describe, it }) => {
     it('a container with pid NODE should see the processes of the node [Conformance]', async (t) => {
       const host = await hostProcess(t);
       const modes = { pid: 'NODE' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('pid-node', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'pid-node', modes);
       const c = await sleeper(t, sb, 'pid-node', modes);
       check('ExecSync', '/proc/self/ns/pid (pid NODE)', await nsOf(t, c.id, 'pid')).equals(hostNamespace('pid'), "the node's PID namespace, as the node reads it");
       const seen = (await processes(t, c.id)).filter((p) => p.args === host.argv.join(' ')).map((p) => p.pid);
@@ -27,8 +26,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('containers of a pod with pid POD should share one PID namespace whose PID 1 is the sandbox process [Conformance]', async (t) => {
       const modes = { pid: 'POD' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('pid-pod', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'pid-pod', modes);
       const a = await sleeper(t, sb, 'pid-pod-a', modes);
       const b = await sleeper(t, sb, 'pid-pod-b', modes);
       const nsA = await nsOf(t, a.id, 'pid');
@@ -45,8 +43,7 @@ export default defineSuite(({ describe, it }) => {
 
     it('a container with pid CONTAINER should be PID 1 of its own PID namespace [Conformance]', async (t) => {
       const modes = { pid: 'CONTAINER' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('pid-ctr', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'pid-ctr', modes);
       const a = await sleeper(t, sb, 'pid-ctr-a', modes);
       const b = await sleeper(t, sb, 'pid-ctr-b', modes);
       for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid CONTAINER)`, (await pid1(t, c.id)).args).equals(c.argv.join(' '), "the container's own command");
@@ -72,8 +69,7 @@ export default defineSuite(({ describe, it }) => {
     it('a pod with ipc NODE should see a SysV shared memory segment made on the node [Conformance]', async (t) => {
       const seg = await makeShmSegment(t);
       const modes = { ipc: 'NODE' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('ipc-node', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'ipc-node', modes);
       const c = await sleeper(t, sb, 'ipc-node', modes);
       check('ExecSync', '/proc/self/ns/ipc (ipc NODE)', await nsOf(t, c.id, 'ipc')).equals(hostNamespace('ipc'), "the node's IPC namespace, as the node reads it");
       check('ExecSync', '/proc/sysvipc/shm (ipc NODE)', await shmIn(t, c.id)).includes(seg, `the segment the node made (shmid ${seg.shmid}, ${seg.size} bytes)`);
@@ -82,8 +78,7 @@ export default defineSuite(({ describe, it }) => {
     it('containers of a pod with ipc POD should share SysV segments of their own and not see the node\'s [Conformance]', async (t) => {
       const hostSeg = await makeShmSegment(t);
       const modes = { ipc: 'POD' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('ipc-pod', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'ipc-pod', modes);
       const a = await sleeper(t, sb, 'ipc-pod-a', modes);
       const b = await sleeper(t, sb, 'ipc-pod-b', modes);
       check('ExecSync', `/proc/sysvipc/shm in ${a.name} (ipc POD)`, await shmIn(t, a.id)).excludes(hostSeg, `the node's segment (shmid ${hostSeg.shmid}, ${hostSeg.size} bytes)`);
@@ -101,8 +96,7 @@ export default defineSuite(({ describe, it }) => {
       const port = await hostListener(t);
       const modes = { network: 'NODE' } as const;
       // The kubelet sends no hostname for a host-network pod: it keeps the node's.
-      const sb = await runSandbox(t, podSandboxConfig('net-node', withSandboxNamespaces(modes), withHostname('')));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'net-node', modes, withHostname(''));
       const c = await sleeper(t, sb, 'net-node', modes);
       check('ExecSync', '/proc/self/ns/net (network NODE)', await nsOf(t, c.id, 'net')).equals(hostNamespace('net'), "the node's network namespace, as the node reads it");
       check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network NODE)', await listening(t, c.id)).includes(`127.0.0.1:${port}`, 'the node listens there');
@@ -113,8 +107,7 @@ export default defineSuite(({ describe, it }) => {
     it('a pod with network POD should not see the node\'s listening ports [Conformance]', async (t) => {
       const port = await hostListener(t);
       const modes = { network: 'POD' } as const;
-      const sb = await runSandbox(t, podSandboxConfig('net-pod', withSandboxNamespaces(modes)));
-      await expectNamespaceOptions(t, sb.id, modes);
+      const sb = await podWithModes(t, 'net-pod', modes);
       const c = await sleeper(t, sb, 'net-pod', modes);
       check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network POD)', await listening(t, c.id)).excludes(`127.0.0.1:${port}`, "the node's listener, outside the pod");
       check('ExecSync', '/proc/self/ns/net (network POD)', await nsOf(t, c.id, 'net')).notEquals(hostNamespace('net'), "the pod's own, not the node's");
@@ -166,6 +159,13 @@ async function sleeper(t: TestContext, sb: Sandbox, prefix: string, modes: Names
     return p;
   }, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => skip(`the container's process (${argv.join(' ')}) is not in this machine's /proc: the runtime runs elsewhere, and namespace checks compare with the node's view`));
   return { id, name: cfg.metadata!.name!, argv, hostPid: pids[0]! };
+}
+
+/** A pod asking for these namespace modes, whose PodSandboxStatus echoes them. */
+async function podWithModes(t: TestContext, prefix: string, modes: NamespaceModes, ...opts: SandboxOption[]): Promise<Sandbox> {
+  const sb = await runSandbox(t, podSandboxConfig(prefix, withSandboxNamespaces(modes), ...opts));
+  await expectNamespaceOptions(t, sb.id, modes);
+  return sb;
 }
 
 /** PodSandboxStatus must echo the namespace modes the pod asked for (the kubelet's defaults elsewhere). */
