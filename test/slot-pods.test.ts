@@ -7,7 +7,6 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { SlotPods } from '../src/framework/slot-pods.js';
 import { containerPod, defineSuite } from '../src/framework/index.js';
-import type { Cri } from '../src/cri/client.js';
 import { startMiniRuntime } from './support/fake-cri.js';
 import { entry, runAgainst } from './support/fake-run.js';
 
@@ -17,14 +16,13 @@ describe('slot pods', () => {
   let n: number;
   const pods = () =>
     new SlotPods({
-      cri: {} as Cri,
       workDir: dir,
-      create: async (_cri, config, handler) => {
+      create: async (config, handler) => {
         const id = `pod-${++n}`;
         calls.push(`create ${id} handler=${handler || 'default'} logs=${path.basename(config.log_directory ?? '')}`);
         return id;
       },
-      remove: async (_cri, id) => void calls.push(`remove ${id}`),
+      remove: async (id) => void calls.push(`remove ${id}`),
     });
   const cfg = () => ({ metadata: { name: 'x', uid: 'u', namespace: 'n', attempt: 0 } });
 

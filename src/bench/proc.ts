@@ -38,6 +38,13 @@ export function socketOwnerPid(socketPath: string): number | undefined {
 
 const TICKS_PER_SECOND = 100; // USER_HZ on every Linux architecture Node runs on
 
+/** Busy (not idle or iowait) CPU seconds of the whole machine since boot, all CPUs, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND;
+}
+
 /** user + system CPU seconds of a process so far. */
 function cpuSeconds(pid: number): number | undefined {
   try {

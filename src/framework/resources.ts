@@ -90,15 +90,15 @@ export async function containerPod(t: TestContext): Promise<Sandbox> {
   return sb;
 }
 
-/** The RPCs behind slot pods (the run's client, not a test's). */
-export const slotPodCalls = {
-  create: async (cri: Cri, config: PodSandboxConfig, handler: string): Promise<string> =>
+/** The RPCs behind slot pods, on the run's client (not a test's). */
+export const slotPodCalls = (cri: Cri) => ({
+  create: async (config: PodSandboxConfig, handler: string): Promise<string> =>
     (await cri.runtime.call('RunPodSandbox', { config, runtime_handler: handler })).pod_sandbox_id,
-  remove: async (cri: Cri, id: string): Promise<void> => {
+  remove: async (id: string): Promise<void> => {
     await ignoreNotFound(cri.runtime.call('StopPodSandbox', { pod_sandbox_id: id })).catch(() => undefined);
     await ignoreNotFound(cri.runtime.call('RemovePodSandbox', { pod_sandbox_id: id }));
   },
-};
+});
 
 /** Stop then remove; removal is tried even when the stop fails (RemovePodSandbox must force-stop). */
 export function deferSandboxRemoval(t: TestContext, id: string): void {

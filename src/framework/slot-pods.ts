@@ -9,15 +9,15 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sandbox } from './resources.js';
-import type { Cri } from '../cri/client.js';
 import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js';
 
 export interface SlotPodDeps {
-  cri: Cri;
+  /** Where each pod's log directory is made. */
   workDir: string;
-  /** The run's label and handler are applied by the caller's config builder. */
-  create(cri: Cri, config: PodSandboxConfig, handler: string): Promise<string>;
-  remove(cri: Cri, id: string): Promise<void>;
+  /** RunPodSandbox of a config that already carries the run's label; answers the sandbox id. */
+  create(config: PodSandboxConfig, handler: string): Promise<string>;
+  /** Stop and remove; a sandbox already gone is not an error. */
+  remove(id: string): Promise<void>;
 }
 
 interface Held {
@@ -30,7 +30,7 @@ export class SlotPods {
   private readonly idle = new Map<number, Held>();
   /** Every pod made and not yet removed: what the end of the run removes. */
   private readonly live = new Map<string, Held>();
-  created = 0;
+  private created = 0;
 
   constructor(private readonly deps: SlotPodDeps) {}
 
@@ -46,7 +46,7 @@ export class SlotPods {
     const logs = path.join(this.deps.workDir, `slot-${slot}-logs-${++this.created}`);
     await mkdir(logs, { recursive: true });
     cfg.log_directory = logs;
-    const id = await this.deps.create(this.deps.cri, cfg, handler);
+    const id = await this.deps.create(cfg, handler);
     const sandbox = { id, config: cfg };
     this.live.set(id, { sandbox, handler });
     return sandbox;
@@ -61,7 +61,7 @@ export class SlotPods {
       return;
     }
     this.live.delete(sandbox.id);
-    await this.deps.remove(this.deps.cri, sandbox.id);
+    await this.deps.remove(sandbox.id);
   }
 
   private async discard(slot: number): Promise<void> {
@@ -69,7 +69,7 @@ export class SlotPods {
     if (!held) return;
     this.idle.delete(slot);
     this.live.delete(held.sandbox.id);
-    await this.deps.remove(this.deps.cri, held.sandbox.id);
+    await this.deps.remove(held.sandbox.id);
   }
 
   /** End of the run (or SIGINT): remove every pod still there. */
@@ -77,7 +77,7 @@ export class SlotPods {
     const errors: string[] = [];
     for (const [id] of [...this.live]) {
       this.live.delete(id);
-      await this.deps.remove(this.deps.cri, id).catch((e: Error) => errors.push(`pod sandbox ${id}: ${e.message}`));
+      await this.deps.remove(id).catch((e: Error) => errors.push(`pod sandbox ${id}: ${e.message}`));
     }
     this.idle.clear();
     if (errors.length) throw new Error(errors.join('; '));

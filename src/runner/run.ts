@@ -144,7 +144,7 @@ export async function runConformance(o: RunOptions): Promise<RunResult> {
     preexistingImages: await existingImageRefs(cri),
     hostFeatures: { ...detectHostFeatures(), ...o.hostFeatures },
   };
-  scope.slotPods = new SlotPods({ cri, workDir, ...slotPodCalls });
+  scope.slotPods = new SlotPods({ workDir, ...slotPodCalls(cri) });
   scope.runCleanup.push('the slot pods', () => scope.slotPods!.closeAll());
   const binding: TestBinding = { scope, contexts: new WeakMap(), skipReasons: new WeakMap(), bodies: new Set(), slots: new Map() };
   await pullShared(scope, o.progress);

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { machineBusySeconds } from '../bench/proc.js';
 
 interface Figures {
   wall: number;
@@ -18,12 +19,6 @@ interface Figures {
   note: string;
 }
 
-/** Busy (not idle or iowait) CPU seconds since boot, all CPUs. */
-async function busySeconds(): Promise<number> {
-  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f;
-  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / 100; // USER_HZ is 100 on Linux
-}
 
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
@@ -33,9 +28,9 @@ const median = (v: number[]) => {
 async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Figures & { output: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'crc-bench-time-'));
   const out = path.join(dir, 'time');
-  const busy0 = await busySeconds();
+  const busy0 = machineBusySeconds();
   const r = await execa('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...argv], { reject: false, all: true, env });
-  const nodeCpu = (await busySeconds()) - busy0;
+  const nodeCpu = machineBusySeconds() - busy0;
   const [e, u, s, m] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
   await rm(dir, { recursive: true, force: true });
   return { wall: e!, cpu: u! + s!, rssMiB: m! / 1024, nodeCpu, note: `exit ${r.exitCode}`, output: r.all ?? '' };
