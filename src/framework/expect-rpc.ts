@@ -3,6 +3,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { RpcError, UnimplementedError, codeName } from '../cri/errors.js';
 import { failWith } from './expect.js';
+import type { Basis } from './contract.js';
 
 /** An RPC error the test judges (UNIMPLEMENTED stays with the test binding, which skips or fails per release). */
 const judgeable = (e: unknown): e is RpcError => e instanceof RpcError && !(e instanceof UnimplementedError);
@@ -11,11 +12,11 @@ const judgeable = (e: unknown): e is RpcError => e instanceof RpcError && !(e in
  * The call must succeed. `label` names the call in the message (e.g. "StopPodSandbox (second call)"),
  * `contract` says why an error is wrong.
  */
-export async function expectSuccess<T>(label: string, call: () => Promise<T>, contract: string): Promise<T> {
+export async function expectSuccess<T>(label: string, call: () => Promise<T>, contract: string, basis?: Basis): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (judgeable(e)) failWith(`${label}: expected success (${contract}), got ${codeName(e.code)}: ${e.details}`);
+    if (judgeable(e)) failWith(`${label}: expected success (${contract}), got ${codeName(e.code)}: ${e.details}`, basis);
     throw e;
   }
 }
@@ -29,6 +30,7 @@ export async function expectRpcError<T>(
   call: () => Promise<T>,
   expected: string,
   onSuccess?: (res: T) => unknown,
+  basis?: Basis,
 ): Promise<RpcError> {
   let res: T;
   try {
@@ -38,15 +40,16 @@ export async function expectRpcError<T>(
     throw e;
   }
   await onSuccess?.(res);
-  failWith(`${label}: expected an error (${expected}), got success`);
+  failWith(`${label}: expected an error (${expected}), got success`, basis);
 }
 
 /** The call must fail with this code; any other answer is named in the failure. */
-export async function expectCode(label: string, call: () => Promise<unknown>, code: Status, why: string): Promise<RpcError> {
-  const e = await expectRpcError(label, call, `${codeName(code)}: ${why}`);
-  if (e.code !== code) failWith(`${label}: expected ${codeName(code)} (${why}), got ${codeName(e.code)}: ${e.details}`);
+export async function expectCode(label: string, call: () => Promise<unknown>, code: Status, why: string, basis?: Basis): Promise<RpcError> {
+  const e = await expectRpcError(label, call, `${codeName(code)}: ${why}`, undefined, basis);
+  if (e.code !== code) failWith(`${label}: expected ${codeName(code)} (${why}), got ${codeName(e.code)}: ${e.details}`, basis);
   return e;
 }
 
 /** The call must fail with NOT_FOUND. */
-export const expectNotFound = (label: string, call: () => Promise<unknown>, why: string): Promise<RpcError> => expectCode(label, call, Status.NOT_FOUND, why);
+export const expectNotFound = (label: string, call: () => Promise<unknown>, why: string, basis?: Basis): Promise<RpcError> =>
+  expectCode(label, call, Status.NOT_FOUND, why, basis);

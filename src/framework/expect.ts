@@ -2,6 +2,7 @@
 // e.g. "ContainerStatus: status.state: expected CONTAINER_EXITED, got CONTAINER_RUNNING".
 import { AssertionError } from 'chai';
 import { isDeepStrictEqual, inspect } from 'node:util';
+import { showBasis, type Basis } from './contract.js';
 
 // One line always: reports keep a failure's first line, and inspect() groups long arrays over several
 // lines whatever breakLength says (string contents are escaped, so only layout newlines are folded).
@@ -13,10 +14,11 @@ export class FieldCheck<T> {
     readonly rpc: string,
     readonly field: string,
     readonly actual: T,
+    readonly basis?: Basis,
   ) {}
 
   fail(expected: string, extra?: string): never {
-    const msg = `${this.rpc}: ${this.field}: expected ${expected}, got ${show(this.actual)}${extra ? ` (${extra})` : ''}`;
+    const msg = `${this.rpc}: ${this.field}: expected ${expected}, got ${show(this.actual)}${extra ? ` (${extra})` : ''}${showBasis(this.basis)}`;
     throw new AssertionError(msg);
   }
 
@@ -125,10 +127,11 @@ const cmp = (v: unknown, ok: (b: bigint) => boolean): boolean => {
   return b !== null && ok(b);
 };
 
-/** `check('ContainerStatus', 'status.state', s.state).equals('CONTAINER_RUNNING')` */
-export const check = <T>(rpc: string, field: string, actual: T): FieldCheck<T> => new FieldCheck(rpc, field, actual);
+/** `check('ContainerStatus', 'status.state', s.state, cri('ContainerStatus.state', '…')).equals('CONTAINER_RUNNING')`;
+ * the basis is what the check rests on (src/framework/contract.ts), shown in its failure. */
+export const check = <T>(rpc: string, field: string, actual: T, basis?: Basis): FieldCheck<T> => new FieldCheck(rpc, field, actual, basis);
 
 /** A failure that is not about one field (e.g. an RPC that should have failed but succeeded). */
-export function failWith(message: string): never {
-  throw new AssertionError(message);
+export function failWith(message: string, basis?: Basis): never {
+  throw new AssertionError(`${message}${showBasis(basis)}`);
 }

@@ -9,3 +9,5 @@ export * from './sandbox.js';
 export { defineSuite, type SuiteSpec } from './suite.js';
 export { skip, SkipError, NoImageError } from './skip.js';
 export * from './streaming.js';
+export * from './contract.js';
+export * from './runtime-facts.js';

@@ -1,0 +1,49 @@
+// What runtimes compute asynchronously, and how long they may take: every wait in the suites on such a value
+// is a poll whose deadline comes from one of these facts, never a single read or a bare number.
+// Each fact names its source so a runtime author can check it against their own implementation.
+import { sleep } from './eventually.js';
+
+export interface RuntimeFact {
+  /** What the runtime computes off the request path. */
+  what: string;
+  /** The longest period a conforming runtime documents for it, ms. */
+  periodMs: number;
+  /** Where that period is documented. */
+  source: string;
+}
+
+export const FACTS = {
+  imageFsUsage: {
+    what: 'image filesystem usage (ImageFsInfo used_bytes, inodes_used)',
+    periodMs: 10_000,
+    source: 'containerd CRI plugin: snapshot usage is collected every stats_collect_period, default 10 s; CRI-O computes it on request',
+  },
+} as const satisfies Record<string, RuntimeFact>;
+
+/** Three periods: the value may have been sampled just before the change, and the next sample may land late. */
+export const deadlineMs = (f: RuntimeFact, periods = 3): number => periods * f.periodMs;
+
+/**
+ * Reads until `accept` holds or the fact's deadline passes; returns the accepted value. On time-out the
+ * caller's `fail` gets the last value read and how long it waited, so the message can show both.
+ */
+export async function pollFact<T>(
+  f: RuntimeFact,
+  read: () => Promise<T>,
+  accept: (v: T) => boolean,
+  fail: (last: T, waitedMs: number) => never,
+  intervalMs = 500,
+): Promise<T> {
+  const start = Date.now();
+  const deadline = start + deadlineMs(f);
+  for (;;) {
+    const v = await read();
+    if (accept(v)) return v;
+    if (Date.now() + intervalMs > deadline) fail(v, Date.now() - start);
+    await sleep(intervalMs);
+  }
+}
+
+/** "(polled 30 s: image filesystem usage … is computed every 10 s by containerd …)" for failure messages. */
+export const waitedFor = (f: RuntimeFact, waitedMs: number): string =>
+  `polled ${(waitedMs / 1000).toFixed(1)} s, ${deadlineMs(f) / f.periodMs} periods: ${f.what}; ${f.source}`;
