@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parseEndpoint, resolveEndpoints, type Endpoint, type ResolvedEndpoints } from './config.js';
 import { makeTimeouts } from './cri/timeouts.js';
 import { negotiate, type VersionMode } from './cri/negotiate.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { applyBaseline, loadBaseline, type Baseline } from './baseline/index.js';
 import { labUp } from './lab/index.js';
 import { checkSuiteNames, regexes } from './cli/args.js';
@@ -150,7 +150,11 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
     privateRegistry = served.privateRegistry;
   }
   if (config.doctor !== false && !config.lab && cri) {
-    await preflight(endpoints.runtime, endpoints.image, criVersion, timeoutSeconds, images, (l) => progress.info(l)).catch(() => undefined);
+    await preflight(endpoints.runtime, endpoints.image, criVersion, timeoutSeconds, images, (l) => progress.info(l)).catch(async (e: unknown) => {
+      if (!(e instanceof CliError)) return;
+      await served?.close();
+      throw e;
+    });
   }
 
   let result: RunResult;

@@ -65,3 +65,22 @@ describe('cri-conformance bench (fake runtime)', function () {
     }
   });
 });
+
+describe('bench --vs-critest finds the user\'s critest', () => {
+  it('in --vs-critest DIR, as a file, or on PATH; nowhere: undefined', async () => {
+    const { findCritest } = await import('../src/tools/bench-critest.js');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'crc-critest-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, 'critest'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(findCritest(bin)?.critest).to.equal(path.join(bin, 'critest'));
+      expect(findCritest(path.join(bin, 'critest'))?.dir).to.equal(bin);
+      expect(findCritest(undefined, `/nonexistent:${bin}`)?.critest).to.equal(path.join(bin, 'critest'));
+      expect(findCritest(undefined, '/nonexistent')).to.equal(undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -81,4 +81,19 @@ describe('doctor', function () {
       await s.close();
     }
   });
+
+  it('run: a runtime that cannot pull the test images ends the run before any suite, with the doctor\'s line and exit 8; ok lines are not printed', async () => {
+    const s = await startMiniRuntime({ pullFails: 'failed to do request: http: server gave HTTP response to HTTPS client' });
+    try {
+      const r = await execa('node', [CLI, 'run', '-r', s.endpoint.uri, '-t', '3', '--registry-prefix', '127.0.0.1:9', '--report-dir', path.join(HERE, 'no-reports'), '--suite', 'container'], { reject: false, timeout: 60_000 });
+      const all = `${r.stdout}\n${r.stderr}`;
+      expect(r.exitCode, all).to.equal(8);
+      expect(all).to.match(/doctor: FAIL {2}images: cannot pull/);
+      expect(all).to.match(/cannot pull the test images: .* fix: .*images configure.*--no-doctor/);
+      expect(all, 'the preflight prints only what is not fine').not.to.match(/doctor: ok/);
+      expect(all, 'no suite ran').not.to.match(/== container/);
+    } finally {
+      await s.close();
+    }
+  });
 });

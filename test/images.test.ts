@@ -119,6 +119,7 @@ describe('images configure', () => {
       const r = await execa('node', [cli, 'images', 'configure', 'crio', '--dir', dir, '--port', '35000']);
       expect(r.stdout).to.include(`wrote ${dir}/50-cri-conformance.conf:`);
       expect(readFileSync(path.join(dir, '50-cri-conformance.conf'), 'utf8')).to.include('insecure = true');
+      expect(r.stdout, 'CRI-O reads the drop-in only on start or SIGHUP').to.match(/reload it now \(systemctl reload crio, or kill -HUP/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

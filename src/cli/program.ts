@@ -126,6 +126,7 @@ export function buildProgram(handlers: {
     )
       .option('--images <file>', 'check pulls of this images map instead of the served fixture images')
       .option('--registry-prefix <prefix>', 'check pulls from this mirror instead of the served fixture images')
+      .option('--serve-port <port>', 'serve the fixture images on 127.0.0.1:PORT and PORT+1, as run --serve-port does (see images configure)', parseNumber)
       .action(async (o) => {
         process.exitCode = await doctor(o);
       });

@@ -3,7 +3,7 @@ import { resolveEndpoints, type Endpoint } from '../config.js';
 import { closeAllChannels } from '../cri/client.js';
 import { makeTimeouts } from '../cri/timeouts.js';
 import type { VersionMode } from '../cri/negotiate.js';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import { MANIFEST, readImagesFile } from '../runner/images.js';
 import { serveImagesForRun } from '../images/serve.js';
 import { doctor, line } from './doctor.js';
@@ -24,7 +24,8 @@ export async function doctorCommand(o: Opts): Promise<number> {
   if (str(o, 'images')) images = readImagesFile(str(o, 'images')!);
   else if (str(o, 'registryPrefix')) images = readImagesFile(MANIFEST, str(o, 'registryPrefix'));
   let reason: string | undefined;
-  const served = Object.keys(images).length ? undefined : await serveImagesForRun(endpoints.runtime.uri, (l) => (reason = l));
+  const servePort = typeof o['servePort'] === 'number' ? (o['servePort'] as number) : undefined;
+  const served = Object.keys(images).length ? undefined : await serveImagesForRun(endpoints.runtime.uri, (l) => (reason = l), servePort);
   if (served) images = served.images;
   try {
     const r = await doctor(
@@ -39,10 +40,14 @@ export async function doctorCommand(o: Opts): Promise<number> {
   }
 }
 
-/** run's preflight: the doctor's lines (no host features); a runtime or image problem is printed, not fatal
- * (the run reports it test by test); connection and version problems are left to the run's own one line. */
+/** run's preflight: the doctor's lines that are not fine (no host features). Test images the runtime cannot
+ * pull end the run here with exit 8 and the fix (every test would fail on the setup, not on the runtime); a
+ * runtime that says it is not ready is printed and judged test by test; connection and version problems are
+ * left to the run's own one line. */
 export async function preflight(runtime: Endpoint, image: Endpoint, mode: VersionMode, timeoutSeconds: number, images: Record<string, string>, info: (l: string) => void): Promise<void> {
   const r = await doctor({ runtime, image, mode, timeouts: makeTimeouts(Math.min(timeoutSeconds, 20)), ...(Object.keys(images).length ? { images } : {}), brief: true });
   if (r.exitCode === EXIT.CONNECT || r.exitCode === EXIT.NO_VERSION) return;
-  for (const l of r.lines) if (l.state !== 'info') info(`doctor: ${line(l)}`);
+  for (const l of r.lines) if (l.state === 'FAIL' || l.state === 'warn') info(`doctor: ${line(l)}`);
+  const images8 = r.lines.find((l) => l.state === 'FAIL' && l.check === 'images');
+  if (images8) throw new CliError(`the runtime cannot pull the test images: ${images8.detail}${images8.fix ? ` — fix: ${images8.fix}` : ''} (or run --no-doctor to go on anyway)`, EXIT.IMAGES, 'IMAGES');
 }

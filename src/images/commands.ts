@@ -99,7 +99,7 @@ export async function imagesCommand(action: string, arg: string | undefined, o: 
       writeFiles(files);
       for (const f of files) out(`wrote ${f.file}:\n${f.text.replace(/^/gm, '  ')}`);
       if (runtime === 'containerd') out('containerd reads hosts.toml only when its CRI registry config_path names this directory (Debian\'s default config has none and already pulls from 127.0.0.1 over plain HTTP).');
-      else out('restart CRI-O to read the drop-in (systemctl restart crio).');
+      else out('CRI-O reads registries.conf.d only when it starts or reloads: reload it now (systemctl reload crio, or kill -HUP $(pidof crio)); until then its pulls from these ports fail with "http: server gave HTTP response to HTTPS client".');
       out(`then: cri-conformance run --serve-port ${port}`);
       return EXIT.OK;
     }

@@ -1,7 +1,8 @@
 // Our main job beside critest on the same lab, and our wall time by --jobs (part of `npm run bench`).
 // Each side runs under GNU time (wall, user+system CPU of the process and the children it waited for, peak
 // RSS of the largest process); A and B alternate (A B A B ...) so drift on a shared machine hits both.
-// critest comes from ../shared/anchors/build-critest.sh; its images from critest-images.sh (see README).
+// critest is the user's: --vs-critest DIR|FILE, else the first critest on PATH (cri-tools publishes it with
+// each release, beside crictl); its test images must be pullable by the runtime (see README "Benchmarks").
 import { execa } from 'execa';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -36,10 +37,11 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = proce
   return { wall: e!, cpu: u! + s!, rssMiB: m! / 1024, nodeCpu, note: `exit ${r.exitCode}`, output: r.all ?? '' };
 }
 
-function findCritest(p: string | undefined): { critest: string; dir: string } | undefined {
-  if (!p) return undefined;
-  const critest = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'critest') : p;
-  return existsSync(critest) ? { critest, dir: path.dirname(critest) } : undefined;
+/** --vs-critest DIR (holding critest) or FILE; without it, the first critest on PATH. */
+export function findCritest(p: string | undefined, pathEnv = process.env['PATH'] ?? ''): { critest: string; dir: string } | undefined {
+  const candidates = p ? [existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'critest') : p] : pathEnv.split(':').filter(Boolean).map((d) => path.join(d, 'critest'));
+  const critest = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  return critest ? { critest, dir: path.dirname(critest) } : undefined;
 }
 
 export async function compareWithCritest(args: string[], o: { cli: string; baseline: string; version: string }): Promise<void> {
@@ -64,7 +66,7 @@ export async function compareWithCritest(args: string[], o: { cli: string; basel
   };
 
   if (!found) {
-    console.log(`critest not found${opt('vs-critest') ? ` at ${opt('vs-critest')}` : ''}: build it with \`bash ../shared/anchors/build-critest.sh DIR\` and pass --vs-critest DIR (critest and ginkgo)`);
+    console.log(`critest not found ${opt('vs-critest') ? `at ${opt('vs-critest')}` : 'on PATH'}: take critest from a cri-tools release (kubernetes-sigs/cri-tools publishes critest-<version>-linux-<arch>.tar.gz with each release), put it on PATH or pass --vs-critest DIR`);
   } else {
     // `run --lab` (our side) rewrites the lab's certs.d, dropping the hosts.toml files critest-images.sh
     // wrote for critest's registries: put them back before each critest run (same content, no restart:
