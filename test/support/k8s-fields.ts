@@ -19,7 +19,7 @@ function typeInfo(file: string): TypeInfo {
   if (t) return t;
   const text = readFileSync(file, 'utf8');
   const imports = new Map<string, string>();
-  for (const m of text.matchAll(/^import \{ (I\w+) \} from "\.\/(\w+)\.js";$/gm)) imports.set(m[1]!, path.join(path.dirname(file), `${m[2]}.d.ts`));
+  for (const m of text.matchAll(/^import \{ (I\w+) \} from "\.\/(\w+)(?:\.js)?";$/gm)) imports.set(m[1]!, path.join(path.dirname(file), `${m[2]}.d.ts`));
   const start = text.indexOf('export interface I');
   const body = text.slice(start, text.indexOf('\n}', start));
   const fields = new Map<string, string | undefined>();
