@@ -18,6 +18,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'runtime-config', title: 'RuntimeConfig (cgroup driver)', file: '15-runtime-config.suite', needs: ['runtime-status'] },
   { name: 'image', title: 'Image service', file: '20-image.suite', needs: ['runtime-status'] },
   { name: 'pod-sandbox', title: 'Pod sandbox lifecycle', file: '30-pod-sandbox.suite', needs: ['runtime-status'] },
+  { name: 'networking', title: 'Pod networking (the pod IP from the node)', file: '32-networking.suite', needs: ['runtime-status'] },
   { name: 'container', title: 'Container lifecycle', file: '40-container.suite', needs: ['runtime-status'] },
   { name: 'idempotence', title: 'Idempotence', file: '45-idempotence.suite', needs: ['runtime-status'] },
   { name: 'stats', title: 'Stats', file: '50-stats.suite', needs: ['runtime-status'] },
