@@ -21,3 +21,15 @@ describe('CRI client deadlines', () => {
     expect((err as RpcError).message).to.equal('ContainerStatus failed: DEADLINE_EXCEEDED: no answer within 0.3 s (raise --timeout, now 0.3, if the runtime is only slow)');
   });
 });
+
+describe('RPC errors name the runtime handler of the request', () => {
+  it('RunPodSandbox (handler crun) failed: …; no handler, no mention', async () => {
+    const { toRpcError, handlerOf } = await import('../src/cri/errors.js');
+    const err = Object.assign(new Error('boom'), { code: 2, details: 'runtime "crun" refused the spec' });
+    expect(toRpcError('RunPodSandbox', err, undefined, handlerOf({ config: {}, runtime_handler: 'crun' })).message)
+      .to.equal('RunPodSandbox (handler crun) failed: UNKNOWN: runtime "crun" refused the spec');
+    expect(handlerOf({ image: { image: 'x', runtime_handler: 'kata' } })).to.equal('kata');
+    expect(handlerOf({ config: { image: { image: 'x', runtime_handler: 'kata' } } })).to.equal('kata');
+    expect(toRpcError('RunPodSandbox', err, undefined, handlerOf({ runtime_handler: '' })).message).to.equal('RunPodSandbox failed: UNKNOWN: runtime "crun" refused the spec');
+  });
+});

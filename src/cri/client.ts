@@ -6,7 +6,7 @@ import { V1ALPHA2_RPCS } from '../gen/rpc.js';
 import type { ApiVersion } from './negotiate.js';
 import type { Endpoint } from '../config.js';
 import { loadCri } from './proto.js';
-import { NotInVersionError, RpcError, UnimplementedError, toRpcError } from './errors.js';
+import { NotInVersionError, RpcError, UnimplementedError, handlerOf, toRpcError } from './errors.js';
 import { deadlineFor, type Timeouts } from './timeouts.js';
 
 export type ServiceName = 'RuntimeService' | 'ImageService';
@@ -148,7 +148,7 @@ export class CriService<M extends RpcMap> {
         (err, res) => {
           this.breaker?.record(rpc, err?.code, ms);
           if (err) {
-            const e = toRpcError(rpc, err, { ms, baseSeconds: this.timeouts.baseMs / 1000 });
+            const e = toRpcError(rpc, err, { ms, baseSeconds: this.timeouts.baseMs / 1000 }, handlerOf(req));
             this.ledger.note(rpc, e instanceof UnimplementedError ? 'unimplemented' : 'error');
             reject(e);
           } else {

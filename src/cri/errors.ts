@@ -8,16 +8,18 @@ export class RpcError extends Error {
     readonly rpc: string,
     readonly code: number,
     readonly details: string,
+    /** The runtime handler the request named, if any: "RunPodSandbox (handler crun) failed: …". */
+    readonly handler?: string,
   ) {
-    super(`${rpc} failed: ${codeName(code)}: ${details}`);
+    super(`${rpc}${handler ? ` (handler ${handler})` : ''} failed: ${codeName(code)}: ${details}`);
     this.name = 'RpcError';
   }
 }
 
 /** The runtime answered UNIMPLEMENTED. */
 export class UnimplementedError extends RpcError {
-  constructor(rpc: string, details: string) {
-    super(rpc, Status.UNIMPLEMENTED, details);
+  constructor(rpc: string, details: string, handler?: string) {
+    super(rpc, Status.UNIMPLEMENTED, details, handler);
     this.name = 'UnimplementedError';
   }
 }
@@ -42,7 +44,14 @@ export interface DeadlineInfo {
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
-export function toRpcError(rpc: string, err: ServiceError | Error, deadline?: DeadlineInfo): RpcError {
+/** The runtime handler a request names: RunPodSandboxRequest.runtime_handler, or the ImageSpec's of a pull
+ * or a container (set under the kubelet's RuntimeClassInImageCriApi gate). */
+export function handlerOf(req: unknown): string | undefined {
+  const r = req as { runtime_handler?: string; image?: { runtime_handler?: string }; config?: { image?: { runtime_handler?: string } } } | undefined;
+  return r?.runtime_handler || r?.image?.runtime_handler || r?.config?.image?.runtime_handler || undefined;
+}
+
+export function toRpcError(rpc: string, err: ServiceError | Error, deadline?: DeadlineInfo, handler?: string): RpcError {
   const se = err as Partial<ServiceError>;
   const code = typeof se.code === 'number' ? se.code : Status.UNKNOWN;
   let details = se.details ?? err.message;
@@ -50,7 +59,7 @@ export function toRpcError(rpc: string, err: ServiceError | Error, deadline?: De
   if (code === Status.DEADLINE_EXCEEDED && deadline) {
     details = `no answer within ${seconds(deadline.ms)} (raise --timeout, now ${deadline.baseSeconds}, if the runtime is only slow)`;
   }
-  return code === Status.UNIMPLEMENTED ? new UnimplementedError(rpc, details) : new RpcError(rpc, code, details);
+  return code === Status.UNIMPLEMENTED ? new UnimplementedError(rpc, details, handler) : new RpcError(rpc, code, details, handler);
 }
 
 export const isRpcError = (err: unknown): err is RpcError => err instanceof RpcError;
