@@ -10,7 +10,8 @@ import { labUp } from './lab/index.js';
 import { checkSuiteNames, regexes } from './cli/args.js';
 import { makeProgress, type Progress } from './runner/progress.js';
 import { MANIFEST, readImagesFile } from './runner/images.js';
-import { runConformance } from './runner/run.js';
+import { runConformance, type RunOptions } from './runner/run.js';
+import { runRounds } from './runner/repeat.js';
 import { defaultJobs } from './runner/pool.js';
 import { DEFAULT_MINOR, KNOWN_MINORS } from './profiles/index.js';
 import { serveImagesForRun } from './images/serve.js';
@@ -58,6 +59,9 @@ export interface RunConfig {
   jobs?: number;
   /** `--bail` */
   bail?: boolean;
+  /** `--repeat N`: run the selection N times (fresh pods, a new run id each round) and fold the rounds into one
+   * result; a test whose status changed between rounds carries `flaky` (default 1). */
+  repeat?: number;
   /** `--timeout` in seconds (default crictl.yaml's timeout, else 20). */
   timeoutSeconds?: number;
   /** `--test-timeout` in seconds (default 180). */
@@ -110,6 +114,9 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   if (!KNOWN_MINORS.includes(kubernetes)) throw new UsageError(`unknown Kubernetes release "${kubernetes}": known releases are ${KNOWN_MINORS.join(', ')}`);
   const baseline = typeof config.baseline === 'string' ? loadBaseline(config.baseline) : config.baseline;
   const progress = config.progress ?? (config.verbose ? makeProgress(process.stderr) : SILENT);
+  const repeat = config.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${repeat}: give a whole number of rounds, 1 or more`);
+  if (repeat > 1 && config.bail) throw new UsageError('--bail stops at the first failure, --repeat needs every round to run every test: use one of them');
   const criVersion = config.criVersion ?? 'auto';
 
   let endpoints: ResolvedEndpoints;
@@ -154,8 +161,9 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   }
 
   let result: RunResult;
+  const signal = config.signal ?? new AbortController().signal;
   try {
-    result = await runConformance({
+    const options: RunOptions = {
       endpoints,
       criVersion,
       timeouts: makeTimeouts(timeoutSeconds),
@@ -174,8 +182,10 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
       knownHandlers,
       handlerRoots,
       progress,
-      signal: config.signal ?? new AbortController().signal,
-    });
+      signal,
+    };
+    // --repeat: each round is a whole run (its own run id, slot pods and sweep); the served images stay up.
+    result = await runRounds(repeat, () => runConformance(options), { progress, signal });
   } finally {
     await served?.close();
   }
