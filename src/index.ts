@@ -19,7 +19,7 @@ import { preflight } from './doctor/command.js';
 import type { RunResult } from './report/model.js';
 
 export { runConformance, NO_VERSION_REASON, type RunOptions } from './runner/run.js';
-export type { RunResult, SuiteResult, TestResult, TestStatus, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
+export type { RunResult, SuiteResult, TestResult, TestStatus, RoundOutcome, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
 export { parseTags } from './report/model.js';
 export { toJUnit, dashboardJUnitFile, type JUnitOptions } from './report/junit.js';
 export { toTap } from './report/tap.js';
@@ -27,6 +27,8 @@ export { toSummaryJson, toSummaryMarkdown, toSummaryHtml, runFromSummary, SUMMAR
 export { summaryTable } from './report/summary-table.js';
 export { writeReports, writeFileAtomic, REPORT_FILES, type ReportFormats, type WrittenReports } from './report/write.js';
 export { runVerdict, closingLine, outcome, failsRun, countTests, suiteCounts, type RunVerdict, type Counts, type Outcome } from './report/verdict.js';
+export { compareRuns, comparedTests, type Comparison, type RunDifference, type ComparedTest } from './report/compare.js';
+export { RepeatFold, runRounds, flakyTests } from './runner/repeat.js';
 export { applyBaseline, loadBaseline, parseBaseline, writeBaseline, type Baseline, type BaselineEntry, type BaselineResult } from './baseline/index.js';
 export { compatibilityMatrix, formatMatrix, KNOWN_MINORS, DEFAULT_MINOR } from './profiles/index.js';
 export { EXIT, CliError, UsageError, ConnectError, HandlerError, NoVersionError, describeError } from './errors.js';
