@@ -10,7 +10,7 @@ import { labUp } from './lab/index.js';
 import { checkSuiteNames, regexes } from './cli/args.js';
 import { makeProgress, type Progress } from './runner/progress.js';
 import { MANIFEST, readImagesFile } from './runner/images.js';
-import { runConformance, type RunOptions } from './runner/run.js';
+import { budgetSpent, runConformance, type RunOptions } from './runner/run.js';
 import { runRounds } from './runner/repeat.js';
 import { defaultJobs } from './runner/pool.js';
 import { DEFAULT_MINOR, KNOWN_MINORS } from './profiles/index.js';
@@ -187,7 +187,11 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
       signal,
     };
     // --repeat: each round is a whole run (its own run id, slot pods and sweep); the served images stay up.
-    result = await runRounds(repeat, () => runConformance(options), { progress, signal });
+    // --run-timeout bounds all the rounds together: each round gets what is left of it.
+    const budgetMs = options.runTimeoutMs;
+    const deadline = budgetMs && repeat > 1 ? Date.now() + budgetMs : undefined;
+    result = await runRounds(repeat, () => runConformance(deadline ? { ...options, runTimeoutMs: Math.max(1, deadline - Date.now()) } : options), { progress, signal });
+    if (deadline && result.aborted?.startsWith('interrupted: run budget of ')) result.aborted = budgetSpent(budgetMs!);
   } finally {
     await served?.close();
   }

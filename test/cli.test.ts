@@ -473,6 +473,19 @@ describe('cli', function () {
       expect(String(bad.stderr).trim()).to.match(/^compare-runs: .*no-such\.json: ENOENT$/);
     });
 
+    it('--run-timeout bounds all the rounds of --repeat together: exit 3, fewer rounds than asked', async () => {
+      const fake = track(await startFlippingRuntime());
+      const dir = path.join(tmp, 'repeat-budget');
+      const r = await run(['-r', fake.endpoint.uri, '--suite', 'version', '--repeat', '1000', '--run-timeout', '2', '--report-dir', dir]);
+      const stderr = String(r.stderr);
+      expect(r.exitCode, stderr).to.equal(3);
+      expect(stderr.trim().split('\n').at(-1)).to.equal('run stopped: --run-timeout 2 s ran out; tests in flight failed, the rest are "not run" (exit 3)');
+      const repeat = (JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { repeat: { rounds: number; asked: number } }).repeat;
+      expect(repeat.asked).to.equal(1000);
+      expect(repeat.rounds).to.be.within(1, 999);
+      expect(r.ms).to.be.below(10_000);
+    });
+
     it('--repeat with --bail is a usage error', async () => {
       const fake = track(await startFlippingRuntime());
       oneLineError(await run(['-r', fake.endpoint.uri, '--suite', 'version', '--repeat', '2', '--bail']), 2, /--bail .* --repeat/);
