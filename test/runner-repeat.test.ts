@@ -120,6 +120,18 @@ describe('--repeat', () => {
       expect(runVerdict(r).blocker).to.equal('stopped early: interrupted');
     });
 
+    it('a test not run in one round (a suite it needs failed) is not flaky: it was not judged; it shows its last verdict', () => {
+      const r = fold(round({ [A]: 'passed', [B]: 'passed' }), round({ [A]: 'passed', [B]: ['notrun', 'needs suite "x", which had 1 failure(s)'] }));
+      expect(flakyTests(r)).to.deep.equal([]);
+      expect(test(r, B)).to.include({ status: 'passed' });
+      expect(test(r, B).rounds).to.deep.equal({ passed: 1, notrun: 1 });
+      // ... but "not run (no image)" is a verdict (it fails the run): a change to or from it is flaky.
+      const noImage: TestResult = { ...test(round({ [B]: ['notrun', 'no image'] }), B), notRunCause: 'no-image' };
+      const img = round({ [B]: 'passed' });
+      img.suites[0]!.tests = [noImage];
+      expect(flakyTests(fold(round({ [B]: 'passed' }), img)).map((t) => t.id)).to.deep.equal([B]);
+    });
+
     it('memory stays bounded: 500 rounds with a new message each keep at most a few distinct messages', () => {
       const f = new RepeatFold(500);
       for (let i = 0; i < 500; i++) f.add(round({ [A]: i % 2 ? 'passed' : ['failed', `attempt ${i}: ${'x'.repeat(5000)}`] }));

@@ -11,7 +11,12 @@ export const MAX_MESSAGES_PER_TEST = 8;
 /** Longest message kept per round, in characters. */
 export const MAX_MESSAGE_CHARS = 2000;
 
-const CODES: TestStatus[] = ['passed', 'failed', 'skipped', 'notrun'];
+// A round's status of a test, as a small code. "not run" was not a verdict on the test (a suite it needs failed
+// this round, --run-timeout): it is listed with the rounds but never makes a test flaky. "not run (no image)"
+// is a verdict (it fails the run), so it counts.
+const CODES: TestStatus[] = ['passed', 'failed', 'skipped', 'notrun', 'notrun'];
+const NOT_JUDGED = 3;
+const codeOf = (t: TestResult): number => (t.status === 'notrun' ? (t.notRunCause === 'no-image' ? 4 : NOT_JUDGED) : CODES.indexOf(t.status));
 const NOT_SEEN = 255; // a round that never judged the test (the round stopped before it)
 const NO_MESSAGE = -1;
 const DROPPED = -2;
@@ -66,7 +71,8 @@ export class RepeatFold {
           tr.picks.push(NO_MESSAGE);
           continue;
         }
-        tr.statuses.push(CODES.indexOf(t.status));
+        const code = codeOf(t);
+        tr.statuses.push(code);
         const m = roundMessage(t);
         let pick = NO_MESSAGE;
         if (m !== undefined) {
@@ -75,6 +81,7 @@ export class RepeatFold {
           else if (pick < 0) pick = DROPPED;
         }
         tr.picks.push(pick);
+        if (code === NOT_JUDGED) continue;
         tr.last = t;
         if (t.status === 'failed') tr.lastFailed = t;
       }
@@ -107,8 +114,8 @@ export class RepeatFold {
     if (!tr) return t;
     const rounds: Partial<Record<TestStatus, number>> = {};
     for (const code of tr.statuses) if (code !== NOT_SEEN) rounds[CODES[code]!] = (rounds[CODES[code]!] ?? 0) + 1;
-    const flaky = Object.keys(rounds).length > 1;
-    // The status, message and detail shown are of the last round, or for a flaky test of its last failure.
+    const flaky = new Set(tr.statuses.filter((c) => c !== NOT_SEEN && c !== NOT_JUDGED)).size > 1;
+    // The status, message and detail shown are of the last round that judged it, or for a flaky test of its last failure.
     const rep = (flaky ? tr.lastFailed : undefined) ?? tr.last ?? t;
     const timing = t.startOffsetMs !== undefined ? { startOffsetMs: t.startOffsetMs + shiftMs } : {};
     const { startOffsetMs: _s, ...rest } = rep;
