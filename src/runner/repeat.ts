@@ -41,7 +41,7 @@ function roundMessage(t: TestResult): string | undefined {
 export class RepeatFold {
   private readonly tracks = new Map<string, Track>();
   private rounds = 0;
-  private first?: RunResult;
+  private firstStartedAt?: string;
   private lastRun?: RunResult;
   private rpcs: NonNullable<RunResult['rpcs']> = {};
   private leftovers = new Set<string>();
@@ -49,15 +49,11 @@ export class RepeatFold {
 
   constructor(readonly asked: number) {}
 
-  get roundsRun(): number {
-    return this.rounds;
-  }
-
   /** Adds one round. In a round that stopped early (interrupted, runtime lost), a test it never ran is not an
    * observation: its "not run" says nothing about the test, and would make every later test look flaky. */
   add(r: RunResult): void {
     const round = this.rounds++;
-    this.first ??= r;
+    this.firstStartedAt ??= r.startedAt;
     for (const s of r.suites) {
       for (const t of s.tests) {
         let tr = this.tracks.get(t.id);
@@ -126,9 +122,9 @@ export class RepeatFold {
    * counts summed, leftovers of any round, the time from the first round's start to the last one's end. */
   result(): RunResult {
     const last = this.lastRun;
-    const first = this.first;
-    if (!last || !first) throw new Error('RepeatFold.result() before any round');
-    const t0 = Date.parse(first.startedAt);
+    const startedAt = this.firstStartedAt;
+    if (!last || startedAt === undefined) throw new Error('RepeatFold.result() before any round');
+    const t0 = Date.parse(startedAt);
     const shift = Math.max(0, Date.parse(last.startedAt) - t0) || 0;
     const suites: SuiteResult[] = last.suites.map((s) => ({ ...s, tests: s.tests.map((t) => this.merge(t, shift)) }));
     // Each round has its own run id: one cleanup command per round that left objects.
@@ -136,7 +132,7 @@ export class RepeatFold {
     const { leftovers: _l, ...rest } = last;
     return {
       ...rest,
-      startedAt: first.startedAt,
+      startedAt,
       durationMs: shift + last.durationMs,
       rpcs: this.rpcs,
       ...(leftovers ? { leftovers } : {}),
