@@ -12,6 +12,8 @@ export const EXIT = {
   NOT_READY: 7,
   /** doctor: the test images cannot be pulled (or there are none). */
   IMAGES: 8,
+  /** run --repeat: a test's outcome changed between rounds, and nothing else failed. */
+  FLAKY: 9,
   /** --run-timeout ran out (shares 3 with CONNECT: the runtime did not get through the run in time). */
   RUN_BUDGET: 3,
   INTERNAL: 70,

@@ -10,7 +10,8 @@ import { labUp } from './lab/index.js';
 import { checkSuiteNames, regexes } from './cli/args.js';
 import { makeProgress, type Progress } from './runner/progress.js';
 import { MANIFEST, readImagesFile } from './runner/images.js';
-import { runConformance } from './runner/run.js';
+import { budgetSpent, runConformance, type RunOptions } from './runner/run.js';
+import { runRounds } from './runner/repeat.js';
 import { defaultJobs } from './runner/pool.js';
 import { DEFAULT_MINOR, KNOWN_MINORS } from './profiles/index.js';
 import { serveImagesForRun } from './images/serve.js';
@@ -18,7 +19,7 @@ import { preflight } from './doctor/command.js';
 import type { RunResult } from './report/model.js';
 
 export { runConformance, NO_VERSION_REASON, type RunOptions } from './runner/run.js';
-export type { RunResult, SuiteResult, TestResult, TestStatus, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
+export type { RunResult, SuiteResult, TestResult, TestStatus, RoundOutcome, BaselineMode, ApiVersion, RpcObservation } from './report/model.js';
 export { parseTags } from './report/model.js';
 export { toJUnit, dashboardJUnitFile, type JUnitOptions } from './report/junit.js';
 export { toTap } from './report/tap.js';
@@ -26,6 +27,8 @@ export { toSummaryJson, toSummaryMarkdown, toSummaryHtml, runFromSummary, SUMMAR
 export { summaryTable } from './report/summary-table.js';
 export { writeReports, writeFileAtomic, REPORT_FILES, type ReportFormats, type WrittenReports } from './report/write.js';
 export { runVerdict, closingLine, outcome, failsRun, countTests, suiteCounts, type RunVerdict, type Counts, type Outcome } from './report/verdict.js';
+export { compareRuns, comparedTests, type Comparison, type RunDifference, type ComparedTest } from './report/compare.js';
+export { RepeatFold, runRounds, flakyTests } from './runner/repeat.js';
 export { applyBaseline, loadBaseline, parseBaseline, writeBaseline, type Baseline, type BaselineEntry, type BaselineResult } from './baseline/index.js';
 export { compatibilityMatrix, formatMatrix, KNOWN_MINORS, DEFAULT_MINOR } from './profiles/index.js';
 export { EXIT, CliError, UsageError, ConnectError, HandlerError, NoVersionError, describeError } from './errors.js';
@@ -58,6 +61,9 @@ export interface RunConfig {
   jobs?: number;
   /** `--bail` */
   bail?: boolean;
+  /** `--repeat N`: run the selection N times (fresh pods, a new run id each round) and fold the rounds into one
+   * result; a test whose status changed between rounds carries `flaky` (default 1). */
+  repeat?: number;
   /** `--timeout` in seconds (default crictl.yaml's timeout, else 20). */
   timeoutSeconds?: number;
   /** `--test-timeout` in seconds (default 180). */
@@ -110,6 +116,9 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   if (!KNOWN_MINORS.includes(kubernetes)) throw new UsageError(`unknown Kubernetes release "${kubernetes}": known releases are ${KNOWN_MINORS.join(', ')}`);
   const baseline = typeof config.baseline === 'string' ? loadBaseline(config.baseline) : config.baseline;
   const progress = config.progress ?? (config.verbose ? makeProgress(process.stderr) : SILENT);
+  const repeat = config.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat ${repeat}: give a whole number of rounds, 1 or more`);
+  if (repeat > 1 && config.bail) throw new UsageError('--bail stops at the first failure, --repeat needs every round to run every test: use one of them');
   const criVersion = config.criVersion ?? 'auto';
 
   let endpoints: ResolvedEndpoints;
@@ -158,8 +167,9 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   }
 
   let result: RunResult;
+  const signal = config.signal ?? new AbortController().signal;
   try {
-    result = await runConformance({
+    const options: RunOptions = {
       endpoints,
       criVersion,
       timeouts: makeTimeouts(timeoutSeconds),
@@ -178,8 +188,14 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
       knownHandlers,
       handlerRoots,
       progress,
-      signal: config.signal ?? new AbortController().signal,
-    });
+      signal,
+    };
+    // --repeat: each round is a whole run (its own run id, slot pods and sweep); the served images stay up.
+    // --run-timeout bounds all the rounds together: each round gets what is left of it.
+    const budgetMs = options.runTimeoutMs;
+    const deadline = budgetMs && repeat > 1 ? Date.now() + budgetMs : undefined;
+    result = await runRounds(repeat, () => runConformance(deadline ? { ...options, runTimeoutMs: Math.max(1, deadline - Date.now()) } : options), { progress, signal });
+    if (deadline && result.aborted?.startsWith('interrupted: run budget of ')) result.aborted = budgetSpent(budgetMs!);
   } finally {
     await served?.close();
   }

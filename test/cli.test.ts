@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import {
-  startCriServer, startMiniRuntime, startFake, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type FakeServer,
+  startCriServer, startMiniRuntime, startFake, startFlippingRuntime, startHttpServer, startSilentSocket, missingSocket, regularFile, versionResponse, type FakeServer,
 } from './support/fake-cri.js';
 
 function repoRoot(): string {
@@ -28,14 +28,16 @@ function repoRoot(): string {
 const ROOT = repoRoot();
 const DIST_CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const SRC_CLI = path.join(ROOT, 'src', 'cli.ts');
+const DIST_COMPARE = path.join(ROOT, 'dist', 'src', 'tools', 'compare-runs.js');
+const SRC_COMPARE = path.join(ROOT, 'src', 'tools', 'compare-runs.ts');
 const FROM_DIST = fileURLToPath(import.meta.url).startsWith(path.join(ROOT, 'dist') + path.sep);
 
-/** node arguments that start the CLI. */
-function cliArgs(): string[] {
-  const useDist = FROM_DIST ? existsSync(DIST_CLI) : !existsSync(SRC_CLI);
-  if (useDist) return [DIST_CLI];
+/** node arguments that start the CLI (or, given the pair, another entry point such as compare-runs). */
+function cliArgs(dist = DIST_CLI, src = SRC_CLI): string[] {
+  const useDist = FROM_DIST ? existsSync(dist) : !existsSync(src);
+  if (useDist) return [dist];
   // An absolute loader URL, so the child can run in any cwd.
-  return ['--import', import.meta.resolve('tsx'), SRC_CLI];
+  return ['--import', import.meta.resolve('tsx'), src];
 }
 
 /** The environment a clean shell would have: no endpoint variables, no debug, no colour. */
@@ -85,11 +87,11 @@ describe('cli', function () {
     return s;
   };
 
-  async function cli(args: string[], o: { env?: Record<string, string> } = {}): Promise<Result & { ms: number }> {
+  async function cli(args: string[], o: { env?: Record<string, string>; entry?: string[] } = {}): Promise<Result & { ms: number }> {
     let t0 = 0;
     const r = await withSlot(() => {
       t0 = Date.now();
-      return execa(process.execPath, [...cliArgs(), ...args], {
+      return execa(process.execPath, [...(o.entry ?? cliArgs()), ...args], {
         cwd: tmp,
         env: cleanEnv(o.env),
         extendEnv: false,
@@ -422,6 +424,71 @@ describe('cli', function () {
       expect(o.exitCode, o.ctx).to.equal(1);
       expect(o.summary.totals).to.include({ failed: 1, knownFailures: failing.length - 1 });
       expect(o.closing).to.match(/— FAILED: 1 test failed outside the baseline$/);
+    });
+  });
+  // --repeat and compare-runs must be able to fail: a runtime whose Version answer flips from one run to the next
+  // makes one version test pass, fail, pass, ...
+  describe('a runtime that answers differently on alternate runs', () => {
+    const FLIPS = 'version/Version runtime should report the negotiated API version in runtime_api_version [Conformance]';
+    const compare = (a: string, b: string) => cli([a, b], { entry: cliArgs(DIST_COMPARE, SRC_COMPARE) });
+    const summaryOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { tests: { id: string; outcome: string; flaky?: { round: number; status: string; message?: string }[] }[] };
+
+    it('run --repeat 2 lists that test flaky with each round, in the terminal, JUnit and summary.json, and exits 9', async () => {
+      const fake = track(await startFlippingRuntime());
+      const dir = path.join(tmp, 'repeat');
+      const r = await run(['-r', fake.endpoint.uri, '--suite', 'version', '--repeat', '2', '--report-dir', dir]);
+      const stderr = String(r.stderr);
+      const ctx = `exit ${r.exitCode}\n${stderr}`;
+      expect(r.exitCode, ctx).to.equal(9);
+      expect(fake.runs(), 'two rounds, each negotiating afresh').to.equal(2);
+      expect(stderr, ctx).to.include(`Flaky (1, outcome changed over 2 rounds):\n  ≈ ${FLIPS}\n      flaky: 1 passed, 1 failed\n        round 1: passed\n        round 2: failed — `);
+      expect(stderr.trim().split('\n').at(-1), ctx).to.equal('conformance: 3 passed, 0 failed, 0 skipped, 0 not run, 1 flaky — FAILED: 1 test flaky: its outcome changed between the 2 rounds');
+      const flaky = summaryOf(dir).tests.filter((t) => t.outcome === 'flaky');
+      expect(flaky.map((t) => t.id)).to.deep.equal([FLIPS]);
+      expect(flaky[0]!.flaky!.map((o) => o.status)).to.deep.equal(['passed', 'failed']);
+      expect(flaky[0]!.flaky![1]!.message).to.match(/runtime_api_version/);
+      expect(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).to.include('<property name="flaky" value="1:passed 2:failed"/>');
+    });
+
+    it('compare-runs on two runs of it exits 1 naming that test; on one run twice it says identical', async () => {
+      const fake = track(await startFlippingRuntime());
+      const dirs = [path.join(tmp, 'flip-1'), path.join(tmp, 'flip-2')];
+      const first = await run(['-r', fake.endpoint.uri, '--suite', 'version', '--report-dir', dirs[0]!]);
+      const second = await run(['-r', fake.endpoint.uri, '--suite', 'version', '--report-dir', dirs[1]!]);
+      expect([first.exitCode, second.exitCode], String(second.stderr)).to.deep.equal([0, 1]);
+      const [a, b] = dirs.map((d) => path.join(d, 'summary.json')) as [string, string];
+      const differs = await compare(a, b);
+      expect(differs.exitCode, String(differs.stdout) + String(differs.stderr)).to.equal(1);
+      const out = String(differs.stdout);
+      expect(out).to.include(`DIFFERS ${FLIPS}\n  A: passed\n  B: failed — `);
+      expect(out.trim().split('\n').at(-1)).to.equal(`compare-runs: 1 test(s) differ: ${FLIPS}`);
+      const same = await compare(a, a);
+      expect(same.exitCode, String(same.stdout)).to.equal(0);
+      expect(String(same.stdout).trim().split('\n').at(-1)).to.equal('compare-runs: identical: the same outcome for every test id');
+      // Two --repeat runs that both saw it flip: the same "flaky" in both is still no single outcome.
+      const repeated = path.join(tmp, 'repeat', 'summary.json');
+      if (existsSync(repeated)) expect((await compare(repeated, repeated)).exitCode).to.equal(1);
+      const bad = await compare(a, path.join(tmp, 'no-such.json'));
+      expect(bad.exitCode).to.equal(2);
+      expect(String(bad.stderr).trim()).to.match(/^compare-runs: .*no-such\.json: ENOENT$/);
+    });
+
+    it('--run-timeout bounds all the rounds of --repeat together: exit 3, fewer rounds than asked', async () => {
+      const fake = track(await startFlippingRuntime());
+      const dir = path.join(tmp, 'repeat-budget');
+      const r = await run(['-r', fake.endpoint.uri, '--suite', 'version', '--repeat', '1000', '--run-timeout', '2', '--report-dir', dir]);
+      const stderr = String(r.stderr);
+      expect(r.exitCode, stderr).to.equal(3);
+      expect(stderr.trim().split('\n').at(-1)).to.equal('run stopped: --run-timeout 2 s ran out; tests in flight failed, the rest are "not run" (exit 3)');
+      const repeat = (JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { repeat: { rounds: number; asked: number } }).repeat;
+      expect(repeat.asked).to.equal(1000);
+      expect(repeat.rounds).to.be.within(1, 999);
+      expect(r.ms).to.be.below(10_000);
+    });
+
+    it('--repeat with --bail is a usage error', async () => {
+      const fake = track(await startFlippingRuntime());
+      oneLineError(await run(['-r', fake.endpoint.uri, '--suite', 'version', '--repeat', '2', '--bail']), 2, /--bail .* --repeat/);
     });
   });
 });

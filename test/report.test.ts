@@ -380,7 +380,7 @@ describe('report', () => {
       const tests = j['tests'] as { id: string; status: string; durationMs: number; message?: string }[];
       expect(tests.map((t) => t.id)).to.deep.equal(run.suites.flatMap((s) => s.tests.map((t) => t.id)));
       expect(Object.keys(j['images'] as object)).to.deep.equal(['busybox', 'pause']);
-      expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 3, notRun: 1, noImage: 0, knownFailures: 1, fixed: 1, durationMs: 98765 });
+      expect(j['totals']).to.deep.equal({ tests: 10, passed: 4, failed: 1, skipped: 3, notRun: 1, noImage: 0, knownFailures: 1, fixed: 1, flaky: 0, durationMs: 98765 });
     });
 
     it('runFromSummary reads a summary.json back into the model: same summary, same verdict, same matrix', () => {

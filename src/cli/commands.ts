@@ -66,6 +66,7 @@ export async function runCommand(o: Opts): Promise<number> {
       skip: list(o, 'skip'),
       jobs: num('jobs'),
       bail: Boolean(o['bail']),
+      repeat: num('repeat'),
       timeoutSeconds: num('timeout'),
       testTimeoutSeconds: num('testTimeout'),
       runTimeoutSeconds,
@@ -124,7 +125,9 @@ export async function runCommand(o: Opts): Promise<number> {
     process.stderr.write(`no CRI version negotiated: ${result.negotiated.reason ?? ''}\n`);
     return EXIT.NO_VERSION;
   }
-  return verdict.result === 'passed' ? EXIT.OK : EXIT.TEST_FAILURES;
+  if (verdict.result === 'passed') return EXIT.OK;
+  // The closing line already names the flaky tests' count; exit 9 only when nothing else failed.
+  return verdict.onlyFlaky ? EXIT.FLAKY : EXIT.TEST_FAILURES;
 }
 
 export async function labCommand(action: string, o: Opts): Promise<number> {

@@ -67,6 +67,7 @@ export function buildProgram(handlers: {
     .option('--write-baseline <file>', 'write the current failures as a baseline file')
     .option('-j, --jobs <n>', 'tests to run at once, across suites (a suite starts once the suites it needs passed; [Serial] tests run alone)', parseNumber, defaultJobs(availableParallelism()))
     .option('--bail', 'stop at the first failing test')
+    .option('--repeat <n>', 'run the selection N times (fresh pods each round) and list every test whose outcome changed as flaky (exit 9)', parseNumber)
     .option('-q, --quiet', 'print only the summary');
   selection(run).action(async (o) => {
     process.exitCode = await handlers.run(o);

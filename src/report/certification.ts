@@ -8,9 +8,11 @@ import {
   failureDetail,
   failureMessage,
   fixedMessage,
+  flakyMessage,
   humanDuration,
   notRunMessage,
   oneLine,
+  roundLines,
   skipReason,
   sortedKeys,
 } from './common.js';
@@ -37,6 +39,7 @@ function countsJson(c: Counts): Record<string, number> {
     noImage: c.noImage,
     knownFailures: c.knownFailures,
     fixed: c.fixed,
+    flaky: c.flaky,
     durationMs: c.durationMs,
   };
 }
@@ -59,6 +62,9 @@ function testJson(s: SuiteResult, t: TestResult): Record<string, unknown> {
   if (t.baseline) o['baseline'] = { state: t.baseline.state, reason: oneLine(t.baseline.reason) };
   if (t.startOffsetMs !== undefined) o['startOffsetMs'] = t.startOffsetMs;
   if (t.slot !== undefined) o['slot'] = t.slot;
+  // --repeat: how many rounds gave each status; a flaky test also what each round got.
+  if (t.rounds) o['rounds'] = t.rounds;
+  if (t.flaky) o['flaky'] = t.flaky.map((r) => ({ round: r.round, status: r.status, ...(r.message !== undefined ? { message: oneLine(r.message) } : {}) }));
   return o;
 }
 
@@ -101,6 +107,7 @@ function summaryObject(run: RunResult): Record<string, unknown> {
     baselineUsed: baselineUsed(run),
     baselineMode: verdict.mode,
     ...(run.allowMissingImages ? { allowMissingImages: true } : {}),
+    ...(run.repeat ? { repeat: { rounds: run.repeat.rounds, asked: run.repeat.asked } } : {}),
     totals: countsJson(verdict.counts),
     leftovers: run.leftovers ? { ids: run.leftovers.ids.map((x) => cleanText(x)), command: cleanText(run.leftovers.command) } : null,
     suites: run.suites.map((s) => ({
@@ -144,6 +151,8 @@ export function runFromSummary(j: any): RunResult {
     ...(t.notRunCause === 'no-image' ? { notRunCause: 'no-image' } : {}),
     ...(typeof t.startOffsetMs === 'number' ? { startOffsetMs: t.startOffsetMs } : {}),
     ...(typeof t.slot === 'number' ? { slot: t.slot } : {}),
+    ...(t.rounds ? { rounds: t.rounds } : {}),
+    ...(Array.isArray(t.flaky) ? { flaky: t.flaky } : {}),
   }));
   const n = j.negotiated ?? {};
   const run: RunResult = {
@@ -169,6 +178,7 @@ export function runFromSummary(j: any): RunResult {
   if (opt(j.leftovers)) run.leftovers = j.leftovers;
   if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
   if (j.allowMissingImages === true) run.allowMissingImages = true;
+  if (j.repeat) run.repeat = j.repeat;
   return run;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -190,6 +200,8 @@ function statusLabel(t: TestResult, mode: BaselineMode): string {
       return 'known failure';
     case 'fixed':
       return failsRun(t, mode) ? 'FAILED (fixed, strict baseline)' : 'passed (fixed)';
+    case 'flaky':
+      return 'FLAKY';
   }
 }
 
@@ -214,13 +226,16 @@ function testNote(s: SuiteResult, t: TestResult, mode: BaselineMode): string {
     case 'fixed':
       // The baseline reason is in the "Fixed" table; the note only says what to do.
       return mode === 'strict' ? 'fixed — remove from baseline; --strict-baseline fails the run' : 'fixed — remove from baseline';
+    case 'flaky':
+      return flakyMessage(t);
   }
 }
 
 /** "Result: FAILED — 1 test failed" and the counts, the same words in summary.md and summary.html. */
 function resultCounts(c: Counts): string {
   const noImage = c.noImage ? [`${c.noImage} not run (no image)`] : [];
-  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
+  const flaky = c.flaky ? [`${c.flaky} flaky`] : [];
+  return [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...flaky, ...baselineCounts(c)].join(', ') + ` of ${c.tests} tests`;
 }
 
 /** Tests that fail the run (failures outside the baseline, fixed tests under a strict baseline). */
@@ -253,6 +268,7 @@ function metaRows(run: RunResult): MetaRow[] {
     run.runtimeHandler !== undefined ? { label: 'Runtime handler', value: run.runtimeHandler ? oneLine(run.runtimeHandler) : '(default)' } : undefined,
     { label: 'Started', value: oneLine(run.startedAt) },
     { label: 'Duration', value: humanDuration(run.durationMs) },
+    run.repeat ? { label: 'Rounds (--repeat)', value: run.repeat.rounds === run.repeat.asked ? String(run.repeat.rounds) : `${run.repeat.rounds} of ${run.repeat.asked} (stopped early)` } : undefined,
     { label: 'Runtime endpoint', value: oneLine(run.endpoint?.runtime) },
     { label: 'Image endpoint', value: oneLine(run.endpoint?.image) },
     run.runtime
@@ -324,10 +340,10 @@ export function toSummaryMarkdown(run: RunResult): string {
 
   out.push('## Totals', '');
   // "Not run (no image)" gets its own column whenever a test of the run went without its image.
-  const nums = (x: Counts): number[] => [x.tests, x.passed, x.failed, x.skipped, x.notRun, ...(c.noImage ? [x.noImage] : []), x.knownFailures, x.fixed];
+  const nums = (x: Counts): number[] => [x.tests, x.passed, x.failed, x.skipped, x.notRun, ...(c.noImage ? [x.noImage] : []), ...(c.flaky ? [x.flaky] : []), x.knownFailures, x.fixed];
   out.push(
     ...mdTable(
-      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Not run', ...(c.noImage ? ['Not run (no image)'] : []), 'Known failures', 'Fixed', 'Time'],
+      ['Suite', 'Tests', 'Passed', 'Failed', 'Skipped', 'Not run', ...(c.noImage ? ['Not run (no image)'] : []), ...(c.flaky ? ['Flaky'] : []), 'Known failures', 'Fixed', 'Time'],
       [
         ...run.suites.map((s) => {
           const sc = suiteCounts(s, mode);
@@ -336,7 +352,7 @@ export function toSummaryMarkdown(run: RunResult): string {
         }),
         ['**Total**', ...nums(c).map((n) => `**${n}**`), `**${humanDuration(c.durationMs)}**`],
       ],
-      [false, true, true, true, true, true, true, true, true, ...(c.noImage ? [true] : [])],
+      [false, true, true, true, true, true, true, true, true, ...(c.noImage ? [true] : []), ...(c.flaky ? [true] : [])],
     ),
     '',
   );
@@ -347,6 +363,11 @@ export function toSummaryMarkdown(run: RunResult): string {
     for (const { t } of failures) {
       out.push(`### ${md(t.id)}`, '', md(failingMessage(t, mode)), '', ...mdFence(failingDetail(t, mode)), '');
     }
+  }
+  const flaky = testsBy(run, 'flaky');
+  if (flaky.length > 0) {
+    out.push(`## Flaky (outcome changed between rounds)`, '');
+    for (const { t } of flaky) out.push(`### ${md(t.id)}`, '', md(flakyMessage(t)), '', ...roundLines(t).map((l) => `- ${md(l)}`), '');
   }
   if (baselineUsed(run)) {
     const known = testsBy(run, 'known-failure');
@@ -416,7 +437,7 @@ tr.total td { font-weight: 600; }
 .verdict { display: inline-block; padding: .3rem .8rem; border-radius: .3rem; color: #fff; font-weight: 700; }
 .verdict.passed { background: var(--ok); } .verdict.failed { background: var(--bad); }
 .s-passed, .s-fixed { color: var(--ok); } .s-failed { color: var(--bad); font-weight: 600; }
-.s-skipped, .s-notrun { color: var(--skip); } .s-known-failure { color: var(--known); }
+.s-skipped, .s-notrun { color: var(--skip); } .s-known-failure { color: var(--known); } .s-flaky { color: var(--bad); font-style: italic; }
 .muted { color: var(--muted); }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 pre { white-space: pre-wrap; word-break: break-word; background: rgba(127,127,127,.1); padding: .6rem; border-radius: .3rem; }
@@ -454,6 +475,7 @@ export function toSummaryHtml(run: RunResult): string {
       `<span class="s-passed">${c.passed} passed</span>, <span class="s-failed">${c.failed} failed</span>, ` +
       `<span class="s-skipped">${c.skipped} skipped</span>, <span class="s-notrun">${c.notRun} not run</span>` +
       (c.noImage ? `, <span class="s-notrun">${c.noImage} not run (no image)</span>` : '') +
+      (c.flaky ? `, <span class="s-flaky">${c.flaky} flaky</span>` : '') +
       (c.knownFailures ? `, <span class="s-known-failure">${plural(c.knownFailures, 'known failure')}</span>` : '') +
       (c.fixed ? `, <span class="s-fixed">${c.fixed} fixed</span>` : '') +
       ` of ${c.tests} tests in ${h(humanDuration(run.durationMs))}</p>`,
@@ -466,8 +488,8 @@ export function toSummaryHtml(run: RunResult): string {
   parts.push('<h2 id="timeline">Timeline</h2>', timelineSvg(run));
 
   parts.push('<h2>Totals</h2>');
-  const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Not run', 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));
-  const countCells = (x: Counts): string[] => [...[x.tests, x.passed, x.failed, x.skipped, x.notRun, x.knownFailures, x.fixed].map((n) => h(n)), h(humanDuration(x.durationMs))];
+  const numHead = ['Tests', 'Passed', 'Failed', 'Skipped', 'Not run', ...(c.flaky ? ['Flaky'] : []), 'Known failures', 'Fixed', 'Time'].map((text) => ({ text, num: true }));
+  const countCells = (x: Counts): string[] => [...[x.tests, x.passed, x.failed, x.skipped, x.notRun, ...(c.flaky ? [x.flaky] : []), x.knownFailures, x.fixed].map((n) => h(n)), h(humanDuration(x.durationMs))];
   parts.push(
     htmlTable([{ text: 'Suite' }, ...numHead], [
       ...run.suites.map((s, i) => ({
@@ -488,6 +510,13 @@ export function toSummaryHtml(run: RunResult): string {
       parts.push(
         `<details open><summary><strong class="s-failed">✗ ${h(t.id)}</strong> — ${h(failingMessage(t, mode))}</summary>\n<pre>${h(failingDetail(t, mode))}</pre>\n</details>`,
       );
+    }
+  }
+  const flaky = testsBy(run, 'flaky');
+  if (flaky.length > 0) {
+    parts.push('<h2>Flaky (outcome changed between rounds)</h2>');
+    for (const { t } of flaky) {
+      parts.push(`<details open><summary><strong class="s-flaky">≈ ${h(t.id)}</strong> — ${h(flakyMessage(t))}</summary>\n<pre>${h(roundLines(t).join('\n'))}</pre>\n</details>`);
     }
   }
   if (baselineUsed(run)) {
@@ -519,6 +548,7 @@ export function toSummaryHtml(run: RunResult): string {
       `<h3 id="suite-${i + 1}">${h(s.name)}${s.title && s.title !== s.name ? ` <span class="muted">— ${h(s.title)}</span>` : ''}</h3>`,
       `<p class="muted">${sc.passed} passed, ${sc.failed} failed, ${sc.skipped} skipped, ${sc.notRun} not run` +
         (sc.noImage ? `, ${sc.noImage} not run (no image)` : '') +
+        (sc.flaky ? `, ${sc.flaky} flaky` : '') +
         (sc.knownFailures ? `, ${plural(sc.knownFailures, 'known failure')}` : '') +
         ` in ${h(humanDuration(sc.durationMs))}` +
         (s.skippedReason !== undefined ? ` — suite skipped: ${h(oneLine(s.skippedReason) || 'skipped')}` : '') +

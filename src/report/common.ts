@@ -106,3 +106,17 @@ export function sortedKeys(rec: Record<string, unknown> | undefined): string[] {
 
 /** Name of the placeholder test reported for a skipped suite that has no tests. */
 export const SUITE_SKIPPED_TITLE = '(suite skipped)';
+
+const STATUS_WORDS = { passed: 'passed', failed: 'failed', skipped: 'skipped', notrun: 'not run' } as const;
+
+/** `flaky: 2 passed, 1 failed`: what a --repeat test's rounds gave, counted. */
+export function flakyMessage(t: TestResult): string {
+  const r = t.rounds ?? {};
+  const parts = (Object.keys(STATUS_WORDS) as (keyof typeof STATUS_WORDS)[]).filter((k) => r[k]).map((k) => `${r[k]} ${STATUS_WORDS[k]}`);
+  return `flaky: ${parts.join(', ')}`;
+}
+
+/** One line per round of a flaky test: `round 2: failed — <its message>`. */
+export function roundLines(t: TestResult): string[] {
+  return (t.flaky ?? []).map((o) => `round ${o.round}: ${STATUS_WORDS[o.status]}${o.message ? ` — ${oneLine(o.message)}` : ''}`);
+}

@@ -10,9 +10,11 @@ import {
   failureDetail,
   failureMessage,
   fixedMessage,
+  flakyMessage,
   knownFailureMessage,
   notRunMessage,
   oneLine,
+  roundLines,
   seconds,
   skipReason,
 } from './common.js';
@@ -46,6 +48,7 @@ function runProperties(run: RunResult, v: RunVerdict): [string, string][] {
     ['tool.name', run.tool?.name],
     ['tool.version', run.tool?.version],
     ['run.startedAt', run.startedAt],
+    ['repeat.rounds', run.repeat ? String(run.repeat.rounds) : undefined],
     ['profile', run.profile],
     ['runtime.handler', run.runtimeHandler === undefined ? undefined : run.runtimeHandler || '(default)'],
     ['endpoint.runtime', run.endpoint?.runtime],
@@ -96,6 +99,12 @@ function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult, mode
       if (detail) tc.ele('system-out').txt(detail);
       break;
     }
+    case 'flaky':
+      // --repeat: the `flaky` property names each round's status; a <failure> (the run did not pass) holds each
+      // round's message, so JUnit's failure count agrees with the gate.
+      tc.ele('properties').ele('property', { name: 'flaky', value: (t.flaky ?? []).map((r) => `${r.round}:${r.status}`).join(' ') });
+      tc.ele('failure', { message: flakyMessage(t), type: 'Flaky' }).txt(roundLines(t).join('\n'));
+      break;
   }
 }
 
@@ -135,7 +144,7 @@ export function toJUnit(run: RunResult, opts: JUnitOptions = {}): string {
     const placeholder = s.tests.length === 0 && s.skippedReason !== undefined;
     return {
       tests: c.tests + (placeholder ? 1 : 0),
-      failures: c.failed,
+      failures: c.failed + c.flaky,
       skipped: c.skipped + c.notRun + c.noImage + c.knownFailures + (placeholder ? 1 : 0),
       notRun: c.notRun,
       noImage: c.noImage,

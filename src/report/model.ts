@@ -37,6 +37,20 @@ export interface TestResult {
   slot?: number;
   /** Set by the baseline filter: a listed failure, or a listed test that now passes. */
   baseline?: { state: 'known-failure' | 'fixed'; reason: string };
+  /** --repeat: how many rounds gave each status (absent for a single run). */
+  rounds?: Partial<Record<TestStatus, number>>;
+  /** --repeat: set when the status changed between rounds, with what each round got (the test's own status,
+   * message and detail are then those of its last failed round, else of its last round). */
+  flaky?: RoundOutcome[];
+}
+
+/** What one round of a --repeat run gave a test. */
+export interface RoundOutcome {
+  /** 1-based. */
+  round: number;
+  status: TestStatus;
+  /** One line: the failure, skip or not-run reason. */
+  message?: string;
 }
 
 export interface SuiteResult {
@@ -73,6 +87,8 @@ export interface RunResult {
   baseline?: { mode: Exclude<BaselineMode, 'none'> };
   /** --allow-missing-images: tests not run for want of a test image do not fail the run (still counted). */
   allowMissingImages?: boolean;
+  /** --repeat N: the rounds run (fewer than asked when one stopped early). Absent for a single run. */
+  repeat?: { rounds: number; asked: number };
   suites: SuiteResult[];
 }
 

@@ -1,7 +1,7 @@
 // End-of-run terminal summary: per-suite table, totals, failures, baseline notes. Dependency-free.
 
 import type { RunResult, SuiteResult, TestResult } from './model.js';
-import { cleanText, failureMessage, fixedMessage, humanDuration, oneLine } from './common.js';
+import { cleanText, failureMessage, fixedMessage, flakyMessage, humanDuration, oneLine, roundLines } from './common.js';
 import { type Counts, baselineCounts, baselineUsed, failsRun, outcome, runVerdict, suiteCounts } from './verdict.js';
 
 const ANSI = {
@@ -42,7 +42,8 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
   const mode = verdict.mode;
 
   const withNoImage = verdict.counts.noImage > 0;
-  const header = ['Suite', 'Passed', 'Failed', 'Skipped', 'Not run', ...(withNoImage ? ['No image'] : []), ...(withBaseline ? ['Known'] : []), 'Time'];
+  const withFlaky = verdict.counts.flaky > 0;
+  const header = ['Suite', 'Passed', 'Failed', 'Skipped', 'Not run', ...(withNoImage ? ['No image'] : []), ...(withFlaky ? ['Flaky'] : []), ...(withBaseline ? ['Known'] : []), 'Time'];
   const align: ('left' | 'right')[] = header.map((_, i) => (i === 0 ? 'left' : 'right'));
   const row = (name: string, c: Counts, bold: boolean): Cell[] => {
     const b: Style | undefined = bold ? 'bold' : undefined;
@@ -53,6 +54,7 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
       { text: String(c.skipped), style: c.skipped > 0 ? ['yellow'] : [] },
       { text: String(c.notRun), style: c.notRun > 0 ? ['yellow', 'bold'] : [] },
       ...(withNoImage ? [{ text: String(c.noImage), style: c.noImage > 0 ? (['yellow', 'bold'] as Style[]) : [] }] : []),
+      ...(withFlaky ? [{ text: String(c.flaky), style: c.flaky > 0 ? (['red', 'bold'] as Style[]) : [] }] : []),
       ...(withBaseline ? [{ text: String(c.knownFailures), style: c.knownFailures > 0 ? (['cyan'] as Style[]) : [] }] : []),
       { text: humanDuration(c.durationMs), style: ['dim'] },
     ];
@@ -97,6 +99,17 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
     }
   }
 
+  const flaky = all.filter(({ t }) => outcome(t) === 'flaky');
+  if (flaky.length > 0) {
+    const rounds = run.repeat ? ` over ${run.repeat.rounds} rounds` : '';
+    out.push('', paint(`Flaky (${flaky.length}, outcome changed${rounds}):`, 'bold', 'red'));
+    for (const { t } of flaky) {
+      out.push(`  ${paint('≈', 'red')} ${oneLine(t.id)}`);
+      out.push(`      ${flakyMessage(t)}`);
+      for (const l of roundLines(t)) out.push(...indent(l, '        '));
+    }
+  }
+
   if (withBaseline) {
     const known = all.filter(({ t }) => outcome(t) === 'known-failure');
     if (known.length > 0) {
@@ -124,6 +137,7 @@ export function summaryTable(run: RunResult, opts: { color: boolean }): string {
       ? paint(`PASSED: ${c.passed} passed, ${c.skipped} skipped${c.notRun ? `, ${c.notRun} not run` : ''}${c.noImage ? `, ${c.noImage} not run (no image)` : ''} of ${c.tests} tests`, 'bold', 'green')
       : paint(`FAILED: ${verdict.reasons.map(oneLine).join('; ')}`, 'bold', 'red');
   const extras = baselineCounts(c);
-  out.push('', line + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}`);
+  const rounds = run.repeat ? ` (${run.repeat.rounds} round${run.repeat.rounds === 1 ? '' : 's'})` : '';
+  out.push('', line + (extras.length ? ` (${extras.join(', ')})` : '') + ` in ${humanDuration(run.durationMs)}${rounds}`);
   return out.join('\n') + '\n';
 }

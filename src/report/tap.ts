@@ -9,8 +9,10 @@ import {
   failureDetail,
   failureMessage,
   fixedMessage,
+  flakyMessage,
   notRunMessage,
   oneLine,
+  roundLines,
   skipReason,
 } from './common.js';
 
@@ -57,6 +59,10 @@ function point(s: SuiteResult, t: TestResult, mode: BaselineMode): Point {
       if (detail) diag['detail'] = detail;
       diag['baseline'] = { state: 'known-failure', reason: oneLine(t.baseline?.reason) };
       break;
+    case 'flaky':
+      diag['message'] = flakyMessage(t);
+      diag['rounds'] = roundLines(t);
+      break;
   }
   diag['duration_ms'] = Number.isFinite(t.durationMs) ? t.durationMs : 0;
   diag['suite'] = oneLine(s.name);
@@ -70,7 +76,7 @@ function point(s: SuiteResult, t: TestResult, mode: BaselineMode): Point {
     // A TODO test point keeps its real result: a known failure that still fails is `not ok`.
     return { ok: t.status !== 'failed', description, directive: `TODO known failure: ${oneLine(reason)}`, diag };
   }
-  return { ok: !failsRun(t, mode), description, diag };
+  return { ok: o !== 'flaky' && !failsRun(t, mode), description, diag };
 }
 
 export function toTap(run: RunResult): string {

@@ -14,6 +14,7 @@ export const TIMELINE_COLOURS: Record<ReturnType<typeof outcome>, string> = {
   skipped: '#d4a72c',
   notrun: '#d4a72c',
   'known-failure': '#54aeff',
+  flaky: '#e16f24',
 };
 /** Lane background of the timeline, and the matrix cells' backgrounds: also unique in the page. */
 export const TIMELINE_LANE = '#e7ecf0';

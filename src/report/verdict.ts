@@ -5,9 +5,11 @@ import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.j
 import { oneLine } from './common.js';
 
 /** How a test counts once the baseline has been applied. */
-export type Outcome = 'passed' | 'failed' | 'skipped' | 'notrun' | 'known-failure' | 'fixed';
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'notrun' | 'known-failure' | 'fixed' | 'flaky';
 
 export function outcome(t: TestResult): Outcome {
+  // --repeat: a status that changed between rounds, a listed known failure that sometimes passes included.
+  if (t.flaky) return 'flaky';
   if (t.baseline?.state === 'known-failure') return 'known-failure';
   if (t.baseline?.state === 'fixed' && t.status === 'passed') return 'fixed';
   return t.status;
@@ -24,7 +26,7 @@ export function failsRun(t: TestResult, mode: BaselineMode): boolean {
 }
 
 /**
- * Every count is exclusive except `fixed`: tests = passed + failed + skipped + notRun + noImage + knownFailures.
+ * Every count is exclusive except `fixed`: tests = passed + failed + skipped + notRun + noImage + knownFailures + flaky.
  * A new outcome gets its own count here; the exhaustive switch in countTests makes the compiler point at it.
  */
 export interface Counts {
@@ -42,11 +44,13 @@ export interface Counts {
   knownFailures: number;
   /** Baseline-listed tests that passed: also in `passed`, or in `failed` under a strict baseline. */
   fixed: number;
+  /** --repeat: tests whose status changed between rounds (counted here only). */
+  flaky: number;
   durationMs: number;
 }
 
 export function countTests(tests: readonly TestResult[], mode: BaselineMode): Omit<Counts, 'durationMs'> {
-  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, notRun: 0, noImage: 0, knownFailures: 0, fixed: 0 };
+  const c = { tests: 0, passed: 0, failed: 0, skipped: 0, notRun: 0, noImage: 0, knownFailures: 0, fixed: 0, flaky: 0 };
   for (const t of tests) {
     c.tests++;
     const o = outcome(t);
@@ -72,6 +76,9 @@ export function countTests(tests: readonly TestResult[], mode: BaselineMode): Om
       case 'known-failure':
         c.knownFailures++;
         break;
+      case 'flaky':
+        c.flaky++;
+        break;
       default: {
         const unhandled: never = o;
         throw new Error(`uncounted outcome ${String(unhandled)}`);
@@ -95,6 +102,8 @@ export interface RunVerdict {
   blocker?: string;
   /** Objects of the run the runtime still lists after the final sweep (they fail the run). */
   leftovers: number;
+  /** --repeat: the run failed only because tests were flaky (the CLI's exit 9); anything else failing wins. */
+  onlyFlaky: boolean;
 }
 
 const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
@@ -121,7 +130,12 @@ export function runVerdict(run: RunResult): RunVerdict {
   // A run that leaves objects behind is not clean whatever its tests say: the next run (or the node) inherits them.
   const leftovers = run.leftovers?.ids.length ?? 0;
   if (leftovers > 0) reasons.push(`${plural(leftovers, 'object')} of the run left on the runtime (remove with: ${run.leftovers!.command})`);
-  return { result: reasons.length === 0 ? 'passed' : 'failed', mode, counts, reasons, ...(blocker ? { blocker } : {}), leftovers };
+  const onlyFlaky = counts.flaky > 0 && reasons.length === 0;
+  if (counts.flaky > 0) {
+    const rounds = run.repeat ? ` ${run.repeat.rounds}` : '';
+    reasons.push(`${plural(counts.flaky, 'test')} flaky: ${counts.flaky === 1 ? 'its' : 'their'} outcome changed between the${rounds} rounds`);
+  }
+  return { result: reasons.length === 0 ? 'passed' : 'failed', mode, counts, reasons, ...(blocker ? { blocker } : {}), leftovers, onlyFlaky };
 }
 
 /** Whether the reports show a baseline at all: one was applied, or tests carry its marks. */
@@ -142,6 +156,7 @@ export function closingLine(v: RunVerdict): string {
   const c = v.counts;
   const leftovers = v.leftovers ? [plural(v.leftovers, 'leftover')] : [];
   const noImage = c.noImage ? [`${c.noImage} not run (no image)`] : [];
-  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...baselineCounts(c), ...leftovers].join(', ');
+  const flaky = c.flaky ? [`${c.flaky} flaky`] : [];
+  const counts = [`${c.passed} passed`, `${c.failed} failed`, `${c.skipped} skipped`, `${c.notRun} not run`, ...noImage, ...flaky, ...baselineCounts(c), ...leftovers].join(', ');
   return `conformance: ${counts} — ${v.result === 'passed' ? 'PASSED' : `FAILED: ${v.reasons.map(oneLine).join('; ')}`}`;
 }

@@ -1,32 +1,39 @@
-// Do two runs agree? Compares the status of every test id in two summary.json files (e.g. the main job with
-// --jobs 1 and with the default) and prints each difference; exit 1 when any, 0 when the results are identical.
+// Do two runs agree? Compares the outcome of every test id in two summary.json files (CI's determinism step:
+// the main job, then again with --jobs at its maximum under CPU load) and names each test whose outcome differs
+// (or that a --repeat run found flaky). Exit 0: identical; 1: differences; 2: usage or an unreadable file.
 // Usage: node dist/src/tools/compare-runs.js A/summary.json B/summary.json
 import { readFileSync } from 'node:fs';
+import { compareRuns, comparedTests, type ComparedTest } from '../report/compare.js';
 
-interface Summary {
-  tests: { id: string; status: string; message?: string }[];
-}
-const [a, b] = process.argv.slice(2);
-if (!a || !b) {
+const [a, b, ...extra] = process.argv.slice(2);
+if (!a || !b || extra.length) {
   process.stderr.write('usage: compare-runs A/summary.json B/summary.json\n');
   process.exit(2);
 }
-const read = (f: string) => new Map((JSON.parse(readFileSync(f, 'utf8')) as Summary).tests.map((t) => [t.id, t]));
+
+function read(file: string): { tests: ComparedTest[] } {
+  try {
+    return comparedTests(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`compare-runs: ${file}: ${err.code ?? err.message}\n`);
+    process.exit(2);
+  }
+}
+
 const A = read(a);
 const B = read(b);
-let diffs = 0;
-for (const id of new Set([...A.keys(), ...B.keys()])) {
-  const x = A.get(id);
-  const y = B.get(id);
-  if (x?.status === y?.status) continue;
-  diffs++;
-  process.stdout.write(`${id}\n  A: ${x ? `${x.status} ${x.message ?? ''}` : '(absent)'}\n  B: ${y ? `${y.status} ${y.message ?? ''}` : '(absent)'}\n`);
-}
-const count = (m: Map<string, { status: string }>) => {
+const { differences, sizes } = compareRuns(A, B);
+for (const d of differences) process.stdout.write(`${d.kind === 'flaky' ? 'FLAKY' : 'DIFFERS'} ${d.id}\n${d.lines.map((l) => `  ${l}\n`).join('')}`);
+const count = (tests: ComparedTest[]) => {
   const c: Record<string, number> = {};
-  for (const t of m.values()) c[t.status] = (c[t.status] ?? 0) + 1;
+  for (const t of tests) c[t.outcome ?? t.status] = (c[t.outcome ?? t.status] ?? 0) + 1;
   return Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ');
 };
-process.stdout.write(`A ${a}: ${A.size} tests (${count(A)})\nB ${b}: ${B.size} tests (${count(B)})\n`);
-process.stdout.write(diffs ? `${diffs} test(s) differ\n` : 'identical: same status for every test id\n');
-process.exit(diffs ? 1 : 0);
+process.stdout.write(`A ${a}: ${sizes[0]} tests (${count(A.tests)})\nB ${b}: ${sizes[1]} tests (${count(B.tests)})\n`);
+process.stdout.write(
+  differences.length
+    ? `compare-runs: ${differences.length} test(s) differ: ${differences.map((d) => d.id).join(', ')}\n`
+    : 'compare-runs: identical: the same outcome for every test id\n',
+);
+process.exit(differences.length ? 1 : 0);

@@ -395,3 +395,32 @@ export async function restartable(first: FakeServer): Promise<Restartable> {
     },
   };
 }
+
+// ---- a runtime whose answer flips from one run to the next ----
+
+export interface FlippingRuntime extends FakeServer {
+  /** Runs seen so far (1 after the first run's negotiation). */
+  runs(): number;
+}
+
+/** A v1 runtime just enough for the version suite that answers differently on alternate runs: in odd runs
+ * Version says runtime_api_version "v1", in even runs "v0-flipped", so the version suite's
+ * "runtime_api_version" test passes, then fails, then passes. A run is counted at its negotiation's
+ * ImageFsInfo probe (the version suite calls ImageFsInfo nowhere else). */
+export function startFlippingRuntime(): Promise<FlippingRuntime> {
+  let runs = 0;
+  return startCriServer({
+    'v1.RuntimeService': {
+      Version: () => ({ ...versionResponse('v1'), runtime_api_version: runs % 2 === 0 ? 'v0-flipped' : 'v1' }),
+      ListContainers: () => ({ containers: [] }),
+      ListPodSandbox: () => ({ items: [] }),
+    },
+    'v1.ImageService': {
+      ImageFsInfo: () => {
+        runs++;
+        return { image_filesystems: [] };
+      },
+      ListImages: () => ({ images: [] }),
+    },
+  }).then((s) => Object.assign(s, { runs: () => runs }));
+}
