@@ -3,7 +3,7 @@ import { defineSuite, check, cri, kubelet } from '../src/framework/index.js';
 
 /** The kubelet refuses a runtime whose VersionResponse leaves any of these empty (profiles.yaml versionResponse). */
 const VERSION_FIELDS = kubelet('cri-client remote_runtime.go Version() (pkg/kubelet/cri/remote before 1.30)', 'fails with "not all fields are set in VersionResponse" when version, runtime_name, runtime_version or runtime_api_version is empty');
-const API_VERSION = cri('VersionResponse.runtime_api_version', 'API version of the container runtime.');
+const API_VERSION = cri('VersionResponse.runtime_api_version', 'API version of the container runtime. The string must be semver-compatible.');
 const SERVED = kubelet('cri-client remote_runtime.go / remote_image.go validateServiceConnection()', 'the kubelet of a release speaks only its CRI versions (v1, and v1alpha2 before 1.26) and does not start without one');
 
 export default defineSuite(({ describe, it }) => {
@@ -20,8 +20,9 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should report the negotiated API version in runtime_api_version [Conformance]', async (t) => {
       const v = await t.cri.runtime.call('Version', { version: '0.1.0' });
       const negotiated = t.run.negotiation.runtime!;
-      // containerd and CRI-O answer "v1" / "v1alpha2"; older runtimes "0.1.0" for v1alpha2.
-      const accepted = negotiated === 'v1' ? ['v1', 'v1.0.0'] : ['v1alpha2', '0.1.0'];
+      // containerd and CRI-O answer "v1" / "v1alpha2"; older runtimes "0.1.0" for v1alpha2. The contract asks for a
+      // semver-compatible string, so the semver spellings of v1 count too.
+      const accepted = negotiated === 'v1' ? ['v1', 'v1.0.0', '1.0.0'] : ['v1alpha2', '0.1.0'];
       check('Version', 'runtime_api_version', v.runtime_api_version, API_VERSION).oneOf(accepted, `negotiated runtime.${negotiated}`);
     });
 

@@ -19,6 +19,7 @@ const PULL_REF = cri('PullImageResponse.image_ref', 'Reference to the unique ide
 const PULLED = kubelet('images/image_manager.go EnsureImageExists()', 'takes a PullImage without error as the image being on the node, then creates the container from it by the returned image_ref');
 const IMAGE_ID = cri('Image.id', 'Reference to the unique identifier of the image on the node, as returned in the image and runtime service apis.');
 const NOT_PRESENT = cri('ImageService.ImageStatus', 'If the image is not present, returns a response with ImageStatusResponse.Image set to nil.');
+const BY_ID_OR_DIGEST = cri('ImageSpec.image', "Container's Image field (e.g. imageID or imageDigest).");
 const TAGS = cri('Image.repo_tags', 'Other names by which this image is known.');
 const DIGESTS = cri('Image.repo_digests', 'Digests by which this image is known.');
 const SIZE = cri('Image.size', 'Size of the image in bytes. Must be > 0.');
@@ -150,7 +151,7 @@ export default defineSuite(({ describe, it }) => {
       const dref = await digestRef(t, 'alt3');
       check('ImageStatus', `image.repo_digests (${ref})`, st.repo_digests, DIGESTS).includes(normalizeRef(dref));
       for (const [form, r] of [['name@digest', dref], ['image id', st.id]] as const) {
-        const other = await presentImage(t, r, `by ${form}`);
+        const other = await presentImage(t, r, `by ${form}`, BY_ID_OR_DIGEST);
         check('ImageStatus', `image.id (by ${form} ${r})`, other.id, IMAGE_ID).equals(st.id);
         check('ImageStatus', `image.repo_tags (by ${form} ${r})`, other.repo_tags, TAGS).sameMembers(st.repo_tags);
         check('ImageStatus', `image.repo_digests (by ${form} ${r})`, other.repo_digests, DIGESTS).sameMembers(st.repo_digests);
@@ -374,9 +375,9 @@ export default defineSuite(({ describe, it }) => {
 // ---- helpers only this suite needs ----
 
 /** ImageStatus of a reference that must be present; fails naming when it was expected. */
-async function presentImage(t: TestContext, ref: string, when: string): Promise<ImageInfo> {
+async function presentImage(t: TestContext, ref: string, when: string, basis: Basis = PULLED): Promise<ImageInfo> {
   const st = await imageStatus(t, ref);
-  if (!st.image) failWith(`ImageStatus: image (${ref}): expected an image ${when}, got none`, PULLED);
+  if (!st.image) failWith(`ImageStatus: image (${ref}): expected an image ${when}, got none`, basis);
   check('ImageStatus', `image.id (${ref})`, st.image.id, IMAGE_ID).present();
   return st.image;
 }
