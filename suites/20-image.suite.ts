@@ -349,6 +349,7 @@ export default defineSuite(({ describe, it }) => {
       check('ImageFsInfo', 'image_filesystems', res.image_filesystems, FS_LIST).present();
       const nowNs = BigInt(Date.now()) * 1_000_000n;
       const hourNs = 3_600n * 1_000_000_000n;
+      // container_filesystems is optional ("Default will be to return this as empty"): each one given is judged.
       const groups = [['image_filesystems', res.image_filesystems], ['container_filesystems', res.container_filesystems ?? []]] as const;
       for (const [field, list] of groups) {
         for (const [i, fs] of list.entries()) {
