@@ -100,9 +100,27 @@ describe('self-test: image-volumes', function () {
     expectCheckFails(CONTENT, imageVolumes({ readWrite: true }),
       /ExecSync: exit_code \(touch \/mnt\/image-volume\/written, an image volume\): expected anything but 0, got 0 \(image volumes are read-only\)/));
 
-  it(`${CONTENT} fails when only the file modes keep writes out (the mount is read-write)`, () =>
-    expectCheckFails(CONTENT, [...imageVolumes({ readWrite: true }), execAnswer('touch /mnt/image-volume/written', (r) => (r.exit_code = 1))],
-      /ExecSync: \/proc\/self\/mountinfo options of \/mnt\/image-volume: expected to include "ro", got \[ 'rw'/));
+  it(`${CONTENT} fails when only the file modes keep writes out (EACCES, not EROFS)`, () =>
+    expectCheckFails(CONTENT, [...imageVolumes({ readWrite: true }), execAnswer('touch /mnt/image-volume/written', (r) => {
+      r.exit_code = 1;
+      r.stderr = Buffer.from('touch: /mnt/image-volume/written: Permission denied\n');
+    })], /ExecSync: stderr \(touch \/mnt\/image-volume\/written, an image volume\): expected a value matching \/read-only file system\/i, got "touch: \/mnt\/image-volume\/written: Permission denied"/));
+
+  it(`${CONTENT} fails when the mount is read-write per mount and at the superblock`, () =>
+    expectCheckFails(CONTENT, [...imageVolumes({ readWrite: true }), execAnswer('touch /mnt/image-volume/written', (r) => {
+      r.exit_code = 1;
+      r.stderr = Buffer.from('touch: /mnt/image-volume/written: Read-only file system\n');
+    })], /ExecSync: \/proc\/self\/mountinfo options of \/mnt\/image-volume \(per mount \[rw.*\], superblock \[rw.*\]\): expected to include "ro", got \[ 'rw'/));
+
+  // CRI-O mounts the image read-only at the superblock: its mountinfo line reads rw per mount, ro in the super options.
+  it(`${CONTENT} passes when the volume is read-only at the superblock only`, () =>
+    passesWith(CONTENT, [...imageVolumes(), execAnswer('/proc/self/mountinfo', (r) => {
+      const f = (r.stdout as Buffer).toString('utf8').trim().split('\n').pop()!.split(' ');
+      const sep = f.indexOf('-', 6);
+      f[5] = f[5]!.split(',').map((o) => (o === 'ro' ? 'rw' : o)).join(',');
+      f[sep + 3] = ['ro', ...f[sep + 3]!.split(',').filter((o) => o !== 'rw' && o !== 'ro')].join(',');
+      r.stdout = Buffer.from(`${f.join(' ')}\n`);
+    })]));
 
   it(`${CONTENT} fails when a binary of the image volume cannot run`, () =>
     expectCheckFails(CONTENT, imageVolumes({ noBusybox: true }),

@@ -1,6 +1,7 @@
 // Self-tests of the image suite: every check, fed a wrong runtime answer, fails naming the RPC and field.
 // Faults never answer for the RemoveImage calls cleanup makes, so nothing a self-test pulls is left behind.
-import { expectCheckFails, labUpstream, Status, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, labUpstream, runOne, Status, type Fault } from '../support/selftest.js';
 
 const S = 'image/';
 const PULL = `${S}PullImage runtime should`;
@@ -55,7 +56,7 @@ describe('self-test: image', function () {
     expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.repo_tags = []; } }],
       /ImageStatus: image\.repo_tags \(.*alt:1\): expected to include ".*alt:1", got \[\]/));
 
-  const tagless = `${PULL} pull an image reference without a tag as name:latest [Conformance]`;
+  const tagless = `${PULL} pull an image reference without a tag as name:latest [Strict]`;
   it(`${tagless} fails when the image is not tagged latest`, () =>
     expectCheckFails(tagless, [{
       rpc: 'ImageStatus',
@@ -143,8 +144,9 @@ describe('self-test: image', function () {
   it(`${forms} fails when the digest form loses the tags`, () =>
     expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).includes('@sha256:')) res.image.repo_tags = []; } }],
       /ImageStatus: image\.repo_tags \(by name@digest .*alt@sha256:[0-9a-f]{64}\): expected exactly \[".*alt:3"\] in any order, got \[\]/));
-  it(`${forms} fails when the reference without a tag matches another tag`, () =>
-    expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/alt') ? fakeImage(fakeId('1')) : res) }],
+  const bareOther = `${STATUS} not resolve a reference without a tag to another tag of the image [Strict] [Serial]`;
+  it(`${bareOther} fails when the reference without a tag matches another tag`, () =>
+    expectCheckFails(bareOther, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/alt') ? fakeImage(fakeId('1')) : res) }],
       /ImageStatus: image \(by .*\/cri-conformance\/alt without a tag: .*\/cri-conformance\/alt:latest was never pulled\): expected no value, got "sha256:1{64}"/));
   it(`${forms} fails when ImageStatus reports no id`, () =>
     expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('alt:3')) res.image.id = ''; } }],
@@ -261,11 +263,11 @@ describe('self-test: image', function () {
       /ListImages: images\[id=sha256:9{64}\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:9{64}" \(the id ImageStatus reports\)/));
 
   // ---- RemoveImage ----
-  const byOneTag = `${REMOVE} remove an image with all its tags when removed by one tag, with status and list agreeing [Conformance] [Serial]`;
+  const byOneTag = `${REMOVE} remove the image by one tag, with all its tags from kubelet 1.36, with status and list agreeing [Conformance] [Serial] [Profile]`;
   it(`${byOneTag} fails when removal by one tag leaves the image`, () => {
     const first = nth(1, (req) => { req.image.image = `${refOf(req)}-not-there`; });
     return expectCheckFails(byOneTag, [{ rpc: 'RemoveImage', mutateRequest: (req: Msg) => { first(req); } }],
-      /ImageStatus: image \(.*busybox-tags:1, after RemoveImage of .*busybox-tags:2\): expected no value, got "sha256:[0-9a-f]{64}"/);
+      /ImageStatus: image \(.*busybox-tags:2, after RemoveImage of .*busybox-tags:2\): expected no value, got "sha256:[0-9a-f]{64}"/);
   });
   /** After the first RemoveImage, ListImages keeps listing the busybox-tags image as it was before (through `edit`). */
   const relisted = (edit: (image: Msg) => Msg): Fault[] => {
@@ -283,8 +285,12 @@ describe('self-test: image', function () {
       },
     ];
   };
-  it(`${byOneTag} fails when ListImages still lists the removed image`, () =>
+  const withoutTag2 = (i: Msg): Msg => ({ ...i, repo_tags: i.repo_tags.filter((t: string) => !t.endsWith('/busybox-tags:2')) });
+  it(`${byOneTag} fails when ListImages still lists the tag removed by`, () =>
     expectCheckFails(byOneTag, relisted((i) => i),
+      /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*busybox-tags:2\): expected not to include ".*busybox-tags:2"/));
+  it(`${byOneTag} fails when ListImages still lists the removed image`, () =>
+    expectCheckFails(byOneTag, relisted(withoutTag2),
       /ListImages: images\[\]\.id \(after RemoveImage of .*busybox-tags:2\): expected not to include "sha256:[0-9a-f]{64}"/));
   it(`${byOneTag} fails when another tag of the image resolves to another id`, () =>
     expectCheckFails(byOneTag, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).endsWith('/busybox-tags:2')) res.image.id = fakeId('a'); } }],
@@ -292,9 +298,64 @@ describe('self-test: image', function () {
   it(`${byOneTag} fails when ListImages lacks a tag after the pulls`, () =>
     expectCheckFails(byOneTag, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith('/busybox-tags:3')); } }],
       /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after PullImage\): expected exactly \[.*busybox-tags:3.*\] in any order, got/));
-  it(`${byOneTag} fails when ListImages still lists a removed tag under another id`, () =>
-    expectCheckFails(byOneTag, relisted((i) => ({ ...i, id: fakeId('b') })),
+  it(`${byOneTag} fails when ListImages still lists a remaining tag under another id`, () =>
+    expectCheckFails(byOneTag, relisted((i) => ({ ...withoutTag2(i), id: fakeId('b') })),
       /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*busybox-tags:2\): expected not to include ".*busybox-tags:1"/));
+
+  /**
+   * A runtime that untags on RemoveImage by tag (as CRI-O does): the lab removes the image, and from then on the
+   * proxy answers for it as it was, without the tag removed by (`edit` spoils that answer for ImageStatus by id,
+   * `editTag` for ImageStatus by a remaining tag, `editList` for ListImages).
+   */
+  interface Untag { edit?: (i: Msg) => void; editTag?: (i: Msg) => void; editList?: (i: Msg) => void }
+  const untagging = (o: Untag = {}): Fault[] => {
+    let removed = false;
+    let image: Msg;
+    const left = (): Msg => withoutTag2(structuredClone(image));
+    return [
+      { rpc: 'RemoveImage', mutate: (res: Msg, req: Msg) => { if (refOf(req).endsWith('/busybox-tags:2')) removed = true; return res; } },
+      {
+        rpc: 'ImageStatus',
+        mutate: (res: Msg, req: Msg) => {
+          const ref = refOf(req);
+          if (!removed) {
+            if (res.image?.repo_tags.some((t: string) => t.includes('/busybox-tags:'))) image = res.image;
+            return res;
+          }
+          if (!image || ref.endsWith('/busybox-tags:2') || !(ref === image.id || /\/busybox-tags:[13]$/.test(ref))) return res;
+          const i = left();
+          if (ref === image.id) o.edit?.(i);
+          else o.editTag?.(i);
+          return { image: i, info: {} };
+        },
+      },
+      {
+        rpc: 'ListImages',
+        mutate: (res: Msg) => {
+          if (!removed || !image || res.images.some((x: Msg) => x.id === image.id)) return;
+          const i = left();
+          o.editList?.(i);
+          res.images.push(i);
+        },
+      },
+    ];
+  };
+  it(`${byOneTag} fails on kubelet 1.36 when removal by one tag only untags the image`, () =>
+    expectCheckFails(byOneTag, untagging(),
+      /ImageStatus: image \(.*busybox-tags:1, after RemoveImage of .*busybox-tags:2\): expected no value, got "sha256:[0-9a-f]{64}" \[rests on api\.proto ImageService\.RemoveImage: "removing the image by a single tag will remove all of its tags/));
+  it(`${byOneTag} passes on kubelet 1.35 when removal by one tag only untags the image`, async () => {
+    const r = await runOne(byOneTag, untagging(), { kubernetes: '1.35' });
+    expect(r.status, r.message).to.equal('passed');
+  });
+  it(`${byOneTag} fails on kubelet 1.35 when the untagged image keeps the tag removed by`, () =>
+    expectCheckFails(byOneTag, untagging({ edit: (i) => i.repo_tags.push(i.repo_tags[0].replace(/:1$/, ':2')) }),
+      /ImageStatus: image\.repo_tags \(by id sha256:[0-9a-f]{64}, after RemoveImage of .*busybox-tags:2, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got/, { kubernetes: '1.35' }));
+  it(`${byOneTag} fails on kubelet 1.35 when a remaining tag resolves to another image after untagging`, () =>
+    expectCheckFails(byOneTag, untagging({ editTag: (i) => { i.id = fakeId('c'); } }),
+      /ImageStatus: image\.id \(.*busybox-tags:1, after RemoveImage of .*busybox-tags:2, which untagged it \(kubelet 1\.35\)\): expected "sha256:[0-9a-f]{64}", got "sha256:c{64}"/, { kubernetes: '1.35' }));
+  it(`${byOneTag} fails on kubelet 1.35 when ListImages disagrees with ImageStatus after untagging`, () =>
+    expectCheckFails(byOneTag, untagging({ editList: (i) => { i.repo_tags = i.repo_tags.slice(0, 1); } }),
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after RemoveImage of .*busybox-tags:2, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got/, { kubernetes: '1.35' }));
 
   const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance] [Serial]`;
   // The call by image id errors: which of the four concurrent calls is answered second is up to the runtime.
@@ -360,12 +421,46 @@ describe('self-test: image', function () {
   it(`${identity} fails when PullImage returns no image_ref`, () =>
     expectCheckFails(identity, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
       /PullImage: image_ref: expected a non-empty value, got ""/));
-  it(`${identity} fails when ContainerStatus image_id names another image`, () =>
-    expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image_id = fakeId('c'); } }],
-      /ContainerStatus: status\.image_id: expected "sha256:[0-9a-f]{64}", got "sha256:c{64}"/));
   it(`${identity} fails when ListContainers has no image_ref`, () =>
     expectCheckFails(identity, [{ rpc: 'ListContainers', mutate: (res: Msg) => { for (const c of res.containers) c.image_ref = ''; } }],
       /ListContainers: containers\[id=\w+\]\.image_ref: expected a non-empty value, got ""/));
+
+  const imageIds = `${S}Image identity runtime should report the image id as PullImage image_ref, ContainerStatus.image_id and Container.image_id [Conformance] [Profile]`;
+  /** A runtime that sets image_id (containerd does not): the id PullImage returned, in ContainerStatus and ListContainers. */
+  const withImageIds = (o: { status?: string; list?: boolean } = {}): Fault[] => {
+    let id = '';
+    return [
+      { rpc: 'PullImage', mutate: (res: Msg) => { id = res.image_ref; } },
+      { rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image_id = o.status ?? id; } },
+      ...(o.list === false ? [] : [{ rpc: 'ListContainers', mutate: (res: Msg) => { for (const c of res.containers) c.image_id = id; } } as Fault]),
+    ];
+  };
+  it(`${imageIds} passes against a runtime that sets image_id`, async () => {
+    const r = await runOne(imageIds, withImageIds());
+    expect(r.status, r.message).to.equal('passed');
+  });
+  it(`${imageIds} fails on kubelet 1.36 when ContainerStatus.image_id is empty`, () =>
+    expectCheckFails(imageIds, withImageIds({ status: '' }),
+      /ContainerStatus: status\.image_id: expected "sha256:[0-9a-f]{64}", got "" \(ImageStatus image\.id\) \[rests on api\.proto ContainerStatus\.image_id/));
+  it(`${imageIds} fails when ContainerStatus.image_id names another image`, () =>
+    expectCheckFails(imageIds, withImageIds({ status: fakeId('c') }),
+      /ContainerStatus: status\.image_id: expected "sha256:[0-9a-f]{64}", got "sha256:c{64}"/, { kubernetes: '1.35' }));
+  it(`${imageIds} fails on kubelet 1.36 when Container.image_id is empty`, () =>
+    expectCheckFails(imageIds, withImageIds({ list: false }),
+      /ListContainers: containers\[id=\w+\]\.image_id: expected "sha256:[0-9a-f]{64}", got ""/));
+  it(`${imageIds} fails on kubelet 1.36 when PullImage image_ref is not the image id`, () =>
+    expectCheckFails(imageIds, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = fakeId('6'); } }],
+      /PullImage: image_ref \(cri-api v0\.36: the image id\): expected "sha256:[0-9a-f]{64}", got "sha256:6{64}" \(ImageStatus image\.id\)/));
+  it(`${imageIds} skips, naming why, on kubelet 1.35 when image_id is empty`, async () => {
+    const r = await runOne(imageIds, [], { kubernetes: '1.35' });
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/ContainerStatus status\.image_id and ListContainers containers\[id=\w+\]\.image_id empty: before cri-api v0\.36/);
+  });
+  it(`${imageIds} skips on kubelet 1.30, which predates image_id`, async () => {
+    const r = await runOne(imageIds, [], { kubernetes: '1.30' });
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/entered the CRI in Kubernetes 1\.31/);
+  });
 
   // ---- ImageFsInfo ----
   const fs = `${S}ImageFsInfo runtime should report image filesystem usage with mountpoint, used bytes, inodes and a timestamp [Conformance]`;
@@ -384,9 +479,26 @@ describe('self-test: image', function () {
   it(`${fs} fails on a timestamp in seconds`, () =>
     expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res: Msg) => { res.image_filesystems[0].timestamp = String(Math.floor(Date.now() / 1000)); } }],
       /ImageFsInfo: image_filesystems\[0\]\.timestamp \(ns since the epoch\): expected between \d+ and \d+, got "\d{10}"/));
-  it(`${fs} fails on zero used bytes while images are present`, () =>
+  it(`${fs} fails on zero used bytes while images are present, after polling for the usage period`, () =>
     expectCheckFails(fs, [{ rpc: 'ImageFsInfo', mutate: (res: Msg) => { res.image_filesystems[0].used_bytes = { value: '0' }; } }],
-      /ImageFsInfo: image_filesystems\[0\]\.used_bytes\.value \(images are present\): expected > 0, got "0"/));
+      /ImageFsInfo: image_filesystems\[0\]\.used_bytes\.value \(images are present\): expected > 0, got "0" \(polled \d+\.\d s, 3 periods: image filesystem usage/));
+  it(`${fs} passes when used bytes show only after a few answers (usage computed on a timer)`, async () => {
+    let calls = 0;
+    const r = await runOne(fs, [{ rpc: 'ImageFsInfo', mutate: (res: Msg) => { if (++calls <= 4) res.image_filesystems[0].used_bytes = { value: '0' }; } }]);
+    expect(r.status, r.message).to.equal('passed');
+    expect(calls, 'ImageFsInfo calls').to.be.greaterThan(4);
+  });
+  it(`${fs} fails when image filesystems vanish while polling for usage`, () => {
+    let calls = 0;
+    return expectCheckFails(fs, [{
+      rpc: 'ImageFsInfo',
+      mutate: (res: Msg) => {
+        // The first answer goes to version negotiation (runConformance probes ImageFsInfo), the second to the test's first read.
+        if (++calls <= 2) res.image_filesystems[0].used_bytes = { value: '0' };
+        else res.image_filesystems = [];
+      },
+    }], /ImageFsInfo: image_filesystems: expected a non-empty value, got \[\] \(polled \d+\.\d s/);
+  });
   it(`${fs} fails on a malformed container filesystem`, () =>
     expectCheckFails(fs, [{ rpc: 'ImageFsInfo', version: 'v1', mutate: (res: Msg) => { res.container_filesystems = [{ ...res.image_filesystems[0], fs_id: { mountpoint: 'relative/path' } }]; } }],
       /ImageFsInfo: container_filesystems\[0\]\.fs_id\.mountpoint: expected a value matching .*, got "relative\/path"/));

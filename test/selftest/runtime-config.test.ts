@@ -51,6 +51,27 @@ describe('self-test: runtime-config', function () {
       cgroupExec((res) => (res.stdout = Buffer.from(cgroupLines(res).map((l) => l.replace(/^(\d+:[^:]*:|0::).*$/, '$1/kubepods.slice/kubepods-besteffort.slice/cri-containerd-0123.scope')).join('\n')))),
     ], /ExecSync: \/proc\/self\/cgroup path \(cgroupfs driver\): expected a value matching .*, got "\/kubepods\.slice\/kubepods-besteffort\.slice\/cri-containerd-0123\.scope"/));
 
+  // A container in its own cgroup namespace (cgroup v2) reads "0::/": the path is then read on the node.
+  const ownNamespace = cgroupExec((res) => (res.stdout = Buffer.from('0::/\n')));
+  it('reads the cgroup path on the node when the container has its own cgroup namespace ("0::/")', async () => {
+    const r = await runOne(paths, [driver('CGROUPFS'), ownNamespace]);
+    expect(r.status, r.message).to.equal('passed');
+  });
+
+  it('fails, in its own cgroup namespace too, when the reported driver (systemd) disagrees with the node\'s cgroup path', () =>
+    expectCheckFails(paths, [driver('SYSTEMD'), ownNamespace], /ExecSync: \/proc\/self\/cgroup path \(systemd driver\): expected a value matching .*, got "\/(?![^"]*\.slice)[^"]*"/));
+
+  it('fails, in its own cgroup namespace too, when the sandbox cgroup_parent is not honoured', () =>
+    expectCheckFails(
+      `${R}sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]`,
+      [
+        driver('CGROUPFS'), ownNamespace,
+        { rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.cgroup_parent = '') },
+        { rpc: 'CreateContainer', mutateRequest: (req) => void (req.sandbox_config.linux.cgroup_parent = '') },
+      ],
+      /ExecSync: \/proc\/self\/cgroup path: expected to include "\/crc-[0-9a-f]+\/", got "\/(?![^"]*crc-)[^"]*" \(sandbox linux\.cgroup_parent=\/crc-/,
+    ));
+
   it('fails when the sandbox cgroup_parent is not honoured', () =>
     expectCheckFails(
       `${R}sandbox with a cgroup_parent in the reported driver format should place its containers under it [Feature:RuntimeConfig]`,

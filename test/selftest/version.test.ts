@@ -19,7 +19,7 @@ describe('self-test: version', function () {
     expectCheckFails(
       `${V}runtime should report the negotiated API version in runtime_api_version [Conformance]`,
       [{ rpc: 'Version', mutate: (r) => void (r.runtime_api_version = 'v0') }],
-      /Version: runtime_api_version: expected one of "v1", "v1.0.0", got "v0"/,
+      /Version: runtime_api_version: expected one of "v1", "v1.0.0", "1.0.0", got "v0"/,
     ));
 
   it('fails when only v1alpha2 is served and the release needs v1', () =>
