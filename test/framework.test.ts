@@ -442,11 +442,18 @@ describe('framework', () => {
       beforeEach(() => void (dir = mkdtempSync(path.join(os.tmpdir(), 'crc-requests-'))));
       afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-      /** A test context whose image service answers ImageStatus with `id` (undefined: the image is absent). */
-      const context = (id: string | undefined) => {
+      /** A test context whose image service answers ImageStatus with `id` (undefined: the image is absent) and
+       * PullImage with `pulled` (undefined: the pull fails). */
+      const context = (id: string | undefined, pulled?: string) => {
         const asked: unknown[] = [];
-        const cri = { image: { call: async (rpc: string, req: unknown) => (asked.push([rpc, req]), { image: id ? { id } : null }) } } as unknown as Cri;
-        const run = { cri, runId: 'run-1', workDir: dir } as unknown as RunScope;
+        const call = async (rpc: string, req: unknown) => {
+          asked.push([rpc, req]);
+          if (rpc === 'ImageStatus') return { image: id ? { id } : null };
+          if (rpc === 'PullImage' && pulled) return { image_ref: pulled };
+          throw new Error(`${rpc} failed`);
+        };
+        const cri = { image: { call } } as unknown as Cri;
+        const run = { cri, runId: 'run-1', workDir: dir, preexistingImages: new Set(), runCleanup: new CleanupStack() } as unknown as RunScope;
         return { t: new TestContext(run, 'suite/test'), asked };
       };
 
@@ -467,7 +474,15 @@ describe('framework', () => {
         expect(existsSync(pod.log_directory), 'the pod\'s directory is the pod\'s to remove').to.equal(true);
       });
 
-      it('keeps the reference when the runtime lacks the image, and creates nothing outside the run\'s directory', async () => {
+      it('pulls an image the runtime lacks (EnsureImageExists, IfNotPresent) and sends PullImage\'s image_ref', async () => {
+        const { t, asked } = context(undefined, 'sha256:' + 'b'.repeat(64));
+        const cfg = containerConfig('c', IMG);
+        await asKubeletSends(t, { id: 'sb', config: podSandboxConfig('p') }, cfg);
+        expect(asked.map((a) => (a as string[])[0])).to.deep.equal(['ImageStatus', 'PullImage']);
+        expect(cfg.image).to.deep.equal({ image: 'sha256:' + 'b'.repeat(64), user_specified_image: IMG });
+      });
+
+      it('sends the reference as given when the image can be neither found nor pulled, and creates nothing outside the run\'s directory', async () => {
         const { t } = context(undefined);
         const pod = podSandboxConfig('p');
         pod.log_directory = path.join(os.tmpdir(), `crc-not-ours-${process.pid}`);

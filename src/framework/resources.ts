@@ -135,8 +135,8 @@ export function deferSandboxRemoval(t: TestContext, id: string): void {
 /**
  * Completes `config` in place into what the kubelet's generateContainerConfig sends for it in `sb`
  * (kubeletContainerConfig: labels, annotations, log_path, user_specified_image), with ImageSpec.image the
- * image id the kubelet gets from EnsureImageExists (ImageStatus image.id; the reference as given when the
- * runtime does not have it, so a test of a missing image still sends one), and creates
+ * image reference the kubelet gets from EnsureImageExists (ImageStatus image.id, or PullImage image_ref when
+ * the image had to be pulled), and creates
  * `<log_directory>/<name>/` when the log directory is this run's, removed after the test. For a test that
  * calls CreateContainer itself; createContainer uses it.
  */
@@ -144,8 +144,10 @@ export async function asKubeletSends(t: TestContext, sb: Sandbox, config: Contai
   Object.assign(config, kubeletContainerConfig(labelled(t, config), sb.config));
   const img = config.image;
   if (img?.image && img.user_specified_image === img.image) {
-    const id = await imageId(t, img.image).catch(() => undefined);
-    if (id) img.image = id;
+    // EnsureImageExists with the default pull policy (IfNotPresent): the id of the image when present, else
+    // PullImage's image_ref. A reference that cannot be pulled is sent as given: CreateContainer answers.
+    const ref = await ensureImage(t, img.image).catch(() => undefined);
+    if (ref) img.image = ref;
   }
   const dir = sb.config.log_directory;
   if (dir && config.log_path && !path.isAbsolute(config.log_path) && isUnder(dir, t.run.workDir)) {
