@@ -46,7 +46,9 @@ const POD_DEFAULTS = { terminationMessagePath: '/dev/termination-log', terminati
 /** Sets each key the config does not have yet: what a test gives wins (a test that sends something else on
  * purpose says so in its title), the kubelet's value fills the rest. */
 function fill(into: Record<string, string> | undefined, defaults: Record<string, string>): Record<string, string> {
-  return { ...defaults, ...into };
+  const out = { ...into }; // the test's own keys first: failure messages show them first
+  for (const [k, v] of Object.entries(defaults)) if (!(k in out)) out[k] = v;
+  return out;
 }
 
 /** The kubelet's pod labels and annotations (labels.go newPodLabels/newPodAnnotations): the pod's own labels
