@@ -9,6 +9,16 @@ import { sweepRun } from '../src/runner/sweep.js';
 import { closeAllChannels, makeCri } from '../src/cri/client.js';
 import { makeTimeouts } from '../src/cri/timeouts.js';
 import { startCriServer, startSweepFake, versionResponse, type SweepFake } from './support/fake-cri.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  containerConfig, kubeletContainerConfig, podLogDirectory, podSandboxConfig, withAnnotations, withLabels, withLogPath,
+  withSandboxAnnotations, withSandboxLabels, withSandboxMetadata,
+} from '../src/framework/builders.js';
+import { asKubeletSends } from '../src/framework/resources.js';
+import { TestContext, type RunScope } from '../src/framework/context.js';
+import type { Cri } from '../src/cri/client.js';
 
 /** The message of the AssertionError fn throws. */
 function failure(fn: () => unknown): string {
@@ -353,6 +363,135 @@ describe('framework', () => {
         closeAllChannels();
         await s.close();
       }
+    });
+  });
+
+  describe('requests as the kubelet builds them', () => {
+    const IMG = 'registry.test/cri-conformance/busybox:1.36';
+
+    it('a pod carries the kubelet\'s labels from its metadata and the annotations its pod config adds, beside what the test gave', () => {
+      const c = podSandboxConfig('p', withSandboxLabels({ app: 'a' }), withSandboxAnnotations({ note: 'n' }));
+      const m = c.metadata!;
+      expect(c.labels).to.deep.equal({ app: 'a', 'io.kubernetes.pod.name': m.name, 'io.kubernetes.pod.namespace': m.namespace, 'io.kubernetes.pod.uid': m.uid });
+      expect(c.annotations).to.have.all.keys('note', 'kubernetes.io/config.source', 'kubernetes.io/config.seen');
+      expect(c.annotations!['kubernetes.io/config.source']).to.equal('api');
+      expect(Date.parse(c.annotations!['kubernetes.io/config.seen']!)).to.be.closeTo(Date.now(), 5_000);
+    });
+
+    it('pod labels follow metadata set by an option; a key the test sets itself is sent as given', () => {
+      const c = podSandboxConfig('p', withSandboxMetadata({ name: 'n1', uid: 'u1', namespace: 'ns1', attempt: 0 }), withSandboxLabels({ 'io.kubernetes.pod.uid': 'mine' }));
+      expect(c.labels).to.deep.equal({ 'io.kubernetes.pod.name': 'n1', 'io.kubernetes.pod.namespace': 'ns1', 'io.kubernetes.pod.uid': 'mine' });
+    });
+
+    it('the pod log directory is <root>/<namespace>_<name>_<uid>', () => {
+      expect(podLogDirectory('/r/pods', { name: 'n', namespace: 'ns', uid: 'u', attempt: 0 })).to.equal('/r/pods/ns_n_u');
+    });
+
+    it('a container carries the kubelet\'s labels, annotations, log_path and user_specified_image, beside the test\'s own', () => {
+      const pod = podSandboxConfig('p');
+      pod.log_directory = '/r/pods/x';
+      const given = containerConfig('c', IMG, withLabels({ app: 'a' }), withAnnotations({ note: 'n' }));
+      const name = given.metadata!.name!;
+      const c = kubeletContainerConfig(given, pod);
+      const pm = pod.metadata!;
+      expect(c.labels).to.deep.equal({
+        app: 'a', 'io.kubernetes.container.name': name, 'io.kubernetes.pod.name': pm.name, 'io.kubernetes.pod.namespace': pm.namespace, 'io.kubernetes.pod.uid': pm.uid,
+      });
+      expect(c.annotations).to.deep.include({
+        note: 'n',
+        'io.kubernetes.container.restartCount': '0',
+        'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
+        'io.kubernetes.container.terminationMessagePolicy': 'File',
+        'io.kubernetes.pod.terminationGracePeriod': '30',
+      });
+      expect(c.annotations!['io.kubernetes.container.hash']).to.match(/^[0-9a-f]{1,8}$/);
+      expect(c.log_path).to.equal(`${name}/0.log`);
+      expect(c.image).to.deep.equal({ image: IMG, user_specified_image: IMG });
+      expect(given.labels, 'the input is not changed').to.deep.equal({ app: 'a' });
+    });
+
+    it('a container\'s hash changes with its spec, its log_path and restartCount follow its attempt', () => {
+      const pod = podSandboxConfig('p');
+      pod.log_directory = '/r/pods/x';
+      const a = containerConfig('c', IMG);
+      const b = structuredClone(a);
+      b.command = ['sh'];
+      b.metadata!.attempt = 2;
+      const ka = kubeletContainerConfig(a, pod);
+      const kb = kubeletContainerConfig(b, pod);
+      expect(ka.annotations!['io.kubernetes.container.hash']).to.not.equal(kb.annotations!['io.kubernetes.container.hash']);
+      expect(kb.log_path).to.equal(`${b.metadata!.name}/2.log`);
+      expect(kb.annotations!['io.kubernetes.container.restartCount']).to.equal('2');
+    });
+
+    it('a container keeps a log_path the test set, and gets none in a pod without a log directory', () => {
+      const pod = podSandboxConfig('p');
+      expect(kubeletContainerConfig(containerConfig('c', IMG), pod).log_path).to.equal(undefined);
+      pod.log_directory = '/r/pods/x';
+      expect(kubeletContainerConfig(containerConfig('c', IMG, withLogPath('own/5.log')), pod).log_path).to.equal('own/5.log');
+    });
+
+    it('an image spec without user_specified_image gets the image as the test named it', () => {
+      const c = containerConfig('c', IMG);
+      c.image = { image: IMG };
+      expect(kubeletContainerConfig(c, podSandboxConfig('p')).image).to.deep.equal({ image: IMG, user_specified_image: IMG });
+    });
+
+    describe('asKubeletSends (what CreateContainer sends)', () => {
+      let dir: string;
+      beforeEach(() => void (dir = mkdtempSync(path.join(os.tmpdir(), 'crc-requests-'))));
+      afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+      /** A test context whose image service answers ImageStatus with `id` (undefined: the image is absent) and
+       * PullImage with `pulled` (undefined: the pull fails). */
+      const context = (id: string | undefined, pulled?: string) => {
+        const asked: unknown[] = [];
+        const call = async (rpc: string, req: unknown) => {
+          asked.push([rpc, req]);
+          if (rpc === 'ImageStatus') return { image: id ? { id } : null };
+          if (rpc === 'PullImage' && pulled) return { image_ref: pulled };
+          throw new Error(`${rpc} failed`);
+        };
+        const cri = { image: { call } } as unknown as Cri;
+        const run = { cri, runId: 'run-1', workDir: dir, preexistingImages: new Set(), runCleanup: new CleanupStack() } as unknown as RunScope;
+        return { t: new TestContext(run, 'suite/test'), asked };
+      };
+
+      it('sends the image id as ImageSpec.image and the name as given as user_specified_image, creates <log_directory>/<name>/ and removes it after the test', async () => {
+        const { t, asked } = context('sha256:' + 'a'.repeat(64));
+        const pod = podSandboxConfig('p');
+        pod.log_directory = path.join(dir, 'pods', 'ns_p_u');
+        const cfg = containerConfig('c', IMG);
+        const sent = await asKubeletSends(t, { id: 'sb', config: pod }, cfg);
+        expect(sent, 'completed in place: the test sees what was sent').to.equal(cfg);
+        expect(asked).to.deep.equal([['ImageStatus', { image: { image: IMG } }]]);
+        expect(cfg.image).to.deep.equal({ image: 'sha256:' + 'a'.repeat(64), user_specified_image: IMG });
+        expect(cfg.labels).to.include({ [RUN_LABEL]: 'run-1', 'io.kubernetes.container.name': cfg.metadata!.name });
+        const logDir = path.join(pod.log_directory, cfg.metadata!.name!);
+        expect(existsSync(logDir)).to.equal(true);
+        expect(await t.close()).to.deep.equal([]);
+        expect(existsSync(logDir), 'removed after the test').to.equal(false);
+        expect(existsSync(pod.log_directory), 'the pod\'s directory is the pod\'s to remove').to.equal(true);
+      });
+
+      it('pulls an image the runtime lacks (EnsureImageExists, IfNotPresent) and sends PullImage\'s image_ref', async () => {
+        const { t, asked } = context(undefined, 'sha256:' + 'b'.repeat(64));
+        const cfg = containerConfig('c', IMG);
+        await asKubeletSends(t, { id: 'sb', config: podSandboxConfig('p') }, cfg);
+        expect(asked.map((a) => (a as string[])[0])).to.deep.equal(['ImageStatus', 'PullImage']);
+        expect(cfg.image).to.deep.equal({ image: 'sha256:' + 'b'.repeat(64), user_specified_image: IMG });
+      });
+
+      it('sends the reference as given when the image can be neither found nor pulled, and creates nothing outside the run\'s directory', async () => {
+        const { t } = context(undefined);
+        const pod = podSandboxConfig('p');
+        pod.log_directory = path.join(os.tmpdir(), `crc-not-ours-${process.pid}`);
+        const cfg = containerConfig('c', IMG);
+        await asKubeletSends(t, { id: 'sb', config: pod }, cfg);
+        expect(cfg.image).to.deep.equal({ image: IMG, user_specified_image: IMG });
+        expect(existsSync(pod.log_directory)).to.equal(false);
+        await t.close();
+      });
     });
   });
 });

@@ -1,7 +1,7 @@
 // Slot pods (src/framework/slot-pods.ts): a slot's pod goes to the slot's next test only after a clean pass;
 // anything else removes it, and the end of the run removes what is left. Judged with recording stand-ins for
 // the two RPCs (no runtime).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -24,12 +24,14 @@ describe('slot pods', () => {
       },
       remove: async (id) => void calls.push(`remove ${id}`),
     });
-  const cfg = () => ({ metadata: { name: 'x', uid: 'u', namespace: 'n', attempt: 0 } });
+  let uids: number;
+  const cfg = () => ({ metadata: { name: 'x', uid: `u${++uids}`, namespace: 'n', attempt: 0 } });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'crc-slot-pods-'));
     calls = [];
     n = 0;
+    uids = 0;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,14 +42,14 @@ describe('slot pods', () => {
     expect((await p.take(0, '', cfg)).id).to.equal(a.id);
     const b = await p.take(1, '', cfg);
     expect(b.id).to.not.equal(a.id);
-    expect(calls).to.deep.equal(['create pod-1 handler=default logs=slot-0-logs-1', 'create pod-2 handler=default logs=slot-1-logs-2']);
+    expect(calls).to.deep.equal(['create pod-1 handler=default logs=n_x_u1', 'create pod-2 handler=default logs=n_x_u2']);
   });
 
   it('removes the pod after a failed test or a failed cleanup, and makes a new one for the slot', async () => {
     const p = pods();
     const a = await p.take(0, '', cfg);
     await p.release(0, a, false);
-    expect(calls).to.deep.equal(['create pod-1 handler=default logs=slot-0-logs-1', 'remove pod-1']);
+    expect(calls).to.deep.equal(['create pod-1 handler=default logs=n_x_u1', 'remove pod-1']);
     const b = await p.take(0, '', cfg);
     expect(b.id).to.equal('pod-2');
   });
@@ -57,7 +59,23 @@ describe('slot pods', () => {
     await p.release(0, await p.take(0, '', cfg), true);
     const c = await p.take(0, 'crun', cfg);
     expect(c.id).to.equal('pod-2');
-    expect(calls).to.deep.equal(['create pod-1 handler=default logs=slot-0-logs-1', 'remove pod-1', 'create pod-2 handler=crun logs=slot-0-logs-2']);
+    expect(calls).to.deep.equal(['create pod-1 handler=default logs=n_x_u1', 'remove pod-1', 'create pod-2 handler=crun logs=n_x_u2']);
+  });
+
+  it('makes each pod\'s log directory the kubelet\'s way under the run\'s directory, with the kubelet\'s pod labels, and removes it with the pod', async () => {
+    const p = pods();
+    const a = await p.take(0, '', cfg);
+    expect(a.config.log_directory).to.equal(path.join(dir, 'pods', 'n_x_u1'));
+    expect(existsSync(a.config.log_directory!)).to.equal(true);
+    expect(a.config.labels).to.include({ 'io.kubernetes.pod.name': 'x', 'io.kubernetes.pod.namespace': 'n', 'io.kubernetes.pod.uid': 'u1' });
+    await p.release(0, a, true);
+    expect(existsSync(a.config.log_directory!), 'kept while the pod waits in its slot').to.equal(true);
+    const b = await p.take(1, '', cfg);
+    await p.release(1, b, false);
+    expect(existsSync(b.config.log_directory!), 'removed with a pod removed after a failed test').to.equal(false);
+    await p.closeAll();
+    expect(existsSync(a.config.log_directory!), 'removed at the end of the run').to.equal(false);
+    expect(readdirSync(path.join(dir, 'pods'))).to.deep.equal([]);
   });
 
   it('removes every pod at the end of the run, idle or still held', async () => {

@@ -11,7 +11,7 @@ import type { AuthConfig } from '../gen/v1/runtime/v1/AuthConfig.js';
 import { isCode, type RpcError } from '../cri/errors.js';
 import type { Cri } from '../cri/client.js';
 import { RUN_LABEL, type TestContext } from './context.js';
-import { podSandboxConfig, withLogDirectory } from './builders.js';
+import { kubeletContainerConfig, podLogDirectory, podSandboxConfig, withKubeletPodMetadata } from './builders.js';
 import { eventually } from './eventually.js';
 import { check } from './expect.js';
 
@@ -70,9 +70,32 @@ export function labelled<C extends { labels?: Record<string, string> }>(t: TestC
   return config;
 }
 
+/** Where this run's pod log directories go: the run's own directory stands for the kubelet's /var/log/pods. */
+export const podLogsRoot = (workDir: string): string => path.join(workDir, 'pods');
+
+/** Creates `dir` (and missing parents) as the kubelet does before RunPodSandbox or CreateContainer; answers
+ * the topmost directory it created, or undefined when `dir` was there. */
+export async function makeLogDir(dir: string): Promise<string | undefined> {
+  return mkdir(dir, { recursive: true, mode: 0o755 });
+}
+
+/** Gives the sandbox the kubelet's log directory under the run's directory, created now and removed after the
+ * test (registered before the sandbox, so it runs once the sandbox is gone). */
+async function podLogDir(t: TestContext, cfg: PodSandboxConfig): Promise<string> {
+  const dir = podLogDirectory(podLogsRoot(t.run.workDir), cfg.metadata ?? {});
+  await makeLogDir(path.dirname(dir)); // shared by the run's tests: goes with the run's directory
+  if (await makeLogDir(dir)) t.defer(`log directory ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** RunPodSandbox as the kubelet's createPodSandbox: its labels and annotations (withKubeletPodMetadata, again:
+ * a test may have changed the config after building it), its log directory created first, the run's runtime
+ * handler (--runtime-handler: the handler of the pod's RuntimeClass) in RunPodSandboxRequest.runtime_handler.
+ * A log_directory the test set is its own: not created, not removed. */
 export async function runSandbox(t: TestContext, config?: PodSandboxConfig, runtimeHandler = t.run.runtimeHandler): Promise<Sandbox> {
   const cfg = labelled(t, config ?? podSandboxConfig('pod'));
-  if (!cfg.log_directory) withLogDirectory(await tempDir(t, 'logs'))(cfg);
+  withKubeletPodMetadata()(cfg);
+  if (!cfg.log_directory) cfg.log_directory = await podLogDir(t, cfg);
   const res = await t.cri.runtime.call('RunPodSandbox', { config: cfg, runtime_handler: runtimeHandler });
   const id = res.pod_sandbox_id;
   deferSandboxRemoval(t, id);
@@ -109,8 +132,37 @@ export function deferSandboxRemoval(t: TestContext, id: string): void {
   });
 }
 
+/**
+ * Completes `config` in place into what the kubelet's generateContainerConfig sends for it in `sb`
+ * (kubeletContainerConfig: labels, annotations, log_path, user_specified_image), with ImageSpec.image the
+ * image reference the kubelet gets from EnsureImageExists (ImageStatus image.id, or PullImage image_ref when
+ * the image had to be pulled), and creates
+ * `<log_directory>/<name>/` when the log directory is this run's, removed after the test. For a test that
+ * calls CreateContainer itself; createContainer uses it.
+ */
+export async function asKubeletSends(t: TestContext, sb: Sandbox, config: ContainerConfig): Promise<ContainerConfig> {
+  Object.assign(config, kubeletContainerConfig(labelled(t, config), sb.config));
+  const img = config.image;
+  if (img?.image && img.user_specified_image === img.image) {
+    // EnsureImageExists with the default pull policy (IfNotPresent): the id of the image when present, else
+    // PullImage's image_ref. A reference that cannot be pulled is sent as given: CreateContainer answers.
+    const ref = await ensureImage(t, img.image).catch(() => undefined);
+    if (ref) img.image = ref;
+  }
+  const dir = sb.config.log_directory;
+  if (dir && config.log_path && !path.isAbsolute(config.log_path) && isUnder(dir, t.run.workDir)) {
+    // Only the container's own directory is removed: parents may be shared with other tests.
+    const own = path.dirname(path.join(dir, config.log_path));
+    if (own !== dir && (await makeLogDir(own))) t.defer(`log directory ${own}`, () => rm(own, { recursive: true, force: true }));
+  }
+  return config;
+}
+
+const isUnder = (p: string, root: string): boolean => !path.relative(root, p).startsWith('..') && !path.isAbsolute(path.relative(root, p));
+
 export async function createContainer(t: TestContext, sb: Sandbox, config: ContainerConfig): Promise<string> {
-  const res = await t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config: labelled(t, config), sandbox_config: sb.config });
+  await asKubeletSends(t, sb, config);
+  const res = await t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config, sandbox_config: sb.config });
   const id = res.container_id;
   // Cleanup does what the kubelet does, stop then remove, and retries briefly: under load containerd 1.6 can
   // refuse a removal while the container is mid-transition. (Forced removal itself is a test of its own.)

@@ -6,13 +6,15 @@
 // none of them: what it lists, counts and reads is its own, as in a fresh pod. A pod goes back to its slot only
 // after a test passed and its cleanup succeeded; after anything else it is removed, and the slot's next test
 // gets a new one, so a pod a failure may have damaged never judges another test.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sandbox } from './resources.js';
 import type { PodSandboxConfig } from '../gen/v1/runtime/v1/PodSandboxConfig.js';
+import { podLogDirectory, withKubeletPodMetadata } from './builders.js';
 
 export interface SlotPodDeps {
-  /** Where each pod's log directory is made. */
+  /** The run's directory: each pod's log directory is made under `<workDir>/pods`, the kubelet's way, and
+   * removed with the pod. */
   workDir: string;
   /** RunPodSandbox of a config that already carries the run's label; answers the sandbox id. */
   create(config: PodSandboxConfig, handler: string): Promise<string>;
@@ -30,7 +32,6 @@ export class SlotPods {
   private readonly idle = new Map<number, Held>();
   /** Every pod made and not yet removed: what the end of the run removes. */
   private readonly live = new Map<string, Held>();
-  private created = 0;
 
   constructor(private readonly deps: SlotPodDeps) {}
 
@@ -43,13 +44,27 @@ export class SlotPods {
     }
     if (held) await this.discard(slot);
     const cfg = config();
-    const logs = path.join(this.deps.workDir, `slot-${slot}-logs-${++this.created}`);
-    await mkdir(logs, { recursive: true });
+    withKubeletPodMetadata()(cfg);
+    const logs = podLogDirectory(path.join(this.deps.workDir, 'pods'), cfg.metadata ?? {});
+    await mkdir(logs, { recursive: true, mode: 0o755 });
     cfg.log_directory = logs;
-    const id = await this.deps.create(cfg, handler);
+    let id: string;
+    try {
+      id = await this.deps.create(cfg, handler);
+    } catch (e) {
+      await rm(logs, { recursive: true, force: true });
+      throw e;
+    }
     const sandbox = { id, config: cfg };
     this.live.set(id, { sandbox, handler });
     return sandbox;
+  }
+
+  /** Stop and remove the pod, then its log directory (made here, so ours to remove). */
+  private async removePod(held: Held): Promise<void> {
+    await this.deps.remove(held.sandbox.id);
+    const logs = held.sandbox.config.log_directory;
+    if (logs) await rm(logs, { recursive: true, force: true });
   }
 
   /** Back to the slot (`clean`: the test passed and removed all it made) or removed now. */
@@ -61,7 +76,7 @@ export class SlotPods {
       return;
     }
     this.live.delete(sandbox.id);
-    await this.deps.remove(sandbox.id);
+    await this.removePod(held);
   }
 
   private async discard(slot: number): Promise<void> {
@@ -69,15 +84,15 @@ export class SlotPods {
     if (!held) return;
     this.idle.delete(slot);
     this.live.delete(held.sandbox.id);
-    await this.deps.remove(held.sandbox.id);
+    await this.removePod(held);
   }
 
   /** End of the run (or SIGINT): remove every pod still there. */
   async closeAll(): Promise<void> {
     const errors: string[] = [];
-    for (const [id] of [...this.live]) {
+    for (const [id, held] of [...this.live]) {
       this.live.delete(id);
-      await this.deps.remove(id).catch((e: Error) => errors.push(`pod sandbox ${id}: ${e.message}`));
+      await this.removePod(held).catch((e: Error) => errors.push(`pod sandbox ${id}: ${e.message}`));
     }
     this.idle.clear();
     if (errors.length) throw new Error(errors.join('; '));
