@@ -112,6 +112,8 @@ describe('profiles: data file and API', () => {
     writeFileSync(f, good.replace('requirement: optional\n      fallback: the kubelet falls back to the cgroupDriver', 'requirement: sometimes\n      fallback: the kubelet falls back to the cgroupDriver'));
     expect(() => loadProfiles(f)).to.throw(ProfileError, /services\.RuntimeService\.RuntimeConfig\.requirement: expected required or optional/);
     expect(loadProfiles(join(repoRoot(), 'fixtures', 'profiles.yaml')).minors).to.deep.equal(KNOWN_MINORS);
+    writeFileSync(f, good.replace('    until: "1.27"', '    until: "1.22"'));
+    expect(() => loadProfiles(f)).to.throw(ProfileError, /features\.SeccompProfilePath\.until: 1\.22 is before since: 1\.23/);
   });
 });
 
@@ -205,6 +207,14 @@ describe('profiles: encoded facts', () => {
     expect(releaseSkipReason(getProfile('1.27'), ['Conformance', 'Feature:RuntimeConfig'])).to.match(/kubelet 1\.27.*first in 1\.28/);
     expect(releaseSkipReason(getProfile('1.28'), ['Feature:RuntimeConfig'])).to.equal(undefined);
     expect(releaseSkipReason(getProfile('1.23'), ['Feature:Unknown'])).to.equal(undefined);
+  });
+
+  it('a deprecated field the kubelet stopped sending is a feature up to its last release (until:)', () => {
+    // LinuxContainerSecurityContext.seccomp_profile_path: sent through 1.27, dropped by kubernetes/kubernetes#117050.
+    const using = KNOWN_MINORS.filter((m) => featureEnabled(getProfile(m), 'SeccompProfilePath'));
+    expect(using).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) <= 27));
+    expect(releaseSkipReason(getProfile('1.28'), ['Feature:SeccompProfilePath'])).to.match(/not used by kubelet 1\.28 \(last in 1\.27\)/);
+    expect(releaseSkipReason(getProfile('1.27'), ['Feature:SeccompProfilePath'])).to.equal(undefined);
   });
 });
 
