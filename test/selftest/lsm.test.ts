@@ -4,7 +4,7 @@
 // accepted), the proxy stripping the LSM fields from CreateContainer, or ExecSync answered by the proxy with a
 // fake label or write result. The checks are therefore proven here only against fake answers.
 import { expect } from 'chai';
-import { expectCheckFails, runOne, type Fault, type RunOneOptions } from '../support/selftest.js';
+import { expectCheckFails, runOne, Status, type Fault, type RunOneOptions } from '../support/selftest.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
@@ -41,18 +41,18 @@ const REFUSED = [
 const DENY = [
   `${AD}runtime should enforce an apparmor_profile that denies writes`,
   `${AF}runtime should enforce an apparmor Localhost profile that denies writes [Conformance]`,
-  `${AB}runtime should enforce the apparmor field's deny-write profile over an unloaded apparmor_profile [Conformance]`,
+  `${AB}runtime should enforce the apparmor field's deny-write profile over an unloaded apparmor_profile [Strict]`,
 ];
 const AUDIT = [
   `${AD}runtime should run a container under a permissive (audit-only) apparmor_profile`,
   `${AF}runtime should run a container under a permissive (audit-only) apparmor Localhost profile [Conformance]`,
-  `${AB}runtime should run under the apparmor field's audit-only profile over an unloaded apparmor_profile [Conformance]`,
+  `${AB}runtime should run under the apparmor field's audit-only profile over an unloaded apparmor_profile [Strict]`,
 ];
-const AA_UNCONFINED = `${AB}runtime should run a container unconfined when the apparmor field says Unconfined, whatever apparmor_profile says [Conformance]`;
+const AA_UNCONFINED = `${AB}runtime should run a container unconfined when the apparmor field says Unconfined, whatever apparmor_profile says [Strict]`;
 
 const fixLevel: Fault = { rpc: 'CreateContainer', mutateRequest: (req) => void (req.config.linux.security_context.selinux_options.level = 's0:c4,c5') };
 const SE = (pod: string) => `lsm/SELinux (${pod} pod) `;
-const TWO_PODS = 'lsm/SELinux (two unprivileged pods) runtime should give containers of two pods different process labels';
+const TWO_PODS = 'lsm/SELinux (two unprivileged pods) runtime should give containers of two pods different process labels [Strict]';
 
 describe('self-test: lsm (AppArmor)', function () {
   this.timeout(600_000);
@@ -71,25 +71,31 @@ describe('self-test: lsm (AppArmor)', function () {
 
   for (const id of REFUSED) {
     it(`${id} fails when the runtime ignores the unloaded profile and creates the container`, () =>
-      expectCheckFails(id, [stripAppArmor], /^CreateContainer \(.*crc-apparmor-not-loaded.*\): expected an error \(profile crc-apparmor-not-loaded is not loaded on the node\), got success$/, APPARMOR));
+      expectCheckFails(id, [stripAppArmor], /^CreateContainer and StartContainer \(.*crc-apparmor-not-loaded.*\): expected an error \(profile crc-apparmor-not-loaded is not loaded on the node\), got success \[rests on api\.proto [^\]]+\]$/, APPARMOR));
+  }
+  for (const id of REFUSED) {
+    it(`${id} passes when the runtime refuses the unloaded profile at StartContainer instead`, async () => {
+      const r = await runOne(id, [stripAppArmor, { rpc: 'StartContainer', error: { code: Status.UNKNOWN, details: 'apparmor profile crc-apparmor-not-loaded not found' } }], APPARMOR);
+      expect(r.status, r.message).to.equal('passed');
+    });
   }
 
   for (const id of DENY) {
     it(`${id} fails when the runtime leaves the container unconfined and writes work`, () =>
       expectCheckFails(id, [stripAppArmor, labels('crc-apparmor-deny-write (enforce)')],
-        /^ExecSync \(touch \/tmp\/crc-apparmor\): expected the write to be denied \(.*: profile crc-apparmor-deny-write denies writes\), got success$/, APPARMOR));
+        /^ExecSync \(touch \/tmp\/crc-apparmor\): expected the write to be denied \(.*: profile crc-apparmor-deny-write denies writes\), got success \[rests on [^\]]+\]$/, APPARMOR));
   }
   it(`${DENY[0]!} fails when the process runs under another profile`, () =>
     expectCheckFails(DENY[0]!, [stripAppArmor, labels('unconfined')],
-      /^ExecSync \(cat \/proc\/self\/attr\/current\): AppArmor profile of a process in the container under apparmor_profile "localhost\/crc-apparmor-deny-write": expected "crc-apparmor-deny-write \(enforce\)", got "unconfined"$/, APPARMOR));
+      /^ExecSync \(cat \/proc\/self\/attr\/current\): AppArmor profile of a process in the container under apparmor_profile "localhost\/crc-apparmor-deny-write": expected "crc-apparmor-deny-write \(enforce\)", got "unconfined" \[rests on [^\]]+\]$/, APPARMOR));
   it(`${DENY[1]!} fails when the process has no readable label`, () =>
     expectCheckFails(DENY[1]!, [stripAppArmor, { rpc: 'ExecSync', when: isCmd('cat', '/proc/self/attr/current'), respond: () => answer('', 1, 'cat: read error: Invalid argument\n') }],
-      /^ExecSync \(cat \/proc\/self\/attr\/current\): expected the process's LSM label, got exit code 1: "cat: read error: Invalid argument"$/, APPARMOR));
+      /^ExecSync \(cat \/proc\/self\/attr\/current\): expected the process's LSM label, got exit code 1: "cat: read error: Invalid argument" \[rests on [^\]]+\]$/, APPARMOR));
 
   for (const id of AUDIT) {
     it(`${id} fails when writes are denied under the audit-only profile`, () =>
       expectCheckFails(id, [stripAppArmor, labels('crc-apparmor-audit-write (enforce)'), touchFails('/tmp/crc-apparmor: Permission denied')],
-        /^ExecSync \(touch \/tmp\/crc-apparmor\): exit_code: expected 0, got 1 \(.*: profile crc-apparmor-audit-write allows writes; output "touch: \/tmp\/crc-apparmor: Permission denied"\)$/, APPARMOR));
+        /^ExecSync \(touch \/tmp\/crc-apparmor\): exit_code: expected 0, got 1 \(.*: profile crc-apparmor-audit-write allows writes; output "touch: \/tmp\/crc-apparmor: Permission denied"\) \[rests on [^\]]+\]$/, APPARMOR));
   }
 
   it(`${AA_UNCONFINED} fails when the deprecated field's profile is applied`, () =>
@@ -104,8 +110,8 @@ describe('self-test: lsm (SELinux)', function () {
   this.timeout(600_000);
   const CT = 'system_u:system_r:container_t';
 
-  it(`${SE('unprivileged')}runtime should label the container's mounts with role object_r and type container_file_t skips, naming the missing host feature, on this node without SELinux`, async () => {
-    const r = await runOne(`${SE('unprivileged')}runtime should label the container's mounts with role object_r and type container_file_t`, []);
+  it(`${SE('unprivileged')}runtime should label the container's mounts with role object_r and type container_file_t [Strict] skips, naming the missing host feature, on this node without SELinux`, async () => {
+    const r = await runOne(`${SE('unprivileged')}runtime should label the container's mounts with role object_r and type container_file_t [Strict]`, []);
     expect(r.status, r.message).to.equal('skipped');
     expect(r.message).to.match(/^SELinux is not enabled on this node \(.*selinuxfs.*\)$/);
   });
@@ -116,28 +122,28 @@ describe('self-test: lsm (SELinux)', function () {
     const LEVEL = `${P}runtime should run a container with just the SELinux level set, able to write`;
     const FULL = `${P}runtime should run a container with SELinux user, role, type and level set, able to write`;
     const MALFORMED = `${P}runtime should refuse a container with a malformed SELinux level (s0,c4,c5)`;
-    const MOUNT_TYPE = `${P}runtime should label the container's mounts with role object_r and type container_file_t`;
-    const MOUNT_MCS = `${P}runtime should label the container's mounts with level s0 and two or more MCS categories`;
-    const PROC_TYPE = `${P}runtime should run the container's processes with role system_r and type ${privileged ? 'spc_t' : 'container_t'}`;
-    const PROC_MCS = `${P}runtime should run the container's processes at level s0 with ${privileged ? 'all or no categories' : 'two or more MCS categories'}`;
-    const SAME = `${P}runtime should give two containers of one pod the same process label`;
+    const MOUNT_TYPE = `${P}runtime should label the container's mounts with role object_r and type container_file_t [Strict]`;
+    const MOUNT_MCS = `${P}runtime should label the container's mounts with level s0 and two or more MCS categories [Strict]`;
+    const PROC_TYPE = `${P}runtime should run the container's processes with role system_r and type ${privileged ? 'spc_t' : 'container_t'} [Strict]`;
+    const PROC_MCS = `${P}runtime should run the container's processes at level s0 with ${privileged ? 'all or no categories' : 'two or more MCS categories'} [Strict]`;
+    const SAME = `${P}runtime should give two containers of one pod the same process label [Strict]`;
 
     if (!privileged) {
       it(`${LEVEL} fails when the process has no SELinux label (the lab's real answer)`, () =>
-        expectCheckFails(LEVEL, [], /^ExecSync \(cat \/proc\/self\/attr\/current\): expected the process's LSM label, got exit code 1: ".*"$/, SELINUX));
+        expectCheckFails(LEVEL, [], /^ExecSync \(cat \/proc\/self\/attr\/current\): expected the process's LSM label, got exit code 1: ".*" \[rests on [^\]]+\]$/, SELINUX));
       it(`${LEVEL} fails when the process runs at another level`, () =>
         expectCheckFails(LEVEL, [labels(`${CT}:s0:c1,c2`)], /SELinux level of a process in the container under selinux_options \{level: "s0"\}: expected "s0", got "s0:c1,c2"/, SELINUX));
       it(`${FULL} fails when the process runs with other categories`, () =>
         expectCheckFails(FULL, [labels(`${CT}:s0:c1,c2`)], /SELinux label of a process in the container under selinux_options .*: expected a value matching .*, got "system_u:system_r:container_t:s0:c1,c2"/, SELINUX));
     } else {
       it(`${LEVEL} fails when the container cannot write its filesystem`, () =>
-        expectCheckFails(LEVEL, [touchFails('crc-selinux: Permission denied')], /^ExecSync \(touch crc-selinux\): exit_code: expected 0, got 1 \(a container under selinux_options \{level: "s0"\}, privileged must be able to write its own filesystem; output "touch: crc-selinux: Permission denied"\)$/, SELINUX));
+        expectCheckFails(LEVEL, [touchFails('crc-selinux: Permission denied')], /^ExecSync \(touch crc-selinux\): exit_code: expected 0, got 1 \(a container under selinux_options \{level: "s0"\}, privileged must be able to write its own filesystem; output "touch: crc-selinux: Permission denied"\) \[rests on [^\]]+\]$/, SELINUX));
       it(`${FULL} fails when the container cannot write its filesystem`, () =>
         expectCheckFails(FULL, [touchFails('crc-selinux: Permission denied')], /^ExecSync \(touch crc-selinux\): exit_code: expected 0, got 1 \(a container under selinux_options .*, privileged must be able/, SELINUX));
     }
     // The lab's containerd validates the level even without SELinux: the proxy hands it a well-formed one.
     it(`${MALFORMED} fails when the runtime accepts the malformed level`, () =>
-      expectCheckFails(MALFORMED, [fixLevel], /^CreateContainer \(selinux_options\.level "s0,c4,c5"\): expected an error \(the level is malformed: categories follow a colon\), got success$/, SELINUX));
+      expectCheckFails(MALFORMED, [fixLevel], /^CreateContainer and StartContainer \(selinux_options\.level "s0,c4,c5"\): expected an error \(the level is malformed: categories follow a colon\), got success \[rests on api\.proto LinuxContainerSecurityContext\.selinux_options: [^\]]+\]$/, SELINUX));
     it(`${MOUNT_TYPE} fails when the mounts carry no SELinux context (the lab's real answer)`, () =>
       expectCheckFails(MOUNT_TYPE, [], /^ExecSync \(cat \/proc\/1\/mountinfo\): context= of the container's mounts.*: expected to include ":object_r:container_file_t:", got /, SELINUX));
     it(`${MOUNT_MCS} fails when the mounts carry no MCS categories (the lab's real answer)`, () =>
@@ -145,7 +151,7 @@ describe('self-test: lsm (SELinux)', function () {
     if (privileged) {
       it(`${MOUNT_MCS} fails when the mount table cannot be read`, () =>
         expectCheckFails(MOUNT_MCS, [{ rpc: 'ExecSync', when: isCmd('cat', '/proc/1/mountinfo'), respond: () => answer('', 1, 'cat: can\'t open \'/proc/1/mountinfo\': Permission denied\n') }],
-          /^ExecSync \(cat \/proc\/1\/mountinfo\): expected the container's mount table, got exit code 1: "cat: can't open '\/proc\/1\/mountinfo': Permission denied"$/, SELINUX));
+          /^ExecSync \(cat \/proc\/1\/mountinfo\): expected the container's mount table, got exit code 1: "cat: can't open '\/proc\/1\/mountinfo': Permission denied" \[rests on [^\]]+\]$/, SELINUX));
     }
     it(`${PROC_TYPE} fails when the process runs with another type`, () =>
       expectCheckFails(PROC_TYPE, [labels('system_u:system_r:unconfined_t:s0:c1,c2')], /SELinux label of a process in the container.*: expected to include ":system_r:(spc_t|container_t):", got "system_u:system_r:unconfined_t:s0:c1,c2"/, SELINUX));
