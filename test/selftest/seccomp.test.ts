@@ -1,11 +1,11 @@
 // Self-tests: each seccomp check fails when the runtime applies another filter than the one asked for. The
 // fault proxy rewrites the seccomp fields of the requests (the lab then really runs the container that way),
 // or, where only an answer can be wrong, answers ExecSync itself.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { expectCheckFails, runOne, type Fault, type RunOneOptions } from '../support/selftest.js';
+import { expectCheckFails, runOne, Status, type Fault, type RunOneOptions } from '../support/selftest.js';
 
 const S = 'seccomp/Seccomp ';
 const UNCONFINED = `${S}runtime should run a container with seccomp Unconfined without a filter (Seccomp: 0) [Conformance]`;
@@ -20,9 +20,9 @@ const POD = `${S}runtime should apply the pod-level seccomp profile RuntimeDefau
 const POD_UNCONFINED = `${S}runtime should run the sandbox's own process without a filter under a pod-level seccomp Unconfined (Seccomp: 0) [Strict]`;
 const POD_LOCALHOST = `${S}runtime should apply a Localhost seccomp profile set on the sandbox as well as on the container to both [Strict]`;
 const D = 'seccomp/Seccomp (deprecated seccomp_profile_path) ';
-const PATH_DEFAULT = `${D}runtime should confine a container with seccomp_profile_path "runtime/default" (Seccomp: 2) [Feature:SeccompProfilePath]`;
-const PATH_UNCONFINED = `${D}runtime should run a container with seccomp_profile_path "unconfined" without a filter (Seccomp: 0) [Feature:SeccompProfilePath]`;
-const PATH_LOCALHOST = `${D}runtime should apply seccomp_profile_path "localhost/<path>": the syscalls the profile blocks fail with EPERM [Feature:SeccompProfilePath]`;
+const PATH_DEFAULT = `${D}runtime should confine a container with seccomp_profile_path "runtime/default" (Seccomp: 2) [Strict] [Feature:SeccompProfilePath]`;
+const PATH_UNCONFINED = `${D}runtime should run a container with seccomp_profile_path "unconfined" without a filter (Seccomp: 0) [Strict] [Feature:SeccompProfilePath]`;
+const PATH_LOCALHOST = `${D}runtime should apply seccomp_profile_path "localhost/<path>": the syscalls the profile blocks fail with EPERM [Strict] [Feature:SeccompProfilePath]`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
@@ -133,6 +133,37 @@ describe('self-test: seccomp', function () {
     const r = await runOne(POD, [{ rpc: 'ExecSync', when: (req) => (req.cmd ?? []).join(' ') === 'cat /proc/1/cmdline', respond: () => ({ stdout: Buffer.from('sleep\u00003600\u0000'), stderr: Buffer.alloc(0), exit_code: 0 }) }]);
     expect(r.status, r.message).to.equal('skipped');
     expect(r.message).to.match(/PID 1 of the pod-wide PID namespace is the container's own "sleep", not a sandbox process/);
+  });
+
+  // This node's bounding set decides whether a start it forbids is a host limit (skip) or the runtime's error (fail).
+  const bnd = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+  const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  const lacks = (cap: number) => (bnd & (1n << BigInt(cap))) === 0n;
+  const incomplete = [...Array(lastCap + 1).keys()].some(lacks);
+
+  it(`${POD} skips naming the host limit, or fails on a node with CAP_SYS_RESOURCE, when the sandbox cannot lower its oom_score_adj`, async () => {
+    const r = await runOne(POD, [{ rpc: 'RunPodSandbox', error: { code: Status.UNKNOWN, details: 'container create failed: nsexec[1]: failed to update /proc/self/oom_score_adj: Permission denied' } }]);
+    if (lacks(24)) {
+      expect(r.status, r.message).to.equal('skipped');
+      expect(r.message).to.match(/^host limit: the node's capability bounding set lacks CAP_SYS_RESOURCE \(CapBnd [0-9a-f]{16}, cap_last_cap \d+\)/);
+    } else {
+      expect(r.status, r.message).to.equal('failed');
+    }
+  });
+
+  it(`${PRIVILEGED} skips naming the host limit on an incomplete bounding set, or fails on a complete one, when runc cannot apply every capability`, async () => {
+    const r = await runOne(PRIVILEGED, [{ rpc: 'CreateContainer', error: { code: Status.UNKNOWN, details: 'runc create failed: unable to start container process: unable to apply caps: operation not permitted' } }]);
+    if (incomplete) {
+      expect(r.status, r.message).to.equal('skipped');
+      expect(r.message).to.match(/^host limit: the node's capability bounding set lacks capabilities [\d, ]+ \(CapBnd/);
+    } else {
+      expect(r.status, r.message).to.equal('failed');
+    }
+  });
+
+  it(`${PRIVILEGED} fails, whatever the node, when the start fails for another reason`, async () => {
+    const r = await runOne(PRIVILEGED, [{ rpc: 'CreateContainer', error: { code: Status.UNKNOWN, details: 'something else broke' } }]);
+    expect(r.status, r.message).to.equal('failed');
   });
 
   it(`${POD_UNCONFINED} fails when the runtime applies its default profile to the sandbox`, () =>
