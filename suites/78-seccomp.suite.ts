@@ -72,7 +72,8 @@ async function onThisHost<T>(t: TestContext, what: string, start: () => Promise<
       skip(`host limit: the node's capability bounding set lacks CAP_SYS_RESOURCE (${evidence}), so the runtime could not give ${what} the lower oom_score_adj it wanted (${msg}); this cannot be judged on this node`);
     }
     if (/unable to apply caps|capset/i.test(msg) && missing.length) {
-      skip(`host limit: the node's capability bounding set lacks capabilities ${missing.join(', ')} (${evidence}), and the runtime could not start ${what} with every capability (${msg}); this cannot be judged on this node`);
+      const names = missing.map((c) => (c === CAP_SYS_RESOURCE ? 'CAP_SYS_RESOURCE' : `capability ${c}`));
+      skip(`host limit: the node's capability bounding set lacks ${names.join(', ')} (${evidence}), and the runtime could not start ${what} with every capability (${msg}); this cannot be judged on this node`);
     }
     throw e;
   }
