@@ -74,6 +74,23 @@ describe('self-test: user-namespaces', function () {
     ], re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \], \[ 65536, \d+, 65536 \] \], got \[ \[ 0, \d+, 65536 \] \]`));
   });
 
+  it(`${MANY} passes when the runtime applies both mappings exactly (as CRI-O does; lines in another order)`, async () => {
+    let uids = '';
+    let gids = '';
+    const line = (m: Msg) => `${m.container_id} ${m.host_id} ${m.length}`;
+    const r = await runOne(MANY, [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => {
+        const u = req.config.linux.security_context.namespace_options.userns_options;
+        uids = (u.uids as Msg[]).map(line).reverse().join('\n');
+        gids = (u.gids as Msg[]).map(line).join('\n');
+      } },
+      mapAnswer('uid_map', (res) => (res.stdout = Buffer.from(`${uids}\n`))),
+      mapAnswer('gid_map', (res) => (res.stdout = Buffer.from(`${gids}\n`))),
+    ]);
+    expect(r.status, r.message).to.equal('passed');
+  });
+
   it(`${MANY} passes when the runtime refuses two mappings (RunPodSandbox answers an error)`, async () => {
     const r = await runOne(MANY, [claimUserns, { rpc: 'RunPodSandbox', error: { code: Status.INVALID_ARGUMENT, details: 'only one mapping' } }]);
     expect(r.status, r.message).to.equal('passed');
