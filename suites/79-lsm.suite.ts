@@ -35,7 +35,7 @@ profile ${AUDIT_WRITE} flags=(attach_disconnected) {
 // are [Strict], on our opinion.
 const APPARMOR_LOCALHOST = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For AppArmor, this field is the AppArmor `<profile name>/`');
 const APPARMOR_PATH = cri('LinuxContainerSecurityContext.apparmor_profile', 'localhost/<profile_name>: profile loaded on the node (localhost) by name.');
-const APPARMOR_FIELD_WINS = opinion('a deprecated field yields to the one that replaced it when both are set and disagree (critest\'s "prefer new apparmor field" specs); the CRI does not say, and the kubelet always sends the two alike');
+const APPARMOR_FIELD_WINS = opinion('a deprecated field yields to the one that replaced it when both are set and disagree (critest\'s "prefer new apparmor field" specs; kubernetes#123811 calls containerd\'s preferring the newer field "correct"); the CRI does not say, and the kubelet always sends the two alike');
 const SELINUX = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.');
 const SELINUX_DEFAULTS = opinion('with no SELinux options the runtime confines a container as container-selinux defines (container_t / spc_t processes, container_file_t files, a pair of MCS categories per pod, shared by its containers), as containerd and CRI-O both do; the CRI names none of it');
 
@@ -129,33 +129,35 @@ async function mountinfo(t: TestContext, id: string): Promise<string> {
 }
 
 export default defineSuite(({ describe, it }) => {
+  // Which field the kubelet sends (fixtures/profiles.yaml): apparmor_profile alone through 1.29
+  // (AppArmorProfilePath), the structured field beside it, alike, from 1.30 (AppArmorField).
   describe('AppArmor (deprecated apparmor_profile)', () => {
-    it('runtime should refuse a container whose apparmor_profile is not loaded', (t) =>
+    it('runtime should refuse a container whose apparmor_profile is not loaded [Feature:AppArmorProfilePath]', (t) =>
       expectUnloadedRefused(t, `apparmor_profile "${dep(UNLOADED)}"`, APPARMOR_PATH, withApparmorPath(dep(UNLOADED))));
-    it('runtime should enforce an apparmor_profile that denies writes', (t) =>
+    it('runtime should enforce an apparmor_profile that denies writes [Feature:AppArmorProfilePath]', (t) =>
       expectAppArmor(t, `apparmor_profile "${dep(DENY_WRITE)}"`, DENY_WRITE, APPARMOR_PATH, withApparmorPath(dep(DENY_WRITE))));
-    it('runtime should run a container under a permissive (audit-only) apparmor_profile', (t) =>
+    it('runtime should run a container under a permissive (audit-only) apparmor_profile [Feature:AppArmorProfilePath]', (t) =>
       expectAppArmor(t, `apparmor_profile "${dep(AUDIT_WRITE)}"`, AUDIT_WRITE, APPARMOR_PATH, withApparmorPath(dep(AUDIT_WRITE))));
   });
 
   describe('AppArmor (apparmor field)', () => {
-    it('runtime should refuse a container whose apparmor Localhost profile is not loaded [Conformance]', (t) =>
+    it('runtime should refuse a container whose apparmor Localhost profile is not loaded [Conformance] [Feature:AppArmorField]', (t) =>
       expectUnloadedRefused(t, `apparmor Localhost "${UNLOADED}"`, APPARMOR_LOCALHOST, withApparmor(localhost(UNLOADED))));
-    it('runtime should enforce an apparmor Localhost profile that denies writes [Conformance]', (t) =>
+    it('runtime should enforce an apparmor Localhost profile that denies writes [Conformance] [Feature:AppArmorField]', (t) =>
       expectAppArmor(t, `apparmor Localhost "${DENY_WRITE}"`, DENY_WRITE, APPARMOR_LOCALHOST, withApparmor(localhost(DENY_WRITE))));
-    it('runtime should run a container under a permissive (audit-only) apparmor Localhost profile [Conformance]', (t) =>
+    it('runtime should run a container under a permissive (audit-only) apparmor Localhost profile [Conformance] [Feature:AppArmorField]', (t) =>
       expectAppArmor(t, `apparmor Localhost "${AUDIT_WRITE}"`, AUDIT_WRITE, APPARMOR_LOCALHOST, withApparmor(localhost(AUDIT_WRITE))));
   });
 
   // When the two fields disagree the structured one decides: our opinion (the kubelet sends them alike).
   describe('AppArmor (apparmor field wins over apparmor_profile)', () => {
-    it('runtime should refuse a container when both fields name a profile that is not loaded [Conformance]', (t) =>
+    it('runtime should refuse a container when both fields name a profile that is not loaded [Conformance] [Feature:AppArmorField]', (t) =>
       expectUnloadedRefused(t, `apparmor Localhost "${UNLOADED}" and apparmor_profile "${dep(UNLOADED)}"`, APPARMOR_LOCALHOST, withApparmorPath(dep(UNLOADED)), withApparmor(localhost(UNLOADED))));
-    it('runtime should enforce the apparmor field\'s deny-write profile over an unloaded apparmor_profile [Strict]', (t) =>
+    it('runtime should enforce the apparmor field\'s deny-write profile over an unloaded apparmor_profile [Strict] [Feature:AppArmorField]', (t) =>
       expectAppArmor(t, `apparmor Localhost "${DENY_WRITE}" (apparmor_profile "${dep(UNLOADED)}")`, DENY_WRITE, APPARMOR_FIELD_WINS, withApparmorPath(dep(UNLOADED)), withApparmor(localhost(DENY_WRITE))));
-    it('runtime should run under the apparmor field\'s audit-only profile over an unloaded apparmor_profile [Strict]', (t) =>
+    it('runtime should run under the apparmor field\'s audit-only profile over an unloaded apparmor_profile [Strict] [Feature:AppArmorField]', (t) =>
       expectAppArmor(t, `apparmor Localhost "${AUDIT_WRITE}" (apparmor_profile "${dep(UNLOADED)}")`, AUDIT_WRITE, APPARMOR_FIELD_WINS, withApparmorPath(dep(UNLOADED)), withApparmor(localhost(AUDIT_WRITE))));
-    it('runtime should run a container unconfined when the apparmor field says Unconfined, whatever apparmor_profile says [Strict]', (t) =>
+    it('runtime should run a container unconfined when the apparmor field says Unconfined, whatever apparmor_profile says [Strict] [Feature:AppArmorField]', (t) =>
       expectAppArmor(t, `apparmor Unconfined (apparmor_profile "${dep(DENY_WRITE)}")`, 'unconfined', APPARMOR_FIELD_WINS, withApparmorPath(dep(DENY_WRITE)), withApparmor(UNCONFINED)));
   });
 

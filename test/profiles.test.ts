@@ -215,6 +215,10 @@ describe('profiles: encoded facts', () => {
     expect(using).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) <= 27));
     expect(releaseSkipReason(getProfile('1.28'), ['Feature:SeccompProfilePath'])).to.match(/not used by kubelet 1\.28 \(last in 1\.27\)/);
     expect(releaseSkipReason(getProfile('1.27'), ['Feature:SeccompProfilePath'])).to.equal(undefined);
+    // AppArmor: the string alone through 1.29, the structured field (beside it) from 1.30.
+    const minors = (f: string) => KNOWN_MINORS.filter((m) => featureEnabled(getProfile(m), f));
+    expect(minors('AppArmorProfilePath')).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) <= 29));
+    expect(minors('AppArmorField')).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) >= 30));
   });
 });
 
