@@ -396,6 +396,9 @@ describe('profiles: compatibility matrix', () => {
     for (const m of range(28, 36)) expect(verdictFor(vs, m).untested, m).to.deep.equal(['[Feature:RuntimeConfig] not tested (the run selected kubelet 1.27, which does not use it)']);
     // The same skip under a release that uses the feature is a runtime's skip, judged by the tests themselves.
     expect(compatibilityMatrix(makeRun({ profile: '1.36', tests })).every((v) => v.untested === undefined)).to.equal(true);
+    // A [Strict] or [Optional] test never counts against a release: its skip leaves no release untested.
+    const strict = [test('seccomp/Seccomp (deprecated seccomp_profile_path) runtime should confine … [Strict] [Feature:SeccompProfilePath]', 'skipped')];
+    expect(compatibilityMatrix(makeRun({ profile: '1.36', tests: strict })).every((v) => v.untested === undefined)).to.equal(true);
   });
 
   it('formatMatrix prints one aligned line per release', () => {
