@@ -7,13 +7,25 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import {
   defineSuite, check, failWith, skip, runSandbox, containerPod, runContainer, containerStatus, execSync, tempDir, podSandboxConfig,
-  containerConfig, withShell, type ContainerOption, type SandboxOption, type TestContext, testImage,
+  containerConfig, withShell, type ContainerOption, type SandboxOption, type TestContext, testImage, cri, type Basis,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
 import type { Mount } from '../src/gen/v1/runtime/v1/Mount.js';
 import type { MountPropagation } from '../src/gen/v1/runtime/v1/MountPropagation.js';
 
 type Propagation = Exclude<MountPropagation, number>;
+
+// What the checks rest on (api.proto of cri-api v0.36).
+const PROPAGATION_BASIS: Record<Propagation, Basis> = {
+  PROPAGATION_PRIVATE: cri('MountPropagation.PROPAGATION_PRIVATE', 'No mount propagation ("rprivate" in Linux terminology).'),
+  PROPAGATION_HOST_TO_CONTAINER: cri('MountPropagation.PROPAGATION_HOST_TO_CONTAINER', 'Mounts get propagated from the host to the container ("rslave" in Linux).'),
+  PROPAGATION_BIDIRECTIONAL: cri('MountPropagation.PROPAGATION_BIDIRECTIONAL', 'Mounts get propagated from the host to the container and from the container to the host ("rshared" in Linux).'),
+};
+const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added.');
+const ECHO_BASIS = cri('ContainerStatus.mounts', 'Mounts for the container.');
+const READONLY_BASIS = cri('Mount.readonly', 'If set, the mount is read-only.');
+const RELABEL_BASIS = cri('Mount.selinux_relabel', 'If set, the mount needs SELinux relabeling.');
+const SELINUX_BASIS = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.');
 
 export default defineSuite(({ describe, it }) => {
   describe('Mount propagation', () => {
@@ -39,13 +51,25 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('echo', ref, withShell('sleep 3600'), (c) => void (c.mounts = mounts)));
       const s = await containerStatus(t, id);
-      check('ContainerStatus', 'status.mounts[].container_path', (s.mounts ?? []).map((m) => m.container_path).sort()).equals(['/mnt/echo-ro', '/mnt/echo-rw']);
+      // What was configured must come back; a runtime may list mounts of its own beside them.
+      const paths = (s.mounts ?? []).map((m) => m.container_path);
+      for (const m of mounts) check('ContainerStatus', 'status.mounts[].container_path', paths, ECHO_BASIS).includes(m.container_path, 'as in ContainerConfig.mounts');
       for (const m of mounts) expectEcho(s.mounts ?? [], m);
-      // The truth: the options the kernel shows for each mount point inside the container.
-      const info = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo'));
+      // The truth, by effect: a write into the readonly mount fails (EROFS whether the bind mount or its
+      // superblock is read-only: runtimes do either) and one into the read-write mount works.
+      const info = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo', READONLY_BASIS));
       for (const m of mounts) {
-        const opts = info.find((e) => e.mountPoint === m.container_path)?.options ?? [];
-        check('ExecSync', `/proc/self/mountinfo options of ${m.container_path} (readonly=${m.readonly})`, opts).includes(m.readonly ? 'ro' : 'rw');
+        const e = info.find((x) => x.mountPoint === m.container_path);
+        const shown = e ? `mount options ${e.options.join(',')}, super options ${e.superOptions.join(',')}` : 'not in /proc/self/mountinfo';
+        const w = await execSync(t, id, ['touch', `${m.container_path}/crc-write`]);
+        const out = `${w.stderr}${w.stdout}`.trim();
+        if (m.readonly) {
+          if (w.exitCode === 0) failWith(`ExecSync (touch ${m.container_path}/crc-write): expected the write to fail (readonly=true), got success (${shown})`, READONLY_BASIS);
+          check('ExecSync', `/proc/self/mountinfo ro flag of ${m.container_path} (readonly=true): mount or super options`, e ? [...e.options, ...e.superOptions] : [], READONLY_BASIS)
+            .includes('ro', `the write failed with ${JSON.stringify(out)}, but not because the mount is read-only; ${shown}`);
+        } else {
+          check(`ExecSync (touch ${m.container_path}/crc-write)`, 'exit_code', w.exitCode, READONLY_BASIS).equals(0, `readonly=false: the mount must take writes; output ${JSON.stringify(out)}; ${shown}`);
+        }
       }
     });
 
@@ -65,13 +89,13 @@ export default defineSuite(({ describe, it }) => {
       }));
       expectEcho((await containerStatus(t, id)).mounts ?? [], mount);
       const proc = (await execSync(t, id, ['cat', '/proc/self/attr/current'])).stdout.replace(/\0/g, '').trim();
-      check('ExecSync', 'cat /proc/self/attr/current (SELinux label of the container process)', proc).matches(/^[^:]+:[^:]+:[^:]+:s\d/, 'the container runs confined on an SELinux host');
+      check('ExecSync', 'cat /proc/self/attr/current (SELinux label of the container process)', proc, SELINUX_BASIS).matches(/^[^:]+:[^:]+:[^:]+:s\d/, 'the container runs confined on an SELinux host');
       const procLevel = proc.split(':').slice(3).join(':');
       const hostLabel = await hostSelinuxLabel(dir);
-      check('host', `${dir} security.selinux level (mounted with selinux_relabel=true)`, hostLabel.split(':').slice(3).join(':'))
+      check('host', `${dir} security.selinux level (mounted with selinux_relabel=true)`, hostLabel.split(':').slice(3).join(':'), RELABEL_BASIS)
         .equals(procLevel, `the relabel gives the directory the container's level; label ${JSON.stringify(hostLabel)}`);
       const w = await execSync(t, id, ['touch', '/mnt/label/written']);
-      check('ExecSync', 'exit_code (touch /mnt/label/written in the relabelled mount)', w.exitCode).equals(0, `stderr: ${w.stderr.trim()}`);
+      check('ExecSync', 'exit_code (touch /mnt/label/written in the relabelled mount)', w.exitCode, RELABEL_BASIS).equals(0, `stderr: ${w.stderr.trim()}`);
     });
   });
 });
@@ -111,24 +135,25 @@ async function judgePropagation(t: TestContext, propagation: Propagation, want: 
   await mkdir(hostMnt);
   await execFileP('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'crc-host-mnt', hostMnt]);
   await writeFile(path.join(hostMnt, 'marker'), 'from-host\n');
-  const inside = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo'));
+  const basis = PROPAGATION_BASIS[propagation];
+  const inside = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo', basis));
   // What the container's mount of the directory says about its peers, for the failure message.
   const peers = inside.find((e) => e.mountPoint === TARGET)?.optional.join(' ') || 'no peers: private';
   const why = (yes: boolean) => `${propagation} ${yes ? 'carries' : 'must not carry'} it; ${TARGET} in the container: ${peers}`;
-  check('ExecSync', `/proc/self/mountinfo has ${TARGET}/host-mnt (a tmpfs the host mounted after start)`, inside.some((e) => e.mountPoint === `${TARGET}/host-mnt`))
+  check('ExecSync', `/proc/self/mountinfo has ${TARGET}/host-mnt (a tmpfs the host mounted after start)`, inside.some((e) => e.mountPoint === `${TARGET}/host-mnt`), basis)
     .equals(want.hostToContainer, why(want.hostToContainer));
   const marker = await execSync(t, id, ['cat', `${TARGET}/host-mnt/marker`]);
-  check('ExecSync', `cat ${TARGET}/host-mnt/marker (written on the host's tmpfs)`, marker.exitCode === 0 ? marker.stdout : '(no such file)')
+  check('ExecSync', `cat ${TARGET}/host-mnt/marker (written on the host's tmpfs)`, marker.exitCode === 0 ? marker.stdout : '(no such file)', basis)
     .equals(want.hostToContainer ? 'from-host\n' : '(no such file)', why(want.hostToContainer));
 
   // Container -> host: a tmpfs the container mounts under the same directory.
   const made = await execSync(t, id, ['sh', '-c', `mkdir -p ${TARGET}/ctr-mnt && mount -t tmpfs -o size=1m crc-ctr-mnt ${TARGET}/ctr-mnt && echo from-container > ${TARGET}/ctr-mnt/marker`]);
-  check('ExecSync', `exit_code (mount -t tmpfs on ${TARGET}/ctr-mnt in the privileged container)`, made.exitCode).equals(0, `stderr: ${made.stderr.trim()}`);
+  check('ExecSync', `exit_code (mount -t tmpfs on ${TARGET}/ctr-mnt in the privileged container)`, made.exitCode, PRIVILEGED_BASIS).equals(0, `stderr: ${made.stderr.trim()}`);
   const ctrMnt = path.join(dir, 'ctr-mnt');
   const onHost = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
-  check('host', `/proc/self/mountinfo has ${ctrMnt} (the container's tmpfs)`, onHost.some((e) => e.mountPoint === ctrMnt)).equals(want.containerToHost, why(want.containerToHost));
+  check('host', `/proc/self/mountinfo has ${ctrMnt} (the container's tmpfs)`, onHost.some((e) => e.mountPoint === ctrMnt), basis).equals(want.containerToHost, why(want.containerToHost));
   const seen = await readFile(path.join(ctrMnt, 'marker'), 'utf8').catch(() => '(no such file)');
-  check('host', `${ctrMnt}/marker (written on the container's tmpfs)`, seen).equals(want.containerToHost ? 'from-container\n' : '(no such file)', why(want.containerToHost));
+  check('host', `${ctrMnt}/marker (written on the container's tmpfs)`, seen, basis).equals(want.containerToHost ? 'from-container\n' : '(no such file)', why(want.containerToHost));
 }
 
 /**
@@ -150,18 +175,18 @@ async function sharedHostDir(t: TestContext, prefix: string): Promise<string> {
 /** ContainerStatus.mounts must hold this mount as configured (the kubelet reads it back for the pod status). */
 function expectEcho(reported: readonly Mount[], want: Mount): void {
   const got = reported.find((m) => m.container_path === want.container_path);
-  if (!got) failWith(`ContainerStatus: status.mounts: expected a mount at ${want.container_path}, got ${JSON.stringify(reported.map((m) => m.container_path))}`);
+  if (!got) failWith(`ContainerStatus: status.mounts: expected a mount at ${want.container_path}, got ${JSON.stringify(reported.map((m) => m.container_path))}`, ECHO_BASIS);
   const fields = ['host_path', 'readonly', 'propagation', 'selinux_relabel'] as const;
   const defaults = { host_path: '', readonly: false, propagation: 'PROPAGATION_PRIVATE', selinux_relabel: false };
   for (const f of fields) {
-    check('ContainerStatus', `status.mounts[${want.container_path}].${f}`, got[f] ?? defaults[f]).equals(want[f] ?? defaults[f], 'as in ContainerConfig.mounts');
+    check('ContainerStatus', `status.mounts[${want.container_path}].${f}`, got[f] ?? defaults[f], ECHO_BASIS).equals(want[f] ?? defaults[f], 'as in ContainerConfig.mounts');
   }
 }
 
 /** ExecSync `cat file` that must succeed; returns its text. */
-async function readInside(t: TestContext, id: string, file: string): Promise<string> {
+async function readInside(t: TestContext, id: string, file: string, basis: Basis): Promise<string> {
   const r = await execSync(t, id, ['cat', file]);
-  check('ExecSync', `exit_code (cat ${file})`, r.exitCode).equals(0, `stderr: ${r.stderr.trim()}`);
+  check('ExecSync', `exit_code (cat ${file})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
@@ -171,6 +196,8 @@ interface MountinfoEntry {
   /** Propagation peers: shared:N, master:N, ... (none: private). */
   optional: string[];
   fstype: string;
+  /** The superblock's options (a runtime may make a mount read-only there rather than per mount). */
+  superOptions: string[];
 }
 
 /** /proc/self/mountinfo lines: `id parent maj:min root mountpoint options [optional...] - fstype source superopts`. */
@@ -179,7 +206,10 @@ function parseMountinfo(text: string): MountinfoEntry[] {
   return text.split('\n').filter(Boolean).map((line) => {
     const f = line.split(' ');
     const dash = f.indexOf('-');
-    return { mountPoint: unescape(f[4] ?? ''), options: (f[5] ?? '').split(','), optional: f.slice(6, dash >= 0 ? dash : undefined), fstype: dash >= 0 ? f[dash + 1] ?? '' : '' };
+    return {
+      mountPoint: unescape(f[4] ?? ''), options: (f[5] ?? '').split(','), optional: f.slice(6, dash >= 0 ? dash : undefined),
+      fstype: dash >= 0 ? f[dash + 1] ?? '' : '', superOptions: dash >= 0 ? (f[dash + 3] ?? '').split(',') : [],
+    };
   });
 }
 

@@ -2,13 +2,21 @@
 // from the id maps the container really has (/proc/self/uid_map, gid_map). The kubelet uses user namespaces only
 // on a handler that reports features.user_namespaces in Status.runtime_handlers, so the tests are gated on that.
 import { readFile } from 'node:fs/promises';
+import { status as Status } from '@grpc/grpc-js';
 import {
-  defineSuite, check, skip, expectRpcError, runSandbox, runContainer, deferSandboxRemoval, execSync, labelled,
-  podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix,
+  defineSuite, check, skip, expectRpcError, runSandbox, runContainer, createContainer, startContainer, deferSandboxRemoval, execSync,
+  labelled, podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix, cri, kubelet, type Basis,
 } from '../src/framework/index.js';
+import { RpcError, UnimplementedError } from '../src/cri/errors.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
 import type { UserNamespace } from '../src/gen/v1/runtime/v1/UserNamespace.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
+
+// What the checks rest on (api.proto of cri-api v0.36, and the kubelet's userns manager).
+const POD_BASIS = cri('UserNamespace.uids', 'Uids specifies the UID mappings for the user namespace. (Gids: the GID mappings.)');
+const NODE_BASIS = cri('NamespaceMode.NODE', 'A NODE namespace is the namespace of the Kubernetes node.');
+const MODES_BASIS = cri('UserNamespace.mode', 'NamespaceMode for UserNamespace currently supports only POD and NODE, not CONTAINER OR TARGET.');
+const KUBELET_ONE_MAPPING = kubelet('pkg/kubelet/userns/userns_manager.go', 'hostUsers: false -> mode POD with exactly one uid and one gid mapping, container id 0, a 64 Ki range');
 
 export default defineSuite(({ describe, it }) => {
   describe('User namespaces', () => {
@@ -19,7 +27,7 @@ export default defineSuite(({ describe, it }) => {
       const mapping = [{ container_id: 0, host_id: host, length: 65536 }];
       const id = await runInUserns(t, { mode: 'POD', uids: mapping, gids: mapping });
       const expected = [[0, host, 65536]];
-      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`);
+      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`, KUBELET_ONE_MAPPING);
     });
 
     it('runtime should keep the host\'s id maps in NamespaceMode NODE [Feature:UserNamespaces]', async (t) => {
@@ -27,19 +35,25 @@ export default defineSuite(({ describe, it }) => {
       const id = await runInUserns(t, { mode: 'NODE' });
       // The runtime shares the node's user namespace: the maps are the ones this (host) process has.
       const hostMap = async (f: string) => parseIdMap(await readFile(`/proc/self/${f}`, 'utf8'));
-      await expectIdMaps(t, id, { uid_map: await hostMap('uid_map'), gid_map: await hostMap('gid_map') }, 'mode NODE shares the host user namespace');
+      await expectIdMaps(t, id, { uid_map: await hostMap('uid_map'), gid_map: await hostMap('gid_map') }, 'mode NODE shares the host user namespace', NODE_BASIS);
     });
 
-    it('runtime should reject a user namespace with more than one mapping [Feature:UserNamespaces]', async (t) => {
+    // The kubelet sends one mapping; the CRI's fields are lists and say nothing against more. A runtime may
+    // refuse two, or apply both: then exactly both (CRI-O does), not one of them or a merge.
+    it('runtime should refuse a user namespace with two mappings or apply both exactly (uid_map and gid_map) [Feature:UserNamespaces]', async (t) => {
       await requireUserNamespaces(t);
-      const two = [{ container_id: 0, host_id: 65536 * 40, length: 65536 }, { container_id: 65536, host_id: 65536 * 41, length: 65536 }];
-      await expectRejected(t, { mode: 'POD', uids: two, gids: two }, 'two uid and gid mappings (the kubelet sends exactly one)');
+      const base = 65536 * (32 + Math.floor(Math.random() * 64));
+      const two = [{ container_id: 0, host_id: base, length: 65536 }, { container_id: 65536, host_id: base + 65536 * 2, length: 65536 }];
+      await expectRefusedOrApplied(t, { mode: 'POD', uids: two, gids: two }, 'two uid and gid mappings', POD_BASIS);
     });
 
-    it('runtime should reject a user namespace that leaves container ID 0 unmapped [Feature:UserNamespaces]', async (t) => {
+    // The kubelet always maps container ID 0; the CRI does not require it. Refused, or applied exactly (the
+    // container then runs as ID 1, which the mapping holds).
+    it('runtime should refuse a user namespace that leaves container ID 0 unmapped or apply it exactly [Feature:UserNamespaces]', async (t) => {
       await requireUserNamespaces(t);
-      const noRoot = [{ container_id: 1, host_id: 65536 * 40, length: 65536 }];
-      await expectRejected(t, { mode: 'POD', uids: noRoot, gids: noRoot }, 'a mapping that starts at container ID 1');
+      const base = 65536 * (32 + Math.floor(Math.random() * 64));
+      const noRoot = [{ container_id: 1, host_id: base, length: 65536 }];
+      await expectRefusedOrApplied(t, { mode: 'POD', uids: noRoot, gids: noRoot }, 'a mapping that starts at container ID 1', POD_BASIS, 1);
     });
 
     for (const mode of ['CONTAINER', 'TARGET'] as const) {
@@ -86,12 +100,13 @@ function parseIdMap(text: string): IdMap {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(/\s+/).map(Number));
 }
 
-/** The container's own uid_map and gid_map, read from inside, must be these. */
-async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string): Promise<void> {
+/** The container's own uid_map and gid_map, read from inside, must be these (in any line order). */
+async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string, basis: Basis): Promise<void> {
+  const sorted = (m: IdMap) => [...m].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
   for (const f of ['uid_map', 'gid_map'] as const) {
     const r = await execSync(t, id, ['cat', `/proc/self/${f}`]);
-    check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode).equals(0, `stderr: ${r.stderr.trim()}`);
-    check('ExecSync', `/proc/self/${f} (container id, host id, length)`, parseIdMap(r.stdout)).equals(want[f], why);
+    check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
+    check('ExecSync', `/proc/self/${f} (container id, host id, length)`, sorted(parseIdMap(r.stdout)), basis).equals(sorted(want[f]), why);
   }
 }
 
@@ -100,5 +115,42 @@ async function expectRejected(t: TestContext, userns: UserNamespace, what: strin
   const config = labelled(t, usernsPod(userns));
   config.metadata!.name = `crc-userns-bad-${randomSuffix()}`;
   await expectRpcError(`RunPodSandbox (userns_options: ${what})`, () => t.cri.runtime.call('RunPodSandbox', { config, runtime_handler: t.run.runtimeHandler }),
-    'the kubelet never sends it and the runtime must not guess', (res) => deferSandboxRemoval(t, res.pod_sandbox_id));
+    'the CRI defines user namespaces only in modes POD and NODE', (res) => deferSandboxRemoval(t, res.pod_sandbox_id), MODES_BASIS);
+}
+
+/** An error answer (not a lost connection or a deadline) is the runtime refusing the request. */
+async function refused(call: () => Promise<unknown>): Promise<RpcError | undefined> {
+  try {
+    await call();
+    return undefined;
+  } catch (e) {
+    if (e instanceof RpcError && !(e instanceof UnimplementedError) && e.code !== Status.DEADLINE_EXCEEDED && e.code !== Status.UNAVAILABLE) return e;
+    throw e;
+  }
+}
+
+/**
+ * Options the kubelet never sends: an error from RunPodSandbox, CreateContainer or StartContainer is an answer,
+ * and so is a container whose uid_map and gid_map are exactly the mappings asked for. The container runs as
+ * `runAs` (uid and gid), an id the mappings hold.
+ */
+async function expectRefusedOrApplied(t: TestContext, userns: UserNamespace, what: string, basis: Basis, runAs?: number): Promise<void> {
+  let sb: Awaited<ReturnType<typeof runSandbox>> | undefined;
+  const e1 = await refused(async () => void (sb = await runSandbox(t, usernsPod(userns))));
+  if (e1 || !sb) return; // refused by RunPodSandbox
+  const cfg = containerConfig('userns', await testImage(t), withKubeletNamespaces(), withShell('sleep 3600'), (c) => {
+    c.linux!.security_context!.namespace_options!.userns_options = userns;
+    if (runAs !== undefined) {
+      c.linux!.security_context!.run_as_user = { value: String(runAs) };
+      c.linux!.security_context!.run_as_group = { value: String(runAs) };
+    }
+  });
+  let id = '';
+  const e2 = await refused(async () => void (id = await createContainer(t, sb!, cfg)));
+  if (e2) return; // refused by CreateContainer
+  const e3 = await refused(() => startContainer(t, id));
+  if (e3) return; // refused by StartContainer
+  const want = (userns.uids ?? []).map((m) => [Number(m.container_id), Number(m.host_id), Number(m.length)]);
+  const wantG = (userns.gids ?? []).map((m) => [Number(m.container_id), Number(m.host_id), Number(m.length)]);
+  await expectIdMaps(t, id, { uid_map: want, gid_map: wantG }, `the runtime accepted ${what}: it must apply exactly them`, basis);
 }

@@ -112,6 +112,8 @@ describe('profiles: data file and API', () => {
     writeFileSync(f, good.replace('requirement: optional\n      fallback: the kubelet falls back to the cgroupDriver', 'requirement: sometimes\n      fallback: the kubelet falls back to the cgroupDriver'));
     expect(() => loadProfiles(f)).to.throw(ProfileError, /services\.RuntimeService\.RuntimeConfig\.requirement: expected required or optional/);
     expect(loadProfiles(join(repoRoot(), 'fixtures', 'profiles.yaml')).minors).to.deep.equal(KNOWN_MINORS);
+    writeFileSync(f, good.replace('    until: "1.27"', '    until: "1.22"'));
+    expect(() => loadProfiles(f)).to.throw(ProfileError, /features\.SeccompProfilePath\.until: 1\.22 is before since: 1\.23/);
   });
 });
 
@@ -205,6 +207,18 @@ describe('profiles: encoded facts', () => {
     expect(releaseSkipReason(getProfile('1.27'), ['Conformance', 'Feature:RuntimeConfig'])).to.match(/kubelet 1\.27.*first in 1\.28/);
     expect(releaseSkipReason(getProfile('1.28'), ['Feature:RuntimeConfig'])).to.equal(undefined);
     expect(releaseSkipReason(getProfile('1.23'), ['Feature:Unknown'])).to.equal(undefined);
+  });
+
+  it('a deprecated field the kubelet stopped sending is a feature up to its last release (until:)', () => {
+    // LinuxContainerSecurityContext.seccomp_profile_path: sent through 1.27, dropped by kubernetes/kubernetes#117050.
+    const using = KNOWN_MINORS.filter((m) => featureEnabled(getProfile(m), 'SeccompProfilePath'));
+    expect(using).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) <= 27));
+    expect(releaseSkipReason(getProfile('1.28'), ['Feature:SeccompProfilePath'])).to.match(/not used by kubelet 1\.28 \(last in 1\.27\)/);
+    expect(releaseSkipReason(getProfile('1.27'), ['Feature:SeccompProfilePath'])).to.equal(undefined);
+    // AppArmor: the string alone through 1.29, the structured field (beside it) from 1.30.
+    const minors = (f: string) => KNOWN_MINORS.filter((m) => featureEnabled(getProfile(m), f));
+    expect(minors('AppArmorProfilePath')).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) <= 29));
+    expect(minors('AppArmorField')).to.deep.equal(KNOWN_MINORS.filter((m) => Number(m.split('.')[1]) >= 30));
   });
 });
 
@@ -382,6 +396,9 @@ describe('profiles: compatibility matrix', () => {
     for (const m of range(28, 36)) expect(verdictFor(vs, m).untested, m).to.deep.equal(['[Feature:RuntimeConfig] not tested (the run selected kubelet 1.27, which does not use it)']);
     // The same skip under a release that uses the feature is a runtime's skip, judged by the tests themselves.
     expect(compatibilityMatrix(makeRun({ profile: '1.36', tests })).every((v) => v.untested === undefined)).to.equal(true);
+    // A [Strict] or [Optional] test never counts against a release: its skip leaves no release untested.
+    const strict = [test('seccomp/Seccomp (deprecated seccomp_profile_path) runtime should confine … [Strict] [Feature:SeccompProfilePath]', 'skipped')];
+    expect(compatibilityMatrix(makeRun({ profile: '1.36', tests: strict })).every((v) => v.untested === undefined)).to.equal(true);
   });
 
   it('formatMatrix prints one aligned line per release', () => {

@@ -43,6 +43,8 @@ export interface Profile {
 
 export interface FeatureInfo {
   since: string;
+  /** The last release whose kubelet uses it (a deprecated field it stopped sending); none: every later release. */
+  until?: string;
   gate?: string;
   source?: string;
 }
@@ -183,8 +185,12 @@ export function loadProfiles(file: string = defaultProfilesFile()): ProfileSet {
   for (const [name, f] of Object.entries(raw['features'])) {
     const where = `features.${name}`;
     if (!isObj(f)) return bad(where, 'expected a mapping');
+    const since = minor(f['since'], `${where}.since`);
+    const until = f['until'] === undefined ? undefined : minor(f['until'], `${where}.until`);
+    if (until !== undefined && cmp(until, since) < 0) bad(`${where}.until`, `${until} is before since: ${since}`);
     features[name] = {
-      since: minor(f['since'], `${where}.since`),
+      since,
+      ...(until !== undefined ? { until } : {}),
       ...(typeof f['gate'] === 'string' ? { gate: f['gate'] } : {}),
       ...(typeof f['source'] === 'string' ? { source: f['source'] } : {}),
     };
@@ -242,7 +248,7 @@ export function loadProfiles(file: string = defaultProfilesFile()): ProfileSet {
       if (!active) why[rpc] = `first used by kubelet ${st[0]!.from}`;
     }
     const feats: Record<string, boolean> = {};
-    for (const [name, f] of Object.entries(features)) feats[name] = cmp(m, f.since) >= 0;
+    for (const [name, f] of Object.entries(features)) feats[name] = cmp(m, f.since) >= 0 && (f.until === undefined || cmp(m, f.until) <= 0);
     const notes = [
       neg.criVersions.includes('v1alpha2')
         ? `kubelet ${m} tries runtime.v1 first and falls back to runtime.v1alpha2 per service only on UNIMPLEMENTED (${neg.source})`

@@ -1,7 +1,7 @@
 // Kubernetes-release profiles: what the kubelet of each release needs from a CRI runtime, and a
 // compatibility matrix computed from one run. The facts live in fixtures/profiles.yaml only.
 import type { RunResult } from '../report/model.js';
-import { ProfileError, loadProfiles, normalizeMinor, type Profile, type ProfileSet, type Requirement } from './data.js';
+import { ProfileError, loadProfiles, minorNumber, normalizeMinor, type Profile, type ProfileSet, type Requirement } from './data.js';
 import { matrixFor, type Verdict } from './matrix.js';
 
 export { ProfileError, loadProfiles, normalizeMinor, repoRoot, defaultProfilesFile } from './data.js';
@@ -67,8 +67,9 @@ export function releaseSkipReason(p: Profile, tags: string[]): string | undefine
     if (!t.startsWith('Feature:')) continue;
     const f = t.slice(8).trim();
     if (!featureEnabled(p, f)) {
-      const since = defaultProfiles().features[f]?.since;
-      return `[Feature:${f}] is not used by kubelet ${p.kubelet}${since ? ` (first in ${since})` : ''}`;
+      const info = defaultProfiles().features[f];
+      const when = !info ? '' : minorNumber(p.kubelet) < minorNumber(info.since) ? ` (first in ${info.since})` : info.until ? ` (last in ${info.until})` : '';
+      return `[Feature:${f}] is not used by kubelet ${p.kubelet}${when}`;
     }
   }
   return undefined;

@@ -1,7 +1,8 @@
 // Self-tests: each mounts check fails when the runtime mounts with another propagation than asked (the request
 // rewritten, the echo kept right, so only the truth can tell), echoes mounts wrong, or does not relabel.
 import { execFileSync } from 'node:child_process';
-import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, runOne, type Fault } from '../support/selftest.js';
 import { execAnswer } from '../support/faults.js';
 
 const P = 'mounts/Mount propagation ';
@@ -95,7 +96,7 @@ describe('self-test: mounts', function () {
   // ---- ContainerStatus.mounts ----
   it(`${ECHO} fails when ContainerStatus leaves a mount out`, () =>
     expectCheckFails(ECHO, [statusMounts((ms) => ms.slice(1))],
-      /ContainerStatus: status\.mounts\[\]\.container_path: expected \[ '\/mnt\/echo-ro', '\/mnt\/echo-rw' \], got \[ '\/mnt\/echo-rw' \]|got \[ '\/mnt\/echo-ro' \]/));
+      /ContainerStatus: status\.mounts\[\]\.container_path: expected to include "\/mnt\/echo-r[ow]", got \[ '\/mnt\/echo-r[ow]' \] \(as in ContainerConfig\.mounts\) \[rests on api\.proto ContainerStatus\.mounts/));
 
   it(`${ECHO} fails when ContainerStatus echoes readonly wrong`, () =>
     expectCheckFails(ECHO, [statusMounts((ms) => ms.forEach((m) => (m.readonly = !m.readonly)))],
@@ -109,11 +110,40 @@ describe('self-test: mounts', function () {
     expectCheckFails(ECHO, [statusMounts((ms) => ms.forEach((m) => (m.selinux_relabel = true)))],
       /ContainerStatus: status\.mounts\[\/mnt\/echo-ro\]\.selinux_relabel: expected false, got true/));
 
-  it(`${ECHO} fails when the readonly mount is mounted read-write (and echoed readonly)`, () =>
-    expectCheckFails(ECHO, [
-      { rpc: 'CreateContainer', mutateRequest: (req) => req.config.mounts?.forEach((m: Msg) => (m.readonly = false)) },
-      statusMounts((ms) => ms.forEach((m) => (m.readonly = m.container_path === '/mnt/echo-ro'))),
-    ], /ExecSync: \/proc\/self\/mountinfo options of \/mnt\/echo-ro \(readonly=true\): expected to include "ro", got \[ 'rw'/));
+  /** The runtime mounts every mount read-write or read-only whatever was asked, and echoes what was asked. */
+  const mountedAs = (readonly: (path: string) => boolean): Fault[] => [
+    { rpc: 'CreateContainer', mutateRequest: (req) => req.config.mounts?.forEach((m: Msg) => (m.readonly = readonly(m.container_path))) },
+    statusMounts((ms) => ms.forEach((m) => (m.readonly = m.container_path === '/mnt/echo-ro'))),
+  ];
+
+  it(`${ECHO} fails when the readonly mount is mounted read-write (and echoed readonly): the write works`, () =>
+    expectCheckFails(ECHO, mountedAs(() => false),
+      /ExecSync \(touch \/mnt\/echo-ro\/crc-write\): expected the write to fail \(readonly=true\), got success \(mount options rw\S*, super options \S+\) \[rests on api\.proto Mount\.readonly/));
+
+  it(`${ECHO} fails when a write into the readonly mount fails but the mount is read-write at both levels`, () =>
+    expectCheckFails(ECHO, [...mountedAs(() => false), execAnswer('touch /mnt/echo-ro/crc-write', (r) => {
+      r.exit_code = 1;
+      r.stderr = Buffer.from("touch: /mnt/echo-ro/crc-write: Permission denied\n");
+    })], /ExecSync: \/proc\/self\/mountinfo ro flag of \/mnt\/echo-ro \(readonly=true\): mount or super options: expected to include "ro", got \[ 'rw'.*\(the write failed with "touch: \/mnt\/echo-ro\/crc-write: Permission denied", but not because the mount is read-only/));
+
+  it(`${ECHO} passes when the readonly mount is read-only at the superblock only (mountinfo: mount rw, super ro)`, async () => {
+    const superOnly = execAnswer('/proc/self/mountinfo', (r) => {
+      r.stdout = Buffer.from(r.stdout.toString().split('\n').map((l: string) => {
+        const f = l.split(' ');
+        if (f[4] !== '/mnt/echo-ro') return l;
+        const dash = f.indexOf('-');
+        f[5] = f[5]!.replace(/^ro\b/, 'rw');
+        f[dash + 3] = f[dash + 3]!.replace(/^rw\b/, 'ro');
+        return f.join(' ');
+      }).join('\n'));
+    });
+    const r = await runOne(ECHO, [superOnly]);
+    expect(r.status, r.message).to.equal('passed');
+  });
+
+  it(`${ECHO} fails when the read-write mount is mounted read-only (and echoed read-write)`, () =>
+    expectCheckFails(ECHO, mountedAs(() => true),
+      /ExecSync \(touch \/mnt\/echo-rw\/crc-write\): exit_code: expected 0, got 1 \(readonly=false: the mount must take writes; output ".*Read-only file system"; mount options ro/));
 
   it(`${ECHO} fails when the container cannot read its mountinfo`, () =>
     expectCheckFails(ECHO, [execAnswer('/proc/self/mountinfo', (r) => (r.exit_code = 1))],

@@ -3,13 +3,14 @@
 // that accepts the field and does nothing, and every check must fail on it; answers are edited where a check
 // would otherwise pass.
 import { readFileSync } from 'node:fs';
-import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, runOne, Status, type Fault } from '../support/selftest.js';
 
 const U = 'user-namespaces/User namespaces ';
 const POD = `${U}runtime should map container root to the given host range in NamespaceMode POD (uid_map and gid_map) [Feature:UserNamespaces]`;
 const NODE = `${U}runtime should keep the host's id maps in NamespaceMode NODE [Feature:UserNamespaces]`;
-const MANY = `${U}runtime should reject a user namespace with more than one mapping [Feature:UserNamespaces]`;
-const NO_ROOT = `${U}runtime should reject a user namespace that leaves container ID 0 unmapped [Feature:UserNamespaces]`;
+const MANY = `${U}runtime should refuse a user namespace with two mappings or apply both exactly (uid_map and gid_map) [Feature:UserNamespaces]`;
+const NO_ROOT = `${U}runtime should refuse a user namespace that leaves container ID 0 unmapped or apply it exactly [Feature:UserNamespaces]`;
 const MODE = (mode: string) => `${U}runtime should reject a user namespace in NamespaceMode ${mode} [Feature:UserNamespaces]`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -60,14 +61,62 @@ describe('self-test: user-namespaces', function () {
     expectCheckFails(NODE, [claimUserns, mapAnswer('gid_map', (r) => (r.stdout = Buffer.from('0 655360 65536\n')))],
       re(String.raw`ExecSync: \/proc\/self\/gid_map \(container id, host id, length\): expected ${HOST}, got \[ \[ 0, 655360, 65536 \] \]`)));
 
-  it(`${MANY} fails when the runtime accepts two mappings`, () =>
-    expectCheckFails(MANY, [claimUserns], /RunPodSandbox \(userns_options: two uid and gid mappings \(the kubelet sends exactly one\)\): expected an error \(.*\), got success/));
+  it(`${MANY} fails when the runtime accepts two mappings and applies none (the host's map)`, () =>
+    expectCheckFails(MANY, [claimUserns],
+      re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \], \[ 65536, \d+, 65536 \] \], got ${HOST} \(the runtime accepted two uid and gid mappings: it must apply exactly them\) \[rests on api\.proto UserNamespace\.uids`)));
 
-  it(`${NO_ROOT} fails when the runtime accepts a mapping without container ID 0`, () =>
-    expectCheckFails(NO_ROOT, [claimUserns], /RunPodSandbox \(userns_options: a mapping that starts at container ID 1\): expected an error \(.*\), got success/));
+  it(`${MANY} fails when the runtime applies only the first of two mappings`, () => {
+    let first = '';
+    return expectCheckFails(MANY, [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => void (first = ((m: Msg) => `${m.container_id} ${m.host_id} ${m.length}`)(req.config.linux.security_context.namespace_options.userns_options.uids[0])) },
+      mapAnswer('uid_map', (r) => (r.stdout = Buffer.from(`${first}\n`))),
+    ], re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \], \[ 65536, \d+, 65536 \] \], got \[ \[ 0, \d+, 65536 \] \]`));
+  });
+
+  it(`${MANY} passes when the runtime applies both mappings exactly (as CRI-O does; lines in another order)`, async () => {
+    let uids = '';
+    let gids = '';
+    const line = (m: Msg) => `${m.container_id} ${m.host_id} ${m.length}`;
+    const r = await runOne(MANY, [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => {
+        const u = req.config.linux.security_context.namespace_options.userns_options;
+        uids = (u.uids as Msg[]).map(line).reverse().join('\n');
+        gids = (u.gids as Msg[]).map(line).join('\n');
+      } },
+      mapAnswer('uid_map', (res) => (res.stdout = Buffer.from(`${uids}\n`))),
+      mapAnswer('gid_map', (res) => (res.stdout = Buffer.from(`${gids}\n`))),
+    ]);
+    expect(r.status, r.message).to.equal('passed');
+  });
+
+  it(`${MANY} passes when the runtime refuses two mappings (RunPodSandbox answers an error)`, async () => {
+    const r = await runOne(MANY, [claimUserns, { rpc: 'RunPodSandbox', error: { code: Status.INVALID_ARGUMENT, details: 'only one mapping' } }]);
+    expect(r.status, r.message).to.equal('passed');
+  });
+
+  it(`${NO_ROOT} fails when the runtime accepts a mapping without container ID 0 and applies none`, () =>
+    expectCheckFails(NO_ROOT, [claimUserns],
+      re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 1, \d+, 65536 \] \], got ${HOST} \(the runtime accepted a mapping that starts at container ID 1: it must apply exactly them\)`)));
+
+  it(`${NO_ROOT} fails when the container cannot read its gid_map (its uid_map made right)`, () => {
+    let asked = '';
+    return expectCheckFails(NO_ROOT, [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => void (asked = (req.config.linux.security_context.namespace_options.userns_options.uids as Msg[]).map((m) => `${m.container_id} ${m.host_id} ${m.length}`).join('\n')) },
+      mapAnswer('uid_map', (r) => (r.stdout = Buffer.from(`${asked}\n`))),
+      mapAnswer('gid_map', (r) => (r.exit_code = 1)),
+    ], /ExecSync: exit_code \(cat \/proc\/self\/gid_map\): expected 0, got 1/);
+  });
+
+  it(`${NO_ROOT} passes when the runtime refuses at StartContainer`, async () => {
+    const r = await runOne(NO_ROOT, [claimUserns, { rpc: 'StartContainer', error: { code: Status.UNKNOWN, details: 'container ID 0 is not mapped' } }]);
+    expect(r.status, r.message).to.equal('passed');
+  });
 
   for (const mode of ['CONTAINER', 'TARGET']) {
     it(`${MODE(mode)} fails when the runtime accepts mode ${mode}`, () =>
-      expectCheckFails(MODE(mode), [claimUserns], new RegExp(`RunPodSandbox \\(userns_options: mode ${mode} \\(only POD and NODE are defined for user namespaces\\)\\): expected an error \\(.*\\), got success`)));
+      expectCheckFails(MODE(mode), [claimUserns], new RegExp(`RunPodSandbox \\(userns_options: mode ${mode} \\(only POD and NODE are defined for user namespaces\\)\\): expected an error \\(.*\\), got success \\[rests on api\\.proto UserNamespace\\.mode`)));
   }
 });
