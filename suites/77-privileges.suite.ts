@@ -7,6 +7,7 @@ import {
   type ContainerOption, type SandboxOption, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
+import { startWithAllCapabilities } from '../src/framework/host.js';
 import { CAP, capMask, capNames, hasCap, hex16, hostBoundingSet, mountinfo, procStatus } from '../src/framework/proc-status.js';
 import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/LinuxContainerSecurityContext.js';
 
@@ -197,6 +198,11 @@ const privilegedPod = (): SandboxOption => (c) => {
  * the kubelet marks the sandbox privileged when any container is). */
 async function privContainer(t: TestContext, image: string, fields: LinuxContainerSecurityContext, privilegedSandbox = false): Promise<string> {
   const ref = await testImage(t, image);
-  const sb: Sandbox = privilegedSandbox ? await runSandbox(t, podSandboxConfig('priv', withKubeletSandboxNamespaces(), privilegedPod())) : await containerPod(t);
-  return runContainer(t, sb, containerConfig('priv', ref, withKubeletNamespaces(), withShell('sleep 3600'), sc(fields)));
+  const start = async () => {
+    const sb: Sandbox = privilegedSandbox ? await runSandbox(t, podSandboxConfig('priv', withKubeletSandboxNamespaces(), privilegedPod())) : await containerPod(t);
+    return runContainer(t, sb, containerConfig('priv', ref, withKubeletNamespaces(), withShell('sleep 3600'), sc(fields)));
+  };
+  // Every capability: a node whose bounding set lacks some may keep a runtime from starting it (a named skip).
+  const all = fields.privileged || privilegedSandbox || fields.capabilities?.add_capabilities?.some((c) => c.toUpperCase() === 'ALL');
+  return all ? startWithAllCapabilities(t, fields.privileged || privilegedSandbox ? 'a privileged container' : 'a container with add_capabilities=[ALL]', start) : start();
 }

@@ -1,7 +1,9 @@
 // Self-tests: each privileges check fails with a useful message when the runtime drops or changes a
 // security-context field (the request rewritten before the runtime sees it, so the container really runs
 // without it) or answers wrong.
-import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, runOne, Status, type Fault } from '../support/selftest.js';
+import { hostLimitsFrom } from '../../src/runner/host.js';
 import { execAnswer, securityContextWith } from '../support/faults.js';
 
 const PR = 'privileges/Privileged ';
@@ -56,8 +58,39 @@ const mountOptions = (point: string, options: string): Fault =>
     return f.join(' ');
   }).join('\n'));
 
+/** runc's answer when a container asks for a capability the node's bounding set lacks (CRI-O on such a node). */
+const capsRefused = (rpc: string): Fault => ({
+  rpc,
+  error: { code: Status.UNKNOWN, details: 'container create failed: runc create failed: unable to start container process: error during container init: unable to apply caps: can\'t apply capabilities: operation not permitted' },
+});
+/** A node whose bounding set lacks CAP_SYS_RESOURCE (24), and one whose set is complete. */
+const status = (bnd: string) => ({ hostFeatures: { limits: hostLimitsFrom({ status: `CapBnd:\t${bnd}\n`, capLastCap: '40\n', swaps: 'Filename Type\n' }) } });
+const LACKS_SYS_RESOURCE = status('000001fffeffffff');
+const COMPLETE = status('000001ffffffffff');
+
 describe('self-test: privileges', function () {
   this.timeout(600_000);
+
+  // ---- host limits: a node whose bounding set is incomplete ----
+  for (const [id, rpc] of [[PRIV, 'StartContainer'], [PRIV, 'RunPodSandbox'], [ADD_ALL, 'CreateContainer'], [PRIV_PATHS, 'StartContainer']] as const) {
+    it(`${id} skips naming the host limit when ${rpc} cannot apply every capability on a node whose bounding set lacks SYS_RESOURCE`, async () => {
+      const r = await runOne(id, [capsRefused(rpc)], LACKS_SYS_RESOURCE);
+      expect(r.status, r.message).to.equal('skipped');
+      expect(r.message).to.match(/^host limit: the node's capability bounding set lacks SYS_RESOURCE \(CapBnd 000001fffeffffff in \/proc\/self\/status, cap_last_cap 40: lacks SYS_RESOURCE\), and the runtime could not start a (privileged container|container with add_capabilities=\[ALL\]) with every capability here \(\w+ failed: UNKNOWN: .*unable to apply caps/);
+    });
+  }
+
+  it(`${PRIV} fails when the runtime cannot apply every capability on a node whose bounding set is complete`, async () => {
+    const r = await runOne(PRIV, [capsRefused('StartContainer')], COMPLETE);
+    expect(r.status, r.message).to.equal('failed');
+    expect(r.message).to.match(/StartContainer failed: UNKNOWN: .*unable to apply caps/);
+  });
+
+  it(`${PRIV} fails on a node whose bounding set is incomplete when the start fails for another reason`, async () => {
+    const r = await runOne(PRIV, [{ rpc: 'StartContainer', error: { code: Status.UNKNOWN, details: 'failed to create shim task: OCI runtime create failed: no such device' } }], LACKS_SYS_RESOURCE);
+    expect(r.status, r.message).to.equal('failed');
+    expect(r.message).to.match(/StartContainer failed: UNKNOWN: .*no such device/);
+  });
 
   // ---- privileged ----
   it(`${PRIV} fails when the runtime ignores privileged (the container gets the default capabilities)`, () =>
