@@ -62,12 +62,14 @@ async function portForwardUrl(t: TestContext, sandboxId: string, ports: number[]
   return (await t.cri.runtime.call('PortForward', { pod_sandbox_id: sandboxId, port: ports })).url;
 }
 
-/** One HTTP/1.0 GET through a forwarded connection: the reply (the server closes after it) and the error text. */
-async function httpGet(t: TestContext, pf: Awaited<ReturnType<typeof openForward>>, port: number): Promise<{ reply: string; error: string }> {
+/** One HTTP/1.0 GET through a forwarded connection: the reply (the server closes after it) and the error text,
+ * waited for as long as any streaming step when the test judges it, else briefly. */
+async function httpGet(t: TestContext, pf: Awaited<ReturnType<typeof openForward>>, port: number, judgeError = false): Promise<{ reply: string; error: string }> {
   const c = await pf.connect(port);
   c.data.write(GET);
   const reply = (await collect(c.data, stepTimeoutMs(t))).toString('utf8');
-  const error = await Promise.race([c.error, new Promise<string>((r) => setTimeout(() => r('(error stream not closed)'), 2_000))]);
+  const errorWaitMs = judgeError ? stepTimeoutMs(t) : 2_000;
+  const error = await Promise.race([c.error, new Promise<string>((r) => setTimeout(() => r('(error stream not closed)'), errorWaitMs))]);
   return { reply, error };
 }
 
@@ -287,7 +289,7 @@ export default defineSuite(({ describe, it }) => {
       it(`port-forward to a port nobody listens on should report it on that port's error stream and keep the connection, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [9, 8080]), [9, 8080]);
-        const dead = await httpGet(t, pf, 9);
+        const dead = await httpGet(t, pf, 9, true);
         check('PortForward', 'port 9 error stream (nobody listens)', dead.error, PORTS).matches(/9/, 'the error names the port');
         const { reply } = await httpGet(t, pf, 8080);
         check('PortForward', 'HTTP reply from port 8080 after port 9 failed', reply, PORTS).includes(WEB_PAGE);
