@@ -8,8 +8,9 @@ import {
   withShell, withCommand, withStdin, withTty, withHostNetwork, withHostname, randomSuffix, removeContainer, removePodSandbox,
   stopPodSandbox, type TestContext, type Sandbox,
 } from '../src/framework/index.js';
+import { cri, kubelet, opinion, type Basis } from '../src/framework/contract.js';
 import {
-  PROTOCOLS, openSession, openForward, tryAgain, probeHost, collect, readUntil, freeHostPort, stepTimeoutMs, rpcOutcome, type StreamProtocol, type StreamFlags,
+  PROTOCOLS, openSession, openForward, tryAgain, probeHost, collect, readUntil, textLog, freeHostPort, stepTimeoutMs, rpcOutcome, type StreamProtocol, type StreamFlags,
 } from '../src/framework/streaming.js';
 import { runToCompletion, type ExecStatus, type ExecSession } from '../src/cri/streaming/index.js';
 
@@ -18,6 +19,25 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0,
 const outcome = (s: ExecStatus) => (s.success ? 'Success' : `${s.reason ?? 'Failure'} exit code ${s.exitCode ?? 'none'}`);
 const GET = 'GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n';
 const WEB_PAGE = 'cri-conformance webserver OK';
+
+// What the checks rest on. api.proto says only that each RPC answers the URL of a streaming server; what flows
+// over that URL is what the kubelet passes through to it unchanged (pkg/kubelet/server/server.go proxyStream, an
+// upgrade-aware proxy), so the runtime must serve the session kubectl and the API server open.
+const EXEC_URL = cri('ExecResponse.url', 'Fully qualified URL of the exec streaming server.');
+const ATTACH_URL = cri('AttachResponse.url', 'Fully qualified URL of the attach streaming server.');
+const PF_URL = cri('PortForwardResponse.url', 'Fully qualified URL of the port-forward streaming server.');
+const URL_OF: Record<'Exec' | 'Attach' | 'PortForward', Basis> = { Exec: EXEC_URL, Attach: ATTACH_URL, PortForward: PF_URL };
+const DIALED = kubelet('server.go getExec/getAttach/getPortForward → proxyStream', 'parses the URL the runtime answered and dials it to pass the client\'s upgrade through');
+const SESSION = kubelet('server.go getExec/getAttach → proxyStream', 'passes kubectl\'s exec/attach session through as is: stdin, stdout and stderr on their own channels, the outcome as a Status on the error channel');
+const PORTS = kubelet('server.go getPortForward → proxyStream', 'passes kubectl port-forward\'s data and error streams, one pair per forwarded port, through as is');
+const RESIZE = kubelet('server.go getExec → proxyStream', 'passes kubectl\'s terminal size messages (the resize channel of a tty session) through as is');
+const TTY_STDERR = cri('ExecRequest.stderr', 'If `tty` is true, `stderr` MUST be false. Multiplexing is not supported in this case. The output of stdout and stderr will be combined to a single stream.');
+const NO_CONTAINER_EXEC = cri('RuntimeService.Exec', 'Exec prepares a streaming endpoint to execute a command in the container.');
+const NO_CONTAINER_ATTACH = cri('RuntimeService.Attach', 'Attach prepares a streaming endpoint to attach to a running container.');
+const NO_SANDBOX_PF = cri('RuntimeService.PortForward', 'PortForward prepares a streaming endpoint to forward ports from a PodSandbox.');
+const V5_CLOSE = opinion('v5.channel.k8s.io lets a WebSocket client close stdin alone (a close signal on the stdin channel), which kubectl uses from 1.30; a runtime that serves only v4 is not wrong by the CRI');
+const BASE64 = opinion('v4.base64.channel.k8s.io carries the same bytes as v4.channel.k8s.io, base64-encoded; a runtime that serves only the binary subprotocol is not wrong by the CRI');
+const ONE_TIME = opinion('a streaming URL is a one-time capability: a fresh one per call, serving one session (what the kubelet\'s streaming library does with its request cache); the CRI does not say so and the kubelet does not rely on it');
 
 /** A busybox container that sleeps, for exec. */
 async function sleeper(t: TestContext, sb: Sandbox): Promise<string> {
@@ -42,12 +62,14 @@ async function portForwardUrl(t: TestContext, sandboxId: string, ports: number[]
   return (await t.cri.runtime.call('PortForward', { pod_sandbox_id: sandboxId, port: ports })).url;
 }
 
-/** One HTTP/1.0 GET through a forwarded connection: the reply (the server closes after it) and the error text. */
-async function httpGet(t: TestContext, pf: Awaited<ReturnType<typeof openForward>>, port: number): Promise<{ reply: string; error: string }> {
+/** One HTTP/1.0 GET through a forwarded connection: the reply (the server closes after it) and the error text,
+ * waited for as long as any streaming step when the test judges it, else briefly. */
+async function httpGet(t: TestContext, pf: Awaited<ReturnType<typeof openForward>>, port: number, judgeError = false): Promise<{ reply: string; error: string }> {
   const c = await pf.connect(port);
   c.data.write(GET);
   const reply = (await collect(c.data, stepTimeoutMs(t))).toString('utf8');
-  const error = await Promise.race([c.error, new Promise<string>((r) => setTimeout(() => r('(error stream not closed)'), 2_000))]);
+  const errorWaitMs = judgeError ? stepTimeoutMs(t) : 2_000;
+  const error = await Promise.race([c.error, new Promise<string>((r) => setTimeout(() => r('(error stream not closed)'), errorWaitMs))]);
   return { reply, error };
 }
 
@@ -57,6 +79,20 @@ async function serving(t: TestContext, id: string, addr: string): Promise<void> 
     const r = await execSync(t, id, ['wget', '-q', '-O', '/dev/null', `http://${addr}/index.html`]);
     if (r.exitCode !== 0) throw new Error(`no HTTP server on ${addr} in container ${id}: ${r.stderr.trim()}`);
   }, { timeoutMs: 20_000, intervalMs: 200 });
+}
+
+/** The URL an RPC answered is absolute: the kubelet dials it as is. */
+function absoluteUrl(rpc: string, url: string, basis: Basis): void {
+  check(rpc, 'url', url, basis).matches(/^https?:\/\/[^/]+\//, 'the kubelet dials it as is: an absolute http(s) URL');
+}
+
+/** Asks each RPC for a URL: Exec runs `echo once`, Attach joins the container's output, PortForward port 8080. */
+function askUrls(t: TestContext, sb: Sandbox, id: string): Record<'Exec' | 'Attach' | 'PortForward', () => Promise<string>> {
+  return {
+    Exec: () => execUrl(t, id, ['echo', 'once'], { stdout: true }),
+    Attach: async () => (await t.cri.runtime.call('Attach', { container_id: id, stdin: false, tty: false, stdout: true, stderr: false })).url,
+    PortForward: () => portForwardUrl(t, sb.id, [8080]),
+  };
 }
 
 /** A webserver in the pod on 8080 (the fixture image) and, when asked, a second one on 8081. */
@@ -74,27 +110,33 @@ async function webPod(t: TestContext, second = false): Promise<Sandbox> {
 export default defineSuite(({ describe, it }) => {
   describe('Streaming RPCs', () => {
     for (const p of PROTOCOLS) {
-      it(`Exec, Attach and PortForward should answer a fresh absolute URL on a reachable host that serves one connection, over ${p.label} ${p.tag}`, async (t) => {
+      it(`Exec, Attach and PortForward should answer an absolute URL on a reachable host that serves a session, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await containerPod(t);
-        const ref = await testImage(t);
-        const id = await runContainer(t, sb, containerConfig('url', ref, withStdin(), withShell('while read l; do echo "got:$l"; done')));
-        const ask: Record<'Exec' | 'Attach' | 'PortForward', () => Promise<string>> = {
-          Exec: () => execUrl(t, id, ['echo', 'once'], { stdout: true }),
-          Attach: async () => (await t.cri.runtime.call('Attach', { container_id: id, stdin: false, tty: false, stdout: true, stderr: false })).url,
-          PortForward: () => portForwardUrl(t, sb.id, [8080]),
-        };
+        const id = await runContainer(t, sb, containerConfig('url', await testImage(t), withStdin(), withShell('while read l; do echo "got:$l"; done')));
+        const ask = askUrls(t, sb, id);
         for (const rpc of ['Exec', 'Attach', 'PortForward'] as const) {
           const url = await ask[rpc]();
-          check(rpc, 'url', url).matches(/^https?:\/\/[^/]+\//, 'the kubelet dials it as is: an absolute http(s) URL');
-          check(rpc, `url host (TCP connect to ${url})`, await probeHost(url, stepTimeoutMs(t))).equals('', 'the kubelet must reach the streaming server');
-          check(rpc, 'url (second call)', await ask[rpc]()).notEquals(url, 'each call answers a URL of its own');
+          absoluteUrl(rpc, url, URL_OF[rpc]);
+          check(rpc, `url host (TCP connect to ${url})`, await probeHost(url, stepTimeoutMs(t)), DIALED).equals('', 'the kubelet must reach the streaming server');
           if (rpc === 'PortForward') (await openForward(t, p, url, [8080])).close();
           else {
             const s = await openSession(t, p, url, rpc, { stdout: true });
-            if (rpc === 'Exec') check('Exec', 'stdout (first connection to the url)', (await runToCompletion(s)).stdout.toString()).equals('once\n');
+            if (rpc === 'Exec') check('Exec', 'stdout (first connection to the url)', (await runToCompletion(s)).stdout.toString(), SESSION).equals('once\n');
             s.close();
           }
-          check(rpc, 'second connection to the same url', await tryAgain(t, p, url, rpc)).matches(/^refused: /, 'a streaming URL serves one session');
+        }
+      });
+
+      it(`Exec, Attach and PortForward should answer a fresh URL on each call that serves one session only, over ${p.label} [Optional]`, async (t) => {
+        const sb = await containerPod(t);
+        const id = await runContainer(t, sb, containerConfig('url', await testImage(t), withStdin(), withShell('while read l; do echo "got:$l"; done')));
+        const ask = askUrls(t, sb, id);
+        for (const rpc of ['Exec', 'Attach', 'PortForward'] as const) {
+          const url = await ask[rpc]();
+          check(rpc, 'url (second call)', await ask[rpc](), ONE_TIME).notEquals(url, 'each call answers a URL of its own');
+          if (rpc === 'PortForward') (await openForward(t, p, url, [8080])).close();
+          else (await openSession(t, p, url, rpc, { stdout: true })).close();
+          check(rpc, 'second connection to the same url', await tryAgain(t, p, url, rpc), ONE_TIME).matches(/^refused: /, 'a streaming URL serves one session');
         }
       });
     }
@@ -109,20 +151,21 @@ export default defineSuite(({ describe, it }) => {
       const unknown = `crc-no-such-${randomSuffix(12)}`;
       const rt = t.cri.runtime;
       for (const [what, cid] of [['unknown', unknown], ['removed', gone]] as const) {
-        check(`Exec (${what} container)`, 'answer', await rpcOutcome(() => rt.call('Exec', { container_id: cid, cmd: ['true'], stdout: true }))).matches(/^error /, 'there is nothing to exec in');
-        check(`Attach (${what} container)`, 'answer', await rpcOutcome(() => rt.call('Attach', { container_id: cid, stdout: true }))).matches(/^error /, 'there is nothing to attach to');
+        check(`Exec (${what} container)`, 'answer', await rpcOutcome(() => rt.call('Exec', { container_id: cid, cmd: ['true'], stdout: true })), NO_CONTAINER_EXEC).matches(/^error /, 'there is nothing to exec in');
+        check(`Attach (${what} container)`, 'answer', await rpcOutcome(() => rt.call('Attach', { container_id: cid, stdout: true })), NO_CONTAINER_ATTACH).matches(/^error /, 'there is nothing to attach to');
       }
       for (const [what, sid] of [['unknown', unknown], ['removed', goneSb.id]] as const) {
-        check(`PortForward (${what} sandbox)`, 'answer', await rpcOutcome(() => rt.call('PortForward', { pod_sandbox_id: sid, port: [8080] }))).matches(/^error /, 'there is no network namespace to forward into');
+        check(`PortForward (${what} sandbox)`, 'answer', await rpcOutcome(() => rt.call('PortForward', { pod_sandbox_id: sid, port: [8080] })), NO_SANDBOX_PF).matches(/^error /, 'there is no network namespace to forward into');
       }
     });
 
-    it('Exec should refuse tty together with stderr, as the CRI API says [Conformance]', async (t) => {
+    it('Exec should refuse tty together with stderr, as the CRI API says [Strict]', async (t) => {
       const sb = await containerPod(t);
       const id = await sleeper(t, sb);
-      // api.proto, ExecRequest.stderr: "If `tty` is true, `stderr` MUST be false. Multiplexing is not supported".
+      // api.proto, ExecRequest.stderr: "If `tty` is true, `stderr` MUST be false": a MUST on the request, which the
+      // kubelet never breaks; refusing such a request is what the contract implies, merging stderr is tolerated.
       const answer = await rpcOutcome(() => t.cri.runtime.call('Exec', { container_id: id, cmd: ['true'], tty: true, stdout: true, stderr: true }));
-      check('Exec (tty=true, stderr=true)', 'answer', answer).matches(/^error /, 'tty and stderr must not both be true');
+      check('Exec (tty=true, stderr=true)', 'answer', answer, TTY_STDERR).matches(/^error /, 'tty and stderr must not both be true');
     });
   });
 
@@ -131,10 +174,10 @@ export default defineSuite(({ describe, it }) => {
       it(`exec should deliver stdout and stderr apart and report the exit code as a v4 Status, over ${p.label} ${p.tag}`, async (t) => {
         const id = await sleeper(t, await containerPod(t));
         const r = await runToCompletion(await exec(t, p, id, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 3'], { stdout: true, stderr: true }));
-        check('Exec', 'streams {stdout, stderr}', { stdout: r.stdout.toString(), stderr: r.stderr.toString() }).equals({ stdout: 'to-out\n', stderr: 'to-err\n' });
-        check('Exec', 'error channel Status (exit 3)', outcome(r.status)).equals('NonZeroExitCode exit code 3', r.status.raw);
+        check('Exec', 'streams {stdout, stderr}', { stdout: r.stdout.toString(), stderr: r.stderr.toString() }, SESSION).equals({ stdout: 'to-out\n', stderr: 'to-err\n' });
+        check('Exec', 'error channel Status (exit 3)', outcome(r.status), SESSION).equals('NonZeroExitCode exit code 3', r.status.raw);
         const ok = await runToCompletion(await exec(t, p, id, ['true'], { stdout: true }));
-        check('Exec', 'error channel Status (exit 0)', outcome(ok.status)).equals('Success', ok.status.raw);
+        check('Exec', 'error channel Status (exit 0)', outcome(ok.status), SESSION).equals('Success', ok.status.raw);
       });
 
       it(`exec should carry more than 1 MiB of binary data through stdin, stdout and stderr unchanged, over ${p.label} ${p.tag}`, async (t) => {
@@ -143,7 +186,7 @@ export default defineSuite(({ describe, it }) => {
         // head -c ends without stdin EOF, which WebSocket before v5 cannot send; stderr gets the first 100000 bytes.
         const cmd = ['sh', '-c', `head -c ${payload.length} > /tmp/p; cat /tmp/p; head -c 100000 /tmp/p >&2`];
         const r = await runToCompletion(await exec(t, p, id, cmd, { stdin: true, stdout: true, stderr: true }), payload);
-        check('Exec', 'sha256 of {stdout, stderr} (1.5 MiB random bytes in)', { stdout: sha(r.stdout), stderr: sha(r.stderr), bytes: r.stdout.length })
+        check('Exec', 'sha256 of {stdout, stderr} (1.5 MiB random bytes in)', { stdout: sha(r.stdout), stderr: sha(r.stderr), bytes: r.stdout.length }, SESSION)
           .equals({ stdout: sha(payload), stderr: sha(payload.subarray(0, 100_000)), bytes: payload.length });
       });
 
@@ -152,36 +195,32 @@ export default defineSuite(({ describe, it }) => {
         const s = await exec(t, p, id, ['cat'], { stdin: true, stdout: true, stderr: true });
         if (!s.stdinEof) skip(`${p.label} subprotocol ${s.subprotocol} cannot close stdin alone (v5.channel.k8s.io can; the server did not choose it)`);
         const r = await runToCompletion(s, 'line one\nline two');
-        check('Exec', 'stdout of cat, and its Status once stdin closed', `${r.stdout.toString()}|${outcome(r.status)}`).equals('line one\nline two|Success');
+        check('Exec', 'stdout of cat, and its Status once stdin closed', `${r.stdout.toString()}|${outcome(r.status)}`, SESSION).equals('line one\nline two|Success');
       });
 
       it(`exec with a tty should merge stderr into stdout and apply a resize, over ${p.label} ${p.tag}`, async (t) => {
         const id = await sleeper(t, await containerPod(t));
-        // Each line on stdin asks for the size again, until it is the one wanted: resize and stdin travel on
-        // different streams, so the first answer may predate the resize.
-        const script = 'echo to-out; echo to-err >&2; for want in "31 101" "22 77"; do while read a; do s=$(stty size); echo "size $s"; [ "$s" = "$want" ] && break; done; done';
+        // The shell watches its own terminal: it prints the size whenever it changes (stty size every 50 ms) and
+        // ends once it is 22x77. The resize travels on a stream of its own and is applied when it arrives (the
+        // kubelet streaming library's handleResizing), so the test waits for the size the container sees, on a
+        // log of stdout that misses nothing, within the step timeout of every streaming step.
+        const script = 'echo to-out; echo to-err >&2; last=; while :; do s=$(stty size); if [ "$s" != "$last" ]; then echo "size $s"; last=$s; fi; [ "$s" = "22 77" ] && exit 0; sleep 0.05; done';
         const s = await exec(t, p, id, ['sh', '-c', script], { stdin: true, stdout: true, tty: true });
-        const first = readUntil(s.stdout, /to-err/, stepTimeoutMs(t));
-        check('Exec', 'stdout (tty: stderr merged into it)', await first).matches(/to-out[^]*to-err/);
+        const out = textLog(s.stdout);
+        check('Exec', 'stdout (tty: stderr merged into it)', await out.waitFor(/to-err/, stepTimeoutMs(t)), TTY_STDERR).matches(/to-out[^]*to-err/);
         for (const [cols, rows] of [[101, 31], [77, 22]] as const) {
           await s.resize(cols, rows);
-          const want = new RegExp(`size ${rows} ${cols}`);
-          const deadline = Date.now() + stepTimeoutMs(t);
-          let seen = '';
-          do {
-            const next = readUntil(s.stdout, want, 100);
-            s.stdin!.write('x\n');
-            seen += await next;
-          } while (!want.test(seen) && Date.now() < deadline);
-          check('Exec', `stty size after a resize to ${cols}x${rows}`, (seen.match(want)?.[0] ?? seen.slice(-200)).trim()).includes(`${rows} ${cols}`);
+          const want = new RegExp(`size ${rows} ${cols}\\b`);
+          const seen = await out.waitFor(want, stepTimeoutMs(t));
+          check('Exec', `stty size after a resize to ${cols}x${rows}`, (seen.match(want)?.[0] ?? seen.slice(-200)).trim(), RESIZE).includes(`${rows} ${cols}`);
         }
-        check('Exec', 'error channel Status', outcome(await s.status)).equals('Success');
+        check('Exec', 'error channel Status', outcome(await s.status), SESSION).equals('Success');
       });
 
       it(`exec of a command that does not exist should fail with a Status that names it, over ${p.label} ${p.tag}`, async (t) => {
         const id = await sleeper(t, await containerPod(t));
         const r = await runToCompletion(await exec(t, p, id, ['crc-no-such-command'], { stdout: true, stderr: true }));
-        check('Exec', 'error channel Status (command not found)', r.status.success ? 'Success' : `${r.status.message ?? ''} ${r.stderr.toString()}`)
+        check('Exec', 'error channel Status (command not found)', r.status.success ? 'Success' : `${r.status.message ?? ''} ${r.stderr.toString()}`, SESSION)
           .matches(/crc-no-such-command/, `a Failure naming the command; raw: ${r.status.raw}`);
       });
     }
@@ -190,7 +229,7 @@ export default defineSuite(({ describe, it }) => {
       const id = await sleeper(t, await containerPod(t));
       const s = await exec(t, PROTOCOLS[1], id, ['cat'], { stdin: true, stdout: true, subprotocols: ['v5.channel.k8s.io'] });
       const r = await runToCompletion(s, 'closed by v5');
-      check('Exec', 'stdout of cat, and its Status once stdin closed (v5)', `${r.stdout.toString()}|${outcome(r.status)}`).equals('closed by v5|Success');
+      check('Exec', 'stdout of cat, and its Status once stdin closed (v5)', `${r.stdout.toString()}|${outcome(r.status)}`, V5_CLOSE).equals('closed by v5|Success');
     });
 
     it('exec over WebSocket v4.base64.channel.k8s.io should carry the same bytes and Status [Optional]', async (t) => {
@@ -198,7 +237,7 @@ export default defineSuite(({ describe, it }) => {
       const payload = randomBytes(200_000);
       const s = await exec(t, PROTOCOLS[1], id, ['sh', '-c', `head -c ${payload.length}; echo e >&2; exit 5`], { stdin: true, stdout: true, stderr: true, subprotocols: ['v4.base64.channel.k8s.io'] });
       const r = await runToCompletion(s, payload);
-      check('Exec', 'base64: {stdout sha256, stderr, Status}', { stdout: sha(r.stdout), stderr: r.stderr.toString(), status: outcome(r.status) })
+      check('Exec', 'base64: {stdout sha256, stderr, Status}', { stdout: sha(r.stdout), stderr: r.stderr.toString(), status: outcome(r.status) }, BASE64)
         .equals({ stdout: sha(payload), stderr: 'e\n', status: 'NonZeroExitCode exit code 5' });
     });
   });
@@ -216,7 +255,7 @@ export default defineSuite(({ describe, it }) => {
           const word = `hello-${randomSuffix(6)}`;
           const seen = readUntil(s.stdout, new RegExp(`got:${word}`), stepTimeoutMs(t));
           s.stdin!.write(`${word}\n`);
-          check('Attach', `stdout after writing "${word}" to stdin`, await seen).includes(`got:${word}`);
+          check('Attach', `stdout after writing "${word}" to stdin`, await seen, SESSION).includes(`got:${word}`);
         });
       }
 
@@ -225,7 +264,7 @@ export default defineSuite(({ describe, it }) => {
         const id = await runContainer(t, sb, containerConfig('ticker', await testImage(t), withShell('i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done')));
         // ContainerConfig.stdin is false: there is no stdin to attach, but stdout must stream live.
         const s = await attach(t, p, id, { stdout: true, stderr: true });
-        check('Attach', 'stdout of a running container (stdin=false)', await readUntil(s.stdout, /tick \d+\n[^]*tick \d+\n/, stepTimeoutMs(t))).matches(/tick \d+\n/);
+        check('Attach', 'stdout of a running container (stdin=false)', await readUntil(s.stdout, /tick \d+\n[^]*tick \d+\n/, stepTimeoutMs(t)), SESSION).matches(/tick \d+\n/);
       });
     }
   });
@@ -236,24 +275,24 @@ export default defineSuite(({ describe, it }) => {
         const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080]), [8080]);
         const { reply } = await httpGet(t, pf, 8080);
-        check('PortForward', 'HTTP reply from port 8080', reply).matches(new RegExp(`^HTTP/1\\.[01] 200 [^]*${WEB_PAGE}`));
+        check('PortForward', 'HTTP reply from port 8080', reply, PORTS).matches(new RegExp(`^HTTP/1\\.[01] 200 [^]*${WEB_PAGE}`));
       });
 
       it(`port-forward should forward two ports over one connection, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await webPod(t, true);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080, 8081]), [8080, 8081]);
         const [a, b] = await Promise.all([httpGet(t, pf, 8080), httpGet(t, pf, 8081)]);
-        check('PortForward', 'HTTP bodies from ports {8080, 8081} on one connection', { 8080: a.reply.split('\r\n\r\n')[1], 8081: b.reply.split('\r\n\r\n')[1] })
+        check('PortForward', 'HTTP bodies from ports {8080, 8081} on one connection', { 8080: a.reply.split('\r\n\r\n')[1], 8081: b.reply.split('\r\n\r\n')[1] }, PORTS)
           .equals({ 8080: `${WEB_PAGE}\n`, 8081: 'second-port\n' });
       });
 
       it(`port-forward to a port nobody listens on should report it on that port's error stream and keep the connection, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [9, 8080]), [9, 8080]);
-        const dead = await httpGet(t, pf, 9);
-        check('PortForward', 'port 9 error stream (nobody listens)', dead.error).matches(/9/, 'the error names the port');
+        const dead = await httpGet(t, pf, 9, true);
+        check('PortForward', 'port 9 error stream (nobody listens)', dead.error, PORTS).matches(/9/, 'the error names the port');
         const { reply } = await httpGet(t, pf, 8080);
-        check('PortForward', 'HTTP reply from port 8080 after port 9 failed', reply).includes(WEB_PAGE);
+        check('PortForward', 'HTTP reply from port 8080 after port 9 failed', reply, PORTS).includes(WEB_PAGE);
       });
 
       it(`port-forward should reach a server in a host-network pod, over ${p.label} ${p.tag}`, async (t) => {
@@ -263,7 +302,7 @@ export default defineSuite(({ describe, it }) => {
         await serving(t, web, `127.0.0.1:${port}`);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [port]), [port]);
         const { reply } = await httpGet(t, pf, port);
-        check('PortForward', `HTTP reply from port ${port} in the host-network pod`, reply).includes(WEB_PAGE);
+        check('PortForward', `HTTP reply from port ${port} in the host-network pod`, reply, PORTS).includes(WEB_PAGE);
       });
     }
   });

@@ -11,6 +11,20 @@ import {
 } from '../src/framework/index.js';
 import { hostInterface, hostListener, hostNamespace, hostPidsRunning, hostProcess, makeShmSegment, parseSysvShm, uniqueSleep } from '../src/framework/host.js';
 import type { NamespaceMode__Output } from '../src/gen/v1/runtime/v1/NamespaceMode.js';
+import { cri, kubelet } from '../src/framework/contract.js';
+
+// What the checks rest on: the NamespaceMode comments of api.proto, judged from inside the container against
+// the node's own view.
+const NODE_NS = cri('NamespaceMode.NODE', 'A NODE namespace is the namespace of the Kubernetes node. For example, a container with a PID namespace of NODE expects to view all of the processes on the host running the kubelet.');
+const POD_NS = cri('NamespaceMode.POD', 'A POD namespace is common to all containers in a pod. For example, a container with a PID namespace of POD expects to view all of the processes in all of the containers in the pod.');
+const CONTAINER_NS = cri('NamespaceMode.CONTAINER', 'A CONTAINER namespace is restricted to a single container. For example, a container with a PID namespace of CONTAINER expects to view only the processes in that container.');
+const TARGET_NS = cri('NamespaceMode.TARGET', 'TARGET targets the namespace of another container. … This containers namespace will be made to match that of container target_id.');
+const TARGET_SENT = cri('NamespaceOption.pid', 'PID namespace for this container/sandbox. … Namespaces currently set by the kubelet: POD, CONTAINER, NODE, TARGET');
+const HOSTNAME = kubelet('kuberuntime_sandbox.go generatePodSandboxConfig', 'sets PodSandboxConfig.hostname only for pods that are not host-network: a host-network pod keeps the node\'s hostname');
+const SYSCTLS = cri('LinuxPodSandboxConfig.sysctls', 'Sysctls holds linux sysctls config for the sandbox.');
+const NET_ECHO = kubelet('kuberuntime_manager.go podSandboxChanged', 'kills and recreates a sandbox whose PodSandboxStatus linux.namespaces.options.network differs from the pod\'s (hostNetwork: NODE, else POD)');
+const NS_ECHO = cri('Namespace.options', 'Namespace options for Linux namespaces.');
+const EXEC = cri('RuntimeService.ExecSync', 'ExecSync runs a command in a container synchronously.');
 
 export default defineSuite(({ describe, it }) => {
   describe('PID namespace', () => {
@@ -19,9 +33,9 @@ export default defineSuite(({ describe, it }) => {
       const modes = { pid: 'NODE' } as const;
       const sb = await podWithModes(t, 'pid-node', modes);
       const c = await sleeper(t, sb, 'pid-node', modes);
-      check('ExecSync', '/proc/self/ns/pid (pid NODE)', await nsOf(t, c.id, 'pid')).equals(hostNamespace('pid'), "the node's PID namespace, as the node reads it");
+      check('ExecSync', '/proc/self/ns/pid (pid NODE)', await nsOf(t, c.id, 'pid'), NODE_NS).equals(hostNamespace('pid'), "the node's PID namespace, as the node reads it");
       const seen = (await processes(t, c.id)).filter((p) => p.args === host.argv.join(' ')).map((p) => p.pid);
-      check('ExecSync', `pids running "${host.argv.join(' ')}" in ps (pid NODE)`, seen).equals([host.pid], `the node started it as pid ${host.pid}`);
+      check('ExecSync', `pids running "${host.argv.join(' ')}" in ps (pid NODE)`, seen, NODE_NS).equals([host.pid], `the node started it as pid ${host.pid}`);
     });
 
     it('containers of a pod with pid POD should share one PID namespace whose PID 1 is the sandbox process [Conformance]', async (t) => {
@@ -30,14 +44,14 @@ export default defineSuite(({ describe, it }) => {
       const a = await sleeper(t, sb, 'pid-pod-a', modes);
       const b = await sleeper(t, sb, 'pid-pod-b', modes);
       const nsA = await nsOf(t, a.id, 'pid');
-      check('ExecSync', '/proc/self/ns/pid of the second container (pid POD)', await nsOf(t, b.id, 'pid')).equals(nsA, 'containers of the pod share it');
-      check('ExecSync', '/proc/self/ns/pid (pid POD)', nsA).notEquals(hostNamespace('pid'), "the pod's own, not the node's");
+      check('ExecSync', '/proc/self/ns/pid of the second container (pid POD)', await nsOf(t, b.id, 'pid'), POD_NS).equals(nsA, 'containers of the pod share it');
+      check('ExecSync', '/proc/self/ns/pid (pid POD)', nsA, POD_NS).notEquals(hostNamespace('pid'), "the pod's own, not the node's");
       const [initA, initB] = [await pid1(t, a.id), await pid1(t, b.id)];
-      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid POD)`, initA.args).notEquals(c.argv.join(' '), 'PID 1 is the sandbox process, not a container command');
-      check('ExecSync', 'PID 1 (cmdline, start time) of the second container (pid POD)', initB).equals(initA, 'both containers see the same PID 1');
+      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid POD)`, initA.args, POD_NS).notEquals(c.argv.join(' '), 'PID 1 is the sandbox process, not a container command: the namespace is common to all containers, so it must outlive each one');
+      check('ExecSync', 'PID 1 (cmdline, start time) of the second container (pid POD)', initB, POD_NS).equals(initA, 'both containers see the same PID 1');
       for (const [who, other] of [[a, b], [b, a]] as const) {
         const args = (await processes(t, who.id)).map((p) => p.args);
-        check('ExecSync', `ps args in ${who.name} (pid POD)`, args).includes(other.argv.join(' '), `${other.name}'s process, in the same pod`);
+        check('ExecSync', `ps args in ${who.name} (pid POD)`, args, POD_NS).includes(other.argv.join(' '), `${other.name}'s process, in the same pod`);
       }
     });
 
@@ -46,10 +60,10 @@ export default defineSuite(({ describe, it }) => {
       const sb = await podWithModes(t, 'pid-ctr', modes);
       const a = await sleeper(t, sb, 'pid-ctr-a', modes);
       const b = await sleeper(t, sb, 'pid-ctr-b', modes);
-      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid CONTAINER)`, (await pid1(t, c.id)).args).equals(c.argv.join(' '), "the container's own command");
+      for (const c of [a, b]) check('ExecSync', `/proc/1/cmdline in ${c.name} (pid CONTAINER)`, (await pid1(t, c.id)).args, CONTAINER_NS).equals(c.argv.join(' '), "the container's own command");
       for (const [who, other] of [[a, b], [b, a]] as const) {
         const args = (await processes(t, who.id)).map((p) => p.args);
-        check('ExecSync', `ps args in ${who.name} (pid CONTAINER)`, args).excludes(other.argv.join(' '), `${other.name} has a PID namespace of its own`);
+        check('ExecSync', `ps args in ${who.name} (pid CONTAINER)`, args, CONTAINER_NS).excludes(other.argv.join(' '), `${other.name} has a PID namespace of its own`);
       }
     });
 
@@ -59,9 +73,9 @@ export default defineSuite(({ describe, it }) => {
       const target = await sleeper(t, sb, 'pid-target', { pid: 'CONTAINER' });
       const debug = await expectSuccess(`CreateContainer/StartContainer (namespace_options.pid TARGET, target_id ${target.id})`,
         () => sleeper(t, sb, 'pid-debug', { pid: 'TARGET', target_id: target.id }),
-        'the kubelet sets pid TARGET for ephemeral containers that name a target container');
-      check('ExecSync', '/proc/self/ns/pid of the TARGET container', await nsOf(t, debug.id, 'pid')).equals(await nsOf(t, target.id, 'pid'), "the target container's");
-      check('ExecSync', '/proc/1/cmdline in the TARGET container', (await pid1(t, debug.id)).args).equals(target.argv.join(' '), "PID 1 of the target's namespace is the target's command");
+        'the kubelet sets pid TARGET for ephemeral containers that name a target container', TARGET_SENT);
+      check('ExecSync', '/proc/self/ns/pid of the TARGET container', await nsOf(t, debug.id, 'pid'), TARGET_NS).equals(await nsOf(t, target.id, 'pid'), "the target container's");
+      check('ExecSync', '/proc/1/cmdline in the TARGET container', (await pid1(t, debug.id)).args, TARGET_NS).equals(target.argv.join(' '), "PID 1 of the target's namespace is the target's command");
     });
   });
 
@@ -71,8 +85,8 @@ export default defineSuite(({ describe, it }) => {
       const modes = { ipc: 'NODE' } as const;
       const sb = await podWithModes(t, 'ipc-node', modes);
       const c = await sleeper(t, sb, 'ipc-node', modes);
-      check('ExecSync', '/proc/self/ns/ipc (ipc NODE)', await nsOf(t, c.id, 'ipc')).equals(hostNamespace('ipc'), "the node's IPC namespace, as the node reads it");
-      check('ExecSync', '/proc/sysvipc/shm (ipc NODE)', await shmIn(t, c.id)).includes(seg, `the segment the node made (shmid ${seg.shmid}, ${seg.size} bytes)`);
+      check('ExecSync', '/proc/self/ns/ipc (ipc NODE)', await nsOf(t, c.id, 'ipc'), NODE_NS).equals(hostNamespace('ipc'), "the node's IPC namespace, as the node reads it");
+      check('ExecSync', '/proc/sysvipc/shm (ipc NODE)', await shmIn(t, c.id), NODE_NS).includes(seg, `the segment the node made (shmid ${seg.shmid}, ${seg.size} bytes)`);
     });
 
     it('containers of a pod with ipc POD should share SysV segments of their own and not see the node\'s [Conformance]', async (t) => {
@@ -81,11 +95,11 @@ export default defineSuite(({ describe, it }) => {
       const sb = await podWithModes(t, 'ipc-pod', modes);
       const a = await sleeper(t, sb, 'ipc-pod-a', modes);
       const b = await sleeper(t, sb, 'ipc-pod-b', modes);
-      check('ExecSync', `/proc/sysvipc/shm in ${a.name} (ipc POD)`, await shmIn(t, a.id)).excludes(hostSeg, `the node's segment (shmid ${hostSeg.shmid}, ${hostSeg.size} bytes)`);
+      check('ExecSync', `/proc/sysvipc/shm in ${a.name} (ipc POD)`, await shmIn(t, a.id), POD_NS).excludes(hostSeg, `the node's segment (shmid ${hostSeg.shmid}, ${hostSeg.size} bytes)`);
       // A segment made in the first container's IPC namespace, from the node (nsenter into its process).
       const podSeg = await makeShmSegment(t, a.hostPid);
-      check('ExecSync', `/proc/sysvipc/shm in ${b.name} (ipc POD)`, await shmIn(t, b.id)).includes(podSeg, `the segment made in ${a.name}'s IPC namespace (shmid ${podSeg.shmid}, ${podSeg.size} bytes)`);
-      check('node', '/proc/sysvipc/shm', parseSysvShm(readFileSync('/proc/sysvipc/shm', 'utf8')).map(idAndSize)).excludes(podSeg, `the pod's segment (shmid ${podSeg.shmid}, ${podSeg.size} bytes) must stay in the pod`);
+      check('ExecSync', `/proc/sysvipc/shm in ${b.name} (ipc POD)`, await shmIn(t, b.id), POD_NS).includes(podSeg, `the segment made in ${a.name}'s IPC namespace (shmid ${podSeg.shmid}, ${podSeg.size} bytes)`);
+      check('node', '/proc/sysvipc/shm', parseSysvShm(readFileSync('/proc/sysvipc/shm', 'utf8')).map(idAndSize), POD_NS).excludes(podSeg, `the pod's segment (shmid ${podSeg.shmid}, ${podSeg.size} bytes) must stay in the pod`);
     });
   });
 
@@ -98,10 +112,10 @@ export default defineSuite(({ describe, it }) => {
       // The kubelet sends no hostname for a host-network pod: it keeps the node's.
       const sb = await podWithModes(t, 'net-node', modes, withHostname(''));
       const c = await sleeper(t, sb, 'net-node', modes);
-      check('ExecSync', '/proc/self/ns/net (network NODE)', await nsOf(t, c.id, 'net')).equals(hostNamespace('net'), "the node's network namespace, as the node reads it");
-      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network NODE)', await listening(t, c.id)).includes(`127.0.0.1:${port}`, 'the node listens there');
-      check('ExecSync', 'hostname (network NODE)', (await run(t, c.id, ['hostname'])).trim()).equals(nodeHostname(), "a host-network pod has the node's UTS namespace");
-      check('ExecSync', `ip -o link: ${iface.name} (network NODE)`, await linkMac(t, c.id, iface.name)).equals(iface.mac, `the node's ${iface.name}`);
+      check('ExecSync', '/proc/self/ns/net (network NODE)', await nsOf(t, c.id, 'net'), NODE_NS).equals(hostNamespace('net'), "the node's network namespace, as the node reads it");
+      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network NODE)', await listening(t, c.id), NODE_NS).includes(`127.0.0.1:${port}`, 'the node listens there');
+      check('ExecSync', 'hostname (network NODE)', (await run(t, c.id, ['hostname'])).trim(), HOSTNAME).equals(nodeHostname(), "a host-network pod has the node's UTS namespace");
+      check('ExecSync', `ip -o link: ${iface.name} (network NODE)`, await linkMac(t, c.id, iface.name), NODE_NS).equals(iface.mac, `the node's ${iface.name}`);
     });
 
     it('a pod with network POD should not see the node\'s listening ports [Conformance]', async (t) => {
@@ -109,8 +123,8 @@ export default defineSuite(({ describe, it }) => {
       const modes = { network: 'POD' } as const;
       const sb = await podWithModes(t, 'net-pod', modes);
       const c = await sleeper(t, sb, 'net-pod', modes);
-      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network POD)', await listening(t, c.id)).excludes(`127.0.0.1:${port}`, "the node's listener, outside the pod");
-      check('ExecSync', '/proc/self/ns/net (network POD)', await nsOf(t, c.id, 'net')).notEquals(hostNamespace('net'), "the pod's own, not the node's");
+      check('ExecSync', 'listening TCP sockets in /proc/net/tcp (network POD)', await listening(t, c.id), POD_NS).excludes(`127.0.0.1:${port}`, "the node's listener, outside the pod");
+      check('ExecSync', '/proc/self/ns/net (network POD)', await nsOf(t, c.id, 'net'), POD_NS).notEquals(hostNamespace('net'), "the pod's own, not the node's");
     });
   });
 
@@ -126,10 +140,10 @@ export default defineSuite(({ describe, it }) => {
       const sb = await runSandbox(t, podSandboxConfig('sysctl-unsafe', withSysctls(sysctls)));
       const c = await sleeper(t, sb, 'sysctl-unsafe', {});
       for (const [key, value] of Object.entries(sysctls)) {
-        check('ExecSync', file(key), (await run(t, c.id, ['cat', file(key)])).trim()).equals(value, `linux.sysctls[${key}]`);
+        check('ExecSync', file(key), (await run(t, c.id, ['cat', file(key)])).trim(), SYSCTLS).equals(value, `linux.sysctls[${key}]`);
       }
       for (const key of Object.keys(sysctls)) {
-        check('node', file(key), readFileSync(file(key), 'utf8').trim()).equals(before[key], 'a pod sysctl must not change the node');
+        check('node', file(key), readFileSync(file(key), 'utf8').trim(), SYSCTLS).equals(before[key], 'a pod sysctl must not change the node');
       }
     });
   });
@@ -172,16 +186,16 @@ async function podWithModes(t: TestContext, prefix: string, modes: NamespaceMode
 async function expectNamespaceOptions(t: TestContext, id: string, modes: NamespaceModes): Promise<void> {
   const want = { network: 'POD', pid: 'CONTAINER', ipc: 'POD', ...modes } as Record<'network' | 'pid' | 'ipc', NamespaceMode__Output>;
   const ns = (await sandboxStatus(t, id)).linux?.namespaces?.options;
-  if (!ns) failWith('PodSandboxStatus: status.linux.namespaces.options: expected the namespace options the pod asked for, got none');
-  for (const k of ['network', 'pid', 'ipc'] as const) {
-    check('PodSandboxStatus', `status.linux.namespaces.options.${k}`, ns[k]).equals(want[k], 'the mode in PodSandboxConfig.linux.security_context.namespace_options');
-  }
+  if (!ns) failWith('PodSandboxStatus: status.linux.namespaces.options: expected the namespace options the pod asked for, got none', NS_ECHO);
+  const why = 'the mode in PodSandboxConfig.linux.security_context.namespace_options';
+  check('PodSandboxStatus', 'status.linux.namespaces.options.network', ns.network, NET_ECHO).equals(want.network, why);
+  for (const k of ['pid', 'ipc'] as const) check('PodSandboxStatus', `status.linux.namespaces.options.${k}`, ns[k], NS_ECHO).equals(want[k], why);
 }
 
 /** ExecSync that must succeed; returns stdout. */
 async function run(t: TestContext, id: string, cmd: string[]): Promise<string> {
   const r = await execSync(t, id, cmd);
-  check('ExecSync', `exit_code (${cmd.join(' ')})`, r.exitCode).equals(0, `stderr: ${r.stderr.trim()}`);
+  check('ExecSync', `exit_code (${cmd.join(' ')})`, r.exitCode, EXEC).equals(0, `stderr: ${r.stderr.trim()}`);
   return r.stdout;
 }
 

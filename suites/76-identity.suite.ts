@@ -9,32 +9,50 @@ import {
 import { withKubeletNamespaces } from '../src/framework/container.js';
 import { procStatus } from '../src/framework/proc-status.js';
 import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/LinuxContainerSecurityContext.js';
+import { cri, kubelet, opinion } from '../src/framework/contract.js';
+
+// What the checks rest on.
+const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user', 'UID to run the container process as.');
+const RUN_AS_USERNAME = cri('LinuxContainerSecurityContext.run_as_username', 'User name to run the container process as. If specified, the user MUST exist in the container image (i.e. in the /etc/passwd inside the image), and be resolved there by the runtime');
+const RUN_AS_GROUP = cri('LinuxContainerSecurityContext.run_as_group', 'GID to run the container process as.');
+const GROUP_NEEDS_USER = cri('LinuxContainerSecurityContext.run_as_group', 'run_as_group should only be specified when run_as_user or run_as_username is specified; otherwise, the runtime MUST error.');
+const SUPPLEMENTAL = cri('LinuxContainerSecurityContext.supplemental_groups', 'List of groups applied to the first process run in each container.');
+const MERGE = cri('SupplementalGroupsPolicy.Merge', 'Merge means that the container\'s provided SupplementalGroups … will be merged with the primary user\'s groups as defined in the container image (in /etc/group).');
+const STRICT = cri('SupplementalGroupsPolicy.Strict', 'Strict means that the container\'s provided SupplementalGroups … will be used instead of any groups defined in the container image.');
+const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially attached to the first process in the container');
+const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container');
+const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container');
+const IMAGE_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container.');
+/** ExecSyncRequest and ExecRequest carry no user: the container's identity is the only one an exec can have. */
+const EXEC_AS_CONTAINER = kubelet('prober.go runProbe, kuberuntime_container.go RunInContainer', 'runs exec probes and kubectl exec through ExecSync/Exec, which carry no user of their own: they run as the container');
+const PRIMARY_FROM_PASSWD = opinion('a run_as_user without run_as_group gets its primary group from the image\'s /etc/passwd, as every runtime does (the Pod API says "uses runtime default if unset"; the CRI is silent)');
+const IMAGE_GID = opinion('the image\'s USER gets the group it names (uid:gid), else its /etc/passwd group, else 0, as the OCI image config says for User; the CRI is silent on the image\'s groups');
 
 export default defineSuite(({ describe, it }) => {
   describe('Users and groups', () => {
-    it('runtime should run the process as run_as_user, with the primary group and groups the image gives that user [Conformance]', async (t) => {
+    it('runtime should run the process as run_as_user, with the primary group and groups the image gives that user [Strict]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' } });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_user=1001)', s['Uid']).equals(all4('1001'));
-      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001: cruser\'s group in the image\'s /etc/passwd)', s['Gid']).equals(all4('1001'));
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, run_as_user=1001: cruser is a member of crgroup 1005 in the image\'s /etc/group)', s['Groups']).includes('1005');
-      check('ExecSync', 'id -G (exec, run_as_user=1001)', words(await out(t, id, ['id', '-G']))).sameMembers(s['Groups'] ?? [], 'an exec runs with the groups of the container\'s process');
+      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_user=1001)', s['Uid'], RUN_AS_USER).equals(all4('1001'));
+      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001: cruser\'s group in the image\'s /etc/passwd)', s['Gid'], PRIMARY_FROM_PASSWD).equals(all4('1001'));
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, run_as_user=1001: cruser is a member of crgroup 1005 in the image\'s /etc/group)', s['Groups'], MERGE).includes('1005');
+      check('ExecSync', 'id -G (exec, run_as_user=1001)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(s['Groups'] ?? [], 'an exec runs with the groups of the container\'s process');
     });
 
     it('runtime should resolve run_as_username through the image\'s /etc/passwd [Conformance]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_username: 'cruser' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_username=cruser, uid 1001 in /etc/passwd)', s['Uid']).equals(all4('1001'));
-      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_username=cruser, gid 1001 in /etc/passwd)', s['Gid']).equals(all4('1001'));
-      check('ExecSync', 'id -un (exec, run_as_username=cruser)', (await out(t, id, ['id', '-un'])).trim()).equals('cruser');
+      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_username=cruser, uid 1001 in /etc/passwd)', s['Uid'], RUN_AS_USERNAME).equals(all4('1001'));
+      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_username=cruser, gid 1001 in /etc/passwd)', s['Gid'], RUN_AS_USERNAME).equals(all4('1001'));
+      check('ExecSync', 'id -un (exec, run_as_username=cruser)', (await out(t, id, ['id', '-un'])).trim(), EXEC_AS_CONTAINER).equals('cruser');
     });
 
     it('runtime should run the process with run_as_group as its primary group [Conformance]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, run_as_group: { value: '2002' } });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001 run_as_group=2002)', s['Gid']).equals(all4('2002'));
-      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_user=1001 run_as_group=2002)', s['Uid']).equals(all4('1001'));
-      check('ExecSync', 'id -g (exec, run_as_group=2002)', (await out(t, id, ['id', '-g'])).trim()).equals('2002');
+      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001 run_as_group=2002)', s['Gid'], RUN_AS_GROUP).equals(all4('2002'));
+      check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_user=1001 run_as_group=2002)', s['Uid'], RUN_AS_USER).equals(all4('1001'));
+      check('ExecSync', 'id -g (exec, run_as_group=2002)', (await out(t, id, ['id', '-g'])).trim(), EXEC_AS_CONTAINER).equals('2002');
     });
 
     it('runtime should reject run_as_group without run_as_user or run_as_username [Conformance]', async (t) => {
@@ -42,23 +60,23 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const cfg = labelled(t, ctr('grp-only', ref, sc({ run_as_group: { value: '2002' } })));
       await expectRpcError('CreateContainer (run_as_group=2002 without a user)', () => t.cri.runtime.call('CreateContainer', { pod_sandbox_id: sb.id, config: cfg, sandbox_config: sb.config }),
-        'a group without a user is invalid (the kubelet validates the same)', (res) => t.defer(`container ${res.container_id}`, () => removeQuietly(t, res.container_id)));
+        'a group without a user is invalid (the kubelet validates the same)', (res) => t.defer(`container ${res.container_id}`, () => removeQuietly(t, res.container_id)), GROUP_NEEDS_USER);
     });
 
     it('runtime should add supplemental_groups to the groups of the container\'s processes [Conformance]', async (t) => {
       const id = await idContainer(t, 'busybox', { supplemental_groups: ['1234', '5678'] });
       const s = await procStatus(t, id);
-      for (const g of ['1234', '5678']) check('ExecSync', `Groups of pid 1 (/proc/1/status, supplemental_groups=[1234,5678])`, s['Groups']).includes(g);
+      for (const g of ['1234', '5678']) check('ExecSync', `Groups of pid 1 (/proc/1/status, supplemental_groups=[1234,5678])`, s['Groups'], SUPPLEMENTAL).includes(g);
       const exec = words(await out(t, id, ['id', '-G']));
-      for (const g of ['1234', '5678']) check('ExecSync', 'id -G (exec, supplemental_groups=[1234,5678])', exec).includes(g);
+      for (const g of ['1234', '5678']) check('ExecSync', 'id -G (exec, supplemental_groups=[1234,5678])', exec, EXEC_AS_CONTAINER).includes(g);
     });
 
-    it('runtime should add supplemental_groups to those of run_as_user and keep its primary group [Conformance]', async (t) => {
+    it('runtime should add supplemental_groups to those of run_as_user and keep its primary group [Strict]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'] });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, run_as_user=1001 supplemental_groups=[1234])', s['Groups']).sameMembers(['1001', '1005', '1234'],
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, run_as_user=1001 supplemental_groups=[1234])', s['Groups'], PRIMARY_FROM_PASSWD).sameMembers(['1001', '1005', '1234'],
         'cruser\'s own group, crgroup from the image\'s /etc/group, and the supplemental group');
-      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001 supplemental_groups=[1234])', s['Gid']).equals(all4('1001'), 'supplemental groups never change the primary group');
+      check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_user=1001 supplemental_groups=[1234])', s['Gid'], PRIMARY_FROM_PASSWD).equals(all4('1001'), 'supplemental groups never change the primary group');
     });
   });
 
@@ -67,52 +85,55 @@ export default defineSuite(({ describe, it }) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Merge' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups']).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups'], MERGE).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups).sameMembers(['1001', '1005', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals('1001');
+      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals('1001');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1005', '1234'], 'the groups the process really has');
     });
 
     it('runtime should ignore the image\'s /etc/group under Strict and report the groups in ContainerStatus.user [Feature:SupplementalGroupsPolicy]', async (t) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Strict' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups']).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups'], STRICT).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups).sameMembers(['1001', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals('1001');
+      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals('1001');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1234'], 'the groups the process really has');
     });
   });
 
   describe('Image USER', () => {
     it('runtime should run the image\'s USER when the config names no user [Conformance]', async (t) => {
-      // logical image -> [uid, gid]: USER 1002 (not in /etc/passwd: gid 0), cruser, 1003:1004, 1001.
-      const cases: [string, string, string][] = [['user-uid', '1002', '0'], ['user-name', '1001', '1001'], ['user-uid-gid', '1003', '1004'], ['nonroot', '1001', '1001']];
-      for (const [image, uid, gid] of cases) {
-        const id = await idContainer(t, image, {});
-        const s = await procStatus(t, id);
-        check('ExecSync', `Uid of pid 1 (/proc/1/status, image ${image}, no run_as_user)`, s['Uid']).equals(all4(uid));
-        check('ExecSync', `Gid of pid 1 (/proc/1/status, image ${image}, no run_as_group)`, s['Gid']).equals(all4(gid));
+      for (const [image, uid] of IMAGE_USERS) {
+        const s = await procStatus(t, await idContainer(t, image, {}));
+        check('ExecSync', `Uid of pid 1 (/proc/1/status, image ${image}, no run_as_user)`, s['Uid'], IMAGE_UID).equals(all4(uid));
+      }
+    });
+
+    it('runtime should give the image\'s USER the group it names, else its /etc/passwd group, else 0 [Strict]', async (t) => {
+      for (const [image, , gid] of IMAGE_USERS) {
+        const s = await procStatus(t, await idContainer(t, image, {}));
+        check('ExecSync', `Gid of pid 1 (/proc/1/status, image ${image}, no run_as_group)`, s['Gid'], IMAGE_GID).equals(all4(gid));
       }
     });
 
     it('runtime should give the image\'s USER the groups the image\'s /etc/group gives it, and not root\'s [Conformance] [Strict]', async (t) => {
       const id = await idContainer(t, 'user-name', {});
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, image USER cruser)', s['Groups']).includes('1005', 'cruser is a member of crgroup 1005 in the image\'s /etc/group');
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, image USER cruser)', s['Groups']).excludes('0', 'root\'s group is not cruser\'s (containerd before 1.6.18 gave it: CVE-2023-25173)');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, image USER cruser)', s['Groups'], MERGE).includes('1005', 'cruser is a member of crgroup 1005 in the image\'s /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, image USER cruser)', s['Groups'], MERGE).excludes('0', 'root\'s group is not cruser\'s (containerd before 1.6.18 gave it: CVE-2023-25173)');
     });
 
     it('runtime should let run_as_user, including 0, and run_as_group override the image\'s USER [Conformance]', async (t) => {
       const over = await idContainer(t, 'user-uid-gid', { run_as_user: { value: '1001' }, run_as_group: { value: '2002' } });
       const s = await procStatus(t, over);
-      check('ExecSync', 'Uid of pid 1 (/proc/1/status, image USER 1003:1004, run_as_user=1001)', s['Uid']).equals(all4('1001'));
-      check('ExecSync', 'Gid of pid 1 (/proc/1/status, image USER 1003:1004, run_as_group=2002)', s['Gid']).equals(all4('2002'));
+      check('ExecSync', 'Uid of pid 1 (/proc/1/status, image USER 1003:1004, run_as_user=1001)', s['Uid'], RUN_AS_USER).equals(all4('1001'));
+      check('ExecSync', 'Gid of pid 1 (/proc/1/status, image USER 1003:1004, run_as_group=2002)', s['Gid'], RUN_AS_GROUP).equals(all4('2002'));
       // run_as_user 0 is a value, not "unset": the kubelet sends it for runAsUser: 0.
       const root = await idContainer(t, 'nonroot', { run_as_user: { value: '0' } });
-      check('ExecSync', 'Uid of pid 1 (/proc/1/status, image USER 1001, run_as_user=0)', (await procStatus(t, root))['Uid']).equals(all4('0'));
+      check('ExecSync', 'Uid of pid 1 (/proc/1/status, image USER 1001, run_as_user=0)', (await procStatus(t, root))['Uid'], RUN_AS_USER).equals(all4('0'));
     });
   });
 });
@@ -120,6 +141,8 @@ export default defineSuite(({ describe, it }) => {
 // ---- helpers only this suite needs ----
 
 const all4 = (id: string): string[] => [id, id, id, id];
+/** Logical image -> [uid, gid] of its USER: 1002 (not in /etc/passwd: gid 0), cruser, 1003:1004, 1001. */
+const IMAGE_USERS: [string, string, string][] = [['user-uid', '1002', '0'], ['user-name', '1001', '1001'], ['user-uid-gid', '1003', '1004'], ['nonroot', '1001', '1001']];
 const words = (s: string): string[] => s.trim().split(/\s+/).filter(Boolean);
 
 const sc = (fields: LinuxContainerSecurityContext): ContainerOption => (c) => {

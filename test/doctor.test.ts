@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { missingSocket, startHttpServer, startMiniRuntime } from './support/fake-cri.js';
+import { hostLimitLines, line } from '../src/doctor/doctor.js';
+import { hostLimitsFrom } from '../src/runner/host.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(HERE, '..', 'src', 'cli.js');
@@ -95,5 +97,15 @@ describe('doctor', function () {
     } finally {
       await s.close();
     }
+  });
+
+  it('reports host limits as warn lines that say what the affected tests do, and fine ones as info', () => {
+    const lines = (texts: Parameters<typeof hostLimitsFrom>[0]) => hostLimitLines(hostLimitsFrom(texts)).map(line);
+    const limited = lines({ status: 'CapBnd:\t000001fffeffffff\n', capLastCap: '40', swaps: 'Filename\n/swapfile file\n', selinuxEnforce: '1' });
+    expect(limited[0]).to.match(/^warn {2}capability bounding set: incomplete, .*lacks SYS_RESOURCE.*unable to apply caps.*skip with this reason.* — fix: /);
+    expect(limited[1]).to.match(/^warn {2}SELinux enforcing: .*selinux_relabel/);
+    expect(limited[2]).to.match(/^warn {2}swap: on \(\/proc\/swaps lists \/swapfile\).*memory_swap_limit_in_bytes/);
+    const fine = lines({ status: 'CapBnd:\t000001ffffffffff\n', capLastCap: '40', swaps: 'Filename\n' });
+    expect(fine.every((l) => l.startsWith('info'))).to.equal(true);
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { defineSuite } from '../src/framework/index.js';
 import { requireHostFeature } from '../src/framework/security-profiles.js';
-import { detectHostFeatures } from '../src/runner/host.js';
+import { detectHostFeatures, hostLimitsFrom } from '../src/runner/host.js';
 import { entry, runAgainst } from './support/fake-run.js';
 import { startMiniRuntime } from './support/fake-cri.js';
 
@@ -44,5 +44,21 @@ describe('host features', function () {
     } finally {
       await fake.close();
     }
+  });
+
+  it('knows the host limits: an incomplete capability bounding set (named), SELinux enforcing, swap on', () => {
+    const lacking = hostLimitsFrom({ status: 'Name:\tx\nCapBnd:\t000001fffeffffff\n', capLastCap: '40\n', swaps: 'Filename\tType\n/dev/zram0 partition\n', selinuxEnforce: '1' });
+    expect(lacking.boundingSet).to.deep.equal({ limited: true, missing: ['SYS_RESOURCE'], evidence: 'CapBnd 000001fffeffffff in /proc/self/status, cap_last_cap 40: lacks SYS_RESOURCE' });
+    expect(lacking.selinuxEnforcing.limited).to.equal(true);
+    expect(lacking.swap).to.deep.equal({ limited: true, evidence: '/proc/swaps lists /dev/zram0' });
+    // A kernel that knows fewer capabilities than its mask holds bits for is complete; permissive SELinux and no swap are no limits.
+    const full = hostLimitsFrom({ status: 'CapBnd:\t000001ffffffffff\n', capLastCap: '37', swaps: 'Filename\tType\n', selinuxEnforce: '0' });
+    expect([full.boundingSet.limited, full.boundingSet.missing, full.selinuxEnforcing.limited, full.swap.limited]).to.deep.equal([false, [], false, false]);
+    expect(hostLimitsFrom({}).boundingSet.limited).to.equal(false);
+    // This node, as detected: every capability 0..cap_last_cap missing from CapBnd is named.
+    const here = detectHostFeatures().limits.boundingSet;
+    const bnd = BigInt(`0x${/^CapBnd:\s*(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+    const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+    expect(here.missing.length).to.equal(Array.from({ length: last + 1 }, (_, i) => i).filter((i) => !(bnd & (1n << BigInt(i)))).length);
   });
 });

@@ -7,6 +7,7 @@ import { closeAllChannels, makeCri, type Cri } from '../cri/client.js';
 import { negotiate, type VersionMode } from '../cri/negotiate.js';
 import type { Timeouts } from '../cri/timeouts.js';
 import { CliError, EXIT } from '../errors.js';
+import { detectHostLimits, type HostLimits } from '../runner/host.js';
 
 export type CheckState = 'ok' | 'FAIL' | 'warn' | 'info';
 export interface CheckLine {
@@ -155,8 +156,8 @@ function fixFor(code: string): string {
   }
 }
 
-/** What the isolation suites look for on the host (never fatal: those tests skip with the reason). */
-export function hostFeatures(): CheckLine[] {
+/** What the isolation suites look for on the host, and the host's limits (never fatal: those tests skip with the reason). */
+export function hostFeatures(limits: HostLimits = detectHostLimits()): CheckLine[] {
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim() : undefined);
   const out: CheckLine[] = [];
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -169,6 +170,29 @@ export function hostFeatures(): CheckLine[] {
   out.push({ state: 'info', check: 'AppArmor', detail: apparmor === 'Y' ? 'enabled' : 'not enabled (AppArmor tests will skip)' });
   const selinux = existsSync('/sys/fs/selinux/enforce');
   out.push({ state: 'info', check: 'SELinux', detail: selinux ? 'present' : 'not present (SELinux tests will skip)' });
+  return [...out, ...hostLimitLines(limits)];
+}
+
+/** Limits of this node that make some checks impossible whatever the runtime does: a warn line each, with what
+ * the affected tests do about it. */
+export function hostLimitLines(l: HostLimits): CheckLine[] {
+  const out: CheckLine[] = [];
+  const b = l.boundingSet;
+  out.push(b.limited
+    ? {
+      state: 'warn', check: 'capability bounding set',
+      detail: `incomplete, ${b.evidence}: a runtime that grants a privileged container every capability up to cap_last_cap (CRI-O) cannot start one here ("unable to apply caps"); the privileged, add_capabilities=[ALL] and mount-propagation tests skip with this reason when the start fails so`,
+      fix: 'run the runtime and the suite where the bounding set is complete (a container, or a systemd unit with CapabilityBoundingSet=, narrows it)',
+    }
+    : { state: 'info', check: 'capability bounding set', detail: b.evidence });
+  const se = l.selinuxEnforcing;
+  out.push(se.limited
+    ? { state: 'warn', check: 'SELinux enforcing', detail: `${se.evidence}: a host path mounted into a container is denied to it unless relabelled: tests must set selinux_relabel on the host paths they mount, as critest does` }
+    : { state: 'info', check: 'SELinux enforcing', detail: `no (${se.evidence})` });
+  const sw = l.swap;
+  out.push(sw.limited
+    ? { state: 'warn', check: 'swap', detail: `on (${sw.evidence}): a memory limit alone does not bound a container; the kubelet sets memory_swap_limit_in_bytes to the memory limit, and a test that relies on an OOM kill must too` }
+    : { state: 'info', check: 'swap', detail: `off (${sw.evidence})` });
   return out;
 }
 

@@ -5,6 +5,7 @@ import { spawn, execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
+import { RpcError } from '../cri/errors.js';
 import type { TestContext } from './context.js';
 import { skip } from './skip.js';
 
@@ -134,4 +135,30 @@ export async function freeNodePort(): Promise<number> {
     if (free) return port;
   }
   throw new Error('no free node port found in 20000-31999 after 50 tries');
+}
+
+/** What runc ("unable to apply caps: …") and crun ("capset: …") answer when a container asks for a capability the
+ * node's bounding set does not hold. */
+const CAPS_REFUSED = /unable to apply caps|apply capabilities|capset/i;
+/** The calls that start it: a privileged sandbox's own container may get every capability too. */
+const STARTS = new Set(['RunPodSandbox', 'CreateContainer', 'StartContainer']);
+
+/**
+ * Starts a container that gets every capability (privileged, or add_capabilities ALL). A runtime may grant every
+ * capability the kernel knows (0..cap_last_cap, as CRI-O does) rather than those of its own bounding set; on a node
+ * whose bounding set lacks some, the OCI runtime cannot apply them and the start fails. That is the node's limit,
+ * not the runtime's fault, and the test cannot judge: it skips naming the host fact. On a node with the complete
+ * set, or for any other error, the error stands and the test fails.
+ */
+export async function startWithAllCapabilities<T>(t: TestContext, what: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const b = t.run.hostFeatures.limits.boundingSet;
+    const msg = e instanceof RpcError && STARTS.has(e.rpc) ? e.message : '';
+    if (b.limited && CAPS_REFUSED.test(msg)) {
+      skip(`host limit: the node's capability bounding set lacks ${b.missing.join(', ')} (${b.evidence}), and the runtime could not start ${what} with every capability here (${msg.split('\n')[0]!.slice(0, 300)}); a runtime that grants every capability up to cap_last_cap cannot be judged on this node`);
+    }
+    throw e;
+  }
 }

@@ -136,6 +136,45 @@ export function readUntil(r: Readable | undefined, re: RegExp, ms: number): Prom
   });
 }
 
+/** Everything a stream sent since textLog() was called, kept whole: a wait reads the accumulated text. */
+export interface TextLog {
+  readonly text: string;
+  /** Resolves with the text once it matches re, or after ms with what arrived so far. Never throws. */
+  waitFor(re: RegExp, ms: number): Promise<string>;
+}
+
+/**
+ * One listener for the life of the stream. Waits that each attach and detach a listener of their own lose what
+ * arrives between them (a flowing stream without a 'data' listener drops its data): an answer that came while
+ * the test was resizing or writing was never seen.
+ */
+export function textLog(r: Readable | undefined): TextLog {
+  let text = '';
+  let wake = (): void => undefined;
+  r?.on('data', (b: Buffer) => {
+    text += b.toString('utf8');
+    wake();
+  });
+  r?.once('end', () => wake());
+  return {
+    get text() {
+      return text;
+    },
+    waitFor(re, ms) {
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          wake = () => undefined;
+          resolve(text);
+        };
+        const timer = setTimeout(done, ms);
+        wake = () => void (re.test(text) && done());
+        wake();
+      });
+    },
+  };
+}
+
 /** A TCP port free on this host right now (for a server in a host-network pod). */
 export function freeHostPort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,17 +4,18 @@ import { expectCheckFails, type Fault } from '../support/selftest.js';
 import { execAnswer, securityContextWith } from '../support/faults.js';
 
 const U = 'identity/Users and groups ';
-const AS_USER = `${U}runtime should run the process as run_as_user, with the primary group and groups the image gives that user [Conformance]`;
+const AS_USER = `${U}runtime should run the process as run_as_user, with the primary group and groups the image gives that user [Strict]`;
 const AS_NAME = `${U}runtime should resolve run_as_username through the image's /etc/passwd [Conformance]`;
 const AS_GROUP = `${U}runtime should run the process with run_as_group as its primary group [Conformance]`;
 const GROUP_ONLY = `${U}runtime should reject run_as_group without run_as_user or run_as_username [Conformance]`;
 const SUPP = `${U}runtime should add supplemental_groups to the groups of the container's processes [Conformance]`;
-const SUPP_USER = `${U}runtime should add supplemental_groups to those of run_as_user and keep its primary group [Conformance]`;
+const SUPP_USER = `${U}runtime should add supplemental_groups to those of run_as_user and keep its primary group [Strict]`;
 const P = 'identity/SupplementalGroupsPolicy ';
 const MERGE = `${P}runtime should merge the groups of the image's /etc/group with supplemental_groups (Merge) and report them in ContainerStatus.user [Feature:SupplementalGroupsPolicy]`;
 const STRICT = `${P}runtime should ignore the image's /etc/group under Strict and report the groups in ContainerStatus.user [Feature:SupplementalGroupsPolicy]`;
 const I = 'identity/Image USER ';
 const IMAGE_USER = `${I}runtime should run the image's USER when the config names no user [Conformance]`;
+const IMAGE_GID = `${I}runtime should give the image's USER the group it names, else its /etc/passwd group, else 0 [Strict]`;
 const IMAGE_GROUPS = `${I}runtime should give the image's USER the groups the image's /etc/group gives it, and not root's [Conformance] [Strict]`;
 const OVERRIDE = `${I}runtime should let run_as_user, including 0, and run_as_group override the image's USER [Conformance]`;
 
@@ -116,8 +117,8 @@ describe('self-test: identity', function () {
   it(`${IMAGE_USER} fails when the runtime runs every image as root`, () =>
     expectCheckFails(IMAGE_USER, [securityContextWith((sc) => (sc.run_as_user = { value: '0' }))], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, image user-uid, no run_as_user\): expected \[ '1002'.*got \[ '0'/));
 
-  it(`${IMAGE_USER} fails when the image's group is not applied`, () =>
-    expectCheckFails(IMAGE_USER, [securityContextWith((sc) => Object.assign(sc, { run_as_user: { value: '1003' }, run_as_group: { value: '7' } }), ofImage('user-uid-gid'))],
+  it(`${IMAGE_GID} fails when the image's group is not applied`, () =>
+    expectCheckFails(IMAGE_GID, [securityContextWith((sc) => Object.assign(sc, { run_as_user: { value: '1003' }, run_as_group: { value: '7' } }), ofImage('user-uid-gid'))],
       /ExecSync: Gid of pid 1 \(\/proc\/1\/status, image user-uid-gid, no run_as_group\): expected \[ '1004'.*got \[ '7'/));
 
   it(`${IMAGE_GROUPS} fails when the image's /etc/group membership is missing`, () =>

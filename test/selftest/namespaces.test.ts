@@ -101,6 +101,10 @@ describe('self-test: namespaces', function () {
     expectCheckFails(IPC_NODE, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.ipc = 'POD') }],
       /PodSandboxStatus: status\.linux\.namespaces\.options\.ipc: expected "NODE", got "POD"/));
 
+  it(`${NET_NODE} fails when PodSandboxStatus echoes network POD for a host-network pod (the kubelet would recreate the sandbox)`, () =>
+    expectCheckFails(NET_NODE, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.linux.namespaces.options.network = 'POD') }],
+      /PodSandboxStatus: status\.linux\.namespaces\.options\.network: expected "NODE", got "POD" .*\[rests on the kubelet \(kuberuntime_manager\.go podSandboxChanged\)/));
+
   it(`${PID_CTR} fails when an ExecSync in the container fails`, () =>
     expectCheckFails(PID_CTR, [execAnswer('ps -o pid,args', (r) => Object.assign(r, { exit_code: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('ps: boom\n') }))],
       /ExecSync: exit_code \(ps -o pid,args\): expected 0, got 1 \(stderr: ps: boom\)/));

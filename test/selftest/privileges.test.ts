@@ -1,12 +1,14 @@
 // Self-tests: each privileges check fails with a useful message when the runtime drops or changes a
 // security-context field (the request rewritten before the runtime sees it, so the container really runs
 // without it) or answers wrong.
-import { expectCheckFails, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, runOne, Status, type Fault } from '../support/selftest.js';
+import { hostLimitsFrom } from '../../src/runner/host.js';
 import { execAnswer, securityContextWith } from '../support/faults.js';
 
 const PR = 'privileges/Privileged ';
 const PRIV = `${PR}runtime should give a privileged container every capability, the host's devices, a writable /sys and mount rights [Conformance]`;
-const UNPRIV = `${PR}runtime should deny an unprivileged container the full capability set, mount rights, a writable /sys and the host's devices [Conformance]`;
+const UNPRIV = `${PR}runtime should deny an unprivileged container the full capability set, mount rights, a writable /sys and the host's devices [Strict]`;
 const C = 'privileges/Capabilities ';
 const ADD = `${C}runtime should add a capability in add_capabilities to the bounding, effective and permitted sets [Conformance]`;
 const DROP = `${C}runtime should drop the capabilities in drop_capabilities from every set [Conformance]`;
@@ -44,7 +46,7 @@ const privilegedContainer: Fault = {
   },
 };
 const caps = (sc: Msg) => (sc.capabilities ??= { add_capabilities: [], drop_capabilities: [] });
-const noCaps = (config: Msg) => !config.linux?.security_context?.capabilities;
+const dropsNetAdmin = (config: Msg) => (config.linux?.security_context?.capabilities?.drop_capabilities ?? []).includes('NET_ADMIN');
 
 const exitCode = (needle: string, code: number): Fault => execAnswer(needle, (r) => void (r.exit_code = code));
 const stdout = (needle: string, text: (was: string) => string): Fault => execAnswer(needle, (r) => void (r.stdout = Buffer.from(text(r.stdout.toString('utf8')))));
@@ -56,8 +58,39 @@ const mountOptions = (point: string, options: string): Fault =>
     return f.join(' ');
   }).join('\n'));
 
+/** runc's answer when a container asks for a capability the node's bounding set lacks (CRI-O on such a node). */
+const capsRefused = (rpc: string): Fault => ({
+  rpc,
+  error: { code: Status.UNKNOWN, details: 'container create failed: runc create failed: unable to start container process: error during container init: unable to apply caps: can\'t apply capabilities: operation not permitted' },
+});
+/** A node whose bounding set lacks CAP_SYS_RESOURCE (24), and one whose set is complete. */
+const status = (bnd: string) => ({ hostFeatures: { limits: hostLimitsFrom({ status: `CapBnd:\t${bnd}\n`, capLastCap: '40\n', swaps: 'Filename Type\n' }) } });
+const LACKS_SYS_RESOURCE = status('000001fffeffffff');
+const COMPLETE = status('000001ffffffffff');
+
 describe('self-test: privileges', function () {
   this.timeout(600_000);
+
+  // ---- host limits: a node whose bounding set is incomplete ----
+  for (const [id, rpc] of [[PRIV, 'StartContainer'], [PRIV, 'RunPodSandbox'], [ADD_ALL, 'CreateContainer'], [PRIV_PATHS, 'StartContainer']] as const) {
+    it(`${id} skips naming the host limit when ${rpc} cannot apply every capability on a node whose bounding set lacks SYS_RESOURCE`, async () => {
+      const r = await runOne(id, [capsRefused(rpc)], LACKS_SYS_RESOURCE);
+      expect(r.status, r.message).to.equal('skipped');
+      expect(r.message).to.match(/^host limit: the node's capability bounding set lacks SYS_RESOURCE \(CapBnd 000001fffeffffff in \/proc\/self\/status, cap_last_cap 40: lacks SYS_RESOURCE\), and the runtime could not start a (privileged container|container with add_capabilities=\[ALL\]) with every capability here \(\w+ failed: UNKNOWN: .*unable to apply caps/);
+    });
+  }
+
+  it(`${PRIV} fails when the runtime cannot apply every capability on a node whose bounding set is complete`, async () => {
+    const r = await runOne(PRIV, [capsRefused('StartContainer')], COMPLETE);
+    expect(r.status, r.message).to.equal('failed');
+    expect(r.message).to.match(/StartContainer failed: UNKNOWN: .*unable to apply caps/);
+  });
+
+  it(`${PRIV} fails on a node whose bounding set is incomplete when the start fails for another reason`, async () => {
+    const r = await runOne(PRIV, [{ rpc: 'StartContainer', error: { code: Status.UNKNOWN, details: 'failed to create shim task: OCI runtime create failed: no such device' } }], LACKS_SYS_RESOURCE);
+    expect(r.status, r.message).to.equal('failed');
+    expect(r.message).to.match(/StartContainer failed: UNKNOWN: .*no such device/);
+  });
 
   // ---- privileged ----
   it(`${PRIV} fails when the runtime ignores privileged (the container gets the default capabilities)`, () =>
@@ -91,11 +124,11 @@ describe('self-test: privileges', function () {
   it(`${ADD} fails when the operation the capability allows fails`, () =>
     expectCheckFails(ADD, [exitCode('brctl addbr crc-cap-add', 1)], /ExecSync: exit_code \(brctl addbr, add_capabilities=\[NET_ADMIN\]\): expected 0, got 1/));
 
-  it(`${ADD} fails when a container without capabilities has NET_ADMIN`, () =>
-    expectCheckFails(ADD, [securityContextWith((sc) => (sc.capabilities = { add_capabilities: ['NET_ADMIN'] }), noCaps)], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, no capabilities\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
+  it(`${ADD} fails when a container that drops NET_ADMIN still has it`, () =>
+    expectCheckFails(ADD, [securityContextWith((sc) => (sc.capabilities = { add_capabilities: ['NET_ADMIN'] }), dropsNetAdmin)], /ExecSync: NET_ADMIN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[NET_ADMIN\]\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
 
   it(`${ADD} fails when a container without NET_ADMIN can create a bridge`, () =>
-    expectCheckFails(ADD, [exitCode('brctl addbr crc-cap-none', 0)], /ExecSync: exit_code \(brctl addbr, no capabilities\): expected anything but 0, got 0/));
+    expectCheckFails(ADD, [exitCode('brctl addbr crc-cap-none', 0)], /ExecSync: exit_code \(brctl addbr, drop_capabilities=\[NET_ADMIN\]\): expected anything but 0, got 0/));
 
   it(`${DROP} fails when the runtime ignores drop_capabilities`, () =>
     expectCheckFails(DROP, [securityContextWith((sc) => (caps(sc).drop_capabilities = []))], /ExecSync: CHOWN in CapBnd\/CapEff\/CapPrm of pid 1 \(\/proc\/1\/status, drop_capabilities=\[CHOWN,MKNOD\]\): expected \{ CapBnd: false.*got \{ CapBnd: true/));
