@@ -2,7 +2,6 @@
 // seccomp_profile_path) must be the one the container's processes really run under. Every check reads the
 // truth inside the container: the Seccomp: mode in /proc/<pid>/status (0 none, 2 filter) and the errno of a
 // syscall the profile blocks.
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -14,8 +13,7 @@ import {
   RUNTIME_DEFAULT, UNCONFINED, localhost, withSeccomp, withSeccompPath, withSandboxSeccomp, withPrivilegedContainer,
   withPrivilegedSandbox, withAddedCapabilities, withSharedPid, withSharedPidContainer, requireHostFeature,
 } from '../src/framework/security-profiles.js';
-import { hasCap, hex16, hostBoundingSet } from '../src/framework/proc-status.js';
-import { RpcError } from '../src/cri/errors.js';
+import { startWithAllCapabilities } from '../src/framework/host.js';
 
 const EPERM = 'Operation not permitted';
 const ENOSYS = 'Function not implemented';
@@ -47,36 +45,9 @@ async function profileFile(t: TestContext, name: string, json: string): Promise<
 async function probe(t: TestContext, ctr: ContainerOption[], sb: SandboxOption[] = [], pod?: Sandbox): Promise<{ sb: Sandbox; id: string }> {
   requireHostFeature(t, 'seccomp');
   const ref = await testImage(t);
-  const sandbox = pod ?? (sb.length ? await onThisHost(t, 'the sandbox', () => runSandbox(t, podSandboxConfig('seccomp', ...sb))) : await containerPod(t));
-  const id = await onThisHost(t, 'the container', () => runContainer(t, sandbox, containerConfig('seccomp', ref, withCommand('sleep', '3600'), ...ctr)));
+  const sandbox = pod ?? (sb.length ? await startWithAllCapabilities(t, 'the sandbox', () => runSandbox(t, podSandboxConfig('seccomp', ...sb))) : await containerPod(t));
+  const id = await startWithAllCapabilities(t, 'the container', () => runContainer(t, sandbox, containerConfig('seccomp', ref, withCommand('sleep', '3600'), ...ctr)));
   return { sb: sandbox, id };
-}
-
-const CAP_SYS_RESOURCE = 24;
-/**
- * Starts a sandbox or container; a start the node itself forbids is a skip naming the host fact, not a verdict.
- * On a node whose capability bounding set is incomplete (a container, or a systemd unit with
- * CapabilityBoundingSet=), a runtime that grants a privileged container every capability up to cap_last_cap, or
- * lowers the oom_score_adj of a sandbox's own process (CAP_SYS_RESOURCE), cannot start it. Any other error stands.
- */
-async function onThisHost<T>(t: TestContext, what: string, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (e) {
-    const msg = e instanceof RpcError ? e.message.split('\n')[0]!.slice(0, 300) : '';
-    const bnd = hostBoundingSet();
-    const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-    const missing = [...Array(lastCap + 1).keys()].filter((c) => !hasCap(bnd, c));
-    const evidence = `CapBnd ${hex16(bnd)}, cap_last_cap ${lastCap}`;
-    if (/oom_score_adj: Permission denied/.test(msg) && !hasCap(bnd, CAP_SYS_RESOURCE)) {
-      skip(`host limit: the node's capability bounding set lacks CAP_SYS_RESOURCE (${evidence}), so the runtime could not give ${what} the lower oom_score_adj it wanted (${msg}); this cannot be judged on this node`);
-    }
-    if (/unable to apply caps|capset/i.test(msg) && missing.length) {
-      const names = missing.map((c) => (c === CAP_SYS_RESOURCE ? 'CAP_SYS_RESOURCE' : `capability ${c}`));
-      skip(`host limit: the node's capability bounding set lacks ${names.join(', ')} (${evidence}), and the runtime could not start ${what} with every capability (${msg}); this cannot be judged on this node`);
-    }
-    throw e;
-  }
 }
 
 /** The seccomp mode the kernel reports for PID `pid` as seen in the container, and for the exec'd reader itself. */

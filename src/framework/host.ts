@@ -140,6 +140,8 @@ export async function freeNodePort(): Promise<number> {
 /** What runc ("unable to apply caps: …") and crun ("capset: …") answer when a container asks for a capability the
  * node's bounding set does not hold. */
 const CAPS_REFUSED = /unable to apply caps|apply capabilities|capset/i;
+/** What an OCI runtime answers when it may not lower a process's oom_score_adj (no CAP_SYS_RESOURCE). */
+const OOM_ADJ_REFUSED = /oom_score_adj: Permission denied/;
 /** The calls that start it: a privileged sandbox's own container may get every capability too. */
 const STARTS = new Set(['RunPodSandbox', 'CreateContainer', 'StartContainer']);
 
@@ -156,8 +158,13 @@ export async function startWithAllCapabilities<T>(t: TestContext, what: string, 
   } catch (e) {
     const b = t.run.hostFeatures.limits.boundingSet;
     const msg = e instanceof RpcError && STARTS.has(e.rpc) ? e.message : '';
+    const shown = msg.split('\n')[0]!.slice(0, 300);
     if (b.limited && CAPS_REFUSED.test(msg)) {
-      skip(`host limit: the node's capability bounding set lacks ${b.missing.join(', ')} (${b.evidence}), and the runtime could not start ${what} with every capability here (${msg.split('\n')[0]!.slice(0, 300)}); a runtime that grants every capability up to cap_last_cap cannot be judged on this node`);
+      skip(`host limit: the node's capability bounding set lacks ${b.missing.join(', ')} (${b.evidence}), and the runtime could not start ${what} with every capability here (${shown}); a runtime that grants every capability up to cap_last_cap cannot be judged on this node`);
+    }
+    // A sandbox's own process may get a lower oom_score_adj (CRI-O's infra container), which takes CAP_SYS_RESOURCE.
+    if (b.missing.includes('SYS_RESOURCE') && OOM_ADJ_REFUSED.test(msg)) {
+      skip(`host limit: the node's capability bounding set lacks SYS_RESOURCE (${b.evidence}), so the runtime could not give ${what} the lower oom_score_adj it wanted (${shown}); this cannot be judged on this node`);
     }
     throw e;
   }
