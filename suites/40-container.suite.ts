@@ -397,7 +397,7 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('Container resources', () => {
-    it('runtime should report OOMKilled with exit_code 137 when a container exceeds its memory limit [Conformance]', async (t) => {
+    it('runtime should report OOMKilled and a non-zero exit_code when a container exceeds its memory limit [Conformance]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       // `tail` keeps the whole (newline-free) input in memory: 128 MiB against a 32 MiB limit.
