@@ -103,7 +103,7 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
  * to $CRI_SELFTEST_SITES, which the coverage test reads after every self-test worker finished). */
 export function expectFailed(id: string, r: TestResult, message: RegExp): void {
   expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
-  expect(r.message ?? '', `failure message of "${id}" (whole): ${r.message ?? ''}`).to.match(message);
+  expect(r.message ?? '', `failure message of "${id}"`).to.match(message);
   const file = process.env['CRI_SELFTEST_SITES'];
   if (r.site && file) appendFileSync(file, `${JSON.stringify({ site: r.site, id })}\n`);
 }
