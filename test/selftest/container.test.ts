@@ -276,7 +276,7 @@ describe('self-test: container', function () {
     expectCheckFails(META, [listAnswer((f) => !!f.id, () => [])], /ListContainers: containers\[\]\.id: expected [0-9a-f]+ \(filter id\), got none/));
 
   it(`${META} passes when the runtime adds labels of its own (CRI-O)`, async () => {
-    const add = (labels: Msg) => void (labels && (labels['io.kubernetes.container.name'] = 'added-by-runtime'));
+    const add = (labels: Msg) => void (labels && (labels['io.container.manager'] = 'cri-o'));
     const r = await runOne(META, [
       { rpc: 'ContainerStatus', mutate: (res) => add(res.status?.labels) },
       listAnswer(() => true, (cs) => cs.forEach((c) => add(c.labels))),
