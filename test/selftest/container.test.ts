@@ -127,6 +127,9 @@ describe('self-test: container', function () {
   it(`${REASON} fails when ContainerStatus reports no reason for a container that exited 3`, () =>
     expectCheckFails(REASON, [whenExited((s) => void (s.exit_code === 3 && (s.reason = '')))], /ContainerStatus: status\.reason \(exit 3\): expected a non-empty value, got ""/));
 
+  it(`${REASON} fails when ExecSync reports a failing exit code for a command that succeeds`, () =>
+    expectCheckFails(REASON, [execAnswer('test -e /tmp/ready', (r) => (r.exit_code = 1))], /ExecSync: exit_code \(test -e \/tmp\/ready\): expected 0, got 1/));
+
   it(`${REASON} fails when a container killed by SIGKILL reports 143 instead of 137`, () =>
     expectCheckFails(REASON, [whenExited((s) => void (s.exit_code === 137 && (s.exit_code = 143)))],
       /ContainerStatus: status\.exit_code \(killed by SIGKILL: the workload ignores SIGTERM\): expected 137, got 143 \(128 \+ SIGKILL\)/));
