@@ -197,7 +197,7 @@ async function logContainer(t: TestContext, sb: Sandbox, prefix: string, script:
   const ref = await testImage(t);
   const cfg = containerConfig(prefix, ref, withShell(script));
   const marker = `marker-${cfg.metadata!.name}`;
-  cfg.envs = [{ key: 'MARKER', value: marker }];
+  cfg.envs = [...(cfg.envs ?? []), { key: 'MARKER', value: marker }];
   const rel = path.join(cfg.metadata!.name!, `${cfg.metadata!.attempt ?? 0}.log`);
   withLogPath(rel)(cfg);
   await mkdir(path.join(sb.config.log_directory!, cfg.metadata!.name!), { recursive: true, mode: 0o755 });
