@@ -5,12 +5,13 @@ import { readFile, symlink, writeFile, access, mkdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { status as Status } from '@grpc/grpc-js';
 import {
   defineSuite, check, failWith, skip, eventually, runSandbox, containerPod, createContainer, startContainer, runContainer,
   containerStatus, waitContainerState, execSync, tempDir, podSandboxConfig, containerConfig, randomSuffix,
   withShell, withCommand, withArgs, withEnv, withWorkingDir, withLabels, withAnnotations, withMount,
   withMemoryLimit, withReadonlyRootfs, withRunAsUser, type ContainerOption, type TestContext, testImage,
-  listContainers, expectNotFound,
+  listContainers, expectNotFound, cri, kubelet, opinion, FACTS, pollFact, waitedFor,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
 import { codeName, isRpcError } from '../src/cri/errors.js';
@@ -19,6 +20,53 @@ import type { ContainerConfig } from '../src/gen/v1/runtime/v1/ContainerConfig.j
 import type { ContainerFilter } from '../src/gen/v1/runtime/v1/ContainerFilter.js';
 import type { Container__Output } from '../src/gen/v1/runtime/v1/Container.js';
 import type { ContainerStatus__Output } from '../src/gen/v1/runtime/v1/ContainerStatus.js';
+
+// ---- what the checks rest on ----
+const STATE = kubelet('kuberuntime helpers.go toKubeContainerState', 'maps CONTAINER_CREATED, CONTAINER_RUNNING and CONTAINER_EXITED to the container state it reports and acts on (start, restart, kill)');
+const VERIFY = kubelet('cri-client utils.go verifyContainerStatus', 'rejects a ContainerStatus with an empty id, metadata.name, created_at, image.image or image_ref');
+const CREATED_AT = kubelet('cri-client utils.go verifyContainerStatus', 'rejects a ContainerStatus whose created_at is 0 ("status.CreatedAt is not set")');
+const STARTED_AT = cri('ContainerStatus.started_at', 'Start time of the container in nanoseconds. Default: 0 (not specified).');
+const STARTED_AT_RUNNING = kubelet('prober/worker.go doProbe', 'counts initialDelaySeconds from the running state\'s startedAt, which is ContainerStatus.started_at');
+const FINISHED_AT = cri('ContainerStatus.finished_at', 'Finish time of the container in nanoseconds. Default: 0 (not specified).');
+const EXIT_CODE = cri('ContainerStatus.exit_code', 'Exit code of the container. Only required when finished_at != 0.');
+const KILLED_NOT_ZERO = kubelet('container/helpers.go ShouldContainerBeRestarted', 'restartPolicy OnFailure restarts a container only when its exit_code is not 0, so a killed container must not report 0');
+const REASON_OPINION = opinion('every exited container has a reason ("Completed", "Error"): the kubelet copies it into the pod status as is; containerd and CRI-O set it');
+const SIGKILL_137 = opinion('a container killed by SIGKILL reports 137 (128 + 9), the convention users read from kubectl; containerd and CRI-O report it');
+const STOP_GRACE = cri('StopContainerRequest.timeout', 'Timeout in seconds to wait for the container to stop before forcibly terminating it.');
+const STOP_KILL = cri('RuntimeService.StopContainer', 'The runtime must forcibly kill the container after the grace period is reached.');
+const STOP = cri('RuntimeService.StopContainer', 'StopContainer stops a running container with a grace period (i.e., timeout).');
+const REMOVE = cri('RuntimeService.RemoveContainer', 'RemoveContainer removes the container. If the container is running, the container must be forcibly removed.');
+const LIST = cri('RuntimeService.ListContainers', 'ListContainers lists all containers by filters.');
+const GONE = kubelet('kuberuntime_container.go getPodContainerStatuses', 'skips a listed container whose ContainerStatus answers NOT_FOUND (removed in between); any other error fails the whole pod status');
+const LABELS = kubelet('kuberuntime labels.go getContainerInfoFromLabels', 'reads the labels it set in CreateContainer back from ContainerStatus and ListContainers; a runtime may add labels of its own');
+const ANNOTATIONS_STATUS = cri('ContainerStatus.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig');
+const ANNOTATIONS_LIST = cri('Container.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig');
+const METADATA = kubelet('kuberuntime helpers.go toKubeContainer, kuberuntime_container.go toKubeContainerStatus', 'names a container by metadata.name and counts its restarts by metadata.attempt');
+const POD_ID = cri('Container.pod_sandbox_id', 'ID of the sandbox to which this container belongs.');
+const FILTER = cri('ContainerFilter', "ContainerFilter is used to filter containers. All those fields are combined with 'AND'");
+const LABEL_SELECTOR = cri('ContainerFilter.label_selector', 'LabelSelector to select matches. Only api.MatchLabels is supported for now and the requirements are ANDed.');
+const COMMAND = cri('ContainerConfig.command', 'Command to execute (i.e., entrypoint for docker)');
+const ARGS = cri('ContainerConfig.args', 'Args for the Command (i.e., command for docker)');
+const ENVS = cri('ContainerConfig.envs', 'List of environment variable to set in the container.');
+const IMAGE_ENV = kubelet('kubelet_pods.go makeEnvironmentVariables', 'sends only the pod spec\'s variables in envs: the image\'s ENV (PATH) reaches the process only through the runtime');
+const WORKING_DIR = cri('ContainerConfig.working_dir', 'Current working directory of the command.');
+const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user', 'UID to run the container process as.');
+const MOUNT = cri('Mount', 'Mount specifies a host volume to mount into a container.');
+const SYMLINK = cri('Mount.host_path', 'If the hostpath is a symbolic link, runtimes should follow the symlink and mount the real destination to container.');
+const READONLY = cri('Mount.readonly', 'If set, the mount is read-only.');
+const READONLY_ROOTFS = cri('LinuxContainerSecurityContext.readonly_rootfs', 'If set, the root filesystem of the container is read-only.');
+const NOT_READONLY = cri('Mount.recursive_read_only', '(readonly == false && recursive_read_only == false) does not make the mount read-only.');
+const NOT_RECURSIVE = cri('Mount.recursive_read_only', 'If set to true, the mount is made recursive read-only … kubelet translates that quaternary value in the core API into a boolean in this CRI API.');
+const RRO = cri('Mount.recursive_read_only', 'If set to true, the mount is made recursive read-only.');
+const RRO_INVALID = cri('Mount.recursive_read_only', 'when set to true, readonly must be explicitly set to true, and propagation must be PRIVATE (0).');
+const OOM = cri('ContainerStatus.reason', 'Must be set to "OOMKilled" for containers terminated by cgroup-based Out-of-Memory killer.');
+const POD_NS = cri('NamespaceMode.POD', 'A POD namespace is common to all containers in a pod.');
+const OWN_ROOTFS = cri('ContainerConfig.image', 'Image to use.');
+const EXEC_STDOUT = cri('ExecSyncResponse.stdout', 'Captured command stdout output.');
+const EXEC_STDERR = cri('ExecSyncResponse.stderr', 'Captured command stderr output.');
+const EXEC_EXIT = cri('ExecSyncResponse.exit_code', 'Exit code the command finished with. Default: 0 (success).');
+const EXEC_TIMEOUT = cri('ExecSyncRequest.timeout', 'Timeout in seconds to stop the command. Default: 0 (run forever).');
+const EXEC_DEADLINE = kubelet('cri-client remote_runtime.go ExecSync', 'reads DEADLINE_EXCEEDED as a timed-out command (a probe timeout); any other error is a probe error');
 
 export default defineSuite(({ describe, it }) => {
   describe('Container lifecycle', () => {
@@ -30,27 +78,26 @@ export default defineSuite(({ describe, it }) => {
       const id = await createContainer(t, sb, ctr('exit3', ref, withMount(ctl, '/ctl'), withShell('while [ ! -e /ctl/go ]; do sleep 0.1; done; exit 3')));
 
       const created = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after CreateContainer)', created.state).equals('CONTAINER_CREATED');
-      check('ContainerStatus', 'status.created_at (after CreateContainer)', created.created_at).greaterThan(0);
-      check('ContainerStatus', 'status.started_at (after CreateContainer)', created.started_at).equals('0', 'the container has not been started');
+      check('ContainerStatus', 'status.state (after CreateContainer)', created.state, STATE).equals('CONTAINER_CREATED');
+      check('ContainerStatus', 'status.created_at (after CreateContainer)', created.created_at, CREATED_AT).greaterThan(0);
+      check('ContainerStatus', 'status.started_at (after CreateContainer)', created.started_at, STARTED_AT).equals('0', 'the container has not been started');
 
       await startContainer(t, id);
       const running = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after StartContainer)', running.state).equals('CONTAINER_RUNNING');
-      check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at).greaterThan(0);
-      check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at).atLeast(BigInt(running.created_at), `created_at=${running.created_at}`);
-      check('ContainerStatus', 'status.finished_at (while running)', running.finished_at).equals('0', 'the container is still running');
+      check('ContainerStatus', 'status.state (after StartContainer)', running.state, STATE).equals('CONTAINER_RUNNING');
+      check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at, STARTED_AT_RUNNING).greaterThan(0);
+      check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at, STARTED_AT).atLeast(BigInt(running.created_at), `created_at=${running.created_at}`);
+      check('ContainerStatus', 'status.finished_at (while running)', running.finished_at, FINISHED_AT).equals('0', 'the container is still running');
 
       await writeFile(path.join(ctl, 'go'), '');
       const exited = await waitContainerState(t, id, 'CONTAINER_EXITED');
-      check('ContainerStatus', 'status.exit_code', exited.exit_code).equals(3, 'the process ran `exit 3`');
-      check('ContainerStatus', 'status.started_at (after exit)', exited.started_at).equals(running.started_at, 'the start time must not change');
-      check('ContainerStatus', 'status.finished_at', exited.finished_at).greaterThan(0);
-      check('ContainerStatus', 'status.finished_at', exited.finished_at).atLeast(BigInt(exited.started_at), `started_at=${exited.started_at}`);
-      check('ContainerStatus', 'status.reason', exited.reason).present('the kubelet shows the reason of a terminated container (containerd: "Error" for a non-zero exit)');
+      check('ContainerStatus', 'status.exit_code', exited.exit_code, EXIT_CODE).equals(3, 'the process ran `exit 3`');
+      check('ContainerStatus', 'status.started_at (after exit)', exited.started_at, STARTED_AT).equals(running.started_at, 'the start time must not change');
+      check('ContainerStatus', 'status.finished_at', exited.finished_at, EXIT_CODE).greaterThan(0);
+      check('ContainerStatus', 'status.finished_at', exited.finished_at, FINISHED_AT).atLeast(BigInt(exited.started_at), `started_at=${exited.started_at}`);
     });
 
-    it('runtime should report exit_code 0 and a reason for a container that completes [Conformance]', async (t) => {
+    it('runtime should report exit_code 0 for a container that completes [Conformance]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       const ctl = await tempDir(t, 'ctl');
@@ -60,9 +107,23 @@ export default defineSuite(({ describe, it }) => {
       await waitContainerState(t, id, 'CONTAINER_RUNNING');
       await writeFile(path.join(ctl, 'go'), '');
       const exited = await waitContainerState(t, id, 'CONTAINER_EXITED');
-      check('ContainerStatus', 'status.exit_code', exited.exit_code).equals(0, 'the process ran `exit 0`');
-      check('ContainerStatus', 'status.finished_at', exited.finished_at).atLeast(BigInt(exited.started_at), `started_at=${exited.started_at}`);
-      check('ContainerStatus', 'status.reason', exited.reason).present('containerd and CRI-O answer "Completed"');
+      check('ContainerStatus', 'status.exit_code', exited.exit_code, EXIT_CODE).equals(0, 'the process ran `exit 0`');
+      check('ContainerStatus', 'status.finished_at', exited.finished_at, FINISHED_AT).atLeast(BigInt(exited.started_at), `started_at=${exited.started_at}`);
+    });
+
+    it('runtime should give every exited container a reason and report exit_code 137 for one killed by SIGKILL [Strict]', async (t) => {
+      const ref = await testImage(t);
+      const sb = await containerPod(t);
+      const done = await runContainer(t, sb, ctr('reason0', ref, withShell('exit 0')));
+      const failed = await runContainer(t, sb, ctr('reason3', ref, withShell('exit 3')));
+      const killed = await runContainer(t, sb, ctr('killed', ref, withShell('trap "" TERM; touch /tmp/ready; sleep 3600 & wait')));
+      await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, killed, ['test', '-e', '/tmp/ready'])).exitCode, EXEC_EXIT).equals(0));
+      await t.cri.runtime.call('StopContainer', { container_id: killed, timeout: '0' });
+      for (const [what, id] of [['exit 0', done], ['exit 3', failed], ['killed by StopContainer timeout=0', killed]] as const) {
+        const s = await waitContainerState(t, id, 'CONTAINER_EXITED');
+        check('ContainerStatus', `status.reason (${what})`, s.reason, REASON_OPINION).present();
+        if (id === killed) check('ContainerStatus', 'status.exit_code (killed by SIGKILL: the workload ignores SIGTERM)', s.exit_code, SIGKILL_137).equals(137, '128 + SIGKILL');
+      }
     });
 
     it('runtime should stop a running container that exits on SIGTERM before the timeout [Conformance]', async (t) => {
@@ -70,46 +131,47 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       // `wait` is interruptible, so the TERM trap runs at once and the shell exits 0.
       const id = await runContainer(t, sb, ctr('term', ref, withShell('trap "exit 0" TERM; touch /tmp/ready; sleep 3600 & wait')));
-      await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode).equals(0));
+      await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode, EXEC_EXIT).equals(0));
       const timeout = 30;
       const t0 = Date.now();
       await t.cri.runtime.call('StopContainer', { container_id: id, timeout: String(timeout) }, { extraMs: timeout * 1000 });
       const took = Date.now() - t0;
-      check('StopContainer', `duration in ms (timeout=${timeout}s, process exits on SIGTERM)`, took).atMost(20_000, 'SIGTERM must be sent first; the kill comes only after the timeout');
+      check('StopContainer', `duration in ms (timeout=${timeout}s, process exits on SIGTERM)`, took, STOP_GRACE).atMost(20_000, 'SIGTERM must be sent first; the kill comes only after the timeout');
       const s = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after StopContainer)', s.state).equals('CONTAINER_EXITED');
-      check('ContainerStatus', 'status.exit_code (after SIGTERM)', s.exit_code).equals(0, 'the TERM trap ran `exit 0`');
+      check('ContainerStatus', 'status.state (after StopContainer)', s.state, STOP).equals('CONTAINER_EXITED');
+      check('ContainerStatus', 'status.exit_code (after SIGTERM)', s.exit_code, EXIT_CODE).equals(0, 'the TERM trap ran `exit 0`');
     });
 
     it('runtime should kill a container that ignores SIGTERM once the stop timeout has passed [Conformance]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('noterm', ref, withShell('trap "" TERM; touch /tmp/ready; sleep 3600')));
-      await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode).equals(0));
+      await eventually(async () => check('ExecSync', 'exit_code (test -e /tmp/ready)', (await execSync(t, id, ['test', '-e', '/tmp/ready'])).exitCode, EXEC_EXIT).equals(0));
       const timeout = 2;
       const t0 = Date.now();
       await t.cri.runtime.call('StopContainer', { container_id: id, timeout: String(timeout) }, { extraMs: timeout * 1000 });
       const took = Date.now() - t0;
-      check('StopContainer', `duration in ms (timeout=${timeout}s, SIGTERM ignored)`, took).atLeast(timeout * 1000, 'the process must get the whole grace period');
-      check('StopContainer', `duration in ms (timeout=${timeout}s, SIGTERM ignored)`, took).atMost(timeout * 1000 + 30_000, 'the process must be killed once the timeout passes');
+      check('StopContainer', `duration in ms (timeout=${timeout}s, SIGTERM ignored)`, took, STOP_GRACE).atLeast(timeout * 1000, 'the process must get the whole grace period');
+      check('StopContainer', `duration in ms (timeout=${timeout}s, SIGTERM ignored)`, took, STOP_KILL).atMost(timeout * 1000 + 30_000, 'the process must be killed once the timeout passes');
       const s = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after StopContainer)', s.state).equals('CONTAINER_EXITED');
-      check('ContainerStatus', 'status.exit_code (killed by SIGKILL)', s.exit_code).equals(137, '128 + SIGKILL');
+      check('ContainerStatus', 'status.state (after StopContainer)', s.state, STOP_KILL).equals('CONTAINER_EXITED');
+      check('ContainerStatus', 'status.exit_code (killed after the grace period)', s.exit_code, KILLED_NOT_ZERO).notEquals(0, 'a killed container did not succeed');
     });
 
     for (const state of ['created', 'running', 'exited'] as const) {
       it(`runtime should remove ${state === 'exited' ? 'an' : 'a'} ${state} container so that it is neither listed nor found [Conformance]`, async (t) => {
         const ref = await testImage(t);
         const sb = await containerPod(t);
-        const id = await createContainer(t, sb, ctr(`rm-${state}`, ref, withShell(state === 'exited' ? 'exit 0' : 'sleep 3600')));
+        // The running one ignores SIGTERM (an empty TERM trap, inherited by sleep): only a kill ends it.
+        const id = await createContainer(t, sb, ctr(`rm-${state}`, ref, withShell(state === 'exited' ? 'exit 0' : 'trap "" TERM; sleep 3600 & wait')));
         if (state !== 'created') await startContainer(t, id);
         await waitContainerState(t, id, `CONTAINER_${state.toUpperCase()}`);
-        check('ListContainers', 'containers[].id (before RemoveContainer)', (await listContainers(t, { pod_sandbox_id: sb.id })).map((c) => c.id)).includes(id);
+        check('ListContainers', 'containers[].id (before RemoveContainer)', (await listContainers(t, { pod_sandbox_id: sb.id })).map((c) => c.id), LIST).includes(id);
 
         // A running container must be removed by force (CRI contract); the kubelet stops it first, but GC may not.
-        await t.cri.runtime.call('RemoveContainer', { container_id: id });
-        check('ListContainers', `containers[].id (after RemoveContainer of a ${state} container)`, (await listContainers(t, {})).map((c) => c.id)).excludes(id);
-        check('ListContainers', `containers[].id (filter id, after RemoveContainer of a ${state} container)`, (await listContainers(t, { id })).map((c) => c.id)).excludes(id);
+        const how = state === 'running' ? await removeRunning(t, id) : (await t.cri.runtime.call('RemoveContainer', { container_id: id }), 'answered OK');
+        check('ListContainers', `containers[].id (after RemoveContainer of a ${state} container, ${how})`, (await listContainers(t, {})).map((c) => c.id), REMOVE).excludes(id);
+        check('ListContainers', `containers[].id (filter id, after RemoveContainer of a ${state} container)`, (await listContainers(t, { id })).map((c) => c.id), REMOVE).excludes(id);
         await expectNoStatus(t, id, `after RemoveContainer of a ${state} container`);
       });
     }
@@ -128,14 +190,15 @@ export default defineSuite(({ describe, it }) => {
       const cfg = ctr('meta', ref, withLabels(labels), withAnnotations(annotations), withShell('sleep 3600'));
       const id = await runContainer(t, sb, cfg);
       const s = await containerStatus(t, id);
-      check('ContainerStatus', 'status.labels', s.labels).equals(cfg.labels!);
-      check('ContainerStatus', 'status.annotations', s.annotations).equals(cfg.annotations!);
+      // Labels: what was given must come back; a runtime may add its own. Annotations: exactly what was given.
+      check('ContainerStatus', 'status.labels (the keys given in ContainerConfig.labels)', given(s.labels, cfg.labels!), LABELS).equals(cfg.labels!);
+      check('ContainerStatus', 'status.annotations', s.annotations, ANNOTATIONS_STATUS).equals(cfg.annotations!);
       const listed = (await listContainers(t, { id })).find((c) => c.id === id);
-      if (!listed) failWith(`ListContainers: containers[].id: expected ${id} (filter id), got none`);
-      check('ListContainers', 'containers[].labels', listed.labels).equals(cfg.labels!);
-      check('ListContainers', 'containers[].annotations', listed.annotations).equals(cfg.annotations!);
-      check('ListContainers', 'containers[].pod_sandbox_id', listed.pod_sandbox_id).equals(sb.id);
-      check('ListContainers', 'containers[].metadata', listed.metadata).equals(cfg.metadata as Container__Output['metadata']);
+      if (!listed) failWith(`ListContainers: containers[].id: expected ${id} (filter id), got none`, LIST);
+      check('ListContainers', 'containers[].labels (the keys given in ContainerConfig.labels)', given(listed.labels, cfg.labels!), LABELS).equals(cfg.labels!);
+      check('ListContainers', 'containers[].annotations', listed.annotations, ANNOTATIONS_LIST).equals(cfg.annotations!);
+      check('ListContainers', 'containers[].pod_sandbox_id', listed.pod_sandbox_id, POD_ID).equals(sb.id);
+      check('ListContainers', 'containers[].metadata', listed.metadata, METADATA).equals(cfg.metadata as Container__Output['metadata']);
     });
 
     it('runtime should set the ContainerStatus fields the kubelet requires in every state [Conformance]', async (t) => {
@@ -146,11 +209,11 @@ export default defineSuite(({ describe, it }) => {
       const id = await createContainer(t, sb, cfg);
       // kubelet's CRI client rejects a status with any of these empty (verifyContainerStatus).
       const verify = (s: ContainerStatus__Output, when: string) => {
-        check('ContainerStatus', `status.id (${when})`, s.id).equals(id);
-        check('ContainerStatus', `status.metadata (${when})`, s.metadata).equals(cfg.metadata as ContainerStatus__Output['metadata']);
-        check('ContainerStatus', `status.created_at (${when})`, s.created_at).greaterThan(0);
-        check('ContainerStatus', `status.image.image (${when})`, s.image?.image).present();
-        check('ContainerStatus', `status.image_ref (${when})`, s.image_ref).present();
+        check('ContainerStatus', `status.id (${when})`, s.id, VERIFY).equals(id);
+        check('ContainerStatus', `status.metadata (${when})`, s.metadata, METADATA).equals(cfg.metadata as ContainerStatus__Output['metadata']);
+        check('ContainerStatus', `status.created_at (${when})`, s.created_at, VERIFY).greaterThan(0);
+        check('ContainerStatus', `status.image.image (${when})`, s.image?.image, VERIFY).present();
+        check('ContainerStatus', `status.image_ref (${when})`, s.image_ref, VERIFY).present();
       };
       verify(await containerStatus(t, id), 'created');
       await startContainer(t, id);
@@ -167,17 +230,17 @@ export default defineSuite(({ describe, it }) => {
       const mine = (cs: Container__Output[]) => ids(cs).filter((id) => f.all.includes(id));
       const names = (xs: string[]) => xs.map((x) => f.name[x] ?? x);
 
-      check('ListContainers', 'containers[].id (filter id)', names(ids(await listContainers(t, { id: f.a1 })))).sameMembers(names([f.a1]));
-      check('ListContainers', 'containers[].id (filter id of a removed/unknown container)', ids(await listContainers(t, { id: `crc-none-${randomSuffix(12)}` }))).sameMembers([]);
-      check('ListContainers', 'containers[].id (filter state CONTAINER_RUNNING, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_RUNNING' } })))).sameMembers(names([f.a1, f.b1]));
-      check('ListContainers', 'containers[].id (filter state CONTAINER_CREATED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_CREATED' } })))).sameMembers(names([f.a2]));
-      check('ListContainers', 'containers[].id (filter state CONTAINER_EXITED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_EXITED' } })))).sameMembers(names([f.b2]));
-      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbA })))).sameMembers(names([f.a1, f.a2]));
-      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbB })))).sameMembers(names([f.b1, f.b2]));
-      check('ListContainers', 'containers[].id (filter label_selector app=x)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x' } })))).sameMembers(names([f.a1, f.a2, f.b2]));
-      check('ListContainers', 'containers[].id (filter label_selector app=x, tier=a)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x', tier: 'a' } })))).sameMembers(names([f.a1, f.b2]));
+      check('ListContainers', 'containers[].id (filter id)', names(ids(await listContainers(t, { id: f.a1 }))), FILTER).sameMembers(names([f.a1]));
+      check('ListContainers', 'containers[].id (filter id of a removed/unknown container)', ids(await listContainers(t, { id: `crc-none-${randomSuffix(12)}` })), FILTER).sameMembers([]);
+      check('ListContainers', 'containers[].id (filter state CONTAINER_RUNNING, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_RUNNING' } }))), FILTER).sameMembers(names([f.a1, f.b1]));
+      check('ListContainers', 'containers[].id (filter state CONTAINER_CREATED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_CREATED' } }))), FILTER).sameMembers(names([f.a2]));
+      check('ListContainers', 'containers[].id (filter state CONTAINER_EXITED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_EXITED' } }))), FILTER).sameMembers(names([f.b2]));
+      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbA }))), FILTER).sameMembers(names([f.a1, f.a2]));
+      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbB }))), FILTER).sameMembers(names([f.b1, f.b2]));
+      check('ListContainers', 'containers[].id (filter label_selector app=x)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x' } }))), LABEL_SELECTOR).sameMembers(names([f.a1, f.a2, f.b2]));
+      check('ListContainers', 'containers[].id (filter label_selector app=x, tier=a)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x', tier: 'a' } }))), LABEL_SELECTOR).sameMembers(names([f.a1, f.b2]));
       for (const c of await listContainers(t, { pod_sandbox_id: f.sbA })) {
-        check('ListContainers', `containers[${f.name[c.id] ?? c.id}].pod_sandbox_id`, c.pod_sandbox_id).equals(f.sbA);
+        check('ListContainers', `containers[${f.name[c.id] ?? c.id}].pod_sandbox_id`, c.pod_sandbox_id, POD_ID).equals(f.sbA);
       }
     });
 
@@ -197,7 +260,7 @@ export default defineSuite(({ describe, it }) => {
         ['id=B1 + pod_sandbox_id=B + state=RUNNING + app=y', { id: f.b1, pod_sandbox_id: f.sbB, state: running, label_selector: { [f.key]: 'y' } }, [f.b1]],
       ];
       for (const [what, filter, want] of cases) {
-        check('ListContainers', `containers[].id (filter ${what})`, names(await listContainers(t, filter))).sameMembers(want.map((x) => f.name[x]));
+        check('ListContainers', `containers[].id (filter ${what})`, names(await listContainers(t, filter)), FILTER).sameMembers(want.map((x) => f.name[x]));
       }
     });
   });
@@ -210,11 +273,11 @@ export default defineSuite(({ describe, it }) => {
       const id = await runContainer(t, sb, ctr('cmd', ref, withCommand('sh', '-c', script), withArgs('first-arg', 'second arg'),
         withEnv({ CRC_FOO: 'foo value', CRC_EMPTY: '', CRC_EQ: 'a=b' }), withWorkingDir('/etc')));
       const cmdline = (await run(t, id, ['cat', '/proc/1/cmdline'])).split('\0').filter((x, i, a) => x !== '' || i < a.length - 1);
-      check('ExecSync', '/proc/1/cmdline (command + args)', cmdline).equals(['sh', '-c', script, 'first-arg', 'second arg']);
+      check('ExecSync', '/proc/1/cmdline (command + args)', cmdline, COMMAND).equals(['sh', '-c', script, 'first-arg', 'second arg']);
       const environ = (await run(t, id, ['cat', '/proc/1/environ'])).split('\0');
-      for (const kv of ['CRC_FOO=foo value', 'CRC_EMPTY=', 'CRC_EQ=a=b']) check('ExecSync', '/proc/1/environ (envs)', environ).includes(kv);
-      check('ExecSync', '/proc/1/environ (PATH from the image)', environ.some((e) => e.startsWith('PATH='))).isTrue();
-      check('ExecSync', 'readlink /proc/1/cwd (working_dir)', (await run(t, id, ['readlink', '/proc/1/cwd'])).trim()).equals('/etc');
+      for (const kv of ['CRC_FOO=foo value', 'CRC_EMPTY=', 'CRC_EQ=a=b']) check('ExecSync', '/proc/1/environ (envs)', environ, ENVS).includes(kv);
+      check('ExecSync', '/proc/1/environ (PATH from the image)', environ.some((e) => e.startsWith('PATH=')), IMAGE_ENV).isTrue();
+      check('ExecSync', 'readlink /proc/1/cwd (working_dir)', (await run(t, id, ['readlink', '/proc/1/cwd'])).trim(), WORKING_DIR).equals('/etc');
     });
 
     it('runtime should run args in place of the image CMD when command is empty [Conformance]', async (t) => {
@@ -222,7 +285,7 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('args', ref, withArgs('sh', '-c', 'sleep 3600; exit 0')));
       const cmdline = (await run(t, id, ['cat', '/proc/1/cmdline'])).split('\0').filter((x) => x !== '');
-      check('ExecSync', '/proc/1/cmdline (args, no command)', cmdline).equals(['sh', '-c', 'sleep 3600; exit 0']);
+      check('ExecSync', '/proc/1/cmdline (args, no command)', cmdline, ARGS).equals(['sh', '-c', 'sleep 3600; exit 0']);
     });
 
     it('runtime should run the container as run_as_user [Conformance]', async (t) => {
@@ -230,8 +293,8 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('uid', ref, withRunAsUser(1001), withShell('sleep 3600')));
       const uid = (await run(t, id, ['sh', '-c', 'awk \'/^Uid:/{print $2}\' /proc/1/status'])).trim();
-      check('ExecSync', 'Uid of pid 1 (run_as_user=1001)', uid).equals('1001');
-      check('ExecSync', 'id -u (exec inherits run_as_user=1001)', (await run(t, id, ['id', '-u'])).trim()).equals('1001');
+      check('ExecSync', 'Uid of pid 1 (run_as_user=1001)', uid, RUN_AS_USER).equals('1001');
+      check('ExecSync', 'id -u (exec inherits run_as_user=1001)', (await run(t, id, ['id', '-u'])).trim(), RUN_AS_USER).equals('1001');
     });
   });
 
@@ -242,9 +305,9 @@ export default defineSuite(({ describe, it }) => {
       await writeFile(path.join(host, 'from-host'), 'hello from the host\n');
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('vol', ref, withMount(host, '/mnt/vol'), withShell('sleep 3600')));
-      check('ExecSync', 'cat /mnt/vol/from-host', await run(t, id, ['cat', '/mnt/vol/from-host'])).equals('hello from the host\n');
+      check('ExecSync', 'cat /mnt/vol/from-host', await run(t, id, ['cat', '/mnt/vol/from-host']), MOUNT).equals('hello from the host\n');
       await run(t, id, ['sh', '-c', 'echo hello from the container > /mnt/vol/from-container']);
-      check('host', `${host}/from-container (written in the container)`, await readFile(path.join(host, 'from-container'), 'utf8').catch(() => '<missing>')).equals('hello from the container\n');
+      check('host', `${host}/from-container (written in the container)`, await readFile(path.join(host, 'from-container'), 'utf8').catch(() => '<missing>'), MOUNT).equals('hello from the container\n');
     });
 
     it('runtime should mount a host path that is a symlink to a directory [Conformance]', async (t) => {
@@ -256,7 +319,7 @@ export default defineSuite(({ describe, it }) => {
       await symlink(target, link);
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('symlink', ref, withMount(link, '/mnt/vol'), withShell('sleep 3600')));
-      check('ExecSync', 'cat /mnt/vol/via-link (host_path is a symlink)', await run(t, id, ['cat', '/mnt/vol/via-link'])).equals('seen through the symlink\n');
+      check('ExecSync', 'cat /mnt/vol/via-link (host_path is a symlink)', await run(t, id, ['cat', '/mnt/vol/via-link']), SYMLINK).equals('seen through the symlink\n');
     });
 
     it('runtime should make a readonly mount read-only in the container [Conformance]', async (t) => {
@@ -265,12 +328,12 @@ export default defineSuite(({ describe, it }) => {
       await writeFile(path.join(host, 'existing'), 'original\n');
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('ro', ref, withMount(host, '/mnt/ro', true), withShell('sleep 3600')));
-      check('ExecSync', 'cat /mnt/ro/existing (readonly mount)', await run(t, id, ['cat', '/mnt/ro/existing'])).equals('original\n');
+      check('ExecSync', 'cat /mnt/ro/existing (readonly mount)', await run(t, id, ['cat', '/mnt/ro/existing']), MOUNT).equals('original\n');
       const w = await execSync(t, id, ['sh', '-c', 'echo x > /mnt/ro/new']);
-      check('ExecSync', 'exit_code (write to a readonly mount)', w.exitCode).notEquals(0, `stderr: ${w.stderr.trim()}`);
-      check('ExecSync', 'stderr (write to a readonly mount)', w.stderr).matches(/read-only/i);
+      check('ExecSync', 'exit_code (write to a readonly mount)', w.exitCode, READONLY).notEquals(0, `stderr: ${w.stderr.trim()}`);
+      check('ExecSync', 'stderr (write to a readonly mount)', w.stderr, READONLY).matches(/read-only/i);
       const created = await access(path.join(host, 'new')).then(() => true, () => false);
-      check('host', `${host}/new (written through a readonly mount)`, created).equals(false);
+      check('host', `${host}/new (written through a readonly mount)`, created, READONLY).equals(false);
     });
 
     it('runtime should make the root filesystem read-only when readonly_rootfs is set [Conformance]', async (t) => {
@@ -279,11 +342,11 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('rorootfs', ref, withReadonlyRootfs(), withMount(scratch, '/scratch'), withShell('sleep 3600')));
       const w = await execSync(t, id, ['sh', '-c', 'echo x > /crc-rootfs-write']);
-      check('ExecSync', 'exit_code (write to / with readonly_rootfs)', w.exitCode).notEquals(0, `stderr: ${w.stderr.trim()}`);
-      check('ExecSync', 'stderr (write to / with readonly_rootfs)', w.stderr).matches(/read-only/i);
+      check('ExecSync', 'exit_code (write to / with readonly_rootfs)', w.exitCode, READONLY_ROOTFS).notEquals(0, `stderr: ${w.stderr.trim()}`);
+      check('ExecSync', 'stderr (write to / with readonly_rootfs)', w.stderr, READONLY_ROOTFS).matches(/read-only/i);
       // Mounts stay writable: readonly_rootfs is about the image filesystem only.
       const m = await execSync(t, id, ['sh', '-c', 'echo x > /scratch/ok']);
-      check('ExecSync', 'exit_code (write to a read-write mount with readonly_rootfs)', m.exitCode).equals(0, `stderr: ${m.stderr.trim()}`);
+      check('ExecSync', 'exit_code (write to a read-write mount with readonly_rootfs)', m.exitCode, NOT_READONLY).equals(0, `stderr: ${m.stderr.trim()}`);
     });
 
     it('runtime should leave submounts of a readonly (non-recursive) mount writable [Conformance]', async (t) => {
@@ -292,10 +355,10 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('nrro', ref, withMount(host, '/mnt/ro', true), withShell('sleep 3600')));
       const top = await execSync(t, id, ['touch', '/mnt/ro/top']);
-      check('ExecSync', 'exit_code (touch /mnt/ro/top, readonly mount)', top.exitCode).notEquals(0, `stderr: ${top.stderr.trim()}`);
+      check('ExecSync', 'exit_code (touch /mnt/ro/top, readonly mount)', top.exitCode, READONLY).notEquals(0, `stderr: ${top.stderr.trim()}`);
       // Kubernetes: readOnly without recursiveReadOnly leaves submounts as they are (critest "Container Mount Readonly").
       const sub = await execSync(t, id, ['touch', '/mnt/ro/tmpfs/file']);
-      check('ExecSync', 'exit_code (touch /mnt/ro/tmpfs/file, tmpfs submount of a non-recursive readonly mount)', sub.exitCode).equals(0, `stderr: ${sub.stderr.trim()}`);
+      check('ExecSync', 'exit_code (touch /mnt/ro/tmpfs/file, tmpfs submount of a non-recursive readonly mount)', sub.exitCode, NOT_RECURSIVE).equals(0, `stderr: ${sub.stderr.trim()}`);
     });
 
     it('runtime should make every submount of a recursive_read_only mount read-only [Feature:RecursiveReadOnlyMounts]', async (t) => {
@@ -307,8 +370,8 @@ export default defineSuite(({ describe, it }) => {
         c.mounts = [{ host_path: host, container_path: '/mnt/rro', readonly: true, recursive_read_only: true }];
       }));
       const sub = await execSync(t, id, ['touch', '/mnt/rro/tmpfs/file']);
-      check('ExecSync', 'exit_code (touch /mnt/rro/tmpfs/file, tmpfs submount of a recursive_read_only mount)', sub.exitCode).notEquals(0, `stderr: ${sub.stderr.trim()}`);
-      check('ExecSync', 'stderr (touch /mnt/rro/tmpfs/file)', sub.stderr).matches(/read-only/i);
+      check('ExecSync', 'exit_code (touch /mnt/rro/tmpfs/file, tmpfs submount of a recursive_read_only mount)', sub.exitCode, RRO).notEquals(0, `stderr: ${sub.stderr.trim()}`);
+      check('ExecSync', 'stderr (touch /mnt/rro/tmpfs/file)', sub.stderr, RRO).matches(/read-only/i);
     });
 
     it('runtime should reject recursive_read_only without readonly or with host-to-container or bidirectional propagation [Feature:RecursiveReadOnlyMounts]', async (t) => {
@@ -328,20 +391,20 @@ export default defineSuite(({ describe, it }) => {
         } catch (e) {
           if (!isRpcError(e)) throw e;
         }
-        if (created) failWith(`CreateContainer: expected an error for mounts[0] with recursive_read_only=true and ${what}, got container ${created}`);
+        if (created) failWith(`CreateContainer: expected an error for mounts[0] with recursive_read_only=true and ${what}, got container ${created}`, RRO_INVALID);
       }
     });
   });
 
   describe('Container resources', () => {
-    it('runtime should report OOMKilled with exit_code 137 when a container exceeds its memory limit [Conformance]', async (t) => {
+    it('runtime should report OOMKilled and a non-zero exit_code when a container exceeds its memory limit [Conformance]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       // `tail` keeps the whole (newline-free) input in memory: 128 MiB against a 32 MiB limit.
       const id = await runContainer(t, sb, ctr('oom', ref, withMemoryLimit(32 * 1024 * 1024), withShell('head -c 128m /dev/zero | tail')));
       const s = await waitContainerState(t, id, 'CONTAINER_EXITED', 60_000);
-      check('ContainerStatus', 'status.reason (memory limit exceeded)', s.reason).equals('OOMKilled');
-      check('ContainerStatus', 'status.exit_code (memory limit exceeded)', s.exit_code).equals(137, '128 + SIGKILL');
+      check('ContainerStatus', 'status.reason (memory limit exceeded)', s.reason, OOM).equals('OOMKilled');
+      check('ContainerStatus', 'status.exit_code (memory limit exceeded)', s.exit_code, KILLED_NOT_ZERO).notEquals(0, 'the OOM killer killed it');
     });
   });
 
@@ -356,10 +419,10 @@ export default defineSuite(({ describe, it }) => {
       const ns = async (id: string, kind: string) => (await run(t, id, ['readlink', `/proc/1/ns/${kind}`])).trim();
       for (const kind of ['net', 'ipc']) {
         const [n1, n2, n3] = [await ns(c1, kind), await ns(c2, kind), await ns(c3, kind)];
-        check('ExecSync', `/proc/1/ns/${kind} of the second container in the pod`, n2).equals(n1, 'containers of one pod share it');
-        check('ExecSync', `/proc/1/ns/${kind} of a container in another pod`, n3).notEquals(n1, 'each pod has its own');
+        check('ExecSync', `/proc/1/ns/${kind} of the second container in the pod`, n2, POD_NS).equals(n1, 'containers of one pod share it');
+        check('ExecSync', `/proc/1/ns/${kind} of a container in another pod`, n3, POD_NS).notEquals(n1, 'each pod has its own');
       }
-      check('ExecSync', '/proc/1/ns/mnt of the second container in the pod', await ns(c2, 'mnt')).notEquals(await ns(c1, 'mnt'), 'each container has its own root filesystem');
+      check('ExecSync', '/proc/1/ns/mnt of the second container in the pod', await ns(c2, 'mnt'), OWN_ROOTFS).notEquals(await ns(c1, 'mnt'), 'each container has its own root filesystem');
     });
 
     it('containers in one pod should reach each other over localhost [Conformance]', async (t) => {
@@ -370,9 +433,9 @@ export default defineSuite(({ describe, it }) => {
       const client = await runContainer(t, sb, ctr('client', ref, withShell('sleep 3600')));
       await eventually(async () => {
         const r = await execSync(t, client, ['sh', '-c', `nc -w 2 127.0.0.1 ${port} </dev/null`]);
-        check('ExecSync', `stdout (nc 127.0.0.1 ${port} from the second container)`, r.stdout.trim()).equals('crc-hello', `exit_code=${r.exitCode} stderr=${r.stderr.trim()}`);
+        check('ExecSync', `stdout (nc 127.0.0.1 ${port} from the second container)`, r.stdout.trim(), POD_NS).equals('crc-hello', `exit_code=${r.exitCode} stderr=${r.stderr.trim()}`);
       }, { timeoutMs: 30_000, intervalMs: 500 });
-      check('ContainerStatus', 'status.state (server)', (await containerStatus(t, server)).state).equals('CONTAINER_RUNNING');
+      check('ContainerStatus', 'status.state (server)', (await containerStatus(t, server)).state, STATE).equals('CONTAINER_RUNNING');
     });
   });
 
@@ -382,13 +445,13 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('exec', ref, withShell('sleep 3600')));
       const r = await execSync(t, id, ['sh', '-c', 'echo out; echo err >&2; exit 7']);
-      check('ExecSync', 'stdout', r.stdout).equals('out\n');
-      check('ExecSync', 'stderr', r.stderr).equals('err\n');
-      check('ExecSync', 'exit_code', r.exitCode).equals(7);
+      check('ExecSync', 'stdout', r.stdout, EXEC_STDOUT).equals('out\n');
+      check('ExecSync', 'stderr', r.stderr, EXEC_STDERR).equals('err\n');
+      check('ExecSync', 'exit_code', r.exitCode, EXEC_EXIT).equals(7);
       const ok = await execSync(t, id, ['echo', 'done']);
-      check('ExecSync', 'exit_code (echo)', ok.exitCode).equals(0);
-      check('ExecSync', 'stdout (echo)', ok.stdout).equals('done\n');
-      check('ExecSync', 'stderr (echo)', ok.stderr).equals('');
+      check('ExecSync', 'exit_code (echo)', ok.exitCode, EXEC_EXIT).equals(0);
+      check('ExecSync', 'stdout (echo)', ok.stdout, EXEC_STDOUT).equals('done\n');
+      check('ExecSync', 'stderr (echo)', ok.stderr, EXEC_STDERR).equals('');
     });
 
     it('runtime should end an ExecSync whose command outlives its timeout [Conformance]', async (t) => {
@@ -403,20 +466,20 @@ export default defineSuite(({ describe, it }) => {
         // Our own deadline is well past the bound, so an error before it comes from the runtime.
         const r = await t.cri.runtime.call('ExecSync', { container_id: id, cmd: ['sleep', '60'], timeout: String(timeout) }, { timeoutMs: bound + 15_000 });
         outcome = `exit_code ${r.exit_code}`;
-        check('ExecSync', `exit_code (sleep 60, timeout=${timeout}s)`, r.exit_code).notEquals(0, 'a timed-out command must not look successful');
+        check('ExecSync', `exit_code (sleep 60, timeout=${timeout}s)`, r.exit_code, EXEC_EXIT).notEquals(0, 'a timed-out command must not look successful');
       } catch (e) {
         if (!isRpcError(e)) throw e;
         outcome = `${codeName(e.code)}: ${e.details}`;
         // The kubelet reads DEADLINE_EXCEEDED as "probe timed out"; any other error is a probe error.
-        check('ExecSync', `error code (sleep 60, timeout=${timeout}s)`, codeName(e.code)).equals('DEADLINE_EXCEEDED', e.details);
+        check('ExecSync', `error code (sleep 60, timeout=${timeout}s)`, codeName(e.code), EXEC_DEADLINE).equals('DEADLINE_EXCEEDED', e.details);
       }
       const took = Date.now() - t0;
-      check('ExecSync', `duration in ms (sleep 60, timeout=${timeout}s)`, took).atMost(bound, `answered ${outcome}`);
-      check('ExecSync', `duration in ms (sleep 60, timeout=${timeout}s)`, took).atLeast(timeout * 1000 - 100, `answered ${outcome}`);
+      check('ExecSync', `duration in ms (sleep 60, timeout=${timeout}s)`, took, EXEC_TIMEOUT).atMost(bound, `answered ${outcome}`);
+      check('ExecSync', `duration in ms (sleep 60, timeout=${timeout}s)`, took, EXEC_TIMEOUT).atLeast(timeout * 1000 - 100, `answered ${outcome}`);
       // The command itself must be gone, not left running behind the answer.
       await eventually(async () => {
         const ps = await run(t, id, ['ps', '-o', 'pid,args']);
-        check('ExecSync', 'ps (after the timed-out exec)', ps).excludes('sleep 60');
+        check('ExecSync', 'ps (after the timed-out exec)', ps, EXEC_TIMEOUT).excludes('sleep 60');
       }, { timeoutMs: 10_000 });
     });
   });
@@ -433,14 +496,52 @@ const ctr = (prefix: string, ref: string, ...opts: ContainerOption[]): Container
 /** ExecSync that must succeed; returns stdout. */
 async function run(t: TestContext, id: string, cmd: string[]): Promise<string> {
   const r = await execSync(t, id, cmd);
-  check('ExecSync', `exit_code (${cmd.join(' ')})`, r.exitCode).equals(0, `stderr: ${r.stderr.trim()}`);
+  check('ExecSync', `exit_code (${cmd.join(' ')})`, r.exitCode, EXEC_EXIT).equals(0, `stderr: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
 /** ContainerStatus of a container that is gone must answer NOT_FOUND. Awaited here, not returned: a failure's
  * stack then holds this line (an async frame at the `await`), so it counts for this check. */
 async function expectNoStatus(t: TestContext, id: string, when: string): Promise<void> {
-  await expectNotFound(`ContainerStatus (${when})`, () => t.cri.runtime.call('ContainerStatus', { container_id: id }), 'no such container');
+  await expectNotFound(`ContainerStatus (${when})`, () => t.cri.runtime.call('ContainerStatus', { container_id: id }), 'no such container', GONE);
+}
+
+/** The entries of `actual` under the keys of `wanted`: what was given, whatever the runtime added. */
+function given(actual: Record<string, string> | undefined, wanted: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(wanted).filter((k) => actual && k in actual).map((k) => [k, actual![k]!]));
+}
+
+/** The deadline RemoveContainer of a running container gets: the contract sets no time for "forcibly removed". */
+const FORCED_REMOVAL_DEADLINE_MS = 20_000;
+
+/**
+ * RemoveContainer of a running container whose workload ignores SIGTERM. api.proto says only that it "must be
+ * forcibly removed". containerd kills at once; CRI-O stops it with the time left before the request's deadline
+ * as grace and kills only then, so its answer lands right at the caller's deadline, on either side of it.
+ * Decided here: the call gets FORCED_REMOVAL_DEADLINE_MS; it may answer OK within it, or run out of it while the
+ * runtime goes on removing; either way the container must be gone (not listed) within the forced-removal fact's
+ * bound after that. Any other error fails. Waiting here until it is gone also keeps the test's cleanup from
+ * racing a removal still under way. Returns how it went, with the measured times, for the messages.
+ */
+async function removeRunning(t: TestContext, id: string): Promise<string> {
+  const t0 = Date.now();
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  let answer: string;
+  try {
+    await t.cri.runtime.call('RemoveContainer', { container_id: id }, { timeoutMs: FORCED_REMOVAL_DEADLINE_MS });
+    answer = `RemoveContainer answered OK after ${secs(Date.now() - t0)}`;
+  } catch (e) {
+    if (!isRpcError(e)) throw e;
+    if (e.code !== Status.DEADLINE_EXCEEDED) {
+      failWith(`RemoveContainer (running container ignoring SIGTERM): expected success (it must be forcibly removed), got ${codeName(e.code)}: ${e.details} after ${secs(Date.now() - t0)}`, REMOVE);
+    }
+    answer = `RemoveContainer had not answered at our ${secs(FORCED_REMOVAL_DEADLINE_MS)} deadline`;
+  }
+  const listed = async () => (await listContainers(t, { id })).map((c) => c.id);
+  await pollFact(FACTS.forcedRemoval, listed, (ids) => !ids.includes(id), (ids, waited) =>
+    failWith(`ListContainers: containers[].id (filter id, ${secs(Date.now() - t0)} after RemoveContainer of a running container): expected not to include ${JSON.stringify(id)}, got ${JSON.stringify(ids)} (${answer}; ${waitedFor(FACTS.forcedRemoval, waited)})`, REMOVE),
+  );
+  return `${answer}, gone ${secs(Date.now() - t0)} after the call`;
 }
 
 /** A fresh host directory with a tmpfs mounted on its `tmpfs` subdirectory (unmounted before removal). */

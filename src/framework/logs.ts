@@ -9,6 +9,13 @@
 import { readFile } from 'node:fs/promises';
 import { eventually } from './eventually.js';
 import { failWith } from './expect.js';
+import { kubelet, type Basis } from './contract.js';
+
+/** What the record format rests on: the kubelet's reader of the files the runtime writes. */
+export const LOG_FORMAT = kubelet(
+  'kuberuntime/logs/logs.go parseCRILog',
+  'reads each line as "<RFC3339Nano timestamp> <stdout|stderr> <P|F> <message>", fields split at single spaces; P is a partial line, F ends it',
+);
 
 export type LogStream = 'stdout' | 'stderr';
 export type LogTag = 'P' | 'F';
@@ -78,7 +85,7 @@ export function parseRfc3339Nano(ts: string): { ns: bigint } | { error: string }
 export function parseCriLogLine(raw: string, lineNo: number, file: string): CriLogLine {
   const where = `log file ${file} line ${lineNo}`;
   const bad = (field: string, expected: string): never =>
-    failWith(`${where}: ${field}: expected ${expected}, got line ${clip(raw)}`);
+    failWith(`${where}: ${field}: expected ${expected}, got line ${clip(raw)}`, LOG_FORMAT);
   const sp1 = raw.indexOf(' ');
   if (sp1 < 0) bad('format', '"<timestamp> <stream> <tag> <message>"');
   const timestamp = raw.slice(0, sp1);
@@ -102,27 +109,29 @@ export function parseCriLog(text: string, file: string): ParsedCriLog {
   return { file, lines: parts.map((l, i) => parseCriLogLine(l, i + 1, file)), rest };
 }
 
-/** Timestamps must not go backwards: the kubelet's --since-time and log rotation rely on order. */
-export function checkMonotonic(log: ParsedCriLog): void {
+/** Timestamps must not go backwards (the kubelet filters --since line by line, so this is an opinion: basis given). */
+export function checkMonotonic(log: ParsedCriLog, basis: Basis): void {
   for (let i = 1; i < log.lines.length; i++) {
     const a = log.lines[i - 1]!;
     const b = log.lines[i]!;
     if (b.timeNs < a.timeNs) {
       failWith(
         `log file ${log.file} line ${b.lineNo}: timestamp: expected >= ${a.timestamp} (line ${a.lineNo}), got ${b.timestamp}: timestamps must not decrease`,
+        basis,
       );
     }
   }
 }
 
 /** Every timestamp within [fromMs, toMs] (wall clock of the host the runtime runs on). */
-export function checkTimestampsWithin(log: ParsedCriLog, fromMs: number, toMs: number): void {
+export function checkTimestampsWithin(log: ParsedCriLog, fromMs: number, toMs: number, basis: Basis): void {
   const lo = BigInt(fromMs) * 1_000_000n;
   const hi = BigInt(toMs) * 1_000_000n;
   for (const l of log.lines) {
     if (l.timeNs < lo || l.timeNs > hi) {
       failWith(
         `log file ${log.file} line ${l.lineNo}: timestamp: expected between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()} (when the container ran), got ${l.timestamp}`,
+        basis,
       );
     }
   }
@@ -166,13 +175,13 @@ export async function readLogText(file: string): Promise<string | undefined> {
 export const showEntries = (entries: readonly { stream: string; message: string }[], max = 12): string =>
   `[${entries.slice(0, max).map((e) => `${e.stream}:${clip(e.message, 40)}`).join(' ')}${entries.length > max ? ` ... (${entries.length} entries)` : ''}]`;
 
-/** Waits until the file exists and `ready(text)` holds; the failure names the file and what was awaited. */
-export async function waitForLog(file: string, ready: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+/** Waits until the file exists and `ready(text)` holds; the failure names the file, what was awaited and its basis. */
+export async function waitForLog(file: string, ready: (text: string) => boolean, what: string, basis: Basis, timeoutMs = 30_000): Promise<string> {
   return eventually(
     async () => {
       const text = await readLogText(file);
-      if (text === undefined) failWith(`log file ${file}: expected the file to exist (${what}), got no file`);
-      if (!ready(text)) failWith(`log file ${file}: expected ${what}, got ${text.length} bytes ending ${clip(text.slice(-200), 200)}`);
+      if (text === undefined) failWith(`log file ${file}: expected the file to exist (${what}), got no file`, basis);
+      if (!ready(text)) failWith(`log file ${file}: expected ${what}, got ${text.length} bytes ending ${clip(text.slice(-200), 200)}`, basis);
       return text;
     },
     { timeoutMs },
@@ -186,7 +195,7 @@ export const completeLines = (text: string): number => text.split('\n').length -
  * `check(...).equals` for lists of strings, shown as one JSON line: util.inspect groups short array
  * items over several lines, and a report keeps only the first line of a failure.
  */
-export function checkList(rpc: string, field: string, actual: readonly string[], expected: readonly string[], why?: string): void {
+export function checkList(rpc: string, field: string, actual: readonly string[], expected: readonly string[], basis: Basis, why?: string): void {
   if (actual.length === expected.length && actual.every((a, i) => a === expected[i])) return;
-  failWith(`${rpc}: ${field}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}${why ? ` (${why})` : ''}`);
+  failWith(`${rpc}: ${field}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}${why ? ` (${why})` : ''}`, basis);
 }

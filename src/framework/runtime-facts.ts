@@ -18,6 +18,16 @@ export const FACTS = {
     periodMs: 10_000,
     source: 'containerd CRI plugin: snapshot usage is collected every stats_collect_period, default 10 s; CRI-O computes it on request',
   },
+  forcedRemoval: {
+    what: 'removal of a running container that ignores SIGTERM, after the caller\'s deadline (RemoveContainer)',
+    periodMs: 5_000,
+    source: 'CRI-O stops it with the time left before the request deadline as grace, then kills and deletes it, so it may finish just after the caller gave up (server/container_remove.go, server/utils.go stopTimeoutFromContext); containerd kills at once',
+  },
+  containerEvent: {
+    what: 'a GetContainerEvents event after the RPC or the exit that caused it',
+    periodMs: 5_000,
+    source: 'CRI-O sends it as the RPC completes or as conmon reports the exit (generateCRIEvent); containerd publishes it from the task event monitor',
+  },
 } as const satisfies Record<string, RuntimeFact>;
 
 /** Three periods: the value may have been sampled just before the change, and the next sample may land late. */

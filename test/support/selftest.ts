@@ -2,6 +2,7 @@
 // The upstream is the lab containerd (brought up once) or CRI_SELFTEST_ENDPOINT.
 import { status as Status } from '@grpc/grpc-js';
 import { appendFileSync } from 'node:fs';
+import * as chai from 'chai';
 import { expect } from 'chai';
 import { parseEndpoint, type Endpoint } from '../../src/config.js';
 import { makeTimeouts } from '../../src/cri/timeouts.js';
@@ -10,10 +11,18 @@ import type { TestResult } from '../../src/report/model.js';
 import type { RegistryAuth } from '../../src/framework/context.js';
 import type { HostFeatures } from '../../src/runner/host.js';
 import { labUp } from '../../src/lab/index.js';
+import { withLabCri } from '../../src/lab/cri.js';
 import { startFaultProxy, type Fault } from './fault-proxy.js';
 import { silent } from './fake-run.js';
 
 export { Status, type Fault };
+
+// A self-test's failure shows the check's whole message: chai cuts values in its own messages at 40
+// characters by default, which once left "CreateContainer failed: NOT_FOUND: fa…" and no cause (issue 24).
+chai.config.truncateThreshold = 0;
+
+/** The images tests take through testImage()/ensureImage(): shared, never removed by a test. */
+const SHARED_IMAGES = ['pause', 'busybox', 'webserver', 'volume', 'nonroot', 'user-name', 'user-uid-gid', 'suid'];
 
 interface Upstream {
   endpoint: Endpoint;
@@ -28,6 +37,16 @@ let upstream: Promise<Upstream> | undefined;
 export function labUpstream(): Promise<Upstream> {
   upstream ??= (async () => {
     const info = await labUp({ log: () => undefined });
+    // Self-test files run in parallel processes, every run against this one lab, and a run removes at its end
+    // the images it pulled (they were not on the node when it started). On a fresh lab, a run that pulled
+    // busybox removed it while a run of another process was creating a container from it: CreateContainer
+    // NOT_FOUND "failed to resolve image" instead of the check's failure (issue 24). Pulled here once, before
+    // any run, the shared images are on the node when every run starts, so no run removes them.
+    await withLabCri(info.runtimeEndpoint, async (cri) => {
+      for (const n of SHARED_IMAGES.filter((x) => info.images[x])) {
+        await cri.image.call('PullImage', { image: { image: info.images[n]! } }, { timeoutMs: 300_000 });
+      }
+    });
     return {
       endpoint: parseEndpoint(info.runtimeEndpoint, 'lab'),
       images: info.images,
@@ -84,7 +103,7 @@ export async function runOne(id: string, faults: Fault[], o: RunOneOptions = {})
  * to $CRI_SELFTEST_SITES, which the coverage test reads after every self-test worker finished). */
 export function expectFailed(id: string, r: TestResult, message: RegExp): void {
   expect(r.status, `expected "${id}" to fail under the fault, it ${r.status}: ${r.message ?? ''}`).to.equal('failed');
-  expect(r.message ?? '', 'failure message').to.match(message);
+  expect(r.message ?? '', `failure message of "${id}"`).to.match(message);
   const file = process.env['CRI_SELFTEST_SITES'];
   if (r.site && file) appendFileSync(file, `${JSON.stringify({ site: r.site, id })}\n`);
 }
