@@ -7,7 +7,7 @@ import {
   type ContainerOption, type SandboxOption, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
-import { startWithAllCapabilities } from '../src/framework/host.js';
+import { startWithinHostLimits } from '../src/framework/host.js';
 import { CAP, capMask, capNames, hasCap, hex16, hostBoundingSet, mountinfo, procStatus } from '../src/framework/proc-status.js';
 import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/LinuxContainerSecurityContext.js';
 import { cri, kubelet, opinion } from '../src/framework/contract.js';
@@ -219,5 +219,5 @@ async function privContainer(t: TestContext, image: string, fields: LinuxContain
   };
   // Every capability: a node whose bounding set lacks some may keep a runtime from starting it (a named skip).
   const all = fields.privileged || privilegedSandbox || fields.capabilities?.add_capabilities?.some((c) => c.toUpperCase() === 'ALL');
-  return all ? startWithAllCapabilities(t, fields.privileged || privilegedSandbox ? 'a privileged container' : 'a container with add_capabilities=[ALL]', start) : start();
+  return all ? startWithinHostLimits(t, fields.privileged || privilegedSandbox ? 'a privileged container' : 'a container with add_capabilities=[ALL]', start) : start();
 }

@@ -13,7 +13,7 @@ import {
   RUNTIME_DEFAULT, UNCONFINED, localhost, withSeccomp, withSeccompPath, withSandboxSeccomp, withPrivilegedContainer,
   withPrivilegedSandbox, withAddedCapabilities, withSharedPid, withSharedPidContainer, requireHostFeature,
 } from '../src/framework/security-profiles.js';
-import { startWithAllCapabilities } from '../src/framework/host.js';
+import { startWithinHostLimits } from '../src/framework/host.js';
 
 const EPERM = 'Operation not permitted';
 const ENOSYS = 'Function not implemented';
@@ -45,8 +45,8 @@ async function profileFile(t: TestContext, name: string, json: string): Promise<
 async function probe(t: TestContext, ctr: ContainerOption[], sb: SandboxOption[] = [], pod?: Sandbox): Promise<{ sb: Sandbox; id: string }> {
   requireHostFeature(t, 'seccomp');
   const ref = await testImage(t);
-  const sandbox = pod ?? (sb.length ? await startWithAllCapabilities(t, 'the sandbox', () => runSandbox(t, podSandboxConfig('seccomp', ...sb))) : await containerPod(t));
-  const id = await startWithAllCapabilities(t, 'the container', () => runContainer(t, sandbox, containerConfig('seccomp', ref, withCommand('sleep', '3600'), ...ctr)));
+  const sandbox = pod ?? (sb.length ? await startWithinHostLimits(t, 'the sandbox', () => runSandbox(t, podSandboxConfig('seccomp', ...sb))) : await containerPod(t));
+  const id = await startWithinHostLimits(t, 'the container', () => runContainer(t, sandbox, containerConfig('seccomp', ref, withCommand('sleep', '3600'), ...ctr)));
   return { sb: sandbox, id };
 }
 

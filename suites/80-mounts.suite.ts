@@ -10,7 +10,7 @@ import {
   containerConfig, withShell, type ContainerOption, type SandboxOption, type TestContext, testImage, cri, type Basis,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
-import { startWithAllCapabilities } from '../src/framework/host.js';
+import { startWithinHostLimits } from '../src/framework/host.js';
 import type { Mount } from '../src/gen/v1/runtime/v1/Mount.js';
 import type { MountPropagation } from '../src/gen/v1/runtime/v1/MountPropagation.js';
 
@@ -127,8 +127,8 @@ async function judgePropagation(t: TestContext, propagation: Propagation, want: 
   const ref = await testImage(t);
   const dir = await sharedHostDir(t, 'prop');
   const mount: Mount = { container_path: TARGET, host_path: dir, readonly: false, propagation };
-  const sb = await startWithAllCapabilities(t, 'a privileged sandbox', () => runSandbox(t, pod('prop', privilegedPod)));
-  const id = await startWithAllCapabilities(t, 'a privileged container', () => runContainer(t, sb, ctr('prop', ref, privileged, withShell('sleep 3600'), (c) => void (c.mounts = [mount]))));
+  const sb = await startWithinHostLimits(t, 'a privileged sandbox', () => runSandbox(t, pod('prop', privilegedPod)));
+  const id = await startWithinHostLimits(t, 'a privileged container', () => runContainer(t, sb, ctr('prop', ref, privileged, withShell('sleep 3600'), (c) => void (c.mounts = [mount]))));
   expectEcho((await containerStatus(t, id)).mounts ?? [], mount);
 
   // Host -> container: a tmpfs mounted on the host after the container started.

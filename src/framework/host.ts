@@ -146,13 +146,14 @@ const OOM_ADJ_REFUSED = /oom_score_adj: Permission denied/;
 const STARTS = new Set(['RunPodSandbox', 'CreateContainer', 'StartContainer']);
 
 /**
- * Starts a container that gets every capability (privileged, or add_capabilities ALL). A runtime may grant every
+ * Starts what the node's capability bounding set may forbid: a container that gets every capability (privileged,
+ * or add_capabilities ALL), or a sandbox process a runtime gives a lower oom_score_adj. A runtime may grant every
  * capability the kernel knows (0..cap_last_cap, as CRI-O does) rather than those of its own bounding set; on a node
  * whose bounding set lacks some, the OCI runtime cannot apply them and the start fails. That is the node's limit,
  * not the runtime's fault, and the test cannot judge: it skips naming the host fact. On a node with the complete
  * set, or for any other error, the error stands and the test fails.
  */
-export async function startWithAllCapabilities<T>(t: TestContext, what: string, start: () => Promise<T>): Promise<T> {
+export async function startWithinHostLimits<T>(t: TestContext, what: string, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (e) {

@@ -3,7 +3,8 @@
 // the pod another way; where an earlier check would then stop the test first, the answer that check reads is
 // doctored too, so the later check is the one that has to catch it.
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { expectCheckFails, Status, type Fault } from '../support/selftest.js';
+import { expect } from 'chai';
+import { expectCheckFails, runOne, Status, type Fault } from '../support/selftest.js';
 
 const P = 'namespaces/PID namespace ';
 const PID_NODE = `${P}a container with pid NODE should see the processes of the node [Conformance]`;
@@ -119,6 +120,17 @@ describe('self-test: namespaces', function () {
       /ExecSync: pids running "sleep [\d.]+" in ps \(pid NODE\): expected \[ \d+ \], got \[\] \(the node started it as pid \d+\)/));
 
   // ---- pid POD ----
+  it(`${PID_POD} skips naming the host limit on a node without CAP_SYS_RESOURCE, or fails on one with it, when the sandbox process cannot lower its oom_score_adj`, async () => {
+    const bnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+    const r = await runOne(PID_POD, [{ rpc: 'RunPodSandbox', error: { code: Status.UNKNOWN, details: 'container create failed: nsexec[1]: failed to update /proc/self/oom_score_adj: Permission denied' } }]);
+    if ((bnd & (1n << 24n)) === 0n) {
+      expect(r.status, r.message).to.equal('skipped');
+      expect(r.message).to.match(/^host limit: the node's capability bounding set lacks SYS_RESOURCE .*could not give the sandbox process the lower oom_score_adj/);
+    } else {
+      expect(r.status, r.message).to.equal('failed');
+    }
+  });
+
   it(`${PID_POD} fails when the second container gets a PID namespace of its own`, () =>
     expectCheckFails(PID_POD, [containerRunsWith('pid', 'CONTAINER', 2)],
       /ExecSync: \/proc\/self\/ns\/pid of the second container \(pid POD\): expected "pid:\[\d+\]", got "pid:\[\d+\]" \(containers of the pod share it\)/));
