@@ -104,11 +104,12 @@ export default defineSuite(({ describe, it }) => {
       const why = opinion('an update for a sandbox the runtime does not have cannot have been applied, so it is refused');
       try {
         await rt.call('UpdatePodSandboxResources', { pod_sandbox_id: unknown, resources });
-        failWith(`UpdatePodSandboxResources: expected an error for the unknown sandbox ${unknown}, got success`, why);
       } catch (e) {
+        // UNIMPLEMENTED stays with the test binding, which skips or fails it per release.
         if (!isRpcError(e) || e instanceof UnimplementedError) throw e;
-        check('UpdatePodSandboxResources', 'error code (unknown sandbox)', Status[e.code], why).notEquals('UNIMPLEMENTED', e.details);
+        return;
       }
+      failWith(`UpdatePodSandboxResources: expected an error for the unknown sandbox ${unknown}, got success`, why);
     });
   });
 });
