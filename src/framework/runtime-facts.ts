@@ -31,7 +31,7 @@ export const FACTS = {
   podSandboxMetrics: {
     what: 'ListPodSandboxMetrics samples of a new sandbox and its containers',
     periodMs: 10_000,
-    source: 'CRI-O collects included_pod_metrics every collection_period (crio.conf, default 0: on request); containerd 2.x does not describe metrics',
+    source: 'CRI-O collects included_pod_metrics every collection_period (crio.conf, default 0: on request); containerd (2.1 included) answers ListMetricDescriptors UNIMPLEMENTED',
   },
   forcedSandboxRemoval: {
     what: 'RemovePodSandbox of a ready sandbox whose running container ignores SIGTERM (forced stop, then removal)',
