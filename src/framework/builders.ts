@@ -111,8 +111,10 @@ export const withHostNetwork = (): SandboxOption => (c) => {
   const sc = c.linux?.security_context ?? {};
   c.linux = { ...c.linux, security_context: { ...sc, namespace_options: { ...sc.namespace_options, network: 'NODE' } } };
 };
-export const withPortMapping = (containerPort: number, hostPort: number): SandboxOption => (c) => {
-  c.port_mappings = [...(c.port_mappings ?? []), { protocol: 'TCP', container_port: containerPort, host_port: hostPort, host_ip: '127.0.0.1' }];
+/** hostIp as the kubelet sends it (kuberuntime_sandbox.go generatePodSandboxConfig: the container port's hostIP,
+ * normally empty, i.e. every node address); a test that binds one address says so. */
+export const withPortMapping = (containerPort: number, hostPort: number, hostIp = ''): SandboxOption => (c) => {
+  c.port_mappings = [...(c.port_mappings ?? []), { protocol: 'TCP', container_port: containerPort, host_port: hostPort, host_ip: hostIp }];
 };
 
 /** A container as a test describes it. CreateContainer (resources.ts createContainer) completes it the way the

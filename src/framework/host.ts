@@ -4,6 +4,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { RpcError } from '../cri/errors.js';
 import type { TestContext } from './context.js';
@@ -169,4 +170,26 @@ export async function startWithinHostLimits<T>(t: TestContext, what: string, sta
     }
     throw e;
   }
+}
+
+/**
+ * The node's own address on the route to `ip` (`ip route get` → src): for a pod on a CNI bridge of this machine,
+ * the bridge's gateway address, a local address of the node. Undefined, with the reason, when the pod is not on a
+ * network directly attached here (reached through a gateway, or the source is not one of this machine's
+ * addresses): then the runtime does not run on this machine and nothing here may be dialled.
+ */
+export async function nodeAddressToward(ip: string): Promise<{ address?: string; why: string }> {
+  let out: string;
+  try {
+    out = (await execFileP('ip', ['route', 'get', ip])).stdout;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    return { why: err.code === 'ENOENT' ? 'the node has no `ip` (iproute2) to find its address on the route to the pod' : `ip route get ${ip}: ${err.stderr?.trim() || err.message}` };
+  }
+  const line = out.split('\n')[0]!.trim();
+  if (/\bvia\b/.test(line)) return { why: `the pod ${ip} is reached through a gateway (${line}): not on a network of this machine` };
+  const src = /\bsrc\s+(\S+)/.exec(line)?.[1];
+  const local = Object.values(networkInterfaces()).flat().map((a) => a?.address);
+  if (!src || !local.includes(src)) return { why: `no local source address on the route to the pod ${ip} (${line})` };
+  return { address: src, why: line };
 }

@@ -28,6 +28,26 @@ export const FACTS = {
     periodMs: 5_000,
     source: 'CRI-O sends it as the RPC completes or as conmon reports the exit (generateCRIEvent); containerd publishes it from the task event monitor',
   },
+  containerStatsSample: {
+    what: 'container and pod sandbox CPU and memory samples (ContainerStats/PodSandboxStats cpu, memory and their timestamps)',
+    periodMs: 10_000,
+    source: 'containerd reads the cgroup on each stats call; CRI-O too unless collection_period is set (crio.conf stats section, default 0: on demand); 10 s allows a node that samples periodically, as the kubelet itself does every 10 s (cri_stats_provider.go ListPodStatsAndUpdateCPUNanoCoreUsage)',
+  },
+  writableLayerUsage: {
+    what: "a container's writable layer usage (ContainerStats writable_layer used_bytes, inodes_used)",
+    periodMs: 10_000,
+    source: 'containerd CRI plugin: snapshot usage is collected every stats_collect_period, default 10 s (pkg/cri/config config_unix.go); CRI-O reads it from storage on request (internal/lib/statsserver populateWritableLayer)',
+  },
+  podSandboxMetrics: {
+    what: 'ListPodSandboxMetrics samples of a new sandbox and its containers',
+    periodMs: 10_000,
+    source: 'CRI-O collects included_pod_metrics every collection_period (crio.conf, default 0: on request); containerd (2.1 included) answers ListMetricDescriptors UNIMPLEMENTED',
+  },
+  forcedSandboxRemoval: {
+    what: 'RemovePodSandbox of a ready sandbox whose running container ignores SIGTERM (forced stop, then removal)',
+    periodMs: 20_000,
+    source: 'api.proto bounds no time ("must be forcibly terminated and removed"); containerd kills at once (sandbox_stop.go stopContainer(ctx, container, 0)); CRI-O spends the call\'s deadline as the stop grace period and kills one second before it (server/utils.go stopTimeoutFromContext), so its answer may come just after the deadline; the kubelet removes only stopped sandboxes and retries a failed removal (kuberuntime_gc.go)',
+  },
 } as const satisfies Record<string, RuntimeFact>;
 
 /** Three periods: the value may have been sampled just before the change, and the next sample may land late. */

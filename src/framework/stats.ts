@@ -116,3 +116,14 @@ export function cpuWeightsForShares(shares: number): number[] {
   const quadratic = Math.ceil(Math.pow(10, (l * l + 125 * l) / 612 - 7 / 34));
   return [...new Set([linear, quadratic])];
 }
+
+/**
+ * The entries of `got` under the keys of `given`. A runtime may add labels of its own (CRI-O does): the
+ * contract is that what was given comes back, not that nothing else does. Used for labels, never for
+ * annotations, which api.proto requires to be identical.
+ */
+export function givenEntries(got: Record<string, string> | null | undefined, given: Record<string, string> | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(given ?? {})) if (got && Object.hasOwn(got, k)) out[k] = got[k]!;
+  return out;
+}
