@@ -14,7 +14,8 @@ const WS = 'over WebSocket [Optional]';
 const R = 'streaming/Streaming RPCs ';
 const URLS = (p: string) => `${R}Exec, Attach and PortForward should answer an absolute URL on a reachable host that serves a session, ${p}`;
 const FRESH = (label: string) => `${R}Exec, Attach and PortForward should answer a fresh URL on each call that serves one session only, over ${label} [Optional]`;
-const GONE = `${R}Exec, Attach and PortForward should answer an error, not a URL, for an unknown or removed container or sandbox [Conformance]`;
+const GONE = `${R}Exec and Attach should answer an error, not a URL, for an unknown or removed container [Conformance]`;
+const GONE_PF = `${R}PortForward should answer an error, not a URL, for an unknown or removed sandbox [Strict]`;
 const TTY_STDERR = `${R}Exec should refuse tty together with stderr, as the CRI API says [Strict]`;
 const E = 'streaming/Exec ';
 const APART = (p: string) => `${E}exec should deliver stdout and stderr apart and report the exit code as a v4 Status, ${p}`;
@@ -98,8 +99,9 @@ describe('self-test: streaming', function () {
     relayFails(FRESH('WebSocket'), 'reusable', 'Exec', /Exec: second connection to the same url: expected a value matching \/\^refused: \/, got "accepted"/));
 
   for (const rpc of ['Exec', 'Attach', 'PortForward'] as const) {
-    it(`${GONE} fails when ${rpc} answers a URL for something that is not there`, () =>
-      expectCheckFails(GONE, [answers(rpc)], new RegExp(`${rpc} \\(unknown (container|sandbox)\\): answer: expected a value matching /\\^error /, got "answered \\{\\\\"url\\\\":\\\\"http://127\\.0\\.0\\.1:1/made-up`)));
+    const id = rpc === 'PortForward' ? GONE_PF : GONE;
+    it(`${id} fails when ${rpc} answers a URL for something that is not there`, () =>
+      expectCheckFails(id, [answers(rpc)], new RegExp(`${rpc} \\(unknown (container|sandbox)\\): answer: expected a value matching /\\^error /, got "answered \\{\\\\"url\\\\":\\\\"http://127\\.0\\.0\\.1:1/made-up`)));
   }
 
   it(`${TTY_STDERR} fails when Exec accepts tty with stderr`, () =>
