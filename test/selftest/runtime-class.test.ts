@@ -58,5 +58,5 @@ describe('self-test: runtime-class', function () {
 
   it(`${IMAGE} fails when the runtime refuses the handler's pull`, () =>
     expectCheckFails(IMAGE, [{ rpc: 'PullImage', when: (req) => req.image?.runtime_handler === 'runc', error: { code: Status.NOT_FOUND, details: 'no runtime for "runc"' } }],
-      /PullImage failed: NOT_FOUND: no runtime for "runc"/));
+      /PullImage \(handler \w+\) failed: NOT_FOUND: no runtime for "runc"/));
 });
