@@ -14,6 +14,7 @@ import { renderCoverage } from '../src/coverage/render.js';
 import { NOT_JUDGED } from '../src/coverage/reasons.js';
 import type { FieldClaim } from '../src/coverage/types.js';
 import type { RunResult } from '../src/report/model.js';
+import { runFromSummary, toSummaryHtml, toSummaryJson, toSummaryMarkdown } from '../src/report/certification.js';
 
 const GEN = path.join(REPO_ROOT, 'src', 'tools', 'gen-coverage.mjs');
 const COMMITTED = path.join(REPO_ROOT, 'src', 'coverage', 'claims.gen.ts');
@@ -120,8 +121,21 @@ describe('CRI field map (coverage)', function () {
     const test = (id: string, status: 'passed' | 'failed' | 'skipped') => ({ id, suite: 'demo', title: id, fullTitle: id, status, durationMs: 1, tags: [] });
     const run = { suites: [{ name: 'demo', title: 'demo', durationMs: 1, tests: [test('demo/A one', 'passed'), test('demo/A two over ws', 'failed'), test('demo/A three', 'skipped')] }] } as unknown as RunResult;
     const cov = runFieldCoverage(run, claims);
-    expect(cov.judged).to.deep.equal(['ContainerConfig.tty', 'ContainerStatus.log_path']);
+    expect(cov.judgedFields).to.deep.equal(['ContainerConfig.tty', 'ContainerStatus.log_path']);
+    expect(cov.judged).to.equal(2);
     expect(cov.kubelet.judged).to.equal(1); // ContainerConfig.tty is sent by the kubelet; ContainerStatus is reported
+  });
+
+  it("a run's summary (json, md, html) says how many fields it judged, and summary.json keeps them", () => {
+    const run = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'run-result.json'), 'utf8')) as RunResult;
+    expect(toSummaryMarkdown(run), 'no line when the run did not compute it').not.to.include('Field coverage');
+    run.fieldCoverage = { fields: 463, judged: 2, kubelet: { fields: 180, judged: 1 }, judgedFields: ['ContainerConfig.tty', 'ContainerStatus.log_path'] };
+    const line = 'Field coverage: this run judged 2 of the 463 runtime.v1 fields a request sends or a response reports, 1 of the 180 the kubelet sends';
+    expect(toSummaryMarkdown(run)).to.include(line);
+    expect(toSummaryHtml(run)).to.include(line);
+    const json = JSON.parse(toSummaryJson(run)) as { fieldCoverage: unknown };
+    expect(json.fieldCoverage).to.deep.equal(run.fieldCoverage);
+    expect(runFromSummary(json).fieldCoverage).to.deep.equal(run.fieldCoverage);
   });
 
   it('prints totals per message and per judgement as text, markdown and JSON', () => {

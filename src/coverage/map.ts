@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../version.js';
 import { CLAIMS } from './claims.gen.js';
 import { NOT_JUDGED, WINDOWS_ONLY } from './reasons.js';
 import type { ClaimKind, FieldClaim, Judgement } from './types.js';
-import type { RunResult, TestStatus } from '../report/model.js';
+import type { FieldCoverage, RunResult, TestStatus } from '../report/model.js';
 
 export const JUDGEMENTS: readonly Judgement[] = ['effect', 'echo', 'honoured', 'true'];
 export const KINDS: readonly ClaimKind[] = [...JUDGEMENTS, 'stated'];
@@ -152,7 +152,7 @@ export function idMatcher(pattern: string): (id: string) => boolean {
 }
 
 /** What one run judged: fields reached by a test that passed or failed (a field whose checks all skipped is not). */
-export function runFieldCoverage(run: RunResult, claims: readonly FieldClaim[] = CLAIMS): { judged: string[]; kubelet: { fields: number; judged: number }; fields: number } {
+export function runFieldCoverage(run: RunResult, claims: readonly FieldClaim[] = CLAIMS): FieldCoverage {
   const judgedIds = new Set<string>();
   const judging: TestStatus[] = ['passed', 'failed'];
   for (const s of run.suites) for (const t of s.tests) if (judging.includes(t.status)) judgedIds.add(t.id);
@@ -166,5 +166,5 @@ export function runFieldCoverage(run: RunResult, claims: readonly FieldClaim[] =
   const map = buildFieldMap({ claims, judgedTests: judgedTest });
   const judged = map.fields.filter((f) => f.judges.length).map((f) => f.field);
   const kubeletFields = map.fields.filter((f) => f.kubelet);
-  return { judged, fields: map.fields.length, kubelet: { fields: kubeletFields.length, judged: kubeletFields.filter((f) => f.judges.length).length } };
+  return { fields: map.fields.length, judged: judged.length, kubelet: { fields: kubeletFields.length, judged: kubeletFields.filter((f) => f.judges.length).length }, judgedFields: judged };
 }
