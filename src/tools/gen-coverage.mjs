@@ -4,7 +4,9 @@
 // from the code. The published CLI reads the generated module; it needs no TypeScript at run time.
 //
 //   node src/tools/gen-coverage.mjs            # writes <repo>/src/coverage/claims.gen.ts
-//   node src/tools/gen-coverage.mjs --out FILE # writes FILE instead (used by test/coverage-fresh.test.ts)
+//   node src/tools/gen-coverage.mjs --out FILE # writes FILE instead (used by test/coverage.test.ts)
+//   node src/tools/gen-coverage.mjs --prune-open  # also drops from fixtures/kubelet-fields.yaml `open:` the fields
+//                                                 # a check now judges (it never adds one: a new gap stays a failure)
 //
 // A claim is a field a check judges, found two ways:
 //   basis: a cri('Message.field…', words[, judges]) basis (at the site or through a const of the file);
@@ -30,16 +32,37 @@ const BASIS_ARG = { check: 3, failWith: 1, expectSuccess: 3, expectRpcError: 4, 
 function parseArgs(argv) {
   let out = path.join(repoRoot, 'src', 'coverage', 'claims.gen.ts');
   let suites = path.join(repoRoot, 'suites');
+  let pruneOpen = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') out = path.resolve(argv[++i] ?? '');
+    else if (a === '--prune-open') pruneOpen = true;
     else if (a === '--suites') suites = path.resolve(argv[++i] ?? '');
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node src/tools/gen-coverage.mjs [--out FILE] [--suites DIR]\n');
+      process.stdout.write('usage: node src/tools/gen-coverage.mjs [--out FILE] [--suites DIR] [--prune-open]\n');
       process.exit(0);
     } else throw new Error(`unknown argument: ${a}`);
   }
-  return { out, suites };
+  return { out, suites, pruneOpen };
+}
+
+/** Drops from the fixture's `open:` list the fields that some claim now judges; returns them. */
+function pruneOpenList(claims, file = path.join(repoRoot, 'fixtures', 'kubelet-fields.yaml')) {
+  const judged = new Set(claims.map((c) => c.field));
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const start = lines.indexOf('open:');
+  if (start < 0) return [];
+  const dropped = [];
+  const kept = lines.filter((l, i) => {
+    const m = i > start ? /^  - (\S+)$/.exec(l) : null;
+    if (m && judged.has(m[1])) {
+      dropped.push(m[1]);
+      return false;
+    }
+    return true;
+  });
+  if (dropped.length) fs.writeFileSync(file, kept.join('\n'));
+  return dropped;
 }
 
 const root = new protobuf.Root().loadSync(path.join(repoRoot, 'proto', 'runtime', 'v1', 'api.proto'), { keepCase: true }).resolveAll();
@@ -194,7 +217,12 @@ ${claims.map((c) => `  ${JSON.stringify(c)},`).join('\n')}
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { out, suites } = parseArgs(process.argv.slice(2));
+  const { out, suites, pruneOpen } = parseArgs(process.argv.slice(2));
+  const claims = extract(suites);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, render(extract(suites)));
+  fs.writeFileSync(out, render(claims));
+  if (pruneOpen) {
+    const dropped = pruneOpenList(claims);
+    process.stdout.write(dropped.length ? `fixtures/kubelet-fields.yaml: no longer open (a check judges them): ${dropped.join(', ')}\n` : 'fixtures/kubelet-fields.yaml: open: unchanged\n');
+  }
 }
