@@ -18,9 +18,9 @@ type Propagation = Exclude<MountPropagation, number>;
 
 // What the checks rest on (api.proto of cri-api v0.36).
 const PROPAGATION_BASIS: Record<Propagation, Basis> = {
-  PROPAGATION_PRIVATE: cri('MountPropagation.PROPAGATION_PRIVATE', 'No mount propagation ("rprivate" in Linux terminology).'),
-  PROPAGATION_HOST_TO_CONTAINER: cri('MountPropagation.PROPAGATION_HOST_TO_CONTAINER', 'Mounts get propagated from the host to the container ("rslave" in Linux).'),
-  PROPAGATION_BIDIRECTIONAL: cri('MountPropagation.PROPAGATION_BIDIRECTIONAL', 'Mounts get propagated from the host to the container and from the container to the host ("rshared" in Linux).'),
+  PROPAGATION_PRIVATE: cri('MountPropagation.PROPAGATION_PRIVATE', 'No mount propagation ("rprivate" in Linux terminology).', 'effect'),
+  PROPAGATION_HOST_TO_CONTAINER: cri('MountPropagation.PROPAGATION_HOST_TO_CONTAINER', 'Mounts get propagated from the host to the container ("rslave" in Linux).', 'effect'),
+  PROPAGATION_BIDIRECTIONAL: cri('MountPropagation.PROPAGATION_BIDIRECTIONAL', 'Mounts get propagated from the host to the container and from the container to the host ("rshared" in Linux).', 'effect'),
 };
 const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added.', 'effect');
 const ECHO_BASIS = cri('ContainerStatus.mounts', 'Mounts for the container.', 'echo');

@@ -87,13 +87,14 @@ describe('CRI field map (coverage)', function () {
     writeFileSync(path.join(dir, '99-demo.suite.ts'), [
       `const TTY = cri('ContainerConfig.tty', 'words', 'effect');`,
       `const LOG = cri('ContainerStatus.log_path', 'words');`,
+      `const TABLE = { A: cri('MountPropagation.PROPAGATION_PRIVATE', 'w', 'effect'), B: cri('NamespaceMode.NODE', 'w', 'effect') };`,
       `async function helper(t) { check('ContainerStatus', 'status.log_path (x)', 1, LOG); }`,
       `async function outer(t) { await helper(t); }`,
       `export default defineSuite(({ describe, it }) => {`,
       `  describe('Demo', () => {`,
       `    it('one [Conformance]', async (t) => { failWith('m', TTY); });`,
       `    for (const p of ps) it(\`two over \${p.label} [Conformance]\`, async (t) => { await outer(t); check('ListContainers', 'containers[].labels', 1, cri('ContainerFilter.label_selector', 'w', 'honoured')); });`,
-      `    it('three', async (t) => { check('node', 'whatever', 1, cri('RuntimeService.StopContainer', 'w')); });`,
+      `    it('three', async (t) => { check('node', 'whatever', 1, cri('RuntimeService.StopContainer', 'w')); failWith('m', TABLE[k]); });`,
       `  });`,
       `});`,
     ].join('\n'));
@@ -105,6 +106,7 @@ describe('CRI field map (coverage)', function () {
       'ContainerFilter.label_selector honoured basis demo/Demo two over ${p.label} [Conformance]',
       'ContainerStatus.log_path stated basis demo/Demo two over ${p.label} [Conformance]',
       'ContainerStatus.log_path stated check demo/Demo two over ${p.label} [Conformance]',
+      'Mount.propagation effect basis demo/Demo three', // the one field of MountPropagation; NamespaceMode has several
       'StopContainerRequest.container_id stated basis demo/Demo three',
     ]);
     expect(idMatcher('demo/Demo two over ${p.label} [Conformance]')('demo/Demo two over WebSocket [Conformance]')).to.equal(true);

@@ -9,7 +9,8 @@
 //                                                 # a check now judges (it never adds one: a new gap stays a failure)
 //
 // A claim is a field a check judges, found two ways:
-//   basis: a cri('Message.field…', words[, judges]) basis (at the site or through a const of the file);
+//   basis: a cri('Message.field…', words[, judges]) basis (at the site or through a const of the file; an
+//          `Enum.VALUE` place names the one field holding that enum, if only one does);
 //          judges = the third argument ('effect' | 'echo' | 'honoured' | 'true'), else 'stated'.
 //   check: check(rpc, field, …) where rpc is a RuntimeService/ImageService RPC and the leading path of field
 //          (`status.labels`, `containers[].id (…)`) is a field of its response; judged 'stated' unless the
@@ -125,8 +126,18 @@ function criClaims(call) {
     const req = rpcs.get(name).resolvedRequestType;
     return req.fieldsArray.filter((f) => /_id$/.test(f.name) && f.type === 'string').map((f) => ({ field: `${req.name}.${f.name}`, place: where, judges: 'stated', via: 'basis' }));
   }
-  const field = resolvePlace(where);
+  const field = resolvePlace(where) ?? enumField(where);
   return field ? [{ field, place: where, judges, via: 'basis' }] : [];
+}
+
+/** `Enum.VALUE` of an enum that exactly one field of runtime.v1 holds (MountPropagation: Mount.propagation) → that
+ * field; an enum several fields share (NamespaceMode) names none of them. */
+function enumField(where) {
+  const [head, value, ...rest] = where.split('.');
+  const e = ns.lookup(head);
+  if (!(e instanceof protobuf.Enum) || rest.length || (value !== undefined && !(value in e.values))) return undefined;
+  const holders = ns.nestedArray.filter((t) => t instanceof protobuf.Type).flatMap((t) => t.fieldsArray.filter((f) => f.resolvedType === e).map((f) => `${t.name}.${f.name}`));
+  return holders.length === 1 ? holders[0] : undefined;
 }
 const criClaim = (call) => criClaims(call).find((c) => !c.place.includes('Service.'));
 
@@ -135,13 +146,18 @@ export function extract(suitesDir) {
   for (const f of fs.readdirSync(suitesDir).filter((x) => x.endsWith('.suite.ts')).sort()) {
     const suite = f.replace(/^\d+-/, '').replace(/\.suite\.ts$/, '');
     const src = ts.createSourceFile(f, fs.readFileSync(path.join(suitesDir, f), 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    const consts = new Map(); // name → cri() call
+    const consts = new Map(); // name → the cri() calls it holds (one, or a table's)
     const fns = new Map(); // name → function-like node (declarations and const arrows/functions)
     const tests = []; // { id, body }
     const found = []; // { node, claim, line }
     const visitDecl = (n) => {
       if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
-        if (callee(n.initializer) === 'cri') consts.set(n.name.text, n.initializer);
+        if (callee(n.initializer) === 'cri') consts.set(n.name.text, [n.initializer]);
+        // A table of bases (`const BASIS = { A: cri(…), B: cri(…) }`): a use of it may take any of them.
+        if (ts.isObjectLiteralExpression(n.initializer)) {
+          const calls = n.initializer.properties.filter((p) => ts.isPropertyAssignment(p) && callee(p.initializer) === 'cri').map((p) => p.initializer);
+          if (calls.length) consts.set(n.name.text, calls);
+        }
         if (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) fns.set(n.name.text, n.initializer);
       }
       if (ts.isFunctionDeclaration(n) && n.name) fns.set(n.name.text, n);
@@ -156,7 +172,7 @@ export function extract(suitesDir) {
         for (const c of criClaims(n)) found.push({ node: n, claim: c, line: line(n) });
       }
       if (ts.isIdentifier(n) && consts.has(n.text) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n)) {
-        for (const c of criClaims(consts.get(n.text))) found.push({ node: n, claim: c, line: line(n) });
+        for (const call of consts.get(n.text)) for (const c of criClaims(call)) found.push({ node: n, claim: c, line: line(n) });
       }
       if (name === 'check') {
         const rpc = textOf(n.arguments[0]);
@@ -164,7 +180,7 @@ export function extract(suitesDir) {
         const resolved = rpc && field ? resolveCheck(rpc, field) : undefined;
         if (resolved) {
           let basis = n.arguments[BASIS_ARG.check];
-          if (basis && ts.isIdentifier(basis) && consts.has(basis.text)) basis = consts.get(basis.text);
+          if (basis && ts.isIdentifier(basis) && consts.get(basis.text)?.length === 1) basis = consts.get(basis.text)[0];
           const b = basis && callee(basis) === 'cri' ? criClaim(basis) : undefined;
           const judges = b && b.field === resolved ? b.judges : 'stated';
           found.push({ node: n, claim: { field: resolved, place: `${rpc}: ${field}`, judges, via: 'check' }, line: line(n) });
