@@ -218,7 +218,9 @@ export function extract(suitesDir) {
     }
     claims.push(...byKey.values());
   }
-  claims.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : a.site < b.site ? -1 : a.site > b.site ? 1 : a.judges < b.judges ? -1 : a.judges > b.judges ? 1 : 0));
+  const cmp = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+  const siteCmp = (x, y) => x.localeCompare(y, 'en', { numeric: true });
+  claims.sort((a, b) => cmp(a.field, b.field) || siteCmp(a.site, b.site) || cmp(a.judges, b.judges) || cmp(a.via, b.via));
   return claims;
 }
 
