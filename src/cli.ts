@@ -24,6 +24,7 @@ const program = buildProgram({
   sonobuoyRun: async (a, o) => (await import('./cli/sonobuoy.js')).sonobuoyRunCommand(a, o),
   images: async (a, arg, o) => (await import('./images/commands.js')).imagesCommand(a, arg, o),
   doctor: async (o) => (await import('./doctor/command.js')).doctorCommand(o),
+  coverage: async (o) => (await commands()).coverageCommand(o),
 });
 try {
   await program.parseAsync(process.argv);

@@ -200,6 +200,12 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
     await served?.close();
   }
   if (config.allowMissingImages) result.allowMissingImages = true;
+  // Which api.proto fields this run judged on this runtime (the field map, `cri-conformance coverage`).
+  try {
+    result.fieldCoverage = (await import('./coverage/map.js')).runFieldCoverage(result);
+  } catch (e) {
+    progress.info(`field coverage: not computed (${e instanceof Error ? e.message : String(e)})`);
+  }
   if (baseline) {
     const applied = applyBaseline(result, baseline, { strict: Boolean(config.strictBaseline) });
     for (const s of applied.stale) progress.info(`baseline: "${s}" matches no test of this run`);

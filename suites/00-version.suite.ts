@@ -3,7 +3,7 @@ import { defineSuite, check, cri, kubelet } from '../src/framework/index.js';
 
 /** The kubelet refuses a runtime whose VersionResponse leaves any of these empty (profiles.yaml versionResponse). */
 const VERSION_FIELDS = kubelet('cri-client remote_runtime.go Version() (pkg/kubelet/cri/remote before 1.30)', 'fails with "not all fields are set in VersionResponse" when version, runtime_name, runtime_version or runtime_api_version is empty');
-const API_VERSION = cri('VersionResponse.runtime_api_version', 'API version of the container runtime. The string must be semver-compatible.');
+const API_VERSION = cri('VersionResponse.runtime_api_version', 'API version of the container runtime. The string must be semver-compatible.', 'true');
 const SERVED = kubelet('cri-client remote_runtime.go / remote_image.go validateServiceConnection()', 'the kubelet of a release speaks only its CRI versions (v1, and v1alpha2 before 1.26) and does not start without one');
 
 export default defineSuite(({ describe, it }) => {

@@ -6,10 +6,10 @@ import {
 } from '../src/framework/index.js';
 import { hostPidsRunning, uniqueSleep } from '../src/framework/host.js';
 
-const DRIVER = cri('LinuxRuntimeConfiguration.cgroup_driver', 'Cgroup driver to use');
+const DRIVER = cri('LinuxRuntimeConfiguration.cgroup_driver', 'Cgroup driver to use', 'true');
 /** The kubelet takes the driver from RuntimeConfig and lays out every pod cgroup in that driver's form. */
 const DRIVER_LAYOUT = kubelet('cmd/kubelet/app/server.go getCgroupDriverFromCRI(); cm/cgroup_manager_linux.go', 'uses the reported driver for the pod cgroups it names in cgroup_parent, assuming containers land under them in that form');
-const PARENT = cri('LinuxPodSandboxConfig.cgroup_parent', 'Parent cgroup of the PodSandbox. The cgroupfs style syntax will be used, but the container runtime can convert it to systemd semantics if needed.');
+const PARENT = cri('LinuxPodSandboxConfig.cgroup_parent', 'Parent cgroup of the PodSandbox. The cgroupfs style syntax will be used, but the container runtime can convert it to systemd semantics if needed.', 'effect');
 const EXEC = cri('RuntimeService.ExecSync', 'ExecSync runs a command in a container synchronously.');
 
 type Driver = 'SYSTEMD' | 'CGROUPFS';

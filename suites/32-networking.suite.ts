@@ -14,7 +14,7 @@ const WEB_BODY = 'cri-conformance webserver OK';
 /** A web server that is running may still be binding its socket: how long the node keeps dialling. */
 const DIAL_MS = 20_000;
 
-const POD_IP = cri('PodSandboxNetworkStatus.ip', 'IP address of the PodSandbox.');
+const POD_IP = cri('PodSandboxNetworkStatus.ip', 'IP address of the PodSandbox.', 'true');
 const PROBES = kubelet('prober/prober.go runProbe', 'HTTP and TCP probes dial status.PodIP (from PodSandboxStatus.network.ip) from the node');
 
 export default defineSuite(({ describe, it }) => {

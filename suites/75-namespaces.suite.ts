@@ -22,9 +22,9 @@ const CONTAINER_NS = cri('NamespaceMode.CONTAINER', 'A CONTAINER namespace is re
 const TARGET_NS = cri('NamespaceMode.TARGET', 'TARGET targets the namespace of another container. … This containers namespace will be made to match that of container target_id.');
 const TARGET_SENT = cri('NamespaceOption.pid', 'PID namespace for this container/sandbox. … Namespaces currently set by the kubelet: POD, CONTAINER, NODE, TARGET');
 const HOSTNAME = kubelet('kuberuntime_sandbox.go generatePodSandboxConfig', 'sets PodSandboxConfig.hostname only for pods that are not host-network: a host-network pod keeps the node\'s hostname');
-const SYSCTLS = cri('LinuxPodSandboxConfig.sysctls', 'Sysctls holds linux sysctls config for the sandbox.');
+const SYSCTLS = cri('LinuxPodSandboxConfig.sysctls', 'Sysctls holds linux sysctls config for the sandbox.', 'effect');
 const NET_ECHO = kubelet('kuberuntime_manager.go podSandboxChanged', 'kills and recreates a sandbox whose PodSandboxStatus linux.namespaces.options.network differs from the pod\'s (hostNetwork: NODE, else POD)');
-const NS_ECHO = cri('Namespace.options', 'Namespace options for Linux namespaces.');
+const NS_ECHO = cri('Namespace.options', 'Namespace options for Linux namespaces.', 'echo');
 const EXEC = cri('RuntimeService.ExecSync', 'ExecSync runs a command in a container synchronously.');
 
 export default defineSuite(({ describe, it }) => {

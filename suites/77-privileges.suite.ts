@@ -13,18 +13,18 @@ import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/Lin
 import { cri, kubelet, opinion } from '../src/framework/contract.js';
 
 // What the checks rest on.
-const PRIV_CAPS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies the following specific options are applied: 1. All capabilities are added.');
-const PRIV_UNMASKED = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 2. Sensitive paths, such as kernel module paths within sysfs, are not masked. 3. Any sysfs and procfs mounts are mounted RW.');
-const PRIV_DEVICES = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 7. All devices from the host\'s /dev are available within the container.');
+const PRIV_CAPS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies the following specific options are applied: 1. All capabilities are added.', 'effect');
+const PRIV_UNMASKED = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 2. Sensitive paths, such as kernel module paths within sysfs, are not masked. 3. Any sysfs and procfs mounts are mounted RW.', 'effect');
+const PRIV_DEVICES = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 7. All devices from the host\'s /dev are available within the container.', 'effect');
 const UNPRIVILEGED = opinion('a container that is not privileged gets the runtime\'s default capability set, without CAP_SYS_ADMIN, a read-only /sys and only the default devices (what the Pod Security baseline assumes of every runtime); the CRI says only what privileged adds');
-const ADD = cri('Capability.add_capabilities', 'List of capabilities to add.');
-const DROP = cri('Capability.drop_capabilities', 'List of capabilities to drop.');
+const ADD = cri('Capability.add_capabilities', 'List of capabilities to add.', 'effect');
+const DROP = cri('Capability.drop_capabilities', 'List of capabilities to drop.', 'effect');
 const ALL = kubelet('kuberuntime security_context.go convertToRuntimeCapabilities', 'passes the pod\'s capability names through as they are, "ALL" included (the restricted Pod Security Standard drops ALL and adds back what it needs)');
-const NNP = cri('LinuxContainerSecurityContext.no_new_privs', 'no_new_privs defines if the flag for no_new_privs should be set on the container.');
-const MASKED = cri('LinuxContainerSecurityContext.masked_paths', 'masked_paths is a slice of paths that should be masked by the container runtime, this can be passed directly to the OCI spec.');
-const READONLY = cri('LinuxContainerSecurityContext.readonly_paths', 'readonly_paths is a slice of paths that should be set as readonly by the container runtime, this can be passed directly to the OCI spec.');
+const NNP = cri('LinuxContainerSecurityContext.no_new_privs', 'no_new_privs defines if the flag for no_new_privs should be set on the container.', 'effect');
+const MASKED = cri('LinuxContainerSecurityContext.masked_paths', 'masked_paths is a slice of paths that should be masked by the container runtime, this can be passed directly to the OCI spec.', 'effect');
+const READONLY = cri('LinuxContainerSecurityContext.readonly_paths', 'readonly_paths is a slice of paths that should be set as readonly by the container runtime, this can be passed directly to the OCI spec.', 'effect');
 const UNMASKED = kubelet('securitycontext/util.go ConvertToRuntimeMaskedPaths, ConvertToRuntimeReadonlyPaths', 'sends empty lists for procMount Unmasked and relies on the runtime masking nothing');
-const ROOTFS = cri('LinuxContainerSecurityContext.readonly_rootfs', 'If set, the root filesystem of the container is read-only.');
+const ROOTFS = cri('LinuxContainerSecurityContext.readonly_rootfs', 'If set, the root filesystem of the container is read-only.', 'effect');
 
 export default defineSuite(({ describe, it }) => {
   describe('Privileged', () => {

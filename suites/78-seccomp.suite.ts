@@ -23,15 +23,15 @@ const BLOCK_MKDIR = blocking('mkdir', 'mkdirat');
 const BLOCK_SETHOSTNAME = blocking('sethostname');
 
 // What each check rests on (api.proto of cri-api v0.36; the proto in proto/ keeps only the places).
-const UNCONFINED_BASIS = cri('SecurityProfile.profile_type', 'Unconfined: "Disable the feature for the sandbox or the container."');
-const RUNTIME_DEFAULT_BASIS = cri('SecurityProfile.profile_type', 'RuntimeDefault: "The container runtime default profile should be used."');
-const LOCALHOST_BASIS = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For seccomp, it must be an absolute path to the seccomp profile.');
-const NIL_BASIS = cri('LinuxContainerSecurityContext.seccomp_profile_path', 'Default: "", which is identical with unconfined.');
-const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added. … 5. Seccomp restrictions are not applied.');
-const CAPS_BASIS = cri('Capability.add_capabilities', 'List of capabilities to add.');
-const SANDBOX_BASIS = cri('LinuxSandboxSecurityContext.seccomp', 'Seccomp profile for the sandbox.');
+const UNCONFINED_BASIS = cri('SecurityProfile.profile_type', 'Unconfined: "Disable the feature for the sandbox or the container."', 'effect');
+const RUNTIME_DEFAULT_BASIS = cri('SecurityProfile.profile_type', 'RuntimeDefault: "The container runtime default profile should be used."', 'effect');
+const LOCALHOST_BASIS = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For seccomp, it must be an absolute path to the seccomp profile.', 'effect');
+const NIL_BASIS = cri('LinuxContainerSecurityContext.seccomp_profile_path', 'Default: "", which is identical with unconfined.', 'effect');
+const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added. … 5. Seccomp restrictions are not applied.', 'effect');
+const CAPS_BASIS = cri('Capability.add_capabilities', 'List of capabilities to add.', 'effect');
+const SANDBOX_BASIS = cri('LinuxSandboxSecurityContext.seccomp', 'Seccomp profile for the sandbox.', 'effect');
 const SANDBOX_KUBELET = kubelet('kuberuntime_sandbox.go generatePodSandboxLinuxConfig', 'always sets LinuxSandboxSecurityContext.seccomp to RuntimeDefault ("allow users to use least privileged seccomp profiles at pod level")');
-const PATH_BASIS = cri('LinuxContainerSecurityContext.seccomp_profile_path', 'runtime/default: the default profile for the container runtime; unconfined: … no seccomp sandboxing; localhost/<full-path-to-profile>: the profile installed on the node.');
+const PATH_BASIS = cri('LinuxContainerSecurityContext.seccomp_profile_path', 'runtime/default: the default profile for the container runtime; unconfined: … no seccomp sandboxing; localhost/<full-path-to-profile>: the profile installed on the node.', 'effect');
 const UNSHARE_OPINION = opinion('the CRI leaves RuntimeDefault\'s contents to the runtime; the default profiles of containerd, CRI-O and Docker all deny unshare without CAP_SYS_ADMIN, and a RuntimeDefault that lets it through is a weaker sandbox than the pod asked for');
 
 /** Writes a seccomp profile into a host directory of this test; returns its absolute path (the localhost_ref). */

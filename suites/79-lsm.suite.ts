@@ -33,10 +33,10 @@ profile ${AUDIT_WRITE} flags=(attach_disconnected) {
 // What the checks rest on (api.proto of cri-api v0.36). The CRI names no SELinux types or categories and says
 // nothing on which AppArmor field wins when the two disagree (the kubelet always sends them alike): those tests
 // are [Strict], on our opinion.
-const APPARMOR_LOCALHOST = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For AppArmor, this field is the AppArmor `<profile name>/`');
-const APPARMOR_PATH = cri('LinuxContainerSecurityContext.apparmor_profile', 'localhost/<profile_name>: profile loaded on the node (localhost) by name.');
+const APPARMOR_LOCALHOST = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For AppArmor, this field is the AppArmor `<profile name>/`', 'effect');
+const APPARMOR_PATH = cri('LinuxContainerSecurityContext.apparmor_profile', 'localhost/<profile_name>: profile loaded on the node (localhost) by name.', 'effect');
 const APPARMOR_FIELD_WINS = opinion('a deprecated field yields to the one that replaced it when both are set and disagree (critest\'s "prefer new apparmor field" specs; kubernetes#123811 calls containerd\'s preferring the newer field "correct"); the CRI does not say, and the kubelet always sends the two alike');
-const SELINUX = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.');
+const SELINUX = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.', 'effect');
 const MALFORMED_PRIVILEGED = opinion('a malformed label is refused even where privileged lets the runtime ignore selinux_options ("MAY have no effect"): accepting it silently hides a broken request');
 const SELINUX_DEFAULTS = opinion('with no SELinux options the runtime confines a container as container-selinux defines (container_t / spc_t processes, container_file_t files, a pair of MCS categories per pod, shared by its containers), as containerd and CRI-O both do; the CRI names none of it');
 

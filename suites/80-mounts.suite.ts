@@ -18,15 +18,15 @@ type Propagation = Exclude<MountPropagation, number>;
 
 // What the checks rest on (api.proto of cri-api v0.36).
 const PROPAGATION_BASIS: Record<Propagation, Basis> = {
-  PROPAGATION_PRIVATE: cri('MountPropagation.PROPAGATION_PRIVATE', 'No mount propagation ("rprivate" in Linux terminology).'),
-  PROPAGATION_HOST_TO_CONTAINER: cri('MountPropagation.PROPAGATION_HOST_TO_CONTAINER', 'Mounts get propagated from the host to the container ("rslave" in Linux).'),
-  PROPAGATION_BIDIRECTIONAL: cri('MountPropagation.PROPAGATION_BIDIRECTIONAL', 'Mounts get propagated from the host to the container and from the container to the host ("rshared" in Linux).'),
+  PROPAGATION_PRIVATE: cri('MountPropagation.PROPAGATION_PRIVATE', 'No mount propagation ("rprivate" in Linux terminology).', 'effect'),
+  PROPAGATION_HOST_TO_CONTAINER: cri('MountPropagation.PROPAGATION_HOST_TO_CONTAINER', 'Mounts get propagated from the host to the container ("rslave" in Linux).', 'effect'),
+  PROPAGATION_BIDIRECTIONAL: cri('MountPropagation.PROPAGATION_BIDIRECTIONAL', 'Mounts get propagated from the host to the container and from the container to the host ("rshared" in Linux).', 'effect'),
 };
-const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added.');
-const ECHO_BASIS = cri('ContainerStatus.mounts', 'Mounts for the container.');
-const READONLY_BASIS = cri('Mount.readonly', 'If set, the mount is read-only.');
-const RELABEL_BASIS = cri('Mount.selinux_relabel', 'If set, the mount needs SELinux relabeling.');
-const SELINUX_BASIS = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.');
+const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added.', 'effect');
+const ECHO_BASIS = cri('ContainerStatus.mounts', 'Mounts for the container.', 'echo');
+const READONLY_BASIS = cri('Mount.readonly', 'If set, the mount is read-only.', 'effect');
+const RELABEL_BASIS = cri('Mount.selinux_relabel', 'If set, the mount needs SELinux relabeling.', 'effect');
+const SELINUX_BASIS = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.', 'effect');
 
 export default defineSuite(({ describe, it }) => {
   describe('Mount propagation', () => {

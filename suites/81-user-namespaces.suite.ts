@@ -13,7 +13,7 @@ import type { UserNamespace } from '../src/gen/v1/runtime/v1/UserNamespace.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
 
 // What the checks rest on (api.proto of cri-api v0.36, and the kubelet's userns manager).
-const POD_BASIS = cri('UserNamespace.uids', 'Uids specifies the UID mappings for the user namespace. (Gids: the GID mappings.)');
+const POD_BASIS = cri('UserNamespace.uids', 'Uids specifies the UID mappings for the user namespace. (Gids: the GID mappings.)', 'effect');
 const NODE_BASIS = cri('NamespaceMode.NODE', 'A NODE namespace is the namespace of the Kubernetes node.');
 const MODES_BASIS = cri('UserNamespace.mode', 'NamespaceMode for UserNamespace currently supports only POD and NODE, not CONTAINER OR TARGET.');
 const KUBELET_ONE_MAPPING = kubelet('pkg/kubelet/userns/userns_manager.go', 'hostUsers: false -> mode POD with exactly one uid and one gid mapping, container id 0, a 64 Ki range');

@@ -17,14 +17,14 @@ const AT = '/mnt/image-volume';
 const VOLUME_DIR = 'cri-conformance-volume';
 const HELLO = 'from-image\n';
 
-const MOUNTED = cri('Mount.image', 'Mount an image reference (image ID, with or without digest), which is a special use case for image volume mounts. … Runtimes are expected to mount the image as required.');
-const READ_ONLY = cri('Mount.image', 'All image mounts are per feature definition readonly.');
-const SUB_PATH = cri('Mount.image_sub_path', 'Specific image sub path to be used from inside the image instead of its root');
-const SUB_PATH_MISSING = cri('Mount.image_sub_path', 'If the sub path is not empty and does not exist in the image, then runtimes should fail and return an error.');
+const MOUNTED = cri('Mount.image', 'Mount an image reference (image ID, with or without digest), which is a special use case for image volume mounts. … Runtimes are expected to mount the image as required.', 'effect');
+const READ_ONLY = cri('Mount.image', 'All image mounts are per feature definition readonly.', 'effect');
+const SUB_PATH = cri('Mount.image_sub_path', 'Specific image sub path to be used from inside the image instead of its root', 'effect');
+const SUB_PATH_MISSING = cri('Mount.image_sub_path', 'If the sub path is not empty and does not exist in the image, then runtimes should fail and return an error.', 'effect');
 /** The kubelet never asks for noexec on an image volume, and its content may be binaries a container runs. */
 const EXECUTABLE = kubelet('kubelet_pods.go makeMounts()', 'mounts an image volume with no noexec option: what the image holds stays runnable');
 const RW_REFUSED = opinion('a readonly=false image volume cannot be honoured, so it should be refused rather than silently made read-only (the kubelet always sends readonly=true)');
-const MOUNT_IMAGE_REF = cri('ImageSpec.image_ref', 'The digest of the image used for this volume. It should have a value that\'s similar to the pod\'s status.containerStatuses[i].imageID.');
+const MOUNT_IMAGE_REF = cri('ImageSpec.image_ref', 'The digest of the image used for this volume. It should have a value that\'s similar to the pod\'s status.containerStatuses[i].imageID.', 'true');
 
 export default defineSuite(({ describe, it }) => {
   describe('Image volumes', () => {

@@ -10,8 +10,8 @@ import {
 } from '../src/framework/index.js';
 
 const LISTED = kubelet('kubelet.go updateRuntimeUp(); runtime_state.go runtimeHandlers', 'learns from Status.runtime_handlers which features (user namespaces, recursive read-only mounts) each RuntimeClass handler has; a handler not listed gets none');
-const HANDLER = cri('RunPodSandboxRequest.runtime_handler', 'Named runtime configuration to use for this PodSandbox.');
-const UNKNOWN = cri('RunPodSandboxRequest.runtime_handler', 'If the runtime handler is unknown, this request should be rejected.');
+const HANDLER = cri('RunPodSandboxRequest.runtime_handler', 'Named runtime configuration to use for this PodSandbox.', 'effect');
+const UNKNOWN = cri('RunPodSandboxRequest.runtime_handler', 'If the runtime handler is unknown, this request should be rejected.', 'effect');
 const IMAGE_HANDLER = cri('ImageSpec.runtime_handler', 'Runtime handler to use for pulling the image. If the runtime handler is unknown, the request should be rejected.');
 
 export default defineSuite(({ describe, it }) => {
@@ -30,9 +30,9 @@ export default defineSuite(({ describe, it }) => {
       for (const h of await handlersToTry(t)) {
         const sb = await runSandbox(t, podSandboxConfig(`rc-${h || 'default'}`), h);
         const st = await sandboxStatus(t, sb.id);
-        check('PodSandboxStatus', `status.runtime_handler (pod run with ${JSON.stringify(h)})`, st.runtime_handler, cri('PodSandboxStatus.runtime_handler', 'runtime configuration used for this PodSandbox.')).equals(h);
+        check('PodSandboxStatus', `status.runtime_handler (pod run with ${JSON.stringify(h)})`, st.runtime_handler, cri('PodSandboxStatus.runtime_handler', 'runtime configuration used for this PodSandbox.', 'echo')).equals(h);
         const [item] = await listPodSandboxes(t, { id: sb.id });
-        check('ListPodSandbox', `items[0].runtime_handler (pod run with ${JSON.stringify(h)})`, item?.runtime_handler, cri('PodSandbox.runtime_handler', 'runtime configuration used for this PodSandbox.')).equals(h);
+        check('ListPodSandbox', `items[0].runtime_handler (pod run with ${JSON.stringify(h)})`, item?.runtime_handler, cri('PodSandbox.runtime_handler', 'runtime configuration used for this PodSandbox.', 'echo')).equals(h);
       }
     });
 

@@ -203,3 +203,12 @@ export async function cleanupCommand(o: Opts): Promise<number> {
     closeAllChannels();
   }
 }
+
+/** `coverage`: the field map (src/coverage), built from proto/ and the checks' declared fields; connects to nothing. */
+export async function coverageCommand(o: Opts): Promise<number> {
+  const { buildFieldMap } = await import('../coverage/map.js');
+  const { renderCoverage } = await import('../coverage/render.js');
+  const format = (str(o, 'format') ?? 'text') as 'text' | 'markdown' | 'json';
+  process.stdout.write(renderCoverage(buildFieldMap(), format, { totalsOnly: Boolean(o['totals']) }));
+  return 0;
+}

@@ -19,6 +19,7 @@ export function buildProgram(handlers: {
   sonobuoyPlugin?: (o: Record<string, unknown>) => Promise<number>;
   sonobuoyRun?: (runArgs: string[], o: Record<string, unknown>) => Promise<number>;
   bench?: (o: Record<string, unknown>) => Promise<number>;
+  coverage?: (o: Record<string, unknown>) => Promise<number>;
 }): Command {
   const program = new Command('cri-conformance')
     .description('Conformance suite for Kubernetes Container Runtime Interface (CRI) runtimes')
@@ -76,6 +77,17 @@ export function buildProgram(handlers: {
   selection(program.command('list').description('print every test id in run order (does not connect)')).action(async (o) => {
     process.exitCode = await handlers.list(o);
   });
+
+  if (handlers.coverage) {
+    program
+      .command('coverage')
+      .description('print the CRI field map: every runtime.v1 field a request sends or a response reports, the checks that judge it and how (effect, echo, honoured, true, stated), or why none does (does not connect)')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+      .option('--totals', 'only the totals (overall, the fields the kubelet sends, per message)')
+      .action(async (o) => {
+        process.exitCode = await handlers.coverage!(o);
+      });
+  }
 
   program
     .command('lab')

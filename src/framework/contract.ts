@@ -7,16 +7,27 @@
 
 export type BasisKind = 'cri' | 'kubelet' | 'opinion';
 
+/** How a check judges the api.proto field its cri() basis names (issue 27; the field map, `cri-conformance coverage`):
+ *   effect:   observed where it acts (inside the container, in the cgroup, on the node, on the wire);
+ *   echo:     comes back, equal, where the contract says it does;
+ *   honoured: a filter or selector shown to include what matches and exclude what does not;
+ *   true:     a reported value compared with what the node or the workload shows.
+ * A cri() basis without one judges its field "stated" (how is not declared). */
+export type Judgement = 'effect' | 'echo' | 'honoured' | 'true';
+
 export interface Basis {
   readonly kind: BasisKind;
   /** api.proto Message.field / Service.Rpc, a kubelet source file or function; empty for an opinion. */
   readonly where: string;
   /** The contract's words (quoted, shortened), what the kubelet does, or the opinion. */
   readonly says: string;
+  /** cri() only: how the check judges the field named by `where` (see Judgement); absent = not declared. */
+  readonly judges?: Judgement;
 }
 
-/** An api.proto comment: `cri('ContainerStatus.log_path', 'Path to the log file of the container.')`. */
-export const cri = (where: string, says: string): Basis => ({ kind: 'cri', where, says });
+/** An api.proto comment: `cri('ContainerStatus.log_path', 'Path to the log file of the container.')`; a third
+ * argument says how the check judges that field: `cri('LinuxContainerResources.memory_limit_in_bytes', '…', 'effect')`. */
+export const cri = (where: string, says: string, judges?: Judgement): Basis => (judges ? { kind: 'cri', where, says, judges } : { kind: 'cri', where, says });
 
 /** A kubelet behaviour: `kubelet('kuberuntime_logs.go ReadLogs', 'opens status.log_path as is')`. */
 export const kubelet = (where: string, does: string): Basis => ({ kind: 'kubelet', where, says: does });

@@ -119,7 +119,16 @@ function summaryObject(run: RunResult): Record<string, unknown> {
     tests: run.suites.flatMap((s) => s.tests.map((t) => testJson(s, t))),
     images,
     rpcs,
+    ...(run.fieldCoverage ? { fieldCoverage: run.fieldCoverage } : {}),
   };
+}
+
+/** One line on the api.proto fields the run judged (`cri-conformance coverage` prints the whole map). */
+export function fieldCoverageLine(run: RunResult): string | undefined {
+  const f = run.fieldCoverage;
+  if (!f) return undefined;
+  return `Field coverage: this run judged ${f.judged} of the ${f.fields} runtime.v1 fields a request sends or a response reports, ` +
+    `${f.kubelet.judged} of the ${f.kubelet.fields} the kubelet sends (the judged fields are in summary.json fieldCoverage; the map: cri-conformance coverage).`;
 }
 
 export function toSummaryJson(run: RunResult): string {
@@ -179,6 +188,7 @@ export function runFromSummary(j: any): RunResult {
   if (j.baselineMode === 'baseline' || j.baselineMode === 'strict') run.baseline = { mode: j.baselineMode };
   if (j.allowMissingImages === true) run.allowMissingImages = true;
   if (j.repeat) run.repeat = j.repeat;
+  if (j.fieldCoverage) run.fieldCoverage = j.fieldCoverage;
   return run;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -357,6 +367,9 @@ export function toSummaryMarkdown(run: RunResult): string {
     '',
   );
 
+  const fieldLine = fieldCoverageLine(run);
+  if (fieldLine) out.push(md(fieldLine), '');
+
   const failures = failingTests(run, mode);
   if (failures.length > 0) {
     out.push('## Failures', '');
@@ -502,6 +515,9 @@ export function toSummaryHtml(run: RunResult): string {
       { cells: ['Total', ...countCells(c)], cls: 'total' },
     ]),
   );
+
+  const fieldLineHtml = fieldCoverageLine(run);
+  if (fieldLineHtml) parts.push(`<p class="field-coverage">${h(fieldLineHtml)}</p>`);
 
   const failures = failingTests(run, mode);
   if (failures.length > 0) {

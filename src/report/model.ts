@@ -90,6 +90,19 @@ export interface RunResult {
   /** --repeat N: the rounds run (fewer than asked when one stopped early). Absent for a single run. */
   repeat?: { rounds: number; asked: number };
   suites: SuiteResult[];
+  /** The runtime.v1 fields this run judged (src/coverage): those a check of a passed or failed test judges; a field
+   * whose tests all skipped or did not run is not judged on this runtime. Absent when not computed. */
+  fieldCoverage?: FieldCoverage;
+}
+
+export interface FieldCoverage {
+  /** Fields in the map (every field a RuntimeService/ImageService request sends or a response reports). */
+  fields: number;
+  judged: number;
+  /** The fields the kubelet sends (fixtures/kubelet-fields.yaml), and how many of them this run judged. */
+  kubelet: { fields: number; judged: number };
+  /** `Message.field` of each judged field, in proto order. */
+  judgedFields: string[];
 }
 
 export interface Leftovers {
