@@ -29,6 +29,8 @@ const PF_URL = cri('PortForwardResponse.url', 'Fully qualified URL of the port-f
 const URL_OF: Record<'Exec' | 'Attach' | 'PortForward', Basis> = { Exec: EXEC_URL, Attach: ATTACH_URL, PortForward: PF_URL };
 const DIALED = kubelet('server.go getExec/getAttach/getPortForward → proxyStream', 'parses the URL the runtime answered and dials it to pass the client\'s upgrade through');
 const SESSION = kubelet('server.go getExec/getAttach → proxyStream', 'passes kubectl\'s exec/attach session through as is: stdin, stdout and stderr on their own channels, the outcome as a Status on the error channel');
+const FORWARD_INTO = cri('PortForwardRequest.pod_sandbox_id', 'ID of the container to which to forward the port.', 'effect');
+const FORWARD_PORTS = cri('PortForwardRequest.port', 'Port to forward.', 'effect');
 const PORTS = kubelet('server.go getPortForward → proxyStream', 'passes kubectl port-forward\'s data and error streams, one pair per forwarded port, through as is');
 const RESIZE = kubelet('server.go getExec → proxyStream', 'passes kubectl\'s terminal size messages (the resize channel of a tty session) through as is');
 const TTY_STDERR = cri('ExecRequest.stderr', 'If `tty` is true, `stderr` MUST be false. Multiplexing is not supported in this case. The output of stdout and stderr will be combined to a single stream.');
@@ -281,14 +283,14 @@ export default defineSuite(({ describe, it }) => {
         const sb = await webPod(t);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080]), [8080]);
         const { reply } = await httpGet(t, pf, 8080);
-        check('PortForward', 'HTTP reply from port 8080', reply, PORTS).matches(new RegExp(`^HTTP/1\\.[01] 200 [^]*${WEB_PAGE}`));
+        check('PortForward', 'HTTP reply from port 8080', reply, FORWARD_INTO).matches(new RegExp(`^HTTP/1\\.[01] 200 [^]*${WEB_PAGE}`));
       });
 
       it(`port-forward should forward two ports over one connection, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await webPod(t, true);
         const pf = await openForward(t, p, await portForwardUrl(t, sb.id, [8080, 8081]), [8080, 8081]);
         const [a, b] = await Promise.all([httpGet(t, pf, 8080), httpGet(t, pf, 8081)]);
-        check('PortForward', 'HTTP bodies from ports {8080, 8081} on one connection', { 8080: a.reply.split('\r\n\r\n')[1], 8081: b.reply.split('\r\n\r\n')[1] }, PORTS)
+        check('PortForward', 'HTTP bodies from ports {8080, 8081} on one connection', { 8080: a.reply.split('\r\n\r\n')[1], 8081: b.reply.split('\r\n\r\n')[1] }, FORWARD_PORTS)
           .equals({ 8080: `${WEB_PAGE}\n`, 8081: 'second-port\n' });
       });
 
