@@ -501,19 +501,19 @@ describe('self-test: container', function () {
 
   it(`${EXEC_TIMEOUT} fails when a timed-out exec looks successful`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', respond: () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exit_code: 0 }) }],
-      /ExecSync: exit_code \(sleep 60, timeout=1s\): expected anything but 0, got 0/));
+      /ExecSync: exit_code \(sleep 60, timeout=2s\): expected anything but 0, got 0/));
 
   it(`${EXEC_TIMEOUT} fails when the timeout surfaces as an error other than DEADLINE_EXCEEDED`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', error: { code: Status.UNKNOWN, details: 'timeout 1s exceeded' } }],
-      /ExecSync: error code \(sleep 60, timeout=1s\): expected "DEADLINE_EXCEEDED", got "UNKNOWN"/));
+      /ExecSync: error code \(sleep 60, timeout=2s\): expected "DEADLINE_EXCEEDED", got "UNKNOWN"/));
 
   it(`${EXEC_TIMEOUT} fails when the runtime ignores the timeout`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', mutateRequest: (req) => void (req.cmd?.[0] === 'sleep' && (req.timeout = '0')) }],
-      /ExecSync: duration in ms \(sleep 60, timeout=1s\): expected <= 10000/));
+      /ExecSync: duration in ms \(sleep 60, timeout=2s\): expected <= 10000/));
 
   it(`${EXEC_TIMEOUT} fails when ExecSync answers DEADLINE_EXCEEDED before the timeout`, () =>
     expectCheckFails(EXEC_TIMEOUT, [{ rpc: 'ExecSync', when: (req) => req.cmd?.[0] === 'sleep', error: { code: Status.DEADLINE_EXCEEDED, details: 'timeout 1s exceeded' } }],
-      /ExecSync: duration in ms \(sleep 60, timeout=1s\): expected >= 900, got \d+ \(answered DEADLINE_EXCEEDED: /));
+      /ExecSync: duration in ms \(sleep 60, timeout=2s\): expected >= 1000, got \d+ \(answered DEADLINE_EXCEEDED: /));
 
   // A runtime that kills only the exec's own process on timeout: a child the command started keeps running.
   it(`${EXEC_TIMEOUT} fails when a process of the timed-out command is left running`, () =>
