@@ -36,6 +36,7 @@ const NEXT_CALL = cri('ImageService.RemoveImage', 'The next call to ListImages, 
 const STATUS_OF = cri('ImageService.ImageStatus', 'ImageStatus returns the status of the image.');
 /** An image pulled by digest alone is known by that digest and by no tag: the contract names neither bound. */
 const DIGEST_ONLY = opinion('an image pulled only by name@digest is known by that one digest and by no tag (critest: repo_tags empty, repo_digests == [digest]); repo_tags and repo_digests say only "names/digests by which this image is known"');
+const TAG_ALONE = opinion('an image pulled by one name:tag alone is known by that one tag (critest: repo_tags == [tag]); repo_tags says only "other names by which this image is known"');
 const STATUS_VERBOSE = cri('ImageStatusResponse.info', 'value should be in json format … It should only be returned non-empty when Verbose is true.');
 const UID = cri('Image.uid', 'UID that will run the command(s). … UID and the following user name are mutually exclusive.');
 const USERNAME = cri('Image.username', 'User name that will run the command(s). This is used if UID is not set and no user is specified when creating container.');
@@ -83,6 +84,21 @@ export default defineSuite(({ describe, it }) => {
       check('ImageStatus', `image.repo_tags (${latest})`, st.repo_tags, LATEST).includes(normalizeRef(latest), `a reference without a tag means ${repoOf(normalizeRef(latest))}:latest`);
       const listed = (await listImages(t)).find((i) => i.id === st.id);
       check('ListImages', `images[id=${st.id}].repo_tags`, listed?.repo_tags, LATEST).includes(normalizeRef(latest));
+      // The dedicated image (fixtures: tagless) has no other tag, so its tag list is exactly name:latest (critest);
+      // busybox-latest, the fallback, shares its digest with busybox:1.0.
+      if (latest === t.run.images['tagless']) check('ImageStatus', `image.repo_tags (${latest}, its only tag)`, st.repo_tags, LATEST).sameMembers([normalizeRef(latest)]);
+    });
+
+    // [Strict]: repo_tags is "Other names by which this image is known", with no bound named; critest requires exactly this.
+    it('runtime should report exactly the pulled name:tag in repo_tags of an image pulled by that tag alone [Strict] [Serial]', async (t) => {
+      const ref = t.image('alt1');
+      const before = (await imageStatus(t, ref)).image;
+      if (before) skip(`${ref} is on the node already (tags ${JSON.stringify(before.repo_tags)}), so a pull by this tag alone cannot be observed`);
+      await pullOwnedImage(t, ref);
+      const st = await presentImage(t, ref, 'after PullImage');
+      check('ImageStatus', `image.repo_tags (${ref}, pulled by this tag alone)`, st.repo_tags, TAG_ALONE).sameMembers([normalizeRef(ref)]);
+      const listed = (await listImages(t)).find((i) => i.id === st.id);
+      check('ListImages', `images[id=${st.id}].repo_tags (pulled by this tag alone)`, listed?.repo_tags, TAG_ALONE).sameMembers([normalizeRef(ref)]);
     });
 
     it('runtime should pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]', async (t) => {

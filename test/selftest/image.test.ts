@@ -61,18 +61,34 @@ describe('self-test: image', function () {
     expectCheckFails(tagless, [{
       rpc: 'ImageStatus',
       mutate: (res: Msg) => { if (res.image) res.image.repo_tags = res.image.repo_tags.filter((t: string) => !t.endsWith(':latest')); },
-    }], /ImageStatus: image\.repo_tags \(.*busybox:latest\): expected to include ".*busybox:latest"/));
+    }], /ImageStatus: image\.repo_tags \(.*tagless:latest\): expected to include ".*tagless:latest"/));
   it(`${tagless} fails when the reference without a tag does not resolve`, () =>
     expectCheckFails(tagless, [{
       rpc: 'ImageStatus',
-      mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/busybox') ? { image: null, info: {} } : res),
-    }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/busybox"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+      mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/tagless') ? { image: null, info: {} } : res),
+    }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/tagless"\): expected "sha256:[0-9a-f]{64}", got undefined/));
   it(`${tagless} fails when image_ref is empty`, () =>
     expectCheckFails(tagless, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
-      /PullImage: image_ref \(.*\/cri-conformance\/busybox\): expected a non-empty value, got ""/));
+      /PullImage: image_ref \(.*\/cri-conformance\/tagless\): expected a non-empty value, got ""/));
   it(`${tagless} fails when ListImages does not list the latest tag`, () =>
     expectCheckFails(tagless, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith(':latest')); } }],
-      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*busybox:latest", got \[.*busybox:1\.0.*\]/));
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*tagless:latest", got \[\]/));
+  it(`${tagless} fails when the dedicated image reports another tag too`, () =>
+    expectCheckFails(tagless, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image?.repo_tags.some((t: string) => t.endsWith('/tagless:latest'))) res.image.repo_tags.push('example.com/tagless:other'); } }],
+      /ImageStatus: image\.repo_tags \(.*tagless:latest, its only tag\): expected exactly \[.*tagless:latest"\] in any order, got \[.*example\.com\/tagless:other.*\]/));
+
+  const tagAlone = `${PULL} report exactly the pulled name:tag in repo_tags of an image pulled by that tag alone [Strict] [Serial]`;
+  it(`${tagAlone} fails when ImageStatus reports another tag too`, () =>
+    expectCheckFails(tagAlone, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image?.repo_tags.some((t: string) => t.endsWith('/alt:1'))) res.image.repo_tags.push('example.com/alt:9'); } }],
+      /ImageStatus: image\.repo_tags \(.*alt:1, pulled by this tag alone\): expected exactly \[".*alt:1"\] in any order, got \[.*example\.com\/alt:9.*\]/));
+  it(`${tagAlone} fails when ListImages reports another tag too`, () =>
+    expectCheckFails(tagAlone, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.endsWith('/alt:1'))) i.repo_tags.push('example.com/alt:9'); } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(pulled by this tag alone\): expected exactly \[".*alt:1"\] in any order, got \[.*example\.com\/alt:9.*\]/));
+  it(`${tagAlone} skips when the image is on the node already`, async () => {
+    const r = await runOne(tagAlone, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (!res.image && refOf(req).endsWith('/alt:1') ? fakeImage(fakeId('4')) : res) }]);
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/is on the node already .*so a pull by this tag alone cannot be observed/);
+  });
 
   const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]`;
   it(`${byDigest} fails when repo_digests lacks the digest`, () =>
