@@ -4,7 +4,7 @@
 // them afterwards; shared images (busybox, pause, webserver) are never removed here.
 import { randomBytes } from 'node:crypto';
 import {
-  defineSuite, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, containerPod, createContainer,
+  defineSuite, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, containerPod, createContainer, runContainer,
   containerConfig, withShell, containerStatus, randomSuffix, cri, kubelet, opinion, pollFact, waitedFor, FACTS, type TestContext, type Basis,
 } from '../src/framework/index.js';
 import { imageStatus, listImages, digestRef, normalizeRef, repoOf, type ImageInfo } from '../src/framework/images.js';
@@ -419,7 +419,8 @@ export default defineSuite(({ describe, it }) => {
       const st = await presentImage(t, ref, 'after PullImage');
       if (strict) check('PullImage', 'image_ref (cri-api v0.36: the image id)', pulled.image_ref, SAME_ID_136).equals(st.id, 'ImageStatus image.id');
       const sb = await containerPod(t);
-      const cid = await createContainer(t, sb, containerConfig('imageid', ref, withShell('sleep 3600')));
+      // Started, as critest reads it: image_id of a running container.
+      const cid = await runContainer(t, sb, containerConfig('imageid', ref, withShell('sleep 3600')));
       const cs = await containerStatus(t, cid);
       const c = (await t.cri.runtime.call('ListContainers', { filter: { id: cid } })).containers.find((x) => x.id === cid);
       const unset = [['ContainerStatus', 'status.image_id', cs.image_id], ['ListContainers', `containers[id=${cid}].image_id`, c?.image_id ?? '']].filter(([, , v]) => !v);
@@ -442,7 +443,7 @@ export default defineSuite(({ describe, it }) => {
       const sb = await containerPod(t);
       const cfg = containerConfig('imageid', pulled[1], withShell('sleep 3600'));
       cfg.image = { image: pulled[1], user_specified_image: refs[1] };
-      const cid = await createContainer(t, sb, cfg);
+      const cid = await runContainer(t, sb, cfg);
       const cs = await containerStatus(t, cid);
       await expectSameImage(t, cs.image_ref, first.id, 'ContainerStatus status.image_ref', STATUS_IMAGE_REF);
       const c = (await t.cri.runtime.call('ListContainers', { filter: { id: cid } })).containers.find((x) => x.id === cid);
