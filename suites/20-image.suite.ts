@@ -4,7 +4,7 @@
 // them afterwards; shared images (busybox, pause, webserver) are never removed here.
 import { randomBytes } from 'node:crypto';
 import {
-  defineSuite, sleep, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, containerPod, createContainer,
+  defineSuite, sleep, testImage, check, failWith, skip, NoImageError, ensureImage, pullOwnedImage, containerPod, createContainer, runContainer,
   containerConfig, withShell, containerStatus, randomSuffix, cri, kubelet, opinion, pollFact, waitedFor, FACTS, type TestContext, type Basis,
 } from '../src/framework/index.js';
 import { imageStatus, listImages, digestRef, normalizeRef, repoOf, type ImageInfo } from '../src/framework/images.js';
@@ -33,6 +33,13 @@ const RETRY = kubelet('images/image_manager.go EnsureImageExists(); kuberuntime_
 const REMOVED = cri('ImageService.RemoveImage', 'RemoveImage removes the image. This call is idempotent, and must not return an error if the image has already been removed.');
 /** cri-api v0.36 (Kubernetes 1.36) only: earlier releases leave removal by one of several tags open. */
 const ALL_TAGS = cri('ImageService.RemoveImage', 'removing the image by a single tag will remove all of its tags … The next call to ListImages, ImageStatus, ImageFsInfo will not return this image.');
+/** cri-api v0.36 (Kubernetes 1.36) only: removal is visible to the very next call. */
+const NEXT_CALL = cri('ImageService.RemoveImage', 'The next call to ListImages, ImageStatus, ImageFsInfo will not return this image.');
+/** One image, one status: whichever reference ImageStatus is asked by. */
+const STATUS_OF = cri('ImageService.ImageStatus', 'ImageStatus returns the status of the image.');
+/** An image pulled by digest alone is known by that digest and by no tag: the contract names neither bound. */
+const DIGEST_ONLY = opinion('an image pulled only by name@digest is known by that one digest and by no tag (critest: repo_tags empty, repo_digests == [digest]); repo_tags and repo_digests say only "names/digests by which this image is known"');
+const TAG_ALONE = opinion('an image pulled by one name:tag alone is known by that one tag (critest: repo_tags == [tag]); repo_tags says only "other names by which this image is known"');
 const STATUS_VERBOSE = cri('ImageStatusResponse.info', 'value should be in json format … It should only be returned non-empty when Verbose is true.');
 const UID = cri('Image.uid', 'UID that will run the command(s). … UID and the following user name are mutually exclusive.');
 const USERNAME = cri('Image.username', 'User name that will run the command(s). This is used if UID is not set and no user is specified when creating container.');
@@ -80,6 +87,21 @@ export default defineSuite(({ describe, it }) => {
       check('ImageStatus', `image.repo_tags (${latest})`, st.repo_tags, LATEST).includes(normalizeRef(latest), `a reference without a tag means ${repoOf(normalizeRef(latest))}:latest`);
       const listed = (await listImages(t)).find((i) => i.id === st.id);
       check('ListImages', `images[id=${st.id}].repo_tags`, listed?.repo_tags, LATEST).includes(normalizeRef(latest));
+      // The dedicated image (fixtures: tagless) has no other tag, so its tag list is exactly name:latest (critest);
+      // busybox-latest, the fallback, shares its digest with busybox:1.0.
+      if (latest === t.run.images['tagless']) check('ImageStatus', `image.repo_tags (${latest}, its only tag)`, st.repo_tags, LATEST).sameMembers([normalizeRef(latest)]);
+    });
+
+    // [Strict]: repo_tags is "Other names by which this image is known", with no bound named; critest requires exactly this.
+    it('runtime should report exactly the pulled name:tag in repo_tags of an image pulled by that tag alone [Strict] [Serial]', async (t) => {
+      const ref = t.image('alt1');
+      const before = (await imageStatus(t, ref)).image;
+      if (before) skip(`${ref} is on the node already (tags ${JSON.stringify(before.repo_tags)}), so a pull by this tag alone cannot be observed`);
+      await pullOwnedImage(t, ref);
+      const st = await presentImage(t, ref, 'after PullImage');
+      check('ImageStatus', `image.repo_tags (${ref}, pulled by this tag alone)`, st.repo_tags, TAG_ALONE).sameMembers([normalizeRef(ref)]);
+      const listed = (await listImages(t)).find((i) => i.id === st.id);
+      check('ListImages', `images[id=${st.id}].repo_tags (pulled by this tag alone)`, listed?.repo_tags, TAG_ALONE).sameMembers([normalizeRef(ref)]);
     });
 
     it('runtime should pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]', async (t) => {
@@ -94,6 +116,26 @@ export default defineSuite(({ describe, it }) => {
       await t.cri.image.call('RemoveImage', { image: { image: dref } });
       const after = await imageStatus(t, dref);
       check('ImageStatus', `image (${dref}, after RemoveImage by digest)`, after.image, REMOVED).absent();
+    });
+
+    // [Strict]: repo_tags and repo_digests are "names/digests by which this image is known", with no bound named;
+    // critest requires exactly this of a pull by digest alone.
+    it('runtime should report an image pulled by name@digest alone with no repo_tags and exactly that digest in repo_digests [Strict] [Serial]', async (t) => {
+      if (!hasListedDigest(t, 'alt1')) skip('the test images name no alt1@digest reference, and finding its digest would pull it by tag first');
+      const dref = await digestRef(t, 'alt1');
+      const before = (await imageStatus(t, dref)).image;
+      if (before) skip(`${dref} is on the node already (tags ${JSON.stringify(before.repo_tags)}), so a pull by digest alone cannot be observed`);
+      const imageRef = await pullOwnedImage(t, dref);
+      check('PullImage', `image_ref (${dref})`, imageRef, PULL_REF).present();
+      const st = await presentImage(t, dref, 'after PullImage by digest');
+      await expectSameImage(t, imageRef, st.id, 'PullImage image_ref', PULL_REF);
+      check('ImageStatus', `image.repo_tags (${dref}, pulled by digest alone)`, st.repo_tags, DIGEST_ONLY).absent('no tag was pulled');
+      check('ImageStatus', `image.repo_digests (${dref}, pulled by digest alone)`, st.repo_digests, DIGEST_ONLY).sameMembers([normalizeRef(dref)]);
+      const all = await listImages(t);
+      check('ListImages', 'images[].id (after PullImage by digest)', all.map((i) => i.id), LIST).includes(st.id);
+      const listed = all.find((i) => i.id === st.id);
+      check('ListImages', `images[id=${st.id}].repo_tags (pulled by digest alone)`, listed?.repo_tags, DIGEST_ONLY).absent('no tag was pulled');
+      check('ListImages', `images[id=${st.id}].repo_digests (pulled by digest alone)`, listed?.repo_digests, DIGEST_ONLY).sameMembers([normalizeRef(dref)]);
     });
 
     it('runtime should fail to pull an image that does not exist [Conformance]', async (t) => {
@@ -162,12 +204,13 @@ export default defineSuite(({ describe, it }) => {
       check('ImageStatus', `image.repo_tags (${ref})`, st.repo_tags, TAGS).includes(normalizeRef(ref));
       const dref = await digestRef(t, 'alt3');
       check('ImageStatus', `image.repo_digests (${ref})`, st.repo_digests, DIGESTS).includes(normalizeRef(dref));
-      for (const [form, r] of [['name@digest', dref], ['image id', st.id]] as const) {
+      // Every reference the image is known by (critest: each tag, each digest, the id) gives the whole Image again.
+      const refs = new Map<string, string>([[dref, 'name@digest'], [st.id, 'image id']]);
+      for (const tag of st.repo_tags) if (!refs.has(tag)) refs.set(tag, 'repo tag');
+      for (const d of st.repo_digests) if (!refs.has(d)) refs.set(d, 'repo digest');
+      for (const [r, form] of refs) {
         const other = await presentImage(t, r, `by ${form}`, BY_ID_OR_DIGEST);
-        check('ImageStatus', `image.id (by ${form} ${r})`, other.id, IMAGE_ID).equals(st.id);
-        check('ImageStatus', `image.repo_tags (by ${form} ${r})`, other.repo_tags, TAGS).sameMembers(st.repo_tags);
-        check('ImageStatus', `image.repo_digests (by ${form} ${r})`, other.repo_digests, DIGESTS).sameMembers(st.repo_digests);
-        check('ImageStatus', `image.size (by ${form} ${r})`, other.size, SIZE).equals(st.size);
+        expectWholeImage(other, st, `by ${form} ${r}`);
       }
     });
 
@@ -206,6 +249,13 @@ export default defineSuite(({ describe, it }) => {
       // Image has no gid field: the uid part is what the kubelet can check (runAsNonRoot).
       check('ImageStatus', 'image.uid.value (USER 1003:1004)', st.uid?.value, UID).equals('1003');
       check('ImageStatus', 'image.username (USER 1003:1004)', st.username, UID).equals('');
+    });
+
+    it('runtime should report username, not uid, for an image with USER name:group [Conformance]', async (t) => {
+      const st = await pulledUserImage(t, 'user-name-group');
+      // Image has no group field: the user part is what the kubelet reads (runAsNonRoot with a named user).
+      check('ImageStatus', 'image.uid (USER cruser:crgroup)', st.uid, UID).absent();
+      check('ImageStatus', 'image.username (USER cruser:crgroup)', st.username, USERNAME).equals('cruser');
     });
 
     it('runtime should return verbose info only when asked, as a map of JSON strings [Conformance]', async (t) => {
@@ -289,18 +339,58 @@ export default defineSuite(({ describe, it }) => {
       check('ListImages', `images[id=${first.id}].repo_tags (${untagged})`, after.find((i) => i.id === first.id)?.repo_tags, TAGS).sameMembers([tags[0], tags[2]]);
     });
 
-    it('runtime should not fail concurrent RemoveImage calls for the same image [Conformance] [Serial]', async (t) => {
+    // cri-api v0.36 (Kubernetes 1.36) added "The next call to ListImages, ImageStatus, ImageFsInfo will not return this
+    // image": from 1.36 each call's own next ImageStatus must miss the image (critest); before, only the end state counts.
+    it('runtime should not fail concurrent RemoveImage calls for the same image, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]', async (t) => {
       const ref = t.image('alt2');
       await pullOwnedImage(t, ref);
       const st = await presentImage(t, ref, 'after PullImage');
-      const targets = [ref, ref, st.id, ref];
-      const results = await Promise.all(targets.map((r) => outcome(t.cri.image.call('RemoveImage', { image: { image: r } }))));
-      const failed = results.flatMap((x, i) => (x.ok ? [] : [`${targets[i]}: ${codeName(x.err.code)}: ${x.err.details}`]));
+      const targets = [ref, ref, st.id, ref, st.id];
+      // Each call, as soon as it returns, asks ImageStatus by the image id and by the reference it removed.
+      const results = await Promise.all(targets.map(async (r) => {
+        const removed = await outcome(t.cri.image.call('RemoveImage', { image: { image: r } }));
+        const seen = removed.ok ? await Promise.all([imageStatus(t, st.id), imageStatus(t, r)]) : [];
+        return { r, removed, seen: seen.map((x) => x.image?.id ?? '') };
+      }));
+      const failed = results.flatMap(({ r, removed: x }) => (x.ok ? [] : [`${r}: ${codeName(x.err.code)}: ${x.err.details}`]));
       check('RemoveImage', `errors of ${targets.length} concurrent calls`, failed, REMOVED).absent('removing an image is idempotent');
+      if (atLeast(t, '1.36')) {
+        for (const [i, { r, seen }] of results.entries()) {
+          check('ImageStatus', `image (by id ${st.id}, right after concurrent RemoveImage #${i + 1} of ${r} returned)`, seen[0], NEXT_CALL).absent();
+          check('ImageStatus', `image (${r}, right after concurrent RemoveImage #${i + 1} of it returned)`, seen[1], NEXT_CALL).absent();
+        }
+      }
       check('ImageStatus', `image (${ref}, after concurrent RemoveImage)`, (await imageStatus(t, ref)).image?.id, REMOVED).absent();
       check('ListImages', 'images[].id (after concurrent RemoveImage)', (await listImages(t)).map((i) => i.id), REMOVED).excludes(st.id);
       const again = await outcome(t.cri.image.call('RemoveImage', { image: { image: ref } }));
       if (!again.ok) failWith(`RemoveImage: expected success removing ${ref} again (already removed), got ${codeName(again.err.code)}: ${again.err.details}`, REMOVED);
+    });
+
+    // cri-api v0.36 (Kubernetes 1.36): "if the image is referenced by multiple tags (even across different repositories if
+    // they resolve to the same image digest), removing the image by a single tag will remove all of its tags". Before,
+    // removal by one of several names could untag (as for several tags of one repository, the test above).
+    it('runtime should remove an image pulled from two registries by one registry\'s tag, with the other registry\'s tag from kubelet 1.36 [Conformance] [Serial] [Profile]', async (t) => {
+      const { refs, tags, first } = await pullFromTwoRegistries(t);
+      const listed = (await listImages(t)).find((i) => i.id === first.id);
+      check('ListImages', `images[id=${first.id}].repo_tags (after PullImage from both registries)`, listed?.repo_tags, TAGS).sameMembers(tags);
+      await t.cri.image.call('RemoveImage', { image: { image: refs[0] } });
+      const after = await listImages(t);
+      const removedTag = `after RemoveImage of ${refs[0]}`;
+      check('ImageStatus', `image (${refs[0]}, ${removedTag})`, (await imageStatus(t, refs[0])).image?.id, REMOVED).absent();
+      check('ListImages', `images[].repo_tags (${removedTag})`, after.flatMap((i) => i.repo_tags), REMOVED).excludes(tags[0]);
+      const stillThere = (await imageStatus(t, first.id)).image;
+      if (atLeast(t, '1.36') || !stillThere) {
+        const basis = atLeast(t, '1.36') ? ALL_TAGS : REMOVED;
+        for (const r of [refs[1], first.id]) check('ImageStatus', `image (${r}, ${removedTag})`, (await imageStatus(t, r)).image?.id, basis).absent();
+        check('ListImages', `images[].id (${removedTag})`, after.map((i) => i.id), basis).excludes(first.id);
+        check('ListImages', `images[].repo_tags (${removedTag})`, after.flatMap((i) => i.repo_tags), basis).excludes(tags[1]);
+        return;
+      }
+      // Before 1.36 the runtime may only untag: the image stays with exactly the other registry's tag.
+      const untagged = `${removedTag}, which untagged it (kubelet ${t.run.policy.kubelet})`;
+      check('ImageStatus', `image.repo_tags (by id ${first.id}, ${untagged})`, stillThere.repo_tags, TAGS).sameMembers([tags[1]]);
+      check('ImageStatus', `image.id (${refs[1]}, ${untagged})`, (await imageStatus(t, refs[1])).image?.id, TAGS).equals(first.id);
+      check('ListImages', `images[id=${first.id}].repo_tags (${untagged})`, after.find((i) => i.id === first.id)?.repo_tags, TAGS).sameMembers([tags[1]]);
     });
   });
 
@@ -341,7 +431,8 @@ export default defineSuite(({ describe, it }) => {
       const st = await presentImage(t, ref, 'after PullImage');
       if (strict) check('PullImage', 'image_ref (cri-api v0.36: the image id)', pulled.image_ref, SAME_ID_136).equals(st.id, 'ImageStatus image.id');
       const sb = await containerPod(t);
-      const cid = await createContainer(t, sb, containerConfig('imageid', ref, withShell('sleep 3600')));
+      // Started, as critest reads it: image_id of a running container.
+      const cid = await runContainer(t, sb, containerConfig('imageid', ref, withShell('sleep 3600')));
       const cs = await containerStatus(t, cid);
       const c = (await t.cri.runtime.call('ListContainers', { filter: { id: cid } })).containers.find((x) => x.id === cid);
       const unset = [['ContainerStatus', 'status.image_id', cs.image_id], ['ListContainers', `containers[id=${cid}].image_id`, c?.image_id ?? '']].filter(([, , v]) => !v);
@@ -350,6 +441,28 @@ export default defineSuite(({ describe, it }) => {
       }
       check('ContainerStatus', 'status.image_id', cs.image_id, STATUS_IMAGE_ID).equals(st.id, 'ImageStatus image.id');
       check('ListContainers', `containers[id=${cid}].image_id`, c?.image_id, LIST_IMAGE_ID).equals(st.id, 'ImageStatus image.id');
+    });
+
+    // cri-api v0.36: "When referring to the same image, the container runtime MUST always return the same value for
+    // Image.id, Container.image_id, ContainerStatus.image_id, PullImageResponse.image_ref". Before, image_ref was
+    // "an image ID or digest", and a digest names its registry: nothing to hold two registries' answers to.
+    it('runtime should return one image id for one image pulled from two registries, in PullImage, ImageStatus and ContainerStatus [Conformance] [Serial] [Profile]', async (t) => {
+      if (!atLeast(t, '1.36')) skip(`one image_ref for one image whatever its registry is a cri-api v0.36 MUST (Kubernetes 1.36); kubelet ${t.run.policy.kubelet} takes image_ref as an image id or a digest`);
+      const { refs, pulled, first } = await pullFromTwoRegistries(t);
+      check('PullImage', `image_ref (${refs[0]})`, pulled[0], SAME_ID_136).equals(first.id, 'ImageStatus image.id');
+      check('PullImage', `image_ref (${refs[1]})`, pulled[1], SAME_ID_136).equals(pulled[0], `PullImage image_ref of ${refs[0]}`);
+      // The kubelet creates the container from the image_ref of its pull, naming the image as the pod spec does.
+      const sb = await containerPod(t);
+      const cfg = containerConfig('imageid', pulled[1], withShell('sleep 3600'));
+      cfg.image = { image: pulled[1], user_specified_image: refs[1] };
+      const cid = await runContainer(t, sb, cfg);
+      const cs = await containerStatus(t, cid);
+      await expectSameImage(t, cs.image_ref, first.id, 'ContainerStatus status.image_ref', STATUS_IMAGE_REF);
+      const c = (await t.cri.runtime.call('ListContainers', { filter: { id: cid } })).containers.find((x) => x.id === cid);
+      // An empty image_id is the failure of "report the image id as PullImage image_ref, ContainerStatus.image_id and
+      // Container.image_id" (same release gate): here a value set must be the one id of both registries' pulls.
+      if (cs.image_id) check('ContainerStatus', `status.image_id (container of ${refs[1]})`, cs.image_id, STATUS_IMAGE_ID).equals(pulled[0], `PullImage image_ref of ${refs[0]}`);
+      if (c?.image_id) check('ListContainers', `containers[id=${cid}].image_id (container of ${refs[1]})`, c.image_id, LIST_IMAGE_ID).equals(pulled[0], `PullImage image_ref of ${refs[0]}`);
     });
   });
 
@@ -399,6 +512,18 @@ async function presentImage(t: TestContext, ref: string, when: string, basis: Ba
 async function expectSameImage(t: TestContext, ref: string, id: string, what: string, basis: Basis): Promise<void> {
   const st = await imageStatus(t, ref);
   check('ImageStatus', `image.id (by ${what} ${JSON.stringify(ref)})`, st.image?.id, basis).equals(id);
+}
+
+/** `other` (ImageStatus by another reference) is the whole Image `st` again: every field of the status. */
+function expectWholeImage(other: ImageInfo, st: ImageInfo, by: string): void {
+  check('ImageStatus', `image.id (${by})`, other.id, IMAGE_ID).equals(st.id);
+  check('ImageStatus', `image.repo_tags (${by})`, other.repo_tags, TAGS).sameMembers(st.repo_tags);
+  check('ImageStatus', `image.repo_digests (${by})`, other.repo_digests, DIGESTS).sameMembers(st.repo_digests);
+  check('ImageStatus', `image.size (${by})`, other.size, SIZE).equals(st.size);
+  check('ImageStatus', `image.uid (${by})`, other.uid?.value, STATUS_OF).equals(st.uid?.value);
+  check('ImageStatus', `image.username (${by})`, other.username, STATUS_OF).equals(st.username);
+  check('ImageStatus', `image.pinned (${by})`, Boolean(other.pinned), STATUS_OF).equals(Boolean(st.pinned));
+  check('ImageStatus', `image.spec (${by})`, other.spec ?? null, STATUS_OF).equals(st.spec ?? null);
 }
 
 /** The selected kubelet release is `minor` or later. */
@@ -481,6 +606,29 @@ async function expectPrivatePull(t: TestContext, auth: AuthConfig, what: string,
   const st = await presentImage(t, ref, `after PullImage with ${what}`);
   await expectSameImage(t, r.res, st.id, 'PullImage image_ref', PULL_REF);
   check('ImageStatus', `image.repo_tags (${ref})`, st.repo_tags, TAGS).includes(normalizeRef(ref));
+}
+
+/**
+ * Pulls the `mirror` image from the public registry and `mirror-auth`, the same manifest under the same repository
+ * path, from the basic-auth one (with the run's credentials, as the kubelet sends them): both names must be one image.
+ */
+async function pullFromTwoRegistries(t: TestContext): Promise<{ refs: [string, string]; tags: [string, string]; pulled: [string, string]; first: ImageInfo }> {
+  const refs: [string, string] = [t.image('mirror'), t.image('mirror-auth')];
+  const host = (r: string) => normalizeRef(r).split('/')[0];
+  if (host(refs[0]) === host(refs[1])) skip(`the test images mirror and mirror-auth are both served by ${host(refs[0])} (one mirror, --registry-prefix): one image from two registries needs two`);
+  const reg = privateRegistry(t);
+  const pulled: [string, string] = [await pullOwnedImage(t, refs[0]), await pullOwnedImage(t, refs[1], { username: reg.username, password: reg.password })];
+  for (const [i, r] of refs.entries()) check('PullImage', `image_ref (${r})`, pulled[i], PULL_REF).present();
+  const first = await presentImage(t, refs[0], 'after PullImage');
+  const second = await presentImage(t, refs[1], 'after PullImage');
+  if (!atLeast(t, '1.36') && second.id !== first.id) {
+    skip(`${refs[0]} and ${refs[1]} (one manifest in two registries) are two images (${first.id}, ${second.id}): before cri-api v0.36 nothing makes them one (kubelet ${t.run.policy.kubelet})`);
+  }
+  check('ImageStatus', `image.id (${refs[1]}, the manifest of ${refs[0]} from another registry)`, second.id, ALL_TAGS).equals(first.id);
+  const tags: [string, string] = [normalizeRef(refs[0]), normalizeRef(refs[1])];
+  check('ImageStatus', `image.repo_tags (${refs[0]}, also pulled from another registry as ${refs[1]})`, first.repo_tags, TAGS).sameMembers(tags);
+  for (const [i, r] of refs.entries()) await expectSameImage(t, pulled[i], first.id, `PullImage image_ref of ${r}`, PULL_REF);
+  return { refs, tags, pulled, first };
 }
 
 /** Pulls a user-* image and returns its status, checking ListImages reports the same user. */

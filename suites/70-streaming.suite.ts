@@ -41,6 +41,11 @@ const V5_CLOSE = opinion('v5.channel.k8s.io lets a WebSocket client close stdin 
 const BASE64 = opinion('v4.base64.channel.k8s.io carries the same bytes as v4.channel.k8s.io, base64-encoded; a runtime that serves only the binary subprotocol is not wrong by the CRI');
 const ONE_TIME = opinion('a streaming URL is a one-time capability: a fresh one per call, serving one session (what the kubelet\'s streaming library does with its request cache); the CRI does not say so and the kubelet does not rely on it');
 
+/** How long an attach session is watched for output that should not come: before input, and after the answer (as critest). */
+const BEFORE_MS = 2_000;
+const AFTER_MS = 3_000;
+const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** A busybox container that sleeps, for exec. */
 async function sleeper(t: TestContext, sb: Sandbox): Promise<string> {
   return runContainer(t, sb, containerConfig('sleeper', await testImage(t), withCommand('sleep', '3600')));
@@ -261,9 +266,24 @@ export default defineSuite(({ describe, it }) => {
           const id = await runContainer(t, sb, cfg);
           const s = await attach(t, p, id, { stdin: true, stdout: true, stderr: !tty, tty });
           const word = `hello-${randomSuffix(6)}`;
-          const seen = readUntil(s.stdout, new RegExp(`got:${word}`), stepTimeoutMs(t));
+          if (tty) {
+            // The terminal echoes what is typed: stdout holds the input line as well as the answer.
+            const seen = readUntil(s.stdout, new RegExp(`got:${word}`), stepTimeoutMs(t));
+            s.stdin!.write(`${word}\n`);
+            check('Attach', `stdout after writing "${word}" to stdin`, await seen, SESSION).includes(`got:${word}`);
+            return;
+          }
+          // As critest's attach spec: the shell prints only what it reads, so the session's stdout holds nothing until
+          // stdin is written, then exactly the answer and nothing after it; stderr stays empty.
+          const out = textLog(s.stdout);
+          const err = textLog(s.stderr);
+          await quiet(BEFORE_MS);
+          check('Attach', `stdout before anything was written to stdin (${BEFORE_MS} ms)`, out.text, SESSION).equals('', 'the container prints only what it reads');
           s.stdin!.write(`${word}\n`);
-          check('Attach', `stdout after writing "${word}" to stdin`, await seen, SESSION).includes(`got:${word}`);
+          await out.waitFor(new RegExp(`got:${word}\n`), stepTimeoutMs(t));
+          await quiet(AFTER_MS);
+          check('Attach', `stdout after writing "${word}" to stdin`, out.text, SESSION).equals(`got:${word}\n`, `exactly the answer, and nothing in the ${AFTER_MS} ms after it`);
+          check('Attach', 'stderr (the container wrote nothing there)', err.text, SESSION).equals('');
         });
       }
 

@@ -90,6 +90,8 @@ export default defineSuite(({ describe, it }) => {
       check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals('1001');
       check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals('1001');
       check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1005', '1234'], 'the groups the process really has');
+      // As critest: a process exec'd later has the same groups (ExecSync carries no user of its own).
+      check('ExecSync', 'id -G (exec, policy Merge)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1005', '1234'], 'an exec runs with the groups Merge gives the container');
     });
 
     it('runtime should ignore the image\'s /etc/group under Strict and report the groups in ContainerStatus.user [Feature:SupplementalGroupsPolicy]', async (t) => {
@@ -101,6 +103,7 @@ export default defineSuite(({ describe, it }) => {
       check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals('1001');
       check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals('1001');
       check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1234'], 'the groups the process really has');
+      check('ExecSync', 'id -G (exec, policy Strict)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1234'], 'an exec runs with the groups Strict gives the container, not crgroup 1005');
     });
   });
 

@@ -196,6 +196,10 @@ describe('lab', () => {
       expect(new Set(tags.map((t) => splitRepo(t.repo).name)).size).to.equal(1);
       const alts = ['alt1', 'alt2', 'alt3'].map((n) => manifest.images[n]!);
       expect(new Set(alts.map((t) => t.recipe)).size, 'alt1..3 are different images').to.equal(3);
+      // One image from two registries: the same recipe and repository path, one public and one basic-auth.
+      const [pub, auth] = [manifest.images['mirror']!, manifest.images['mirror-auth']!];
+      expect([pub.recipe, pub.repo, pub.registry]).to.deep.equal([auth.recipe, auth.repo, 'public']);
+      expect(auth.registry).to.equal('auth');
     });
 
     it('recipes give the user each user image promises', () => {
@@ -203,6 +207,7 @@ describe('lab', () => {
       expect(user('user-uid')).to.equal('1002');
       expect(user('user-name')).to.equal('cruser');
       expect(user('user-uid-gid')).to.equal('1003:1004');
+      expect(user('user-name-group')).to.equal('cruser:crgroup');
       expect(user('nonroot')).to.match(/^[1-9]\d*$/);
       expect(user('busybox')).to.equal(undefined);
       expect(flattenRecipe('webserver', recipes).config.entrypoint).to.include('httpd');

@@ -22,7 +22,8 @@ const OVERRIDE = `${I}runtime should let run_as_user, including 0, and run_as_gr
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 
-const ofImage = (name: string) => (config: Msg) => String(config.image?.image ?? '').includes(`/cri-conformance/${name}:`);
+/** The kubelet sends the image id as ImageSpec.image and the pod spec's name as user_specified_image. */
+const ofImage = (name: string) => (config: Msg) => `${config.image?.user_specified_image ?? ''} ${config.image?.image ?? ''}`.includes(`/cri-conformance/${name}:`);
 
 const stdout = (needle: string, text: (was: string) => string): Fault => execAnswer(needle, (r) => void (r.stdout = Buffer.from(text(r.stdout.toString('utf8')))));
 /** /proc/1/status with one line's value replaced. */
@@ -101,6 +102,10 @@ describe('self-test: identity', function () {
   it(`${MERGE} fails when ContainerStatus.user reports other groups than the process has`, () =>
     expectCheckFails(MERGE, [claimPolicy, reportUser({ ...merged, supplemental_groups: ['1001', '1234'] })], /ContainerStatus: status\.user\.linux\.supplemental_groups \(policy Merge\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1234' \]/));
 
+  it(`${MERGE} fails when an exec'd process lacks the image's group`, () =>
+    expectCheckFails(MERGE, [claimPolicy, reportUser(merged), stdout('id -G', () => '1001 1234\n')],
+      /ExecSync: id -G \(exec, policy Merge\): expected exactly \["1001", "1005", "1234"\] in any order, got \[ '1001', '1234' \] \(an exec runs with the groups Merge gives the container\)/));
+
   it(`${STRICT} fails when the runtime accepts Strict and still adds the image's groups (containerd 1.6.20 claimed)`, () =>
     expectCheckFails(STRICT, [claimPolicy], /ExecSync: Groups of pid 1 \(\/proc\/1\/status, policy Strict\): expected exactly \["1001", "1234"\] in any order, got \[ '1001', '1005', '1234' \]/));
 
@@ -112,6 +117,10 @@ describe('self-test: identity', function () {
 
   it(`${STRICT} fails when ContainerStatus.user reports the merged groups`, () =>
     expectCheckFails(STRICT, [claimPolicy, statusLine('Groups', '1001 1234 '), reportUser(merged)], /ContainerStatus: status\.user\.linux\.supplemental_groups \(policy Strict\): expected exactly \["1001", "1234"\] in any order, got \[ '1001', '1005', '1234' \]/));
+
+  it(`${STRICT} fails when an exec'd process still gets the image's groups (pid 1 and ContainerStatus faked right)`, () =>
+    expectCheckFails(STRICT, [claimPolicy, statusLine('Groups', '1001 1234 '), reportUser(strict)],
+      /ExecSync: id -G \(exec, policy Strict\): expected exactly \["1001", "1234"\] in any order, got \[ '1001', '1005', '1234' \] \(an exec runs with the groups Strict gives the container, not crgroup 1005\)/));
 
   // ---- image USER ----
   it(`${IMAGE_USER} fails when the runtime runs every image as root`, () =>

@@ -61,18 +61,34 @@ describe('self-test: image', function () {
     expectCheckFails(tagless, [{
       rpc: 'ImageStatus',
       mutate: (res: Msg) => { if (res.image) res.image.repo_tags = res.image.repo_tags.filter((t: string) => !t.endsWith(':latest')); },
-    }], /ImageStatus: image\.repo_tags \(.*busybox:latest\): expected to include ".*busybox:latest"/));
+    }], /ImageStatus: image\.repo_tags \(.*tagless:latest\): expected to include ".*tagless:latest"/));
   it(`${tagless} fails when the reference without a tag does not resolve`, () =>
     expectCheckFails(tagless, [{
       rpc: 'ImageStatus',
-      mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/busybox') ? { image: null, info: {} } : res),
-    }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/busybox"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+      mutate: (res: Msg, req: Msg) => (refOf(req).endsWith('/cri-conformance/tagless') ? { image: null, info: {} } : res),
+    }], /ImageStatus: image\.id \(by the reference without a tag ".*\/cri-conformance\/tagless"\): expected "sha256:[0-9a-f]{64}", got undefined/));
   it(`${tagless} fails when image_ref is empty`, () =>
     expectCheckFails(tagless, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
-      /PullImage: image_ref \(.*\/cri-conformance\/busybox\): expected a non-empty value, got ""/));
+      /PullImage: image_ref \(.*\/cri-conformance\/tagless\): expected a non-empty value, got ""/));
   it(`${tagless} fails when ListImages does not list the latest tag`, () =>
     expectCheckFails(tagless, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => !t.endsWith(':latest')); } }],
-      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*busybox:latest", got \[.*busybox:1\.0.*\]/));
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags: expected to include ".*tagless:latest", got \[\]/));
+  it(`${tagless} fails when the dedicated image reports another tag too`, () =>
+    expectCheckFails(tagless, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image?.repo_tags.some((t: string) => t.endsWith('/tagless:latest'))) res.image.repo_tags.push('example.com/tagless:other'); } }],
+      /ImageStatus: image\.repo_tags \(.*tagless:latest, its only tag\): expected exactly \[.*tagless:latest"\] in any order, got \[.*example\.com\/tagless:other.*\]/));
+
+  const tagAlone = `${PULL} report exactly the pulled name:tag in repo_tags of an image pulled by that tag alone [Strict] [Serial]`;
+  it(`${tagAlone} fails when ImageStatus reports another tag too`, () =>
+    expectCheckFails(tagAlone, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image?.repo_tags.some((t: string) => t.endsWith('/alt:1'))) res.image.repo_tags.push('example.com/alt:9'); } }],
+      /ImageStatus: image\.repo_tags \(.*alt:1, pulled by this tag alone\): expected exactly \[".*alt:1"\] in any order, got \[.*example\.com\/alt:9.*\]/));
+  it(`${tagAlone} fails when ListImages reports another tag too`, () =>
+    expectCheckFails(tagAlone, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.endsWith('/alt:1'))) i.repo_tags.push('example.com/alt:9'); } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(pulled by this tag alone\): expected exactly \[".*alt:1"\] in any order, got \[.*example\.com\/alt:9.*\]/));
+  it(`${tagAlone} skips when the image is on the node already`, async () => {
+    const r = await runOne(tagAlone, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => (!res.image && refOf(req).endsWith('/alt:1') ? fakeImage(fakeId('4')) : res) }]);
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/is on the node already .*so a pull by this tag alone cannot be observed/);
+  });
 
   const byDigest = `${PULL} pull an image by name@digest and report that digest in repo_digests [Conformance] [Serial]`;
   it(`${byDigest} fails when repo_digests lacks the digest`, () =>
@@ -88,6 +104,35 @@ describe('self-test: image', function () {
     const skipFirst = nth(1, (req) => { req.image.image = `${refOf(req).split('@')[0]}:not-there`; });
     return expectCheckFails(byDigest, [{ rpc: 'RemoveImage', mutateRequest: (req: Msg) => { skipFirst(req); } }],
       /ImageStatus: image \(.*alt@sha256:[0-9a-f]{64}, after RemoveImage by digest\): expected no value/);
+  });
+
+  const alone = `${PULL} report an image pulled by name@digest alone with no repo_tags and exactly that digest in repo_digests [Strict] [Serial]`;
+  const byAlt1Digest = (req: Msg) => /\/alt@sha256:/.test(refOf(req));
+  it(`${alone} fails when an image pulled by digest alone reports a tag`, () =>
+    expectCheckFails(alone, [{ rpc: 'ImageStatus', when: byAlt1Digest, mutate: (res: Msg, req: Msg) => { if (res.image) res.image.repo_tags = [refOf(req).replace(/@sha256:.*/, ':1')]; } }],
+      /ImageStatus: image\.repo_tags \(.*alt@sha256:[0-9a-f]{64}, pulled by digest alone\): expected no value, got \[ '.*alt:1' \] \(no tag was pulled\)/));
+  it(`${alone} fails when it reports another digest too`, () =>
+    expectCheckFails(alone, [{ rpc: 'ImageStatus', when: byAlt1Digest, mutate: (res: Msg) => { if (res.image) res.image.repo_digests.push(`example.com/other@${fakeId('1')}`); } }],
+      /ImageStatus: image\.repo_digests \(.*alt@sha256:[0-9a-f]{64}, pulled by digest alone\): expected exactly \[.*\] in any order, got \[.*example\.com\/other@sha256:1{64}.*\]/));
+  it(`${alone} fails when ListImages reports a tag`, () =>
+    expectCheckFails(alone, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_digests.some((d: string) => d.includes('/alt@')) && i.repo_tags.length === 0) i.repo_tags = ['x/alt:1']; } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(pulled by digest alone\): expected no value, got \[ 'x\/alt:1' \]/));
+  it(`${alone} fails when ListImages reports no digest`, () =>
+    expectCheckFails(alone, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_digests.some((d: string) => d.includes('/alt@')) && i.repo_tags.length === 0) i.repo_digests = []; } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_digests \(pulled by digest alone\): expected exactly \[.*alt@sha256:[0-9a-f]{64}.*\] in any order, got \[\]/));
+  it(`${alone} fails when ListImages does not list the image`, () =>
+    expectCheckFails(alone, [{ rpc: 'ListImages', mutate: (res: Msg) => { res.images = res.images.filter((i: Msg) => !(i.repo_digests.some((d: string) => d.includes('/alt@')) && i.repo_tags.length === 0)); } }],
+      /ListImages: images\[\]\.id \(after PullImage by digest\): expected to include "sha256:[0-9a-f]{64}"/));
+  it(`${alone} fails when image_ref is empty`, () =>
+    expectCheckFails(alone, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref \(.*alt@sha256:[0-9a-f]{64}\): expected a non-empty value, got ""/));
+  it(`${alone} fails when image_ref names another image`, () =>
+    expectCheckFails(alone, [{ rpc: 'PullImage', mutate: (res: Msg) => { res.image_ref = fakeId('2'); } }],
+      /ImageStatus: image\.id \(by PullImage image_ref "sha256:2{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+  it(`${alone} skips when the image is on the node already`, async () => {
+    const r = await runOne(alone, [{ rpc: 'ImageStatus', after: 0, when: byAlt1Digest, mutate: (res: Msg) => (res.image ? res : fakeImage(fakeId('3'))) }]);
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/is on the node already .*so a pull by digest alone cannot be observed/);
   });
 
   const missing = `${PULL} fail to pull an image that does not exist [Conformance]`;
@@ -176,6 +221,31 @@ describe('self-test: image', function () {
     expectCheckFails(forms, byIdRef((i) => { i.size = String(Number(i.size) + 1); }),
       /ImageStatus: image\.size \(by image id sha256:[0-9a-f]{64}\): expected "\d+", got "\d+"/));
 
+  it(`${forms} fails when the id form reports another username`, () =>
+    expectCheckFails(forms, byIdRef((i) => { i.username = 'someone'; }),
+      /ImageStatus: image\.username \(by image id sha256:[0-9a-f]{64}\): expected "", got "someone" \[rests on api\.proto ImageService\.ImageStatus: "ImageStatus returns the status of the image\."\]/));
+  it(`${forms} fails when the id form reports a uid`, () =>
+    expectCheckFails(forms, byIdRef((i) => { i.uid = { value: '7' }; }),
+      /ImageStatus: image\.uid \(by image id sha256:[0-9a-f]{64}\): expected (undefined|"0"), got "7"/));
+  it(`${forms} fails when the digest form reports the image pinned`, () =>
+    expectCheckFails(forms, [{ rpc: 'ImageStatus', mutate: (res: Msg, req: Msg) => { if (res.image && refOf(req).includes('@sha256:')) res.image.pinned = true; } }],
+      /ImageStatus: image\.pinned \(by name@digest .*alt@sha256:[0-9a-f]{64}\): expected false, got true/));
+  it(`${forms} fails when the id form reports other spec annotations`, () =>
+    expectCheckFails(forms, byIdRef((i) => { i.spec = { image: '', annotations: { x: 'y' }, user_specified_image: '', runtime_handler: '' }; }),
+      /ImageStatus: image\.spec \(by image id sha256:[0-9a-f]{64}\): expected .*, got .*annotations: \{ x: 'y' \}/));
+  it(`${forms} fails when asking again by a reported repo tag answers other tags`, () => {
+    // The loop asks by name@digest and by id before it asks again by each reported tag.
+    let sawDigest = false;
+    return expectCheckFails(forms, [{
+      rpc: 'ImageStatus',
+      mutate: (res: Msg, req: Msg) => {
+        if (refOf(req).includes('@sha256:')) sawDigest = true;
+        else if (sawDigest && res.image && refOf(req).endsWith('/alt:3')) res.image.repo_tags.push('example.com/x:1');
+      },
+    }],
+      /ImageStatus: image\.repo_tags \(by repo tag .*alt:3\): expected exactly \[.*alt:3"\] in any order, got \[.*example\.com\/x:1.*\]/);
+  });
+
   const absent = `${STATUS} return no image and no error for an image it does not have [Conformance]`;
   it(`${absent} fails on NOT_FOUND`, () =>
     expectCheckFails(absent, [{ rpc: 'ImageStatus', error: { code: Status.NOT_FOUND, details: 'image not found' } }],
@@ -216,6 +286,17 @@ describe('self-test: image', function () {
   it(`${uidGid} fails when username is set too`, () =>
     expectCheckFails(uidGid, userFaults('/user-uid-gid:', (i) => { i.username = '1003:1004'; }),
       /ImageStatus: image\.username \(USER 1003:1004\): expected "", got "1003:1004"/));
+
+  const nameGroup = `${STATUS} report username, not uid, for an image with USER name:group [Conformance]`;
+  it(`${nameGroup} fails when uid is set`, () =>
+    expectCheckFails(nameGroup, userFaults('/user-name-group:', (i) => { i.uid = { value: '1001' }; }),
+      /ImageStatus: image\.uid \(USER cruser:crgroup\): expected no value, got \{ value: '1001' \}/));
+  it(`${nameGroup} fails when the group is reported in the username`, () =>
+    expectCheckFails(nameGroup, userFaults('/user-name-group:', (i) => { i.username = 'cruser:crgroup'; }),
+      /ImageStatus: image\.username \(USER cruser:crgroup\): expected "cruser", got "cruser:crgroup"/));
+  it(`${nameGroup} fails when ListImages disagrees with ImageStatus`, () =>
+    expectCheckFails(nameGroup, [userFaults('/user-name-group:', (i) => { i.username = ''; })[1]!],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.username \(user-name-group\): expected "cruser", got "" \(ImageStatus and ListImages agree\)/));
 
   const verbose = `${STATUS} return verbose info only when asked, as a map of JSON strings [Conformance]`;
   it(`${verbose} fails when info comes without verbose`, () =>
@@ -364,8 +445,8 @@ describe('self-test: image', function () {
     expectCheckFails(byOneTag, untagging({ editList: (i) => { i.repo_tags = i.repo_tags.slice(0, 1); } }),
       /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after RemoveImage of .*busybox-tags:2, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got/, { kubernetes: '1.35' }));
 
-  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image [Conformance] [Serial]`;
-  // The call by image id errors: which of the four concurrent calls is answered second is up to the runtime.
+  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]`;
+  // The calls by image id error: which of the five concurrent calls is answered first is up to the runtime.
   it(`${concurrent} fails when one of the concurrent calls errors`, () =>
     expectCheckFails(concurrent, [{
       rpc: 'RemoveImage',
@@ -373,10 +454,10 @@ describe('self-test: image', function () {
       mutate: () => {
         throw new Error('image is being removed');
       },
-    }], /RemoveImage: errors of 4 concurrent calls: expected no value, got \[ 'sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed' \] \(removing an image is idempotent\)/));
+    }], /RemoveImage: errors of 5 concurrent calls: expected no value, got \[ 'sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed', 'sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed' \] \(removing an image is idempotent\)/));
   it(`${concurrent} fails when removing an already removed image errors`, () => {
     let calls = 0;
-    return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res: Msg) => { if (++calls === 5) throw new Error('no such image'); return res; } }],
+    return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res: Msg) => { if (++calls === 6) throw new Error('no such image'); return res; } }],
       /RemoveImage: expected success removing .*alt:2 again \(already removed\), got INTERNAL: fault mutate threw: no such image/);
   });
   /** Keeps answering with the image alt:2 had before it was removed ("removed" in name only). */
@@ -401,9 +482,37 @@ describe('self-test: image', function () {
       },
     ];
   };
-  it(`${concurrent} fails when ImageStatus still shows the image afterwards`, () =>
+  it(`${concurrent} fails on kubelet 1.35 when ImageStatus still shows the image once all calls returned`, () =>
     expectCheckFails(concurrent, stale('ImageStatus'),
-      /ImageStatus: image \(.*alt:2, after concurrent RemoveImage\): expected no value, got "sha256:[0-9a-f]{64}"/));
+      /ImageStatus: image \(.*alt:2, after concurrent RemoveImage\): expected no value, got "sha256:[0-9a-f]{64}"/, { kubernetes: '1.35' }));
+  it(`${concurrent} fails on kubelet 1.36 when ImageStatus by the reference shows the image right after a call returned`, () =>
+    expectCheckFails(concurrent, stale('ImageStatus'),
+      /ImageStatus: image \(.*alt:2, right after concurrent RemoveImage #1 of it returned\): expected no value, got "sha256:[0-9a-f]{64}" \[rests on api\.proto ImageService\.RemoveImage: "The next call to ListImages, ImageStatus, ImageFsInfo will not return this image\."\]/));
+  /** The first ImageStatus by image id after a RemoveImage returned still answers the image (removal not yet visible). */
+  const lagging = (): Fault[] => {
+    let removed = false;
+    let image: Msg;
+    let served = false;
+    return [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      {
+        rpc: 'ImageStatus',
+        mutate: (res: Msg, req: Msg) => {
+          if (refOf(req).endsWith('/alt:2') && res.image) image = res.image;
+          if (!removed || served || !image || refOf(req) !== image.id) return res;
+          served = true;
+          return { image, info: {} };
+        },
+      },
+    ];
+  };
+  it(`${concurrent} fails on kubelet 1.36 when ImageStatus by id shows the image right after a call returned`, () =>
+    expectCheckFails(concurrent, lagging(),
+      /ImageStatus: image \(by id sha256:[0-9a-f]{64}, right after concurrent RemoveImage #\d of .* returned\): expected no value, got "sha256:[0-9a-f]{64}"/));
+  it(`${concurrent} passes on kubelet 1.35 when the removal shows only after the calls returned`, async () => {
+    const r = await runOne(concurrent, lagging(), { kubernetes: '1.35' });
+    expect(r.status, r.message).to.equal('passed');
+  });
   it(`${concurrent} fails when ListImages still lists the image afterwards`, () =>
     expectCheckFails(concurrent, stale('ListImages'),
       /ListImages: images\[\]\.id \(after concurrent RemoveImage\): expected not to include "sha256:[0-9a-f]{64}"/));
@@ -467,6 +576,159 @@ describe('self-test: image', function () {
     const r = await runOne(imageIds, [], { kubernetes: '1.30' });
     expect(r.status).to.equal('skipped');
     expect(r.message).to.match(/entered the CRI in Kubernetes 1\.31/);
+  });
+
+  // ---- One image from two registries ----
+  const twoRemove = `${REMOVE} remove an image pulled from two registries by one registry's tag, with the other registry's tag from kubelet 1.36 [Conformance] [Serial] [Profile]`;
+  const twoId = `${S}Image identity runtime should return one image id for one image pulled from two registries, in PullImage, ImageStatus and ContainerStatus [Conformance] [Serial] [Profile]`;
+  const mirrors = async () => {
+    const images = (await labUpstream()).images;
+    return { pub: images['mirror']!, auth: images['mirror-auth']!, digest: images['mirror@digest']!.split('@')[1]! };
+  };
+  const isPub = (pub: string) => (req: Msg) => refOf(req) === pub;
+  const isAuth = (auth: string) => (req: Msg) => refOf(req) === auth;
+  it(`${twoRemove} fails when the second registry's name is another image`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [{ rpc: 'ImageStatus', when: isAuth(m.auth), mutate: (res: Msg) => { if (res.image) res.image.id = fakeId('7'); } }],
+      /ImageStatus: image\.id \(.*mirror:1\.0, the manifest of .*mirror:1\.0 from another registry\): expected "sha256:[0-9a-f]{64}", got "sha256:7{64}"/);
+  });
+  it(`${twoRemove} fails when the image lacks the other registry's tag`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [{ rpc: 'ImageStatus', when: isPub(m.pub), mutate: (res: Msg) => { if (res.image) res.image.repo_tags = [m.pub]; } }],
+      /ImageStatus: image\.repo_tags \(.*mirror:1\.0, also pulled from another registry as .*mirror:1\.0\): expected exactly \[.*\] in any order, got \[ '.*mirror:1\.0' \]/);
+  });
+  it(`${twoRemove} fails when a PullImage image_ref names another image`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [{ rpc: 'PullImage', when: isAuth(m.auth), mutate: (res: Msg) => { res.image_ref = fakeId('8'); } }],
+      /ImageStatus: image\.id \(by PullImage image_ref of .*mirror:1\.0 "sha256:8{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/);
+  });
+  it(`${twoRemove} fails when a PullImage image_ref is empty`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [{ rpc: 'PullImage', when: isAuth(m.auth), mutate: (res: Msg) => { res.image_ref = ''; } }],
+      /PullImage: image_ref \(.*mirror:1\.0\): expected a non-empty value, got ""/);
+  });
+  it(`${twoRemove} fails when ListImages lacks a registry's tag after the pulls`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) i.repo_tags = i.repo_tags.filter((t: string) => t !== m.auth); } }],
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after PullImage from both registries\): expected exactly \[.*\] in any order, got/);
+  });
+  it(`${twoRemove} fails when RemoveImage by one registry's tag leaves the image`, async () => {
+    const m = await mirrors();
+    const first = nth(1, (req) => { req.image.image = `${m.pub}-not-there`; });
+    return expectCheckFails(twoRemove, [{ rpc: 'RemoveImage', mutateRequest: (req: Msg) => { first(req); } }],
+      /ImageStatus: image \(.*mirror:1\.0, after RemoveImage of .*mirror:1\.0\): expected no value, got "sha256:[0-9a-f]{64}"/);
+  });
+  /** After the first RemoveImage, ImageStatus by `ref` (or ListImages, through `edit`) keeps answering the image as it was. */
+  const lingering = (which: 'id' | 'list', edit: (i: Msg) => Msg = (i) => i): Fault[] => {
+    let removed = false;
+    let image: Msg;
+    return [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      {
+        rpc: 'ImageStatus',
+        mutate: (res: Msg, req: Msg) => {
+          const ref = refOf(req);
+          if (!removed) {
+            if (res.image?.repo_tags.some((t: string) => t.includes('/cri-conformance/mirror:'))) image = res.image;
+            return res;
+          }
+          return which === 'id' && image && ref === image.id ? { image, info: {} } : res;
+        },
+      },
+      { rpc: 'ListImages', mutate: (res: Msg) => { if (which === 'list' && removed && image && !res.images.some((i: Msg) => i.id === image.id)) res.images.push(edit(structuredClone(image))); } },
+    ];
+  };
+  it(`${twoRemove} fails on kubelet 1.36 when the other registry's tag still resolves`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, [
+      { rpc: 'ImageStatus', when: isAuth(m.auth), after: 2, mutate: (res: Msg) => (res.image ? res : { image: { id: fakeId('9'), repo_tags: [m.auth], repo_digests: [], size: '1', uid: null, username: '' }, info: {} }) },
+    ], /ImageStatus: image \(.*mirror:1\.0, after RemoveImage of .*mirror:1\.0\): expected no value, got "sha256:9{64}" \[rests on api\.proto ImageService\.RemoveImage: "removing the image by a single tag will remove all of its tags/);
+  });
+  it(`${twoRemove} fails on kubelet 1.36 when the image id still resolves`, () =>
+    expectCheckFails(twoRemove, lingering('id'),
+      /ImageStatus: image \(sha256:[0-9a-f]{64}, after RemoveImage of .*mirror:1\.0\): expected no value, got "sha256:[0-9a-f]{64}"/));
+  it(`${twoRemove} fails when ListImages still lists the tag removed by`, () =>
+    expectCheckFails(twoRemove, lingering('list'),
+      /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*mirror:1\.0\): expected not to include ".*mirror:1\.0"/));
+  it(`${twoRemove} fails when ListImages still lists the image under the other registry's tag`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, lingering('list', (i) => ({ ...i, repo_tags: [m.auth] })),
+      /ListImages: images\[\]\.id \(after RemoveImage of .*mirror:1\.0\): expected not to include "sha256:[0-9a-f]{64}"/);
+  });
+  it(`${twoRemove} fails when ListImages still lists the other registry's tag under another id`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, lingering('list', (i) => ({ ...i, id: fakeId('a'), repo_tags: [m.auth] })),
+      /ListImages: images\[\]\.repo_tags \(after RemoveImage of .*mirror:1\.0\): expected not to include ".*mirror:1\.0".*removing the image by a single tag/);
+  });
+  /** A runtime that only untags (CRI-O before 1.36): the lab removes the image; the proxy answers it with the other registry's tag. */
+  const untagsMirror = (o: { edit?: (i: Msg) => void; editTag?: (i: Msg) => void; editList?: (i: Msg) => void } = {}, pub = ''): Fault[] => {
+    let removed = false;
+    let image: Msg;
+    const left = (): Msg => ({ ...structuredClone(image), repo_tags: image.repo_tags.filter((t: string) => t !== pub) });
+    return [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      {
+        rpc: 'ImageStatus',
+        mutate: (res: Msg, req: Msg) => {
+          const ref = refOf(req);
+          if (!removed) {
+            if (res.image?.repo_tags.includes(pub)) image = res.image;
+            return res;
+          }
+          if (!image || ref === pub || !(ref === image.id || image.repo_tags.includes(ref))) return res;
+          const i = left();
+          if (ref === image.id) o.edit?.(i);
+          else o.editTag?.(i);
+          return { image: i, info: {} };
+        },
+      },
+      { rpc: 'ListImages', mutate: (res: Msg) => { if (removed && image && !res.images.some((x: Msg) => x.id === image.id)) { const i = left(); o.editList?.(i); res.images.push(i); } } },
+    ];
+  };
+  it(`${twoRemove} passes on kubelet 1.35 when removal by one registry's tag only untags`, async () => {
+    const m = await mirrors();
+    const r = await runOne(twoRemove, untagsMirror({}, m.pub), { kubernetes: '1.35' });
+    expect(r.status, r.message).to.equal('passed');
+  });
+  it(`${twoRemove} fails on kubelet 1.35 when the untagged image keeps the tag removed by`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, untagsMirror({ edit: (i) => i.repo_tags.push(m.pub) }, m.pub),
+      /ImageStatus: image\.repo_tags \(by id sha256:[0-9a-f]{64}, after RemoveImage of .*mirror:1\.0, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got/, { kubernetes: '1.35' });
+  });
+  it(`${twoRemove} fails on kubelet 1.35 when the other registry's tag resolves to another image after untagging`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, untagsMirror({ editTag: (i) => { i.id = fakeId('c'); } }, m.pub),
+      /ImageStatus: image\.id \(.*mirror:1\.0, after RemoveImage of .*mirror:1\.0, which untagged it \(kubelet 1\.35\)\): expected "sha256:[0-9a-f]{64}", got "sha256:c{64}"/, { kubernetes: '1.35' });
+  });
+  it(`${twoRemove} fails on kubelet 1.35 when ListImages disagrees with ImageStatus after untagging`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoRemove, untagsMirror({ editList: (i) => { i.repo_tags = []; } }, m.pub),
+      /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after RemoveImage of .*mirror:1\.0, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got \[\]/, { kubernetes: '1.35' });
+  });
+
+  it(`${twoId} fails when image_ref is a digest, not the image id`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoId, [{ rpc: 'PullImage', when: isPub(m.pub), mutate: (res: Msg) => { res.image_ref = `${m.pub.replace(/:1\.0$/, '')}@${m.digest}`; } }],
+      /PullImage: image_ref \(.*mirror:1\.0\): expected "sha256:[0-9a-f]{64}", got ".*mirror@sha256:[0-9a-f]{64}" \(ImageStatus image\.id\)/);
+  });
+  it(`${twoId} fails when the second registry's pull returns another image_ref`, async () => {
+    const m = await mirrors();
+    return expectCheckFails(twoId, [{ rpc: 'PullImage', when: isAuth(m.auth), mutate: (res: Msg) => { res.image_ref = `${m.auth.replace(/:1\.0$/, '')}@${m.digest}`; } }],
+      /PullImage: image_ref \(.*mirror:1\.0\): expected "sha256:[0-9a-f]{64}", got ".*mirror@sha256:[0-9a-f]{64}" \(PullImage image_ref of .*mirror:1\.0\)/);
+  });
+  it(`${twoId} fails when ContainerStatus names another image`, () =>
+    expectCheckFails(twoId, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image_ref = fakeId('f'); } }],
+      /ImageStatus: image\.id \(by ContainerStatus status\.image_ref "sha256:f{64}"\): expected "sha256:[0-9a-f]{64}", got undefined/));
+  it(`${twoId} fails when ContainerStatus.image_id names another image`, () =>
+    expectCheckFails(twoId, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image_id = fakeId('d'); } }],
+      /ContainerStatus: status\.image_id \(container of .*mirror:1\.0\): expected "sha256:[0-9a-f]{64}", got "sha256:d{64}"/));
+  it(`${twoId} fails when Container.image_id names another image`, () =>
+    expectCheckFails(twoId, [{ rpc: 'ListContainers', mutate: (res: Msg) => { for (const c of res.containers) c.image_id = fakeId('e'); } }],
+      /ListContainers: containers\[id=\w+\]\.image_id \(container of .*mirror:1\.0\): expected "sha256:[0-9a-f]{64}", got "sha256:e{64}"/));
+  it(`${twoId} skips on kubelet 1.35, naming the v0.36 MUST`, async () => {
+    const r = await runOne(twoId, [], { kubernetes: '1.35' });
+    expect(r.status).to.equal('skipped');
+    expect(r.message).to.match(/one image_ref for one image whatever its registry is a cri-api v0\.36 MUST/);
   });
 
   // ---- ImageFsInfo ----

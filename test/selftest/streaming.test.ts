@@ -143,7 +143,22 @@ describe('self-test: streaming', function () {
 
   // ---- attach ----
   it(`${ATTACH(WS)} fails when stdin never reaches the container`, () =>
-    relayFails(ATTACH(WS), 'stdin-ignored', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected to include "got:hello-\w+", got ""/));
+    relayFails(ATTACH(WS), 'stdin-ignored', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "" \(exactly the answer, and nothing in the 3000 ms after it\)/));
+
+  it(`${ATTACH(WS)} fails when stdout carries something before anything was written`, () =>
+    relayFails(ATTACH(WS), 'banner', 'Attach', /Attach: stdout before anything was written to stdin \(2000 ms\): expected "", got "banner\\n" \(the container prints only what it reads\)/));
+
+  it(`${ATTACH(WS)} fails when stdout carries more than the answer`, () =>
+    relayFails(ATTACH(WS), 'echo-twice', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "got:hello-\w+\\ngot:hello-\w+\\n"/));
+
+  it(`${ATTACH(WS)} fails when the answer is changed`, () =>
+    relayFails(ATTACH(WS), 'corrupt', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "GOT:HELLO-\w+\\n"/));
+
+  it(`${ATTACH(WS)} fails when stderr carries output`, () =>
+    relayFails(ATTACH(WS), 'stderr-copy', 'Attach', /Attach: stderr \(the container wrote nothing there\): expected "", got "got:hello-\w+\\n"/));
+
+  it(`${ATTACH(WS, true)} fails when stdin never reaches the container`, () =>
+    relayFails(ATTACH(WS, true), 'stdin-ignored', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected to include "got:hello-\w+", got ""/));
 
   it(`${ATTACH_OUT(WS)} fails when the output is changed`, () =>
     relayFails(ATTACH_OUT(WS), 'corrupt', 'Attach', /Attach: stdout of a running container \(stdin=false\): expected a value matching .*got "TICK/));

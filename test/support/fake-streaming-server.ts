@@ -94,7 +94,13 @@ export type RelayFault =
   /** The streams never end and the Status never comes. */
   | 'never-close'
   /** The URL serves a second connection too (a made-up Success session). */
-  | 'reusable';
+  | 'reusable'
+  /** "banner\n" on stdout as soon as the session opens, before the process wrote anything. */
+  | 'banner'
+  /** Every stdout chunk arrives twice. */
+  | 'echo-twice'
+  /** Every stdout chunk is copied onto stderr too. */
+  | 'stderr-copy';
 
 export type RelayKind = 'exec' | 'attach' | 'portforward';
 
@@ -209,7 +215,12 @@ export async function streamingRelay(fault: RelayFault): Promise<StreamingRelay>
       void up.resize(Width, Height).catch(() => undefined);
     });
     const ended = (r: NodeJS.ReadableStream | undefined) => new Promise<void>((res) => (r ? (r.on('end', res), r.on('close', res)) : res()));
-    up.stdout?.on('data', (b: Buffer) => send(fault === 'swap-channels' ? 2 : 1, out(b)));
+    if (fault === 'banner') send(1, Buffer.from('banner\n'));
+    up.stdout?.on('data', (b: Buffer) => {
+      send(fault === 'swap-channels' ? 2 : 1, out(b));
+      if (fault === 'echo-twice') send(1, out(b));
+      if (fault === 'stderr-copy') send(2, out(b));
+    });
     up.stderr?.on('data', (b: Buffer) => send(fault === 'swap-channels' ? 1 : 2, out(b)));
     const st = await up.status.catch((err: Error) => ({ success: false, raw: '', message: err.message }));
     await Promise.race([Promise.all([ended(up.stdout), ended(up.stderr)]), new Promise((r) => setTimeout(r, 2000))]);
