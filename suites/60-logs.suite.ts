@@ -1,6 +1,7 @@
 // Container logs: the kubelet reads `kubectl logs` from the files the runtime writes at
 // <sandbox log_directory>/<container log_path>, in the CRI log format, and rotates them with
 // ReopenContainerLog. critest checks content only; here the format is checked strictly.
+import { existsSync } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -23,6 +24,7 @@ const TIMESTAMPS = kubelet('kuberuntime/logs/logs.go ReadLogs', 'drops the recor
 const NON_DECREASING = opinion('timestamps of one log file never decrease: the runtime stamps output as it reads it; containerd and CRI-O do');
 const SPLIT = opinion('a line longer than 16 KiB is written as P records: containerd splits at max_container_log_line_size (16 KiB), CRI-O\'s conmon at its buffer size, so a reader can bound a record');
 const REOPEN = cri('RuntimeService.ReopenContainerLog', 'ReopenContainerLog asks runtime to reopen the stdout/stderr log file for the container. This is often called after the log file has been rotated.');
+const REOPENED_NOW = kubelet('logs/container_log_manager.go rotateLatestLog', 'renames the log, calls ReopenContainerLog, and from its answer on reads `kubectl logs` from log_path (kuberuntime_logs.go ReadLogs opens it as is)');
 const REOPEN_STOPPED = cri('RuntimeService.ReopenContainerLog', 'If the container is not running, container runtime can choose to either create a new log file and return nil, or return an error. Once it returns error, new container log file MUST NOT be created.');
 
 export default defineSuite(({ describe, it }) => {
@@ -118,6 +120,7 @@ export default defineSuite(({ describe, it }) => {
       const rotated = `${c.file}.1`;
       await rename(c.file, rotated); // what the kubelet's log manager does before ReopenContainerLog
       await t.cri.runtime.call('ReopenContainerLog', { container_id: c.id });
+      check('ReopenContainerLog', `${c.file} when the call returned`, existsSync(c.file) ? 'a file' : 'no file', REOPENED_NOW).equals('a file', 'the runtime has reopened the log by the time it answers');
       await waitForLog(c.file, (t) => completeLines(t) >= 1, 'a new file at log_path that receives the output after ReopenContainerLog', REOPEN, 15_000);
       // The runtime writes the new file now; output piped before the reopen may have landed in the old one until here.
       const oldSize = (await stat(rotated)).size;

@@ -218,7 +218,15 @@ describe('self-test: logs', function () {
 
   it(`${ids.reopen} fails when ReopenContainerLog does nothing`, () =>
     expectCheckFails(ids.reopen, [{ rpc: 'ReopenContainerLog', respond: () => ({}) }],
-      /log file .*\/0\.log: expected the file to exist \(a new file at log_path that receives the output after ReopenContainerLog\), got no file/));
+      /ReopenContainerLog: .*\/0\.log when the call returned: expected "a file", got "no file" \(the runtime has reopened the log by the time it answers\)/));
+
+  it(`${ids.reopen} fails when ReopenContainerLog creates the file but the output still goes to the renamed one`, () => {
+    let file = '';
+    return expectCheckFails(ids.reopen, [
+      { rpc: 'CreateContainer', mutateRequest: (req: Msg) => void (file = logFileOf(req)) },
+      { rpc: 'ReopenContainerLog', respond: () => { writeFileSync(file, ''); return {}; } },
+    ], /log file .*\/0\.log: .*a new file at log_path that receives the output after ReopenContainerLog/);
+  });
 
   it(`${ids.reopen} fails when the old file keeps growing`, () => {
     // A "runtime" that copies new output to a new file at log_path but keeps writing the renamed one.
