@@ -9,7 +9,7 @@ import {
   RUNTIME_SERVICE, type Msg, type NriEventName,
 } from './api.js';
 import { Mux, PLUGIN_SERVICE_CONN, RUNTIME_SERVICE_CONN } from './mux.js';
-import { Code, TtrpcClient, TtrpcError, TtrpcServer, type TtrpcHandler } from './ttrpc.js';
+import { TtrpcClient, TtrpcError, TtrpcServer, type TtrpcHandler } from './ttrpc.js';
 
 export type NriHandler = (req: Msg) => Msg | void | Promise<Msg | void>;
 
@@ -193,4 +193,4 @@ export class NriPlugin {
   private notify(): void { for (const l of [...this.listeners]) l(); }
 }
 
-export { Code as TtrpcCode, TtrpcError };
+
