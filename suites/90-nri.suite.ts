@@ -62,6 +62,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('plugin that connects late should be synchronized with the existing pod and container, then see a new container created [Optional] [Feature:NRI] [Serial]', async (t) => {
+      (await connectPlugin(t, 'probe')).close(); // the gates first: no pod for nothing
       const ref = await testImage(t);
       const sb = await runSandbox(t, podSandboxConfig('nri-sync'));
       const first = await runContainer(t, sb, containerConfig('nri-sync', ref, withCommand('sleep', '3600')));
@@ -74,6 +75,7 @@ export default defineSuite(({ describe, it }) => {
     });
 
     it('container should run with the environment variable an NRI plugin adds in CreateContainer [Optional] [Feature:NRI] [Serial]', async (t) => {
+      (await connectPlugin(t, 'probe')).close(); // the gates first: no pod for nothing
       const ref = await testImage(t);
       const sb = await runSandbox(t, podSandboxConfig('nri-adjust'));
       const value = `nri-${randomSuffix(8)}`;
