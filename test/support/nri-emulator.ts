@@ -15,6 +15,8 @@ export interface NriTamper {
   rewrite?: (method: string, req: Msg) => void;
   /** Hold this RPC's event back and relay it right after the `after` one (of the same pod or container). */
   delay?: { method: string; after: string };
+  /** Right after relaying `after`, also relay `method` for a container of the same pod that does not exist. */
+  inject?: { after: string; method: string };
   /** Leave pods and/or containers out of Synchronize. */
   syncOmit?: { pods?: boolean; containers?: boolean };
   /** Answer RegisterPlugin with an error. */
@@ -57,6 +59,7 @@ export async function startNriEmulator(tamper: NriTamper = {}): Promise<NriEmula
     if (tamper.delay?.method === method) { held.push({ method, req }); return; }
     await send(method, req);
     if (tamper.delay?.after === method) for (const h of held.splice(0)) await send(h.method, h.req);
+    if (tamper.inject?.after === method) await send(tamper.inject.method, { pod: req['pod'], container: { id: 'crc-ghost', name: 'crc-ghost', pod_sandbox_id: req['pod']?.id } });
   };
   const resync = () => {
     syncPods.splice(0, syncPods.length, ...(tamper.syncOmit?.pods ? [] : [...pods.values()]));
@@ -66,6 +69,13 @@ export async function startNriEmulator(tamper: NriTamper = {}): Promise<NriEmula
   const ctrEvent = (method: string, id: string) => {
     const c = containers.get(id) ?? { id };
     return relay(method, { pod: { ...(pods.get(c['pod_sandbox_id']) ?? {}) }, container: { ...c } });
+  };
+
+  const stopped = new Set<string>();
+  const stopOnce = async (id: string): Promise<void> => {
+    if (stopped.has(id) || !containers.has(id)) return;
+    stopped.add(id);
+    await ctrEvent('StopContainer', id);
   };
 
   const faults: Fault[] = [
@@ -103,7 +113,9 @@ export async function startNriEmulator(tamper: NriTamper = {}): Promise<NriEmula
       },
     },
     { rpc: 'StartContainer', mutate: async (_res, req) => ctrEvent('StartContainer', req.container_id) },
-    { rpc: 'StopContainer', mutate: async (_res, req) => ctrEvent('StopContainer', req.container_id) },
+    // A container stops once: by StopContainer, or on its own (seen here when ContainerStatus first says so).
+    { rpc: 'StopContainer', mutate: async (_res, req) => stopOnce(req.container_id) },
+    { rpc: 'ContainerStatus', mutate: async (res, req) => (res.status?.state === 'CONTAINER_EXITED' ? stopOnce(req.container_id) : undefined) },
     {
       rpc: 'RemoveContainer',
       mutate: async (_res, req) => {
