@@ -237,6 +237,14 @@ describe('nri: plugin against a fake NRI runtime', () => {
     expect(plugin.closed.closed).to.equal(true);
   });
 
+  it('connect fails naming the handshake step the runtime never did, within its timeout', async () => {
+    await start({ neverConfigure: true });
+    const t0 = Date.now();
+    const e = await NriPlugin.connect({ socketPath: path.join(dir, 'nri.sock'), name: 'unit', idx: '10', events: [], timeoutMs: 300 }).catch((x: unknown) => x);
+    expect((e as Error).message).to.equal('Configure: not done within 300 ms');
+    expect(Date.now() - t0).to.be.below(2000);
+  });
+
   it('connect fails with a one-line reason when registration is refused or no runtime listens', async () => {
     await start({ refuseRegistration: { code: Code.FAILED_PRECONDITION, message: 'plugin index taken' } });
     const e = await NriPlugin.connect({ socketPath: path.join(dir, 'nri.sock'), name: 'unit', idx: '10', events: [] }).catch((x: unknown) => x);

@@ -15,6 +15,8 @@ export interface FakeRuntimeOptions {
   pods?: Msg[];
   containers?: Msg[];
   syncChunks?: number;
+  /** Answer RegisterPlugin, then never configure the plugin. */
+  neverConfigure?: boolean;
   /** Answer RegisterPlugin with this status code instead of success. */
   refuseRegistration?: { code: number; message: string };
 }
@@ -71,7 +73,7 @@ export class FakeNriRuntime {
       const refuse = this.options.refuseRegistration;
       if (refuse) throw new TtrpcError(refuse.code, refuse.message);
       // Like the adaptation: configure and synchronize once registration has been answered.
-      setImmediate(() => void this.drive(registration, call, () => mux.close()));
+      if (!this.options.neverConfigure) setImmediate(() => void this.drive(registration, call, () => mux.close()));
       return encode('Empty', {});
     });
     handlers.set(`${RUNTIME_SERVICE}/UpdateContainers`, (payload) => {

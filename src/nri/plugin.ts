@@ -148,20 +148,29 @@ export class NriPlugin {
     this.server = new TtrpcServer(this.mux.open(PLUGIN_SERVICE_CONN), handlers);
     this.client = new TtrpcClient(this.mux.open(RUNTIME_SERVICE_CONN));
 
-    const fail = (what: string) => new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new NriPluginError(`${what}: not done within ${timeoutMs} ms`)), left());
-      this.mux.once('close', (err?: Error) => { clearTimeout(timer); reject(new NriPluginError(`${what}: connection closed${err ? ': ' + err.message : ''}`)); });
+    // One deadline and one close watch for the whole handshake, removed once it is over.
+    let step = 'RegisterPlugin';
+    let stopWatch = (): void => undefined;
+    const watch = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new NriPluginError(`${step}: not done within ${timeoutMs} ms`)), left());
+      const onClose = (err?: Error) => reject(new NriPluginError(`${step}: connection closed${err ? ': ' + err.message : ''}`));
+      this.mux.once('close', onClose);
+      stopWatch = () => { clearTimeout(timer); this.mux.off('close', onClose); };
     });
     try {
       await Promise.race([this.callRuntime('RegisterPlugin', {
         plugin_name: this.options.name, plugin_idx: this.options.idx, NRI_version: NRI_API_VERSION,
-      }, left()), fail('RegisterPlugin')]);
+      }, left()), watch]);
       this.handshake.registered = performance.now() - t0;
-      await Promise.race([configuredP, fail('Configure')]);
-      await Promise.race([syncedP, fail('Synchronize')]);
+      step = 'Configure';
+      await Promise.race([configuredP, watch]);
+      step = 'Synchronize';
+      await Promise.race([syncedP, watch]);
     } catch (e) {
       this.close();
       throw e instanceof TtrpcError ? new NriPluginError(`RegisterPlugin: ${e.message}`) : e;
+    } finally {
+      stopWatch();
     }
   }
 
