@@ -80,7 +80,8 @@ export default defineSuite(({ describe, it }) => {
       check('NRI Synchronize', 'pods[].id', synced.pods.map((p) => p['id']), SYNC).includes(sb.id);
       check('NRI Synchronize', 'containers[].id', synced.containers.map((c) => c['id']), SYNC).includes(first);
       const second = await createContainer(t, sb, containerConfig('nri-sync2', ref, withCommand('sleep', '3600')));
-      await waitEvent(plugin, (e) => e.event === 'CREATE_CONTAINER' && e.container?.['id'] === second, `NRI CreateContainer of container ${second.slice(0, 12)} (created after Synchronize)`, SYNC);
+      const created = await waitEvent(plugin, (e) => e.event === 'CREATE_CONTAINER' && e.container?.['id'] === second, `NRI CreateContainer of container ${second.slice(0, 12)} (created after Synchronize)`);
+      if (typeof created === 'string') failWith(created, SYNC);
     });
 
     it('container should run with the environment variable an NRI plugin adds in CreateContainer [Optional] [Feature:NRI] [Serial]', async (t) => {
@@ -135,24 +136,31 @@ async function connectPlugin(t: TestContext, what: string, handlers: NriPluginOp
   return plugin;
 }
 
-async function waitEvent(plugin: NriPlugin, match: (e: NriEvent) => boolean, what: string, basis: ReturnType<typeof opinion>): Promise<NriEvent> {
+/** The first matching event, or why there is none (timed out, or the NRI connection closed first). */
+async function waitEvent(plugin: NriPlugin, match: (e: NriEvent) => boolean, what: string): Promise<NriEvent | string> {
   try {
     return await plugin.waitForEvent(match, EVENT_WAIT_MS, what);
   } catch (e) {
-    if (e instanceof NriPluginError) failWith(e.message, basis);
+    if (e instanceof NriPluginError) return e.message;
     throw e;
   }
 }
 
 /** Waits until each wanted event of the pod has arrived; answers all the pod's events, in arrival order. */
 async function podEvents(plugin: NriPlugin, podId: string, want: NriEventName[]): Promise<NriEvent[]> {
-  for (const ev of want) await waitEvent(plugin, (e) => e.event === ev && e.pod?.['id'] === podId, `NRI ${ev} of pod ${podId.slice(0, 12)}`, POD_EVENTS);
+  for (const ev of want) {
+    const got = await waitEvent(plugin, (e) => e.event === ev && e.pod?.['id'] === podId, `NRI ${ev} of pod ${podId.slice(0, 12)}`);
+    if (typeof got === 'string') failWith(got, POD_EVENTS);
+  }
   return plugin.events.filter((e) => e.pod?.['id'] === podId);
 }
 
 /** Waits until each wanted event of the container has arrived; answers all its events, in arrival order. */
 async function containerEvents(plugin: NriPlugin, id: string, want: NriEventName[], when = ''): Promise<NriEvent[]> {
-  for (const ev of want) await waitEvent(plugin, (e) => e.event === ev && e.container?.['id'] === id, `NRI ${ev} of container ${id.slice(0, 12)}${when}`, CTR_EVENTS);
+  for (const ev of want) {
+    const got = await waitEvent(plugin, (e) => e.event === ev && e.container?.['id'] === id, `NRI ${ev} of container ${id.slice(0, 12)}${when}`);
+    if (typeof got === 'string') failWith(got, CTR_EVENTS);
+  }
   return plugin.events.filter((e) => e.container?.['id'] === id);
 }
 
