@@ -35,4 +35,5 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'user-namespaces', title: 'User namespaces', file: '81-user-namespaces.suite', needs: ['runtime-status'] },
   { name: 'image-volumes', title: 'Image volumes (Mount.image)', file: '82-image-volumes.suite', needs: ['runtime-status'] },
   { name: 'runtime-class', title: 'RuntimeClass (runtime handlers)', file: '85-runtime-class.suite', needs: ['runtime-status'] },
+  { name: 'nri', title: 'NRI (Node Resource Interface) plugins', file: '90-nri.suite', needs: ['runtime-status'] },
 ];
