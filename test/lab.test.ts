@@ -469,6 +469,8 @@ describe('lab', () => {
   it('labEnv exports the endpoints, images file and registry credentials (shell-safe values)', () => {
     const info: LabInfo = {
       dir: DEFAULT_LAB_DIR,
+      runtime: 'containerd-1.6',
+      packages: { containerd: '1.6.20~ds1-1+deb12u1' },
       runtimeEndpoint: 'unix:///run/cri-conformance/containerd.sock',
       imageEndpoint: 'unix:///run/cri-conformance/containerd.sock',
       registry: '127.0.0.1:5000',
@@ -487,6 +489,7 @@ describe('lab', () => {
       IMAGE_SERVICE_ENDPOINT: info.imageEndpoint,
       CRI_CONFORMANCE_IMAGES: info.imagesFile,
       CRI_CONFORMANCE_RUNTIME_HANDLERS: 'runc,crun',
+      CRI_CONFORMANCE_LAB_RUNTIME: 'containerd-1.6',
     });
     for (const v of Object.values(env)) expect(v).to.match(/^[A-Za-z0-9_./:,@-]+$/);
   });
