@@ -177,7 +177,7 @@ export function containerdConfigV3(c: ContainerdConfigInput): string {
     lines.push(
       '',
       "  [plugins.'io.containerd.nri.v1.nri']",
-      '    # On by default in 2.x: its socket and plugin dirs are this lab\'s, never /var/run/nri or /opt/nri.',
+      '    # On by default in 2.x: its socket and plugin dirs are this lab\'s, never the system NRI\'s.',
       `    socket_path = ${tomlString(c.nri.socket)}`,
       `    plugin_path = ${tomlString(c.nri.pluginDir)}`,
       `    plugin_config_path = ${tomlString(c.nri.configDir)}`,

@@ -4,11 +4,13 @@
 // glibc unpacked beside them (patchelf): runc re-executes /proc/self/exe for `runc init`, so a
 // wrapper that starts it through ld.so would re-execute ld.so instead; a patched binary runs as itself.
 
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { run } from '../exec.js';
 import type { LabLayout } from '../layout.js';
+import { listProcs } from '../procs.js';
 import { aptUpdate, downloadPackages, extractPackages, privateApt, type PackageSpec, type PrivateApt } from './debian.js';
 import { readOsRelease } from '../system.js';
 
@@ -35,6 +37,24 @@ interface Installed {
 
 export function runtimeDir(l: LabLayout): string {
   return path.join(l.dir, 'runtime');
+}
+
+/** Each package set installs into a dir of its own: a running containerd never loses its files. */
+function installDir(l: LabLayout, spec: PrivateRootSpec): string {
+  return path.join(runtimeDir(l), createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 12));
+}
+
+/** Remove the other package sets' dirs that no running process executes from. */
+function removeStaleInstalls(l: LabLayout, keep: string, log: (s: string) => void): void {
+  const base = runtimeDir(l);
+  const busy = listProcs().map((p) => p.argv[0] ?? '');
+  for (const d of readdirSync(base)) {
+    const dir = path.join(base, d);
+    if (dir === keep || d === 'tools' || !statSync(dir).isDirectory()) continue;
+    if (busy.some((a) => a.startsWith(dir + '/'))) continue;
+    log(`removing the previous runtime install ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function du(dir: string): number {
@@ -64,7 +84,7 @@ function findLoader(root: string): { loader: string; libDirs: string[] } {
 
 /** Install (or reuse) the packages of `spec` under <lab>/runtime; returns where things are. */
 export async function ensurePrivateRoot(l: LabLayout, spec: PrivateRootSpec, log: (s: string) => void): Promise<PrivateRoot> {
-  const dir = runtimeDir(l);
+  const dir = installDir(l, spec);
   const root = path.join(dir, 'root');
   const binDir = path.join(dir, 'bin');
   const marker = path.join(dir, 'installed.json');
@@ -72,6 +92,7 @@ export async function ensurePrivateRoot(l: LabLayout, spec: PrivateRootSpec, log
   try {
     const prev = JSON.parse(readFileSync(marker, 'utf8')) as Installed;
     if (JSON.stringify(prev.spec) === JSON.stringify(spec) && Object.values(bin).every((b) => existsSync(b))) {
+      removeStaleInstalls(l, dir, log);
       return { root, bin, packages: prev.packages };
     }
   } catch {
@@ -88,13 +109,14 @@ export async function ensurePrivateRoot(l: LabLayout, spec: PrivateRootSpec, log
   await extractPackages(fetched, root);
   const packages = Object.fromEntries(fetched.map((f) => [f.name, `${f.version} (${f.suite})`]));
   if (spec.rebind?.length) {
-    const patchelf = await privatePatchelf(apt, path.join(dir, 'tools'));
+    const patchelf = await privatePatchelf(apt, path.join(runtimeDir(l), 'tools'));
     const { loader, libDirs } = findLoader(root);
     mkdirSync(binDir, { recursive: true });
     for (const b of spec.rebind) {
       const out = bin[path.basename(b)]!;
       copyFileSync(path.join(root, b), out);
-      await run(patchelf, ['--set-interpreter', loader, '--set-rpath', libDirs.join(':'), out]);
+      // DT_RPATH, not RUNPATH: RPATH also serves the libraries' own dependencies (libsystemd's libm).
+      await run(patchelf, ['--set-interpreter', loader, '--force-rpath', '--set-rpath', libDirs.join(':'), out]);
       const r = await run(out, ['--version'], { allowFail: true });
       if (r.code !== 0) {
         throw new LabError('APT_FAILED', `${out} (${b} bound to ${loader}) does not run: ${(r.stderr || r.stdout).trim().split('\n')[0]}: a library it needs is missing from the package list`);
@@ -104,6 +126,7 @@ export async function ensurePrivateRoot(l: LabLayout, spec: PrivateRootSpec, log
   const seconds = Math.round((Date.now() - t0) / 100) / 10;
   writeFileSync(marker, JSON.stringify({ spec, packages, seconds } satisfies Installed, null, 2) + '\n');
   rmSync(path.join(apt.dir, 'debs'), { recursive: true, force: true });
+  removeStaleInstalls(l, dir, log);
   log(`installed ${Object.entries(packages).map(([n, v]) => `${n} ${v}`).join(', ')} in ${seconds} s (${Math.round(du(dir) / 1e6)} MB under ${dir})`);
   return { root, bin, packages };
 }
