@@ -453,6 +453,8 @@ describe('lab', () => {
       expect(crunNeedsHybridWorkaround(hybrid, '')).to.equal(false);
       expect(crunNeedsHybridWorkaround('31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', 'cpu memory')).to.equal(false);
       expect(crunWrapperScript('/usr/bin/crun')).to.match(/^#!\/bin\/sh\n/).and.include('unshare --mount').and.include('/usr/bin/crun "$@"');
+      // Host-shared pod mounts must stay in the host's peer group; only the cgroup tree is cut off.
+      expect(crunWrapperScript()).to.include('--propagation unchanged').and.include('mount --make-rslave /sys/fs/cgroup &&').and.not.include('--propagation private');
     });
 
     it('names the cause of a failed containerd start from its log', () => {
