@@ -125,7 +125,8 @@ export async function ensurePrivateRoot(l: LabLayout, spec: PrivateRootSpec, log
   }
   const seconds = Math.round((Date.now() - t0) / 100) / 10;
   writeFileSync(marker, JSON.stringify({ spec, packages, seconds } satisfies Installed, null, 2) + '\n');
-  rmSync(path.join(apt.dir, 'debs'), { recursive: true, force: true });
+  // The package lists are needed only to install (each install updates them first): 40 MB less kept.
+  for (const d of ['debs', 'lists', 'cache']) rmSync(path.join(apt.dir, d), { recursive: true, force: true });
   removeStaleInstalls(l, dir, log);
   log(`installed ${Object.entries(packages).map(([n, v]) => `${n} ${v}`).join(', ')} in ${seconds} s (${Math.round(du(dir) / 1e6)} MB under ${dir})`);
   return { root, bin, packages };
