@@ -104,18 +104,22 @@ function runningContainerd(l: LabLayout): number | undefined {
   return ourPid(containerdPidfile(l), l.containerdConfig);
 }
 
-
-
-
 function crunWrapperPath(l: LabLayout): string {
   return path.join(l.dir, 'bin', 'crun-hybrid');
 }
 
-/** The lab's two handlers: runc (default) and crun, each on its own state root. */
-function runtimeHandlers(l: LabLayout, rt?: InstalledRuntime, crun?: string): RuntimeHandlerSpec[] {
+/** The lab's two handlers, runc (the default) and crun, each with its own state root. */
+function handlerRoots(l: LabLayout): Record<'runc' | 'crun', string> {
+  return { runc: l.runcRoot, crun: l.crunRoot };
+}
+
+/** The handlers as the runtime installed them (crun possibly behind its hybrid-cgroup wrapper). */
+function runtimeHandlers(l: LabLayout, rt: InstalledRuntime, crun: string): RuntimeHandlerSpec[] {
+  const shim = rt.shim ? { shim: rt.shim } : {};
+  const roots = handlerRoots(l);
   return [
-    { name: 'runc', binary: rt?.oci.runc ?? '', root: l.runcRoot, ...(rt?.shim ? { shim: rt.shim } : {}) },
-    { name: 'crun', binary: crun ?? rt?.oci.crun ?? '', root: l.crunRoot, ...(rt?.shim ? { shim: rt.shim } : {}) },
+    { name: 'runc', binary: rt.oci.runc, root: roots.runc, ...shim },
+    { name: 'crun', binary: crun, root: roots.crun, ...shim },
   ];
 }
 
@@ -257,8 +261,8 @@ function labInfo(l: LabLayout, st: LabState, creds: { username: string; password
     registry: `127.0.0.1:${st.ports.registry}`,
     authRegistry: { host: `127.0.0.1:${st.ports.authRegistry}`, username: creds.username, password: creds.password },
     images,
-    runtimeHandlers: runtimeHandlers(l).map((r) => r.name),
-    handlerRoots: Object.fromEntries(runtimeHandlers(l).map((r) => [r.name, r.root])),
+    runtimeHandlers: Object.keys(handlerRoots(l)),
+    handlerRoots: handlerRoots(l),
     cniPluginDir: st.cniPluginDir,
     imagesFile: l.resolvedImages,
     snapshotter: st.snapshotter,
