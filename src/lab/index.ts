@@ -20,7 +20,7 @@ import { isAlive, ourPid, removeFile, sleep, spawnDetached, stopPid, withLockFil
 import { criReady } from './ready.js';
 import { ensureCredentials, ensureRegistry, registryAnswers, runningRegistryPid, stopRegistry } from './registry.js';
 import { DEFAULT_RUNTIME, runtimeProvider, type InstalledRuntime, type RuntimeName, type RuntimeProvider } from './runtimes/index.js';
-import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript, ensurePackages, findCniPluginDir, foreignRuntimes, freePort, portOpen, probeOverlay } from './system.js';
+import { MACHINE_RUNTIME_PACKAGES, checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript, ensurePackages, findCniPluginDir, foreignRuntimes, freePort, portOpen, probeOverlay } from './system.js';
 
 export { LabError, type LabErrorCode } from './errors.js';
 export { DEFAULT_LAB_DIR } from './layout.js';
@@ -356,7 +356,7 @@ async function labUpLocked(l: LabLayout, provider: RuntimeProvider, o: LabOption
   const t0 = Date.now();
   const prev = readState(l);
   checkSameRuntime(l, prev, provider);
-  await preflight(l, o, log);
+  await preflight(l, provider, o, log);
   const rt = await provider.install({ l, log });
   const cniPluginDir = await findCniPluginDir();
   const creds = await ensureCredentials(l);
@@ -400,11 +400,11 @@ function checkSameRuntime(l: LabLayout, prev: LabState | undefined, provider: Ru
 }
 
 /** Host checks and the lab's directories; notes any other container runtime left untouched. */
-async function preflight(l: LabLayout, o: LabOptions, log: (s: string) => void): Promise<void> {
+async function preflight(l: LabLayout, provider: RuntimeProvider, o: LabOptions, log: (s: string) => void): Promise<void> {
   if (Buffer.byteLength(l.socket) > MAX_SOCKET_PATH) {
     throw new LabError('START_FAILED', `socket path ${l.socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter lab dir`);
   }
-  await ensurePackages(o.install ?? true, log);
+  await ensurePackages(o.install ?? true, log, provider.machinePackages ? [] : MACHINE_RUNTIME_PACKAGES);
   ensureDirs(l);
   for (const f of foreignRuntimes(l.containerdConfig)) {
     const what = f.argv.some((a) => a.includes('/cri-conformance/')) ? "another cri-conformance lab's containerd" : 'a system container runtime';

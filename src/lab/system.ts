@@ -70,17 +70,20 @@ async function dpkgInstalled(pkg: string): Promise<boolean> {
   return r.code === 0 && r.stdout.includes('install ok installed');
 }
 
-export async function missingPackages(): Promise<string[]> {
+/** The machine's own runtime packages: a lab whose runtime brings its own does not need them. */
+export const MACHINE_RUNTIME_PACKAGES = ['containerd', 'runc', 'crun'];
+
+export async function missingPackages(exclude: string[] = []): Promise<string[]> {
   const missing: string[] = [];
   for (const [pkg, file] of Object.entries(REQUIRED_PACKAGES)) {
-    if (existsSync(file)) continue;
+    if (exclude.includes(pkg) || existsSync(file)) continue;
     if (!(await dpkgInstalled(pkg))) missing.push(pkg);
   }
   return missing;
 }
 
-export async function ensurePackages(install: boolean, log: (l: string) => void): Promise<void> {
-  const missing = await missingPackages();
+export async function ensurePackages(install: boolean, log: (l: string) => void, exclude: string[] = []): Promise<void> {
+  const missing = await missingPackages(exclude);
   if (missing.length === 0) return;
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (!install) {
@@ -95,7 +98,7 @@ export async function ensurePackages(install: boolean, log: (l: string) => void)
     const why = err instanceof CommandError ? err.message : (err as Error).message;
     throw new LabError('APT_FAILED', `apt-get could not install ${missing.join(' ')} (${why}): fix the apt sources or install them by hand with \`${cmd}\``);
   }
-  const still = await missingPackages();
+  const still = await missingPackages(exclude);
   if (still.length) {
     throw new LabError('APT_FAILED', `apt-get ran but ${still.join(', ')} is still missing: install by hand with \`${cmd}\``);
   }

@@ -24,6 +24,7 @@ export const containerd16: RuntimeProvider = {
   name: 'containerd-1.6',
   summary: "the machine's containerd package (Debian 12: 1.6.20) with its runc and crun",
   defaultDir: DEFAULT_LAB_DIR,
+  machinePackages: true,
   async install(): Promise<InstalledRuntime> {
     // The packages themselves are ensured with the lab's other tools (system.ts REQUIRED_PACKAGES).
     return {

@@ -16,6 +16,7 @@ export const containerd17: RuntimeProvider = {
   name: 'containerd-1.7',
   summary: "Debian trixie's containerd 1.7, runc and crun in a private prefix (runc and crun on trixie's own glibc)",
   defaultDir: '/var/lib/cri-conformance/lab-containerd-1.7',
+  machinePackages: false,
   async install({ l, log }: RuntimeContext): Promise<InstalledRuntime> {
     const r = await ensurePrivateRoot(
       l,

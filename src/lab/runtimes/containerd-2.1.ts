@@ -16,6 +16,7 @@ export const containerd21: RuntimeProvider = {
   name: 'containerd-2.1',
   summary: "Debian sid's containerd 2.1, runc and crun in a private prefix (runc and crun on sid's own glibc)",
   defaultDir: '/var/lib/cri-conformance/lab-containerd-2.1',
+  machinePackages: false,
   async install({ l, log }: RuntimeContext): Promise<InstalledRuntime> {
     const r = await ensurePrivateRoot(
       l,

@@ -34,6 +34,8 @@ export interface RuntimeProvider {
   readonly summary: string;
   /** Lab dir when none is given: each runtime has its own, so several run side by side. */
   readonly defaultDir: string;
+  /** Runs the machine's containerd, runc and crun packages (else it brings its own and they are not installed). */
+  readonly machinePackages: boolean;
   /** Make the binaries available (idempotent; fast when they already are). */
   install(ctx: RuntimeContext): Promise<InstalledRuntime>;
   /** The containerd config for this release's format. */
