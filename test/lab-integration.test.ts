@@ -42,6 +42,7 @@ function labLeftovers(): string[] {
   if (existsSync(netnsDir) && readdirSync(netnsDir).length) out.push(`netns under ${netnsDir}`);
   if (existsSync(`/sys/class/net/${l.bridge}`)) out.push(`bridge ${l.bridge}`);
   if (existsSync(l.socket)) out.push(`socket ${l.socket}`);
+  if (existsSync(l.runDir) && readdirSync(l.runDir).length) out.push(`files in ${l.runDir}: ${readdirSync(l.runDir).join(', ')}`);
   return out;
 }
 

@@ -187,6 +187,8 @@ async function scrubContainerdLeftovers(l: LabLayout, log: (s: string) => void, 
   }
   removeFile(l.socket);
   removeFile(l.socket + '.ttrpc');
+  // containerd 2.x's NRI socket (runtimes/containerd-2.1.ts puts it here); 2.1.9 leaves it behind on SIGTERM.
+  removeFile(path.join(l.runDir, 'nri.sock'));
   await deleteLink(l.bridge, log);
   await removePortmapRules(l.network, log);
   return left;
