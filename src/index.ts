@@ -42,6 +42,8 @@ export interface RunConfig {
   lab?: boolean;
   /** `--lab-dir` */
   labDir?: string;
+  /** `--runtime` with `--lab`: containerd-1.6 (default), containerd-1.7 or containerd-2.1. */
+  labRuntime?: string;
   /** `--runtime-endpoint`; otherwise CONTAINER_RUNTIME_ENDPOINT, crictl.yaml, then the usual sockets. */
   runtimeEndpoint?: string;
   /** `--image-endpoint` (default: the runtime endpoint). */
@@ -127,7 +129,7 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
   let knownHandlers = (process.env['CRI_CONFORMANCE_RUNTIME_HANDLERS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
   let handlerRoots: Record<string, string> | undefined;
   if (config.lab) {
-    const info = await labUp({ dir: config.labDir, log: (l) => progress.info(`lab: ${l}`) });
+    const info = await labUp({ dir: config.labDir, runtime: config.labRuntime, log: (l) => progress.info(`lab: ${l}`) });
     endpoints = { runtime: parseEndpoint(info.runtimeEndpoint, 'lab'), image: parseEndpoint(info.imageEndpoint, 'lab'), notes: [] };
     images = info.images;
     privateRegistry = info.authRegistry;

@@ -4,13 +4,13 @@
 // (the push tests use an in-process fake registry and a fake skopeo).
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMountinfo, portmapLeftovers, shimSocketPath, shimsFor, unescapeMountPath } from '../src/lab/cleanup.js';
-import { cniConflist, containerdConfig, DISABLED_PLUGINS, hostsToml, registryConfig, type ContainerdConfigInput } from '../src/lab/config.js';
+import { cniConflist, containerdConfig, containerdConfigV3, DISABLED_PLUGINS, hostsToml, registryConfig, type ContainerdConfigInput } from '../src/lab/config.js';
 import { LabError } from '../src/lab/errors.js';
 import {
   buildRecipe, flattenRecipe, fixturesDir, layerTar, loadImagesManifest, loadRecipes, pushImage, resolvedRefs, splitRepo,
@@ -21,6 +21,8 @@ import { BRIDGE_NAME, DEFAULT_LAB_DIR, MAX_SOCKET_PATH, POD_SUBNET, labLayout } 
 import { criPluginFailure, lastError } from '../src/lab/containerd-log.js';
 import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript } from '../src/lab/system.js';
 import { buildTar, withParents } from '../src/lab/tar.js';
+import { machineMirror, parseMadison } from '../src/lab/runtimes/debian.js';
+import { allRuntimeProviders, runtimeProvider } from '../src/lab/runtimes/index.js';
 
 function thrown(fn: () => unknown): LabError {
   try {
@@ -135,6 +137,108 @@ describe('lab', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('containerd 2.x config (version 3)', () => {
+    const shim = '/var/lib/x/runtime/root/usr/bin/containerd-shim-runc-v2';
+    const v3 = containerdConfigV3({
+      ...input,
+      runtimes: input.runtimes.map((r) => ({ ...r, shim })),
+      nri: { socket: `${l.runDir}/nri.sock`, pluginDir: `${l.dir}/nri/plugins`, configDir: `${l.dir}/nri/conf.d` },
+      tempDir: `${l.tmpDir}/containerd`,
+    });
+
+    it("uses 2.x's split CRI plugins, with the same private paths, pause image and stream server", () => {
+      expect(v3).to.match(/^version = 3$/m);
+      expect(v3).to.include(`root = "${l.containerdRoot}"`);
+      expect(v3).to.include(`state = "${l.containerdState}"`);
+      expect(v3).to.include("[plugins.'io.containerd.cri.v1.images'.pinned_images]\n      sandbox = \"127.0.0.1:5000/cri-conformance/pause:3.9\"");
+      expect(v3).to.include(`[plugins.'io.containerd.cri.v1.images'.registry]\n      config_path = "${l.certsDir}"`);
+      expect(v3).to.match(/\[plugins\.'io\.containerd\.cri\.v1\.runtime'\]\n(.*\n)*?    restrict_oom_score_adj = true/);
+      expect(v3).to.include(`bin_dirs = ["/usr/lib/cni"]`);
+      expect(v3).to.include("[plugins.'io.containerd.grpc.v1.cri']\n    stream_server_address = \"127.0.0.1\"\n    stream_server_port = \"41234\"");
+      expect(v3).to.not.match(/sandbox_image|plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd/);
+      expect(v3).to.not.match(/\/var\/lib\/containerd|\/run\/containerd|\/etc\/containerd|\/etc\/cni|\/var\/run\/nri|\/opt\/nri/);
+    });
+
+    it('runs both handlers through the private shim, and keeps NRI on a socket of the lab', () => {
+      for (const h of ['runc', 'crun']) {
+        const t = v3.split(`[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.${h}]`)[1];
+        expect(t, `${h} handler table`).to.be.a('string');
+        expect(t).to.match(new RegExp(`^        runtime_path = "${shim}"`, 'm'));
+      }
+      expect(v3).to.include(`socket_path = "${l.runDir}/nri.sock"`);
+    });
+
+    it('is accepted by the lab containerd 2.1 (config dump), when one is installed', function () {
+      const base = '/var/lib/cri-conformance/lab-containerd-2.1/runtime';
+      const bin = existsSync(base) ? readdirSync(base).map((d) => path.join(base, d, 'root/usr/bin/containerd')).find(has) : undefined;
+      if (!bin) this.skip();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-cfg-'));
+      try {
+        const file = path.join(dir, 'containerd.toml');
+        writeFileSync(file, v3);
+        const out = execFileSync(bin!, ['--config', file, 'config', 'dump'], { encoding: 'utf8' });
+        expect(out).to.match(/restrict_oom_score_adj = true/);
+        expect(out).to.match(/sandbox = '127\.0\.0\.1:5000\/cri-conformance\/pause:3\.9'/);
+        expect(out).to.include(`runtime_path = '${shim}'`);
+        expect(out).to.include(`config_path = '${l.certsDir}'`);
+        expect(out).to.match(/stream_server_port = '41234'/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('runtimes', () => {
+    it('containerd-1.6 is the default, on the default lab dir; each other runtime has a dir, socket, bridge and subnet of its own', () => {
+      expect(runtimeProvider().name).to.equal('containerd-1.6');
+      expect(runtimeProvider().defaultDir).to.equal(DEFAULT_LAB_DIR);
+      const layouts = allRuntimeProviders().map((p) => labLayout(p.defaultDir));
+      for (const k of ['dir', 'socket', 'bridge', 'subnet', 'network'] as const) {
+        expect(new Set(layouts.map((x) => x[k])).size, k).to.equal(layouts.length);
+      }
+      for (const x of layouts) expect(x.bridge.length).to.be.at.most(15);
+    });
+
+    it('an unknown runtime is one clear LabError naming the choices', () => {
+      const e = thrown(() => runtimeProvider('containerd-9'));
+      expect(e.code).to.equal('BAD_RUNTIME');
+      expect(e.message).to.include('containerd-1.6, containerd-1.7, containerd-2.1');
+    });
+
+    it("reads the machine's Debian mirror from deb822 or one-line sources, never the security archive", () => {
+      const deb822 = [
+        'Types: deb',
+        'URIs: http://mirror.example/debian-security',
+        'Suites: bookworm-security',
+        '',
+        'Types: deb-src',
+        'URIs: http://src.example/debian',
+        '',
+        'Types: deb',
+        'URIs: http://mirror.example/debian',
+        'Suites: bookworm bookworm-updates',
+        'Signed-By: /usr/share/keyrings/k.gpg',
+      ].join('\n');
+      expect(machineMirror([{ name: 'debian.sources', text: deb822 }])).to.deep.equal({ uri: 'http://mirror.example/debian', signedBy: '/usr/share/keyrings/k.gpg' });
+      const oneLine = '# comment\ndeb http://sec.example/debian-security bookworm-security main\ndeb [arch=amd64 signed-by=/k.gpg] https://m.example/debian bookworm main\n';
+      expect(machineMirror([{ name: 'sources.list', text: oneLine }])).to.deep.equal({ uri: 'https://m.example/debian', signedBy: '/k.gpg' });
+      expect(machineMirror([{ name: 'x.list', text: '# nothing\n' }])).to.equal(undefined);
+    });
+
+    it('parses apt-cache madison into package, version and suite', () => {
+      const text = [
+        'containerd | 2.1.9+ds1-5 | http://m.example/debian sid/main amd64 Packages',
+        'containerd | 1.7.24~ds1-6+deb13u1 | http://m.example/debian trixie/main amd64 Packages',
+        '      runc | 1.3.6+ds1-1 | http://m.example/debian sid/main amd64 Packages',
+      ].join('\n');
+      expect(parseMadison(text)).to.deep.equal([
+        { name: 'containerd', version: '2.1.9+ds1-5', suite: 'sid' },
+        { name: 'containerd', version: '1.7.24~ds1-6+deb13u1', suite: 'trixie' },
+        { name: 'runc', version: '1.3.6+ds1-1', suite: 'sid' },
+      ]);
     });
   });
 
@@ -354,6 +458,8 @@ describe('lab', () => {
       expect(crunNeedsHybridWorkaround(hybrid, '')).to.equal(false);
       expect(crunNeedsHybridWorkaround('31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', 'cpu memory')).to.equal(false);
       expect(crunWrapperScript('/usr/bin/crun')).to.match(/^#!\/bin\/sh\n/).and.include('unshare --mount').and.include('/usr/bin/crun "$@"');
+      // Host-shared pod mounts must stay in the host's peer group; only the cgroup tree is cut off.
+      expect(crunWrapperScript()).to.include('--propagation unchanged').and.include('mount --make-rslave /sys/fs/cgroup &&').and.not.include('--propagation private');
     });
 
     it('names the cause of a failed containerd start from its log', () => {
@@ -474,6 +580,8 @@ describe('lab', () => {
   it('labEnv exports the endpoints, images file and registry credentials (shell-safe values)', () => {
     const info: LabInfo = {
       dir: DEFAULT_LAB_DIR,
+      runtime: 'containerd-1.6',
+      packages: { containerd: '1.6.20~ds1-1+deb12u1' },
       runtimeEndpoint: 'unix:///run/cri-conformance/containerd.sock',
       imageEndpoint: 'unix:///run/cri-conformance/containerd.sock',
       registry: '127.0.0.1:5000',
@@ -492,6 +600,7 @@ describe('lab', () => {
       IMAGE_SERVICE_ENDPOINT: info.imageEndpoint,
       CRI_CONFORMANCE_IMAGES: info.imagesFile,
       CRI_CONFORMANCE_RUNTIME_HANDLERS: 'runc,crun',
+      CRI_CONFORMANCE_LAB_RUNTIME: 'containerd-1.6',
     });
     for (const v of Object.values(env)) expect(v).to.match(/^[A-Za-z0-9_./:,@-]+$/);
   });

@@ -18,7 +18,8 @@ import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
 import { compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
 import { writeBaseline } from '../baseline/index.js';
-import { labDown, labEnv, labStatus, labUp } from '../lab/index.js';
+import { DEFAULT_RUNTIME, allRuntimeProviders, labDown, labEnv, labStatus, labUp, runtimeProvider } from '../lab/index.js';
+import { labLayout } from '../lab/layout.js';
 
 type Opts = Record<string, unknown>;
 
@@ -56,6 +57,7 @@ export async function runCommand(o: Opts): Promise<number> {
     result = await run({
       lab: Boolean(o['lab']),
       labDir: str(o, 'labDir'),
+      labRuntime: str(o, 'runtime'),
       runtimeEndpoint: str(o, 'runtimeEndpoint'),
       imageEndpoint: str(o, 'imageEndpoint'),
       config: str(o, 'config'),
@@ -132,17 +134,19 @@ export async function runCommand(o: Opts): Promise<number> {
 
 export async function labCommand(action: string, o: Opts): Promise<number> {
   const dir = str(o, 'labDir');
+  const runtime = str(o, 'runtime');
   const log = (l: string) => process.stderr.write(`lab: ${l}\n`);
   if (action === 'up') {
-    const info = await labUp({ dir, log });
+    const info = await labUp({ dir, runtime, log });
     for (const [k, v] of Object.entries(labEnv(info))) process.stdout.write(`export ${k}=${v}\n`);
     return EXIT.OK;
   }
   if (action === 'down') {
-    await labDown({ dir, log, purge: Boolean(o['purge']) });
+    await labDown({ dir, runtime, log, purge: Boolean(o['purge']) });
     return EXIT.OK;
   }
-  const st = await labStatus({ dir, log });
+  if (action === 'status' && !dir && !runtime) return labStatusAll();
+  const st = await labStatus({ dir, runtime, log });
   if (action === 'env') {
     if (!st.running || !st.info) {
       process.stderr.write('the lab is not running: start it with `cri-conformance lab up`\n');
@@ -154,6 +158,21 @@ export async function labCommand(action: string, o: Opts): Promise<number> {
   process.stdout.write(st.running ? `lab running: ${st.info?.runtimeEndpoint}\n` : 'lab not running\n');
   for (const p of st.problems) process.stdout.write(`  problem: ${p}\n`);
   return st.running ? EXIT.OK : EXIT.LAB;
+}
+
+/** `lab status` alone: the default lab, and every other runtime's lab that has been brought up. */
+async function labStatusAll(): Promise<number> {
+  let code: number = EXIT.OK;
+  for (const p of allRuntimeProviders()) {
+    const st = await labStatus({ runtime: p.name });
+    const isDefault = p.name === DEFAULT_RUNTIME;
+    if (!isDefault && !st.running && st.problems.some((x) => x.startsWith('no lab state'))) continue;
+    const what = st.running ? `running: ${st.info?.runtimeEndpoint}` : 'not running';
+    process.stdout.write(`lab ${p.name} (${p.defaultDir}) ${what}\n`);
+    for (const x of st.problems) process.stdout.write(`  problem: ${x}\n`);
+    if (isDefault && !st.running) code = EXIT.LAB;
+  }
+  return code;
 }
 
 export async function matrixCommand(o: Opts): Promise<number> {
@@ -187,7 +206,7 @@ function readSummary(file: string): RunResult {
 
 export async function cleanupCommand(o: Opts): Promise<number> {
   const runtime = o['lab']
-    ? parseEndpoint((await labStatus({})).info?.runtimeEndpoint ?? 'unix:///run/cri-conformance/containerd.sock', 'lab')
+    ? parseEndpoint((await labStatus({ runtime: str(o, 'runtime') })).info?.runtimeEndpoint ?? labLayout(runtimeProvider(str(o, 'runtime')).defaultDir).socket, 'lab')
     : resolveEndpoints({ runtimeFlag: str(o, 'runtimeEndpoint'), configFlag: str(o, 'config'), env: process.env }).runtime;
   const timeouts = makeTimeouts(20);
   const n = await negotiate(runtime, runtime, 'auto', timeouts);

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { SUITES } from '../runner/manifest.js';
 import { defaultJobs } from '../runner/pool.js';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_RUNTIME, RUNTIME_NAMES } from '../lab/runtimes/types.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -43,11 +44,16 @@ export function buildProgram(handlers: {
     return c;
   };
 
+  // Which containerd the lab runs (each in its own default lab dir, from Debian packages).
+  const labRuntime = () =>
+    new Option('--runtime <name>', `lab runtime: ${RUNTIME_NAMES.join(', ')} (default ${DEFAULT_RUNTIME})`).choices([...RUNTIME_NAMES]);
+
   const run = program
     .command('run')
     .description('connect to a CRI endpoint and run the ordered conformance suites')
     .option('--lab', 'bring up the local containerd lab (root, Debian/Ubuntu) and run against it')
-    .option('--lab-dir <dir>', 'lab directory', undefined);
+    .option('--lab-dir <dir>', 'lab directory (default: the runtime\'s own)', undefined)
+    .addOption(labRuntime());
   endpoint(run, { image: true, timeout: 'base RPC deadline in seconds; lifecycle calls get 3x, pulls 15x (default 20)' })
     .option('--test-timeout <seconds>', 'per-test time limit in seconds', parseNumber, 180)
     .option('--run-timeout <seconds>', 'whole-run budget in seconds; then stop like SIGINT, clean up, report, exit 3 (default none)', parseNumber)
@@ -93,7 +99,8 @@ export function buildProgram(handlers: {
     .command('lab')
     .description('manage the local containerd lab: up | down | status | env')
     .argument('<action>', 'up, down, status or env')
-    .option('--lab-dir <dir>', 'lab directory')
+    .option('--lab-dir <dir>', 'lab directory (default: the runtime\'s own)')
+    .addOption(labRuntime())
     .option('--purge', 'with down: also delete the built image cache')
     .action(async (action: string, o) => {
       if (!['up', 'down', 'status', 'env'].includes(action)) throw new UsageError(`unknown lab action "${action}": use up, down, status or env`);
@@ -104,7 +111,8 @@ export function buildProgram(handlers: {
     program
       .command('cleanup')
       .description('remove sandboxes and containers left by earlier runs (only objects carrying the cri-conformance run label)')
-      .option('--lab', 'the lab endpoint'),
+      .option('--lab', 'the lab endpoint')
+      .addOption(labRuntime()),
   )
     .option('--run-id <id>', 'only this run (default: every cri-conformance run)')
     .action(async (o) => {

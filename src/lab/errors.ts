@@ -13,7 +13,9 @@ export type LabErrorCode =
   | 'IMAGE_PUSH_FAILED'
   | 'NOT_RUNNING'
   | 'STOP_FAILED'
-  | 'BUSY';
+  | 'BUSY'
+  | 'BAD_RUNTIME'
+  | 'RUNTIME_MISMATCH';
 
 export class LabError extends Error {
   readonly code: LabErrorCode;

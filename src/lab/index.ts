@@ -1,12 +1,14 @@
 // The offline lab: a private containerd (CRI v1 + v1alpha2) with runc and crun handlers, a CNI
 // bridge of its own, and two loopback registries holding the suite's own test images, all under
-// one lab dir. Never touches the system containerd's paths, socket, bridge or subnet.
+// one lab dir. Never touches the system containerd's paths, socket, bridge or subnet. Which
+// containerd (1.6, 1.7, 2.1) and where its binaries come from is the runtime provider's
+// (src/lab/runtimes/); everything else here is shared by all of them.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { cniConflist, containerdConfig, hostsToml, type RuntimeHandlerSpec } from './config.js';
+import { cniConflist, hostsToml, type RuntimeHandlerSpec } from './config.js';
 import { cleanupPods } from './pods.js';
 import { deleteLink, killShims, labMounts, removePortmapRules, unmountAll } from './cleanup.js';
 import { LabError } from './errors.js';
@@ -17,10 +19,12 @@ import { criPluginFailure, lastError, logSince } from './containerd-log.js';
 import { isAlive, ourPid, removeFile, sleep, spawnDetached, stopPid, withLockFile } from './procs.js';
 import { criReady } from './ready.js';
 import { ensureCredentials, ensureRegistry, registryAnswers, runningRegistryPid, stopRegistry } from './registry.js';
-import { checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript, ensurePackages, findCniPluginDir, foreignRuntimes, freePort, portOpen, probeOverlay } from './system.js';
+import { DEFAULT_RUNTIME, runtimeProvider, type InstalledRuntime, type RuntimeName, type RuntimeProvider } from './runtimes/index.js';
+import { MACHINE_RUNTIME_PACKAGES, checkDebian, checkRoot, crunNeedsHybridWorkaround, crunWrapperScript, ensurePackages, findCniPluginDir, foreignRuntimes, freePort, portOpen, probeOverlay } from './system.js';
 
 export { LabError, type LabErrorCode } from './errors.js';
 export { DEFAULT_LAB_DIR } from './layout.js';
+export { DEFAULT_RUNTIME, RUNTIME_NAMES, allRuntimeProviders, runtimeProvider, type RuntimeName } from './runtimes/index.js';
 export { criReady } from './ready.js';
 
 export interface LabOptions {
@@ -29,6 +33,8 @@ export interface LabOptions {
   log?: (line: string) => void;
   /** apt-get install missing Debian packages (default true). */
   install?: boolean;
+  /** Which containerd (default containerd-1.6, the machine's package); also picks the default dir. */
+  runtime?: string;
 }
 
 export interface LabDownOptions extends LabOptions {
@@ -38,6 +44,9 @@ export interface LabDownOptions extends LabOptions {
 
 export interface LabInfo {
   dir: string;
+  /** The lab's runtime (containerd-1.6, -1.7, -2.1) and the Debian packages it runs from (name -> version). */
+  runtime: RuntimeName;
+  packages: Record<string, string>;
   /** unix:///... */
   runtimeEndpoint: string;
   imageEndpoint: string;
@@ -58,6 +67,9 @@ export interface LabInfo {
 
 interface LabState {
   version: 1;
+  /** Absent in labs brought up before runtimes had names: those are containerd-1.6. */
+  runtime?: RuntimeName;
+  packages?: Record<string, string>;
   ports: { registry: number; authRegistry: number; stream: number };
   snapshotter: 'overlayfs' | 'native';
   configHash: string;
@@ -65,9 +77,7 @@ interface LabState {
   cniPluginDir: string;
 }
 
-const CONTAINERD_BIN = '/usr/bin/containerd';
 const READY_TIMEOUT_MS = 60_000;
-const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 function readState(l: LabLayout): LabState | undefined {
   try {
@@ -76,6 +86,10 @@ function readState(l: LabLayout): LabState | undefined {
   } catch {
     return undefined;
   }
+}
+
+function stateRuntime(s: LabState): RuntimeName {
+  return s.runtime ?? DEFAULT_RUNTIME;
 }
 
 function containerdPidfile(l: LabLayout): string {
@@ -90,28 +104,31 @@ function runningContainerd(l: LabLayout): number | undefined {
   return ourPid(containerdPidfile(l), l.containerdConfig);
 }
 
-
-
-
-const CRUN = '/usr/bin/crun';
-
 function crunWrapperPath(l: LabLayout): string {
   return path.join(l.dir, 'bin', 'crun-hybrid');
 }
 
-function runtimeHandlers(l: LabLayout, crunBinary = CRUN): RuntimeHandlerSpec[] {
+/** The lab's two handlers, runc (the default) and crun, each with its own state root. */
+function handlerRoots(l: LabLayout): Record<'runc' | 'crun', string> {
+  return { runc: l.runcRoot, crun: l.crunRoot };
+}
+
+/** The handlers as the runtime installed them (crun possibly behind its hybrid-cgroup wrapper). */
+function runtimeHandlers(l: LabLayout, rt: InstalledRuntime, crun: string): RuntimeHandlerSpec[] {
+  const shim = rt.shim ? { shim: rt.shim } : {};
+  const roots = handlerRoots(l);
   return [
-    { name: 'runc', binary: '/usr/sbin/runc', root: l.runcRoot },
-    { name: 'crun', binary: crunBinary, root: l.crunRoot },
+    { name: 'runc', binary: rt.oci.runc, root: roots.runc, ...shim },
+    { name: 'crun', binary: crun, root: roots.crun, ...shim },
   ];
 }
 
 /** crun itself, or on hybrid-cgroup hosts the wrapper that hides cgroup2 from it. */
-function crunBinary(l: LabLayout, log: (s: string) => void): string {
-  if (!crunNeedsHybridWorkaround()) return CRUN;
+function crunBinary(l: LabLayout, crun: string, log: (s: string) => void): string {
+  if (!crunNeedsHybridWorkaround()) return crun;
   const wrapper = crunWrapperPath(l);
   mkdirSync(path.dirname(wrapper), { recursive: true });
-  writeIfChanged(wrapper, crunWrapperScript(CRUN), 0o755);
+  writeIfChanged(wrapper, crunWrapperScript(crun), 0o755);
   log('hybrid cgroups with controllers on cgroup2: the crun handler runs through a wrapper that hides /sys/fs/cgroup/unified from crun');
   return wrapper;
 }
@@ -170,6 +187,8 @@ async function scrubContainerdLeftovers(l: LabLayout, log: (s: string) => void, 
   }
   removeFile(l.socket);
   removeFile(l.socket + '.ttrpc');
+  // containerd 2.x's NRI socket (runtimes/containerd-2.1.ts puts it here); 2.1.9 leaves it behind on SIGTERM.
+  removeFile(path.join(l.runDir, 'nri.sock'));
   await deleteLink(l.bridge, log);
   await removePortmapRules(l.network, log);
   return left;
@@ -237,13 +256,15 @@ async function waitReady(l: LabLayout, pid: number, timeoutMs: number, logOffset
 function labInfo(l: LabLayout, st: LabState, creds: { username: string; password: string }, images: Record<string, string>): LabInfo {
   return {
     dir: l.dir,
+    runtime: stateRuntime(st),
+    packages: st.packages ?? {},
     runtimeEndpoint: `unix://${l.socket}`,
     imageEndpoint: `unix://${l.socket}`,
     registry: `127.0.0.1:${st.ports.registry}`,
     authRegistry: { host: `127.0.0.1:${st.ports.authRegistry}`, username: creds.username, password: creds.password },
     images,
-    runtimeHandlers: runtimeHandlers(l).map((r) => r.name),
-    handlerRoots: Object.fromEntries(runtimeHandlers(l).map((r) => [r.name, r.root])),
+    runtimeHandlers: Object.keys(handlerRoots(l)),
+    handlerRoots: handlerRoots(l),
     cniPluginDir: st.cniPluginDir,
     imagesFile: l.resolvedImages,
     snapshotter: st.snapshotter,
@@ -322,109 +343,35 @@ async function locked<T>(l: LabLayout, log: (s: string) => void, fn: () => Promi
 /** Bring the lab up (idempotent: healthy parts are reused). */
 export async function labUp(o: LabOptions = {}): Promise<LabInfo> {
   const log = o.log ?? (() => {});
+  const provider = runtimeProvider(o.runtime);
   checkRoot();
   const os = checkDebian();
-  const l = labLayout(o.dir);
-  return locked(l, log, () => labUpLocked(l, o, os, log));
+  const l = labLayout(o.dir ?? provider.defaultDir);
+  return locked(l, log, () => labUpLocked(l, provider, o, os, log));
 }
 
-async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: string) => void): Promise<LabInfo> {
+/**
+ * The steps of `lab up`, each reusing what is already healthy: host checks, the runtime's binaries,
+ * registries and network, the containerd daemon, the test images, the pause image.
+ */
+async function labUpLocked(l: LabLayout, provider: RuntimeProvider, o: LabOptions, os: string, log: (s: string) => void): Promise<LabInfo> {
   const t0 = Date.now();
-  if (Buffer.byteLength(l.socket) > MAX_SOCKET_PATH) {
-    throw new LabError('START_FAILED', `socket path ${l.socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter lab dir`);
-  }
-  await ensurePackages(o.install ?? true, log);
-  ensureDirs(l);
-  const cniPluginDir = await findCniPluginDir();
-
-  for (const f of foreignRuntimes(l.containerdConfig)) {
-    const what = f.argv.some((a) => a.includes('/cri-conformance/')) ? "another cri-conformance lab's containerd" : 'a system container runtime';
-    log(
-      `note: ${what} is running (pid ${f.pid}: ${f.argv.slice(0, 3).join(' ')}); the lab leaves it untouched and uses its own socket ${l.socket}, bridge ${l.bridge} and paths under ${l.dir}`,
-    );
-  }
-
   const prev = readState(l);
+  checkSameRuntime(l, prev, provider);
+  await preflight(l, provider, o, log);
+  const rt = await provider.install({ l, log });
+  const cniPluginDir = await findCniPluginDir();
   const creds = await ensureCredentials(l);
-
-  // Registries first: containerd's config names the pause image by registry port.
-  const regPort = await ensureRegistry(l, 'public', prev?.ports.registry, [], log);
-  const authPort = await ensureRegistry(l, 'auth', prev?.ports.authRegistry, [regPort], log);
-  const hosts = { public: `127.0.0.1:${regPort}`, auth: `127.0.0.1:${authPort}` };
-  writeCertsD(l, [hosts.public, hosts.auth]);
-  writeIfChanged(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
-
-  const manifest = loadImagesManifest();
-  const pauseRef = `${hosts.public}/${manifest.images['pause']!.repo}`;
-
-  // containerd: reuse if ours, healthy and configured identically.
-  let pid = runningContainerd(l);
-  const snapshotter = prev?.snapshotter ?? ((await probeOverlay(l.tmpDir)) ? 'overlayfs' : 'native');
-  if (!prev?.snapshotter) log(`snapshotter: ${snapshotter}`);
-  let streamPort = prev?.ports.stream;
-  if (!pid && (!streamPort || (await portOpen(streamPort)))) streamPort = await freePort([regPort, authPort]);
-  const crun = crunBinary(l, log);
-  const makeConfig = (port: number) =>
-    containerdConfig({
-      root: l.containerdRoot,
-      state: l.containerdState,
-      optDir: l.containerdOpt,
-      socket: l.socket,
-      sandboxImage: pauseRef,
-      snapshotter,
-      streamPort: port,
-      cniBinDir: cniPluginDir,
-      cniConfDir: l.cniConfDir,
-      certsDir: l.certsDir,
-      runtimes: runtimeHandlers(l, crun),
-      defaultRuntime: 'runc',
-    });
-  let configText = makeConfig(streamPort!);
-  let configHash = createHash('sha256').update(configText).digest('hex');
-  let reuse = false;
-  let logOffset = 0;
-  if (pid) {
-    const sameConfig = prev?.configHash === configHash;
-    if (sameConfig && (await readyWithin(l, 5000))) {
-      reuse = true;
-      log(`containerd already running and ready (pid ${pid}) on ${l.socket}`);
-    } else {
-      const why = sameConfig ? `it is not CRI-ready (${(await criReady(`unix://${l.socket}`)).reason})` : 'its config changed';
-      log(`restarting the lab containerd (pid ${pid}): ${why}`);
-      await stopContainerd(l, log);
-      pid = undefined;
-      streamPort = await freePort([regPort, authPort]);
-      configText = makeConfig(streamPort);
-      configHash = createHash('sha256').update(configText).digest('hex');
-    }
-  }
-  if (!reuse) {
-    if (existsSync(l.socket) && (await socketAnswers(l.socket))) {
-      throw new LabError(
-        'SOCKET_IN_USE',
-        `${l.socket} is served by a process the lab did not start: stop it (or run \`cri-conformance lab down\`) and retry`,
-      );
-    }
-    await stopContainerd(l, log);
-    writeIfChanged(l.containerdConfig, configText);
-    log(`starting containerd (${os}) with ${l.containerdConfig}`);
-    // One log per start (the previous one kept as .1): failure detection reads only this start.
-    if (existsSync(containerdLog(l))) renameSync(containerdLog(l), `${containerdLog(l)}.1`);
-    writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`);
-    logOffset = statSync(containerdLog(l)).size;
-    pid = spawnDetached({
-      file: CONTAINERD_BIN,
-      args: ['--config', l.containerdConfig],
-      logFile: containerdLog(l),
-      pidFile: containerdPidfile(l),
-      env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C' },
-    });
-  }
+  const hosts = await ensureRegistries(l, prev, log);
+  const pauseRef = `${hosts.public}/${loadImagesManifest().images['pause']!.repo}`;
+  const daemon = await ensureContainerd(l, provider, rt, { prev, hosts, pauseRef, cniPluginDir, os }, log);
   const state: LabState = {
     version: 1,
-    ports: { registry: regPort, authRegistry: authPort, stream: streamPort! },
-    snapshotter,
-    configHash,
+    runtime: provider.name,
+    packages: rt.packages,
+    ports: { registry: daemon.ports.registry, authRegistry: daemon.ports.authRegistry, stream: daemon.ports.stream },
+    snapshotter: daemon.snapshotter,
+    configHash: daemon.configHash,
     socket: l.socket,
     cniPluginDir,
   };
@@ -435,25 +382,154 @@ async function labUpLocked(l: LabLayout, o: LabOptions, os: string, log: (s: str
   // is stopped again if it fails to become ready.)
   const [images] = await Promise.all([
     provisionImages(l, hosts, creds, log),
-    reuse ? Promise.resolve() : waitReady(l, pid!, READY_TIMEOUT_MS, logOffset),
+    daemon.reused ? Promise.resolve() : waitReady(l, daemon.pid, READY_TIMEOUT_MS, daemon.logOffset),
   ]);
   writeIfChanged(l.resolvedImages, JSON.stringify(images, null, 2) + '\n');
+  await prepullPause(l, pauseRef);
+  log(`lab up (${provider.name}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${l.socket}, registry ${hosts.public}, auth registry ${hosts.auth}`);
+  return labInfo(l, state, creds, images);
+}
 
-  // Pre-pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod.
+/** A lab dir holds one runtime's containerd root: another runtime gets its own dir. */
+function checkSameRuntime(l: LabLayout, prev: LabState | undefined, provider: RuntimeProvider): void {
+  const had = prev ? stateRuntime(prev) : undefined;
+  if (had && had !== provider.name) {
+    throw new LabError(
+      'RUNTIME_MISMATCH',
+      `${l.dir} holds a ${had} lab, not ${provider.name}: use another --lab-dir (default for ${provider.name}: ${provider.defaultDir}), or \`lab down --lab-dir ${l.dir} --purge\` first`,
+    );
+  }
+}
+
+/** Host checks and the lab's directories; notes any other container runtime left untouched. */
+async function preflight(l: LabLayout, provider: RuntimeProvider, o: LabOptions, log: (s: string) => void): Promise<void> {
+  if (Buffer.byteLength(l.socket) > MAX_SOCKET_PATH) {
+    throw new LabError('START_FAILED', `socket path ${l.socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter lab dir`);
+  }
+  await ensurePackages(o.install ?? true, log, provider.machinePackages ? [] : MACHINE_RUNTIME_PACKAGES);
+  ensureDirs(l);
+  for (const f of foreignRuntimes(l.containerdConfig)) {
+    const what = f.argv.some((a) => a.includes('/cri-conformance/')) ? "another cri-conformance lab's containerd" : 'a system container runtime';
+    log(
+      `note: ${what} is running (pid ${f.pid}: ${f.argv.slice(0, 3).join(' ')}); the lab leaves it untouched and uses its own socket ${l.socket}, bridge ${l.bridge} and paths under ${l.dir}`,
+    );
+  }
+}
+
+/** The two loopback registries, their certs.d entries and the lab's CNI network. */
+async function ensureRegistries(l: LabLayout, prev: LabState | undefined, log: (s: string) => void): Promise<{ public: string; auth: string }> {
+  // Registries first: containerd's config names the pause image by registry port.
+  const regPort = await ensureRegistry(l, 'public', prev?.ports.registry, [], log);
+  const authPort = await ensureRegistry(l, 'auth', prev?.ports.authRegistry, [regPort], log);
+  const hosts = { public: `127.0.0.1:${regPort}`, auth: `127.0.0.1:${authPort}` };
+  writeCertsD(l, [hosts.public, hosts.auth]);
+  writeIfChanged(path.join(l.cniConfDir, '10-cri-conformance.conflist'), cniConflist({ ipamDataDir: l.cniIpamDir, name: l.network, bridge: l.bridge, subnet: l.subnet }));
+  return hosts;
+}
+
+interface DaemonPlan {
+  prev: LabState | undefined;
+  hosts: { public: string; auth: string };
+  pauseRef: string;
+  cniPluginDir: string;
+  os: string;
+}
+
+interface Daemon {
+  pid: number;
+  reused: boolean;
+  logOffset: number;
+  configHash: string;
+  snapshotter: 'overlayfs' | 'native';
+  ports: LabState['ports'];
+}
+
+/** containerd: reuse it if ours, healthy and configured identically; else (re)start it. */
+async function ensureContainerd(l: LabLayout, provider: RuntimeProvider, rt: InstalledRuntime, plan: DaemonPlan, log: (s: string) => void): Promise<Daemon> {
+  const { prev, hosts } = plan;
+  const regPort = Number(hosts.public.split(':')[1]);
+  const authPort = Number(hosts.auth.split(':')[1]);
+  let pid = runningContainerd(l);
+  const snapshotter = prev?.snapshotter ?? ((await probeOverlay(l.tmpDir)) ? 'overlayfs' : 'native');
+  if (!prev?.snapshotter) log(`snapshotter: ${snapshotter}`);
+  let streamPort = prev?.ports.stream;
+  if (!pid && (!streamPort || (await portOpen(streamPort)))) streamPort = await freePort([regPort, authPort]);
+  const handlers = runtimeHandlers(l, rt, crunBinary(l, rt.oci.crun, log));
+  const makeConfig = (port: number) =>
+    provider.config({
+      root: l.containerdRoot,
+      state: l.containerdState,
+      optDir: l.containerdOpt,
+      socket: l.socket,
+      sandboxImage: plan.pauseRef,
+      snapshotter,
+      streamPort: port,
+      cniBinDir: plan.cniPluginDir,
+      cniConfDir: l.cniConfDir,
+      certsDir: l.certsDir,
+      runtimes: handlers,
+      defaultRuntime: 'runc',
+      ...provider.configExtras?.(l),
+    });
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  let configText = makeConfig(streamPort!);
+  const ports = () => ({ registry: regPort, authRegistry: authPort, stream: streamPort! });
+  if (pid) {
+    const sameConfig = prev?.configHash === hash(configText);
+    if (sameConfig && (await readyWithin(l, 5000))) {
+      log(`containerd already running and ready (pid ${pid}) on ${l.socket}`);
+      return { pid, reused: true, logOffset: 0, configHash: hash(configText), snapshotter, ports: ports() };
+    }
+    const why = sameConfig ? `it is not CRI-ready (${(await criReady(`unix://${l.socket}`)).reason})` : 'its config changed';
+    log(`restarting the lab containerd (pid ${pid}): ${why}`);
+    await stopContainerd(l, log);
+    pid = undefined;
+    streamPort = await freePort([regPort, authPort]);
+    configText = makeConfig(streamPort);
+  }
+  if (existsSync(l.socket) && (await socketAnswers(l.socket))) {
+    throw new LabError(
+      'SOCKET_IN_USE',
+      `${l.socket} is served by a process the lab did not start: stop it (or run \`cri-conformance lab down\`) and retry`,
+    );
+  }
+  await stopContainerd(l, log);
+  writeIfChanged(l.containerdConfig, configText);
+  const started = startContainerd(l, rt, plan.os, log);
+  return { ...started, reused: false, configHash: hash(configText), snapshotter, ports: ports() };
+}
+
+/** Start the runtime's containerd on the lab's config, its output in a fresh log. */
+function startContainerd(l: LabLayout, rt: InstalledRuntime, os: string, log: (s: string) => void): { pid: number; logOffset: number } {
+  log(`starting ${rt.containerd} (${os}) with ${l.containerdConfig}`);
+  // One log per start (the previous one kept as .1): failure detection reads only this start.
+  if (existsSync(containerdLog(l))) renameSync(containerdLog(l), `${containerdLog(l)}.1`);
+  writeFileSync(containerdLog(l), `--- lab up ${new Date().toISOString()} ---\n`);
+  const logOffset = statSync(containerdLog(l)).size;
+  const pid = spawnDetached({
+    file: rt.containerd,
+    args: ['--config', l.containerdConfig],
+    logFile: containerdLog(l),
+    pidFile: containerdPidfile(l),
+    env: { PATH: rt.path, HOME: '/root', LANG: 'C' },
+  });
+  return { pid, logOffset };
+}
+
+/** Pull the sandbox image through CRI: proves containerd -> registry works and speeds the first pod. */
+async function prepullPause(l: LabLayout, pauseRef: string): Promise<void> {
   try {
     await withLabCri(`unix://${l.socket}`, (cri) => cri.image.call('PullImage', { image: { image: pauseRef } }, { timeoutMs: 60_000 }));
   } catch (err) {
     throw new LabError('START_FAILED', `containerd could not pull the pause image ${pauseRef} (${(err as Error).message}): see ${containerdLog(l)}`);
   }
-  log(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${l.socket}, registry ${hosts.public}, auth registry ${hosts.auth}`);
-  return labInfo(l, state, creds, images);
 }
 
 /** Stop everything labUp started; leaves no process, mount or netns. Keeps caches unless purge. */
 export async function labDown(o: LabDownOptions = {}): Promise<void> {
   const log = o.log ?? (() => {});
   checkRoot();
-  const l = labLayout(o.dir);
+  const l = labLayout(o.dir ?? runtimeProvider(o.runtime).defaultDir);
   if (!existsSync(l.dir)) {
     log(`no lab at ${l.dir}`);
     return;
@@ -482,10 +558,11 @@ async function labDownLocked(l: LabLayout, o: LabDownOptions, log: (s: string) =
 
 /** Whether the lab is up and healthy, with the problems found otherwise. */
 export async function labStatus(o: LabOptions = {}): Promise<{ running: boolean; info?: LabInfo; problems: string[] }> {
-  const l = labLayout(o.dir);
+  const l = labLayout(o.dir ?? runtimeProvider(o.runtime).defaultDir);
   const problems: string[] = [];
   const st = readState(l);
-  if (!st) return { running: false, problems: [`no lab state at ${l.stateFile}: run \`cri-conformance lab up\``] };
+  if (!st) return { running: false, problems: [`no lab state at ${l.stateFile}: run \`cri-conformance lab up${o.runtime ? ` --runtime ${o.runtime}` : ''}\``] };
+  if (o.runtime && stateRuntime(st) !== o.runtime) problems.push(`${l.dir} holds a ${stateRuntime(st)} lab, not ${o.runtime}`);
   const pid = runningContainerd(l);
   if (!pid) problems.push('containerd is not running');
   else {
@@ -523,6 +600,7 @@ export function labEnv(info: LabInfo): Record<string, string> {
     IMAGE_SERVICE_ENDPOINT: info.imageEndpoint,
     CRI_CONFORMANCE_IMAGES: info.imagesFile,
     CRI_CONFORMANCE_LAB_DIR: info.dir,
+    CRI_CONFORMANCE_LAB_RUNTIME: info.runtime,
     CRI_CONFORMANCE_REGISTRY: info.registry,
     CRI_CONFORMANCE_AUTH_REGISTRY: info.authRegistry.host,
     CRI_CONFORMANCE_AUTH_USERNAME: info.authRegistry.username,
