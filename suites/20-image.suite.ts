@@ -357,7 +357,8 @@ export default defineSuite(({ describe, it }) => {
       if (atLeast(t, '1.36')) {
         for (const [i, { r, seen }] of results.entries()) {
           check('ImageStatus', `image (by id ${st.id}, right after concurrent RemoveImage #${i + 1} of ${r} returned)`, seen[0], NEXT_CALL).absent();
-          check('ImageStatus', `image (${r}, right after concurrent RemoveImage #${i + 1} of it returned)`, seen[1], NEXT_CALL).absent();
+          // A call by the id asked by the id twice: the first check judged it.
+          if (r !== st.id) check('ImageStatus', `image (${r}, right after concurrent RemoveImage #${i + 1} of it returned)`, seen[1], NEXT_CALL).absent();
         }
       }
       check('ImageStatus', `image (${ref}, after concurrent RemoveImage)`, (await imageStatus(t, ref)).image?.id, REMOVED).absent();

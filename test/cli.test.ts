@@ -418,6 +418,19 @@ describe('cli', function () {
       oneLineError(await cli(['matrix', '--from', path.join(tmp, 'known.yaml')]), 2, /known\.yaml is not a cri-conformance summary\.json/);
     });
 
+    it('matrix --from across runtimes: one column per runtime version and handler; the same run twice is refused', async () => {
+      const one = path.join(dirOf('none-fail'), 'summary.json');
+      const j = JSON.parse(readFileSync(one, 'utf8')) as { runtime?: { name: string; version: string } };
+      const other = path.join(tmp, 'other-runtime.json');
+      writeFileSync(other, JSON.stringify({ ...j, runtime: { ...(j.runtime ?? { name: 'fake' }), version: '9.9.9' }, runtimeHandler: 'crun' }));
+      const r = await cli(['matrix', '--from', one, '--from', other]);
+      expect(r.exitCode, String(r.stderr)).to.equal(0);
+      const head = String(r.stdout).split('\n')[0]!;
+      expect(head).to.match(/^release\s+\S.* 9\.9\.9 \/ crun/);
+      expect(String(r.stdout)).not.to.match(/^runtime handler /m);
+      oneLineError(await cli(['matrix', '--from', one, '--from', other, '--from', other]), 2, /two of the --from runs are of .*9\.9\.9 \/ crun: give one run per runtime and handler/);
+    });
+
     it('baseline missing one failure: the unlisted failure fails the run, exit 1', async () => {
       const partial = writeBaselineFile('partial', failing.slice(0, -1));
       const o = await verdictRun('unlisted', a2, ['--baseline', partial]);

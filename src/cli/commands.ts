@@ -182,11 +182,18 @@ export async function matrixCommand(o: Opts): Promise<number> {
     process.stdout.write(formatMatrix(compatibilityMatrix(runs[0]!)) + '\n');
     return EXIT.OK;
   }
-  // One run per runtime handler: the verdict of each release for each handler.
-  const handlers = runs.map((r) => r.runtimeHandler ?? '');
-  const dup = handlers.find((h, i) => handlers.indexOf(h) !== i);
-  if (dup !== undefined) throw new UsageError(`two of the --from runs used the runtime handler "${dup || '(default)'}": give one run per handler`);
-  process.stdout.write(formatHandlerMatrix(runs.map((r) => ({ handler: r.runtimeHandler ?? '', verdicts: compatibilityMatrix(r) }))) + '\n');
+  // One run per runtime and handler: the verdict of each release for each. Runs of one runtime are named by
+  // their handler alone; runs of several runtimes by runtime version and handler.
+  const runtimeOf = (r: RunResult) => (r.runtime ? `${r.runtime.name} ${r.runtime.version}` : 'runtime ?');
+  const oneRuntime = new Set(runs.map(runtimeOf)).size === 1;
+  const names = runs.map((r) => (oneRuntime ? r.runtimeHandler ?? '' : `${runtimeOf(r)}${r.runtimeHandler ? ` / ${r.runtimeHandler}` : ''}`));
+  const dup = names.find((h, i) => names.indexOf(h) !== i);
+  if (dup !== undefined) {
+    throw new UsageError(oneRuntime
+      ? `two of the --from runs used the runtime handler "${dup || '(default)'}": give one run per handler`
+      : `two of the --from runs are of ${dup}: give one run per runtime and handler`);
+  }
+  process.stdout.write(formatHandlerMatrix(runs.map((r, i) => ({ handler: names[i]!, verdicts: compatibilityMatrix(r) })), oneRuntime ? undefined : '') + '\n');
   return EXIT.OK;
 }
 

@@ -182,9 +182,9 @@ export function formatMatrix(verdicts: Verdict[]): string {
     .join('\n');
 }
 
-/** Several runs of one runtime, one per runtime handler: a release × handler table of verdicts (consecutive
- * releases with the same row folded), then each handler's matrix with its reasons. */
-export function formatHandlerMatrix(runs: { handler: string; verdicts: Verdict[] }[]): string {
+/** Several runs, one per runtime handler (or per runtime and handler: `what` ''): a release × run table of
+ * verdicts (consecutive releases with the same row folded), then each run's matrix with its reasons. */
+export function formatHandlerMatrix(runs: { handler: string; verdicts: Verdict[] }[], what = 'runtime handler '): string {
   const names = runs.map((r) => r.handler || '(default)');
   const releases = runs[0]?.verdicts.map((v) => v.kubelet) ?? [];
   const cell = (r: { verdicts: Verdict[] }, kubelet: string) => {
@@ -203,6 +203,6 @@ export function formatHandlerMatrix(runs: { handler: string; verdicts: Verdict[]
   const ws = names.map((n, i) => Math.max(n.length, ...rows.map((g) => g.cells[i]!.length)) + 2);
   const line = (first: string, cells: string[]) => (first.padEnd(w0) + cells.map((c, i) => c.padEnd(ws[i]!)).join('')).trimEnd();
   const table = [line('release', names), ...rows.map((g) => line(label(g), g.cells))].join('\n');
-  const details = runs.map((r, i) => `\nruntime handler ${names[i]}:\n${formatMatrix(r.verdicts)}`).join('\n');
+  const details = runs.map((r, i) => `\n${what}${names[i]}:\n${formatMatrix(r.verdicts)}`).join('\n');
   return `${table}\n${details}`;
 }
