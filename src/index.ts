@@ -135,6 +135,9 @@ export async function run(config: RunConfig = {}): Promise<RunResult> {
     privateRegistry = info.authRegistry;
     knownHandlers = info.runtimeHandlers;
     handlerRoots = info.handlerRoots;
+    // The nri suite reads its socket from the environment (as a user on their own node sets it): a lab runtime
+    // that serves NRI does so on the lab's private socket.
+    if (info.nriSocket && !process.env['CRI_CONFORMANCE_NRI_SOCKET']) process.env['CRI_CONFORMANCE_NRI_SOCKET'] = info.nriSocket;
   } else {
     endpoints = resolveEndpoints({
       runtimeFlag: config.runtimeEndpoint,

@@ -63,6 +63,8 @@ export interface LabInfo {
   imagesFile: string;
   snapshotter: 'overlayfs' | 'native';
   logDir: string;
+  /** The lab runtime's NRI socket, when it serves NRI (containerd 2.1). */
+  nriSocket?: string;
 }
 
 interface LabState {
@@ -269,6 +271,7 @@ function labInfo(l: LabLayout, st: LabState, creds: { username: string; password
     imagesFile: l.resolvedImages,
     snapshotter: st.snapshotter,
     logDir: l.logDir,
+    ...(existsSync(path.join(l.runDir, 'nri.sock')) ? { nriSocket: path.join(l.runDir, 'nri.sock') } : {}),
   };
 }
 
@@ -601,6 +604,7 @@ export function labEnv(info: LabInfo): Record<string, string> {
     CRI_CONFORMANCE_IMAGES: info.imagesFile,
     CRI_CONFORMANCE_LAB_DIR: info.dir,
     CRI_CONFORMANCE_LAB_RUNTIME: info.runtime,
+    ...(info.nriSocket ? { CRI_CONFORMANCE_NRI_SOCKET: info.nriSocket } : {}),
     CRI_CONFORMANCE_REGISTRY: info.registry,
     CRI_CONFORMANCE_AUTH_REGISTRY: info.authRegistry.host,
     CRI_CONFORMANCE_AUTH_USERNAME: info.authRegistry.username,
