@@ -340,25 +340,26 @@ export default defineSuite(({ describe, it }) => {
     });
 
     // cri-api v0.36 (Kubernetes 1.36) added "The next call to ListImages, ImageStatus, ImageFsInfo will not return this
-    // image": from 1.36 each call's own next ImageStatus must miss the image (critest); before, only the end state counts.
-    it('runtime should not fail concurrent RemoveImage calls for the same image, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]', async (t) => {
+    // image": from 1.36 each call's own next ImageStatus must miss the image (critest main, image_consistency.go);
+    // before, only the end state counts. Every call is by the image id, as the kubelet's image GC removes and as
+    // critest does: concurrent removals by a tag are another question (containerd answers a call whose tag another
+    // call already deleted at once, while that call still deletes the image's other names).
+    it('runtime should not fail concurrent RemoveImage calls by image id, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]', async (t) => {
       const ref = t.image('alt2');
       await pullOwnedImage(t, ref);
       const st = await presentImage(t, ref, 'after PullImage');
-      const targets = [ref, ref, st.id, ref, st.id];
-      // Each call, as soon as it returns, asks ImageStatus by the image id and by the reference it removed.
+      const targets = Array.from({ length: 5 }, () => st.id);
+      // Each call, as soon as it returns, asks ImageStatus by the image id.
       const results = await Promise.all(targets.map(async (r) => {
         const removed = await outcome(t.cri.image.call('RemoveImage', { image: { image: r } }));
-        const seen = removed.ok ? await Promise.all([imageStatus(t, st.id), imageStatus(t, r)]) : [];
-        return { r, removed, seen: seen.map((x) => x.image?.id ?? '') };
+        const seen = removed.ok ? (await imageStatus(t, st.id)).image?.id ?? '' : '';
+        return { r, removed, seen };
       }));
       const failed = results.flatMap(({ r, removed: x }) => (x.ok ? [] : [`${r}: ${codeName(x.err.code)}: ${x.err.details}`]));
       check('RemoveImage', `errors of ${targets.length} concurrent calls`, failed, REMOVED).absent('removing an image is idempotent');
       if (atLeast(t, '1.36')) {
-        for (const [i, { r, seen }] of results.entries()) {
-          check('ImageStatus', `image (by id ${st.id}, right after concurrent RemoveImage #${i + 1} of ${r} returned)`, seen[0], NEXT_CALL).absent();
-          // A call by the id asked by the id twice: the first check judged it.
-          if (r !== st.id) check('ImageStatus', `image (${r}, right after concurrent RemoveImage #${i + 1} of it returned)`, seen[1], NEXT_CALL).absent();
+        for (const [i, { seen }] of results.entries()) {
+          check('ImageStatus', `image (by id ${st.id}, right after concurrent RemoveImage #${i + 1} returned)`, seen, NEXT_CALL).absent();
         }
       }
       check('ImageStatus', `image (${ref}, after concurrent RemoveImage)`, (await imageStatus(t, ref)).image?.id, REMOVED).absent();

@@ -445,7 +445,7 @@ describe('self-test: image', function () {
     expectCheckFails(byOneTag, untagging({ editList: (i) => { i.repo_tags = i.repo_tags.slice(0, 1); } }),
       /ListImages: images\[id=sha256:[0-9a-f]{64}\]\.repo_tags \(after RemoveImage of .*busybox-tags:2, which untagged it \(kubelet 1\.35\)\): expected exactly \[.*\] in any order, got/, { kubernetes: '1.35' }));
 
-  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls for the same image, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]`;
+  const concurrent = `${REMOVE} not fail concurrent RemoveImage calls by image id, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]`;
   // The calls by image id error: which of the five concurrent calls is answered first is up to the runtime.
   it(`${concurrent} fails when one of the concurrent calls errors`, () =>
     expectCheckFails(concurrent, [{
@@ -454,7 +454,7 @@ describe('self-test: image', function () {
       mutate: () => {
         throw new Error('image is being removed');
       },
-    }], /RemoveImage: errors of 5 concurrent calls: expected no value, got \[ 'sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed', 'sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed' \] \(removing an image is idempotent\)/));
+    }], /RemoveImage: errors of 5 concurrent calls: expected no value, got \[ ('sha256:[0-9a-f]{64}: INTERNAL: fault mutate threw: image is being removed',? ?){5}\] \(removing an image is idempotent\)/));
   it(`${concurrent} fails when removing an already removed image errors`, () => {
     let calls = 0;
     return expectCheckFails(concurrent, [{ rpc: 'RemoveImage', mutate: (res: Msg) => { if (++calls === 6) throw new Error('no such image'); return res; } }],
@@ -485,9 +485,6 @@ describe('self-test: image', function () {
   it(`${concurrent} fails on kubelet 1.35 when ImageStatus still shows the image once all calls returned`, () =>
     expectCheckFails(concurrent, stale('ImageStatus'),
       /ImageStatus: image \(.*alt:2, after concurrent RemoveImage\): expected no value, got "sha256:[0-9a-f]{64}"/, { kubernetes: '1.35' }));
-  it(`${concurrent} fails on kubelet 1.36 when ImageStatus by the reference shows the image right after a call returned`, () =>
-    expectCheckFails(concurrent, stale('ImageStatus'),
-      /ImageStatus: image \(.*alt:2, right after concurrent RemoveImage #1 of it returned\): expected no value, got "sha256:[0-9a-f]{64}" \[rests on api\.proto ImageService\.RemoveImage: "The next call to ListImages, ImageStatus, ImageFsInfo will not return this image\."\]/));
   /** The first ImageStatus by image id after a RemoveImage returned still answers the image (removal not yet visible). */
   const lagging = (): Fault[] => {
     let removed = false;
@@ -508,7 +505,7 @@ describe('self-test: image', function () {
   };
   it(`${concurrent} fails on kubelet 1.36 when ImageStatus by id shows the image right after a call returned`, () =>
     expectCheckFails(concurrent, lagging(),
-      /ImageStatus: image \(by id sha256:[0-9a-f]{64}, right after concurrent RemoveImage #\d of .* returned\): expected no value, got "sha256:[0-9a-f]{64}"/));
+      /ImageStatus: image \(by id sha256:[0-9a-f]{64}, right after concurrent RemoveImage #\d returned\): expected no value, got "sha256:[0-9a-f]{64}" \[rests on api\.proto ImageService\.RemoveImage: "The next call to ListImages, ImageStatus, ImageFsInfo will not return this image\."\]/));
   it(`${concurrent} passes on kubelet 1.35 when the removal shows only after the calls returned`, async () => {
     const r = await runOne(concurrent, lagging(), { kubernetes: '1.35' });
     expect(r.status, r.message).to.equal('passed');
