@@ -1,6 +1,7 @@
 // Containers: the lifecycle the kubelet drives (create, start, stop, remove), what ContainerStatus and
 // ListContainers must report, how the container config is honoured (command, env, mounts, user, limits),
 // ExecSync, and what containers of one pod share.
+import { existsSync } from 'node:fs';
 import { readFile, symlink, writeFile, access, mkdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -401,7 +402,16 @@ export default defineSuite(({ describe, it }) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       // `tail` keeps the whole (newline-free) input in memory: 128 MiB against a 32 MiB limit.
-      const id = await runContainer(t, sb, ctr('oom', ref, withMemoryLimit(32 * 1024 * 1024), withShell('head -c 128m /dev/zero | tail')));
+      const limit = 32 * 1024 * 1024;
+      // With swap on the node, a memory limit alone lets the container swap instead of being killed: the kubelet
+      // (NoSwap) then sets the swap limit to the memory limit on cgroup v1 and memory.swap.max 0 on v2.
+      const noSwap: ContainerOption = (c) => {
+        if (!t.run.hostFeatures.limits.swap.limited) return;
+        const r = c.linux!.resources!;
+        if (existsSync('/sys/fs/cgroup/cgroup.controllers')) r.unified = { ...r.unified, 'memory.swap.max': '0' };
+        else r.memory_swap_limit_in_bytes = String(limit);
+      };
+      const id = await runContainer(t, sb, ctr('oom', ref, withMemoryLimit(limit), noSwap, withShell('head -c 128m /dev/zero | tail')));
       const s = await waitContainerState(t, id, 'CONTAINER_EXITED', 60_000);
       check('ContainerStatus', 'status.reason (memory limit exceeded)', s.reason, OOM).equals('OOMKilled');
       check('ContainerStatus', 'status.exit_code (memory limit exceeded)', s.exit_code, KILLED_NOT_ZERO).notEquals(0, 'the OOM killer killed it');

@@ -187,11 +187,11 @@ export function hostLimitLines(l: HostLimits): CheckLine[] {
     : { state: 'info', check: 'capability bounding set', detail: b.evidence });
   const se = l.selinuxEnforcing;
   out.push(se.limited
-    ? { state: 'warn', check: 'SELinux enforcing', detail: `${se.evidence}: a host path mounted into a container is denied to it unless relabelled: tests must set selinux_relabel on the host paths they mount, as critest does` }
+    ? { state: 'warn', check: 'SELinux enforcing', detail: `${se.evidence}: a host path mounted into a container is denied to it unless relabelled: the suite sets selinux_relabel on every host path it mounts, as critest does` }
     : { state: 'info', check: 'SELinux enforcing', detail: `no (${se.evidence})` });
   const sw = l.swap;
   out.push(sw.limited
-    ? { state: 'warn', check: 'swap', detail: `on (${sw.evidence}): a memory limit alone does not bound a container; the kubelet sets memory_swap_limit_in_bytes to the memory limit, and a test that relies on an OOM kill must too` }
+    ? { state: 'warn', check: 'swap', detail: `on (${sw.evidence}): a memory limit alone does not bound a container: the OOM test sets the swap limit as the kubelet does (memory_swap_limit_in_bytes = the memory limit on cgroup v1, memory.swap.max 0 on v2); a working-set check that meets swapped pages skips, naming it` }
     : { state: 'info', check: 'swap', detail: `off (${sw.evidence})` });
   return out;
 }

@@ -149,6 +149,11 @@ export async function asKubeletSends(t: TestContext, sb: Sandbox, config: Contai
     const ref = await ensureImage(t, img.image).catch(() => undefined);
     if (ref) img.image = ref;
   }
+  // On an SELinux-enforcing node a host path is mounted relabelled, or the container cannot use it (the kubelet
+  // relabels volumes that support it; critest sets selinux_relabel on such a node). A test that sets it keeps its own.
+  if (t.run.hostFeatures.limits.selinuxEnforcing.limited) {
+    for (const m of config.mounts ?? []) if (m.host_path && m.selinux_relabel === undefined) m.selinux_relabel = true;
+  }
   const dir = sb.config.log_directory;
   if (dir && config.log_path && !path.isAbsolute(config.log_path) && isUnder(dir, t.run.workDir)) {
     // Only the container's own directory is removed: parents may be shared with other tests.

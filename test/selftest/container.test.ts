@@ -1,10 +1,11 @@
 // Self-tests: each container check fails with a useful message when the runtime answers wrong.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { withLabCri } from '../../src/lab/cri.js';
 import { Status, expectCheckFails, labUpstream, runOne, type Fault } from '../support/selftest.js';
+import { detectHostLimits } from '../../src/runner/host.js';
 
 const L = 'container/Container lifecycle ';
 const EXIT3 = `${L}runtime should report a container CREATED, then RUNNING, then EXITED with its exit code [Conformance]`;
@@ -523,3 +524,29 @@ describe('self-test: container', function () {
       mutateRequest: (req) => void (req.cmd = ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & exec sleep 60']),
     }], /ExecSync: ps \(after the timed-out exec\): expected not to include "sleep 60", got ".*sleep 60/));
 });
+
+describe('self-test: container requests on a limited host', function () {
+  this.timeout(300_000);
+  // A node with swap on: the OOM test sets the swap limit as the kubelet does (NoSwap), else the container swaps.
+  it(`${OOM} sets the swap limit to the memory limit (cgroup v1) on a node with swap`, async () => {
+    let sent: Msg;
+    const limits = { ...detectHostLimits(), swap: { limited: true, evidence: '/proc/swaps lists /swapfile (pretended)' } };
+    const r = await runOne(OOM, [{ rpc: 'CreateContainer', mutateRequest: (req: Msg) => void (sent = req) }], { hostFeatures: { limits } });
+    expect(r.status, r.message).to.equal('passed');
+    const res = sent.config.linux.resources;
+    if (!cgroupV2()) expect(res.memory_swap_limit_in_bytes, 'memory_swap_limit_in_bytes').to.equal(res.memory_limit_in_bytes);
+    else expect(res.unified['memory.swap.max']).to.equal('0');
+  });
+  it(`${OOM} sends no swap limit on a node without swap`, async () => {
+    let sent: Msg;
+    const limits = { ...detectHostLimits(), swap: { limited: false, evidence: '/proc/swaps lists nothing' } };
+    await runOne(OOM, [{ rpc: 'CreateContainer', mutateRequest: (req: Msg) => void (sent = req) }], { hostFeatures: { limits } });
+    expect(Number(sent.config.linux.resources.memory_swap_limit_in_bytes ?? 0), 'memory_swap_limit_in_bytes').to.equal(0);
+  });
+});
+
+/** cgroup v2: the unified hierarchy's controllers at the root. */
+function cgroupV2(): boolean {
+  return existsSync('/sys/fs/cgroup/cgroup.controllers');
+}
+

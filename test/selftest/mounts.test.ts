@@ -180,3 +180,17 @@ describe('self-test: mounts', function () {
         /ContainerStatus: status\.mounts\[\/mnt\/label\]\.selinux_relabel: expected true, got false/, SELINUX));
   });
 });
+
+describe('self-test: mount requests on an SELinux-enforcing node', function () {
+  this.timeout(300_000);
+  it(`${PRIVATE} relabels every host path it mounts when the node enforces SELinux, as critest does`, async () => {
+    const { detectHostLimits } = await import('../../src/runner/host.js');
+    const sent: Msg[] = [];
+    const limits = { ...detectHostLimits(), selinuxEnforcing: { limited: true, evidence: '/sys/fs/selinux/enforce reads "1" (pretended)' } };
+    const r = await runOne(PRIVATE, [{ rpc: 'CreateContainer', mutateRequest: (req: Msg) => void sent.push(req) }], { hostFeatures: { limits } });
+    expect(r.status, r.message).to.equal('passed');
+    const hostMounts = sent.flatMap((req) => (req.config.mounts ?? []).filter((m: Msg) => m.host_path));
+    expect(hostMounts.length, 'host path mounts sent').to.be.greaterThan(0);
+    expect(hostMounts.map((m: Msg) => m.selinux_relabel)).to.deep.equal(hostMounts.map(() => true));
+  });
+});
