@@ -428,6 +428,12 @@ describe('cli', function () {
       const head = String(r.stdout).split('\n')[0]!;
       expect(head).to.match(/^release\s+\S.* 9\.9\.9 \/ crun/);
       expect(String(r.stdout)).not.to.match(/^runtime handler /m);
+      const page = path.join(tmp, 'matrix.html');
+      const h = await cli(['matrix', '--from', one, '--from', other, '--html', page]);
+      expect(h.exitCode, String(h.stderr)).to.equal(0);
+      const html = readFileSync(page, 'utf8');
+      expect(html).to.match(/<tr><th>[^<]* 9\.9\.9 \/ crun<\/th>(<td class="m-cell[^>]*>[✓✗]<\/td>)+<\/tr>/);
+      expect(html.split('</table>')[0]!.match(/<tr><th>/g)?.length, 'one row per run (and the head)').to.equal(3);
       oneLineError(await cli(['matrix', '--from', one, '--from', other, '--from', other]), 2, /two of the --from runs are of .*9\.9\.9 \/ crun: give one run per runtime and handler/);
     });
 

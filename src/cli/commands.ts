@@ -1,5 +1,5 @@
 // What each command does; flag parsing lives in program.ts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveEndpoints, parseEndpoint } from '../config.js';
 import { makeTimeouts } from '../cri/timeouts.js';
@@ -17,6 +17,7 @@ import { closingLine, runVerdict } from '../report/verdict.js';
 import { toTap } from '../report/tap.js';
 import { summaryTable } from '../report/summary-table.js';
 import { compatibilityMatrix, formatMatrix, formatHandlerMatrix } from '../profiles/index.js';
+import { runsMatrixPage } from '../report/timeline.js';
 import { writeBaseline } from '../baseline/index.js';
 import { DEFAULT_RUNTIME, allRuntimeProviders, labDown, labEnv, labStatus, labUp, runtimeProvider } from '../lab/index.js';
 import { labLayout } from '../lab/layout.js';
@@ -193,7 +194,13 @@ export async function matrixCommand(o: Opts): Promise<number> {
       ? `two of the --from runs used the runtime handler "${dup || '(default)'}": give one run per handler`
       : `two of the --from runs are of ${dup}: give one run per runtime and handler`);
   }
-  process.stdout.write(formatHandlerMatrix(runs.map((r, i) => ({ handler: names[i]!, verdicts: compatibilityMatrix(r) })), oneRuntime ? undefined : '') + '\n');
+  const verdicts = runs.map((r) => compatibilityMatrix(r));
+  process.stdout.write(formatHandlerMatrix(runs.map((r, i) => ({ handler: names[i]!, verdicts: verdicts[i]! })), oneRuntime ? undefined : '') + '\n');
+  const html = str(o, 'html');
+  if (html) {
+    writeFileSync(html, runsMatrixPage(runs.map((r, i) => ({ name: oneRuntime ? `${runtimeOf(r)}${names[i] ? ` / ${names[i]}` : ''}` : names[i]!, verdicts: verdicts[i]! }))));
+    process.stdout.write(`matrix: wrote ${html}\n`);
+  }
   return EXIT.OK;
 }
 

@@ -156,7 +156,8 @@ export function buildProgram(handlers: {
   program
     .command('matrix')
     .description('which kubelet releases a run suits, from its summary.json')
-    .option('--from <file>', 'summary.json of a run (repeatable: one per runtime handler)', collect, [])
+    .option('--from <file>', 'summary.json of a run (repeatable: one per runtime and handler)', collect, [])
+    .option('--html <file>', 'with several --from: also write the runs × releases table as an HTML page')
     .action(async (o) => {
       process.exitCode = await handlers.matrix(o);
     });

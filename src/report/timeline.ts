@@ -133,6 +133,30 @@ export function matrixHtml(verdicts: Verdict[]): string {
   return `<table class="matrix">\n<thead><tr><th>kubelet</th>${head}</tr></thead>\n<tbody><tr><th>verdict</th>${cells}</tr></tbody>\n</table>\n<ul class="matrix-reasons">\n${items}\n</ul>`;
 }
 
+/** Several runs (one per runtime and handler) as one page: a run × release table of ✓/✗, then each run's reasons. */
+export function runsMatrixPage(runs: { name: string; verdicts: Verdict[] }[]): string {
+  const releases = runs[0]?.verdicts.map((v) => v.kubelet) ?? [];
+  const cell = (r: { verdicts: Verdict[] }, k: string) => {
+    const v = r.verdicts.find((x) => x.kubelet === k);
+    if (!v) return '<td class="m-cell" title="not judged">·</td>';
+    const bg = v.compatible ? MATRIX_COLOURS.compatible : MATRIX_COLOURS.notCompatible;
+    return `<td class="m-cell ${v.compatible ? 'm-ok' : 'm-bad'}" style="background:${bg}" title="kubelet ${esc(k)}: ${v.compatible ? 'compatible' : 'not compatible'}">${v.compatible ? '✓' : '✗'}</td>`;
+  };
+  const head = releases.map((k) => `<th>${esc(k)}</th>`).join('');
+  const rows = runs.map((r) => `<tr><th>${esc(r.name)}</th>${releases.map((k) => cell(r, k)).join('')}</tr>`).join('\n');
+  const details = runs.map((r) => `<h2>${esc(r.name)}</h2>\n${matrixHtml(r.verdicts)}`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cri-conformance: runtimes × Kubernetes releases</title>
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1f2328; } th { text-align: left; padding: 0 .5rem; }
+.muted { color: #656d76; } .s-passed { color: #1a7f37; } .s-failed { color: #cf222e; }
+${TIMELINE_CSS}</style></head><body>
+<h1>Runtimes × Kubernetes releases</h1>
+<table class="matrix">\n<thead><tr><th>run</th>${head}</tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>
+${details}
+</body></html>
+`;
+}
+
 export const TIMELINE_CSS = `
 svg.timeline { display: block; margin: .5rem 0; max-width: 100%; }
 .key { white-space: nowrap; } .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .25em; vertical-align: -1px; }
