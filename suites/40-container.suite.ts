@@ -412,8 +412,12 @@ export default defineSuite(({ describe, it }) => {
         else r.memory_swap_limit_in_bytes = String(limit);
       };
       const id = await runContainer(t, sb, ctr('oom', ref, withMemoryLimit(limit), noSwap, withShell('head -c 128m /dev/zero | tail')));
-      const s = await waitContainerState(t, id, 'CONTAINER_EXITED', 60_000);
-      check('ContainerStatus', 'status.reason (memory limit exceeded)', s.reason, OOM).equals('OOMKilled');
+      await waitContainerState(t, id, 'CONTAINER_EXITED', 60_000);
+      // The reason may come a moment after the exit (a runtime learns of the OOM kill on its own path).
+      const s = await pollFact(FACTS.oomReason, () => containerStatus(t, id), (x) => x.reason === 'OOMKilled', (last, waited) => {
+        check('ContainerStatus', 'status.reason (memory limit exceeded)', last.reason, OOM).equals('OOMKilled', waitedFor(FACTS.oomReason, waited));
+        throw new Error('unreachable: the reason was not OOMKilled');
+      });
       check('ContainerStatus', 'status.exit_code (memory limit exceeded)', s.exit_code, KILLED_NOT_ZERO).notEquals(0, 'the OOM killer killed it');
     });
   });

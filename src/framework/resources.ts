@@ -151,7 +151,7 @@ export async function asKubeletSends(t: TestContext, sb: Sandbox, config: Contai
   }
   // On an SELinux-enforcing node a host path is mounted relabelled, or the container cannot use it (the kubelet
   // relabels volumes that support it; critest sets selinux_relabel on such a node). A test that sets it keeps its own.
-  if (t.run.hostFeatures.limits.selinuxEnforcing.limited) {
+  if (t.run.hostFeatures?.limits?.selinuxEnforcing?.limited) {
     for (const m of config.mounts ?? []) if (m.host_path && m.selinux_relabel === undefined) m.selinux_relabel = true;
   }
   const dir = sb.config.log_directory;

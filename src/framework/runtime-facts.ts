@@ -48,6 +48,11 @@ export const FACTS = {
     periodMs: 20_000,
     source: 'api.proto bounds no time ("must be forcibly terminated and removed"); containerd kills at once (sandbox_stop.go stopContainer(ctx, container, 0)); CRI-O spends the call\'s deadline as the stop grace period and kills one second before it (server/utils.go stopTimeoutFromContext), so its answer may come just after the deadline; the kubelet removes only stopped sandboxes and retries a failed removal (kuberuntime_gc.go)',
   },
+  oomReason: {
+    what: "the OOMKilled reason of a container the OOM killer ended (ContainerStatus.reason)",
+    periodMs: 5_000,
+    source: 'containerd records it from the TaskOOM event, which reaches the CRI plugin apart from the task exit (pkg/cri/server/events.go), so a status read at the exit may still say Error; CRI-O reads the oom file conmon writes (internal/oci/oci.go); the kubelet reads the status again on every relist (1 s)',
+  },
 } as const satisfies Record<string, RuntimeFact>;
 
 /** Three periods: the value may have been sampled just before the change, and the next sample may land late. */

@@ -456,6 +456,13 @@ describe('self-test: container', function () {
   it(`${OOM} fails when the reason is "Error" instead of "OOMKilled"`, () =>
     expectCheckFails(OOM, [whenExited((s) => (s.reason = 'Error'))], /ContainerStatus: status\.reason \(memory limit exceeded\): expected "OOMKilled", got "Error"/));
 
+  it(`${OOM} passes when the OOMKilled reason shows a moment after the exit (containerd learns of the OOM kill apart from the exit)`, async () => {
+    let exitedReads = 0;
+    const r = await runOne(OOM, [whenExited((s) => void (++exitedReads <= 3 && (s.reason = 'Error')))]);
+    expect(r.status, r.message).to.equal('passed');
+    expect(exitedReads, 'ContainerStatus reads of the exited container').to.be.greaterThan(3);
+  });
+
   it(`${OOM} fails when the OOM-killed container reports exit_code 0`, () =>
     expectCheckFails(OOM, [whenExited((s) => (s.exit_code = 0))], /ContainerStatus: status\.exit_code \(memory limit exceeded\): expected anything but 0, got 0/));
 
