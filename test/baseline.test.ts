@@ -262,3 +262,23 @@ describe('baseline: file format', () => {
     expect(loadBaseline(file).entries).to.deep.equal([{ id: IMG, reason: 'tracked in runtime issue #123', runtime: 'containerd', version: '1.6.*', line: 3 }]);
   });
 });
+
+describe('runtime baselines', () => {
+  it('every entry of fixtures/baselines/<runtime>.yaml names a test that exists (a retitled test leaves no stale entry)', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { SUITES } = await import('../src/runner/manifest.js');
+    const { allTests, loadSuite, testId } = await import('../src/runner/load.js');
+    const ids = new Set<string>();
+    for (const entry of SUITES) {
+      const loaded = await loadSuite(entry, { timeoutMs: 1000, bail: false });
+      if (loaded) for (const t of allTests(loaded.mocha.suite)) ids.add(testId(entry.name, t));
+    }
+    const dir = join(repoRoot(), 'fixtures', 'baselines');
+    const stale: string[] = [];
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml') && x !== 'example.yaml')) {
+      for (const e of loadBaseline(join(dir, f)).entries) if (!e.id.endsWith('*') && !ids.has(e.id)) stale.push(`${f}: ${e.id}`);
+    }
+    expect(ids.size, 'test ids found').to.be.greaterThan(200);
+    expect(stale, 'baseline entries naming no test').to.deep.equal([]);
+  });
+});
