@@ -6,8 +6,7 @@
 import path from 'node:path';
 import { containerdConfigV3 } from '../config.js';
 import type { LabLayout } from '../layout.js';
-import { SYSTEM_PATH } from './containerd-1.6.js';
-import { ensurePrivateRoot } from './private-root.js';
+import { installSuiteContainerd } from './suite-containerd.js';
 import type { InstalledRuntime, RuntimeContext, RuntimeProvider } from './types.js';
 
 const SID = 'sid';
@@ -17,31 +16,8 @@ export const containerd21: RuntimeProvider = {
   summary: "Debian sid's containerd 2.1, runc and crun in a private prefix (runc and crun on sid's own glibc)",
   defaultDir: '/var/lib/cri-conformance/lab-containerd-2.1',
   machinePackages: false,
-  async install({ l, log }: RuntimeContext): Promise<InstalledRuntime> {
-    const r = await ensurePrivateRoot(
-      l,
-      {
-        suites: [SID],
-        packages: [
-          { name: 'containerd', version: '2.1.' },
-          { name: 'runc', suite: SID },
-          { name: 'crun', suite: SID },
-          // What runc and crun link (their Depends), from the same suite.
-          ...['libc6', 'libseccomp2', 'libcap2', 'libsystemd0', 'libblake3-0', 'libjson-c5'].map((name) => ({ name, suite: SID })),
-        ],
-        rebind: ['usr/sbin/runc', 'usr/bin/crun'],
-      },
-      log,
-    );
-    const bin = path.join(r.root, 'usr', 'bin');
-    return {
-      containerd: path.join(bin, 'containerd'),
-      shim: path.join(bin, 'containerd-shim-runc-v2'),
-      oci: { runc: r.bin['runc']!, crun: r.bin['crun']! },
-      path: `${path.dirname(r.bin['runc']!)}:${bin}:${SYSTEM_PATH}`,
-      packages: r.packages,
-    };
-  },
+  // What runc and crun link (their Depends), from the same suite.
+  install: (ctx: RuntimeContext): Promise<InstalledRuntime> => installSuiteContainerd(ctx, SID, '2.1.', ['libc6', 'libseccomp2', 'libcap2', 'libsystemd0', 'libblake3-0', 'libjson-c5']),
   config: containerdConfigV3,
   configExtras(l: LabLayout) {
     return {
