@@ -34,9 +34,13 @@ interface Upstream {
 
 let upstream: Promise<Upstream> | undefined;
 
+/** The lab the self-tests run against: the default one, or CRI_SELFTEST_LAB_DIR (a developer's own, so two
+ *  checkouts can run self-tests side by side without sharing, or purging, one lab). */
+export const selftestLabDir = (): string | undefined => process.env.CRI_SELFTEST_LAB_DIR || undefined;
+
 export function labUpstream(): Promise<Upstream> {
   upstream ??= (async () => {
-    const info = await labUp({ log: () => undefined });
+    const info = await labUp({ dir: selftestLabDir(), log: () => undefined });
     // Self-test files run in parallel processes, every run against this one lab, and a run removes at its end
     // the images it pulled (they were not on the node when it started). On a fresh lab, a run that pulled
     // busybox removed it while a run of another process was creating a container from it: CreateContainer

@@ -25,7 +25,7 @@ export async function openLab(): Promise<StreamingLab | string> {
   if (process.getuid?.() !== 0) return 'not root: the lab containerd and its socket belong to root';
   let info;
   try {
-    info = await labUp({ log: () => undefined });
+    info = await labUp({ dir: process.env.CRI_SELFTEST_LAB_DIR || undefined, log: () => undefined });
   } catch (e) {
     return `the lab could not be brought up: ${(e as Error).message}`;
   }
