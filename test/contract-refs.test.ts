@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../src/version.js';
 /** Callee → the index of its basis argument. */
 const BASIS_ARG: Record<string, number> = { check: 3, failWith: 1, expectSuccess: 3, expectRpcError: 4, expectCode: 4, expectNotFound: 3 };
 const MAKERS = new Set(['cri', 'kubelet', 'opinion']);
+const JUDGEMENTS = new Set(['effect', 'echo', 'honoured', 'true']);
 
 interface Site { file: string; line: number; text: string; problem?: string }
 
@@ -73,6 +74,14 @@ function judgeMaker(call: ts.CallExpression, title: string | undefined): string 
   const where = literal(a);
   if (!where || !literal(b)) return `${kind}() needs a place and its words as string literals`;
   if (kind === 'cri' && !protoPlaceExists(where)) return `cri('${where}'): no such message, field or RPC in proto/runtime/v1/api.proto`;
+  const judges = literal(call.arguments[2]);
+  if (kind === 'cri' && call.arguments[2] && call.arguments[2].kind !== ts.SyntaxKind.UndefinedKeyword && !JUDGEMENTS.has(judges ?? '')) return `cri('${where}'): the third argument must be one of ${[...JUDGEMENTS].join(', ')}`;
+  const also = call.arguments[3];
+  if (kind === 'cri' && also) {
+    if (!ts.isArrayLiteralExpression(also) || also.elements.some((e) => !literal(e))) return `cri('${where}'): the fourth argument must be an array of string literals`;
+    const bad = also.elements.map((e) => literal(e)!).filter((p) => !protoPlaceExists(p) || !p.includes('.'));
+    if (bad.length) return `cri('${where}'): no such field in proto/runtime/v1/api.proto: ${bad.join(', ')}`;
+  }
   return undefined;
 }
 

@@ -114,6 +114,39 @@ describe('CRI field map (coverage)', function () {
     expect(idMatcher('demo/Demo one [Conformance]')('demo/Demo one [Conformance]')).to.equal(true);
   });
 
+  it('self-check: a path judges every field along it, and a fourth argument names further fields the check judges', () => {
+    const dir = path.join(tmp, 'suites-paths');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, '98-paths.suite.ts'), [
+      `export default defineSuite(({ describe, it }) => {`,
+      `  it('one', async (t) => { failWith('m', cri('UpdateContainerResourcesRequest.linux.cpu_quota', 'w', 'effect')); });`,
+      `  it('two', async (t) => { failWith('m', cri('ContainerConfig.envs', 'w', 'effect', ['KeyValue.key', 'KeyValue.value'])); });`,
+      `});`,
+    ].join('\n'));
+    const got = parseClaims(generate(path.join(tmp, 'paths.gen.ts'), dir)).map((c) => `${c.field} ${c.judges} ${c.place}`).sort();
+    expect(got).to.deep.equal([
+      'ContainerConfig.envs effect ContainerConfig.envs',
+      'KeyValue.key effect KeyValue.key',
+      'KeyValue.value effect KeyValue.value',
+      'LinuxContainerResources.cpu_quota effect UpdateContainerResourcesRequest.linux.cpu_quota',
+      'UpdateContainerResourcesRequest.linux effect UpdateContainerResourcesRequest.linux.cpu_quota',
+    ]);
+  });
+
+  it('a message-typed field takes the kinds of its message only when it alone holds that message', () => {
+    const claim = (field: string, judges: FieldClaim['judges']): FieldClaim => ({ field, place: field, judges, via: 'basis', site: 'suites/x.suite.ts:1', tests: ['demo/A one'] });
+    const map = buildFieldMap({ claims: [claim('DNSConfig.servers', 'effect'), claim('LinuxContainerResources.cpu_quota', 'effect')] });
+    const at = (f: string) => map.fields.find((x) => x.field === f)!;
+    expect(at('PodSandboxConfig.dns_config').judges).to.deep.equal(['effect']); // DNSConfig has one holder
+    expect(at('PodSandboxConfig.dns_config').through).to.deep.equal(['DNSConfig.servers']);
+    expect(at('PodSandboxConfig.dns_config').claims).to.deep.equal([]);
+    expect(at('RunPodSandboxRequest.config').judges, 'PodSandboxConfig has three holders').to.deep.equal([]);
+    for (const f of ['LinuxContainerConfig.resources', 'UpdateContainerResourcesRequest.linux', 'LinuxPodSandboxConfig.overhead']) {
+      expect(at(f).judges, `${f}: LinuxContainerResources has several holders`).to.deep.equal([]);
+    }
+    expect(renderCoverage(map, 'text')).to.match(/^  dns_config \[kubelet\]: effect  \(through DNSConfig\.\{servers\}\)$/m);
+  });
+
   it('a run judges the fields of its passed and failed tests, not of skipped ones', () => {
     const claims: FieldClaim[] = [
       { field: 'ContainerConfig.tty', place: 'ContainerConfig.tty', judges: 'effect', via: 'basis', site: 'suites/x.suite.ts:1', tests: ['demo/A one'] },
@@ -123,9 +156,10 @@ describe('CRI field map (coverage)', function () {
     const test = (id: string, status: 'passed' | 'failed' | 'skipped') => ({ id, suite: 'demo', title: id, fullTitle: id, status, durationMs: 1, tags: [] });
     const run = { suites: [{ name: 'demo', title: 'demo', durationMs: 1, tests: [test('demo/A one', 'passed'), test('demo/A two over ws', 'failed'), test('demo/A three', 'skipped')] }] } as unknown as RunResult;
     const cov = runFieldCoverage(run, claims);
-    expect(cov.judgedFields).to.deep.equal(['ContainerConfig.tty', 'ContainerStatus.log_path']);
-    expect(cov.judged).to.equal(2);
-    expect(cov.kubelet.judged).to.equal(1); // ContainerConfig.tty is sent by the kubelet; ContainerStatus is reported
+    // CreateContainerRequest.config alone holds ContainerConfig: judged through ContainerConfig.tty.
+    expect(cov.judgedFields).to.deep.equal(['ContainerConfig.tty', 'CreateContainerRequest.config', 'ContainerStatus.log_path']);
+    expect(cov.judged).to.equal(3);
+    expect(cov.kubelet.judged).to.equal(2); // the kubelet sends the first two; ContainerStatus is reported
   });
 
   it("a run's summary (json, md, html) says how many fields it judged, and summary.json keeps them", () => {

@@ -32,6 +32,9 @@ export interface FieldEntry {
   claims: FieldClaim[];
   /** Why it is not judged (only when no check judges it). */
   reason?: string;
+  /** A message-typed field that alone holds its message: the fields of that message that are judged, whose
+   * kinds it takes (a check of DNSConfig.servers judges PodSandboxConfig.dns_config through it). */
+  through?: string[];
 }
 
 export interface Totals {
@@ -72,7 +75,7 @@ function protoRoot(): protobuf.Root {
 }
 
 /** Every field reachable from the two services' requests and responses, in proto declaration order. */
-export function protoFields(): { field: string; message: string; sides: Side[]; windows: boolean }[] {
+export function protoFields(): { field: string; message: string; sides: Side[]; windows: boolean; type?: string }[] {
   const ns = protoRoot().lookup('runtime.v1') as protobuf.Namespace;
   const reach: Record<Side, Set<protobuf.Type>> = { sent: new Set(), reported: new Set() };
   const walk = (t: unknown, side: Side): void => {
@@ -86,14 +89,14 @@ export function protoFields(): { field: string; message: string; sides: Side[]; 
       walk(m.resolvedResponseType, 'reported');
     }
   }
-  const out: { field: string; message: string; sides: Side[]; windows: boolean }[] = [];
+  const out: { field: string; message: string; sides: Side[]; windows: boolean; type?: string }[] = [];
   for (const t of ns.nestedArray) {
     if (!(t instanceof protobuf.Type)) continue;
     const sides = (['sent', 'reported'] as const).filter((s) => reach[s].has(t));
     if (!sides.length) continue;
     for (const f of t.fieldsArray) {
       const typeName = f.resolvedType?.name ?? '';
-      out.push({ field: `${t.name}.${f.name}`, message: t.name, sides: [...sides], windows: t.name.startsWith('Windows') || typeName.startsWith('Windows') });
+      out.push({ field: `${t.name}.${f.name}`, message: t.name, sides: [...sides], windows: t.name.startsWith('Windows') || typeName.startsWith('Windows'), ...(f.resolvedType instanceof protobuf.Type ? { type: typeName } : {}) });
     }
   }
   return out;
@@ -129,11 +132,17 @@ export function buildFieldMap(o: { claims?: readonly FieldClaim[]; kubelet?: Kub
     if (!kept.tests.length && o.judgedTests) continue;
     claimsBy.set(c.field, [...(claimsBy.get(c.field) ?? []), kept]);
   }
-  const fields: FieldEntry[] = protoFields().map((p) => {
+  const proto = protoFields();
+  const direct = new Map(proto.map((p) => {
     const claims = claimsBy.get(p.field) ?? [];
-    const judges = KINDS.filter((k) => claims.some((c) => c.judges === k));
+    return [p.field, { claims, judges: KINDS.filter((k) => claims.some((c) => c.judges === k)) }];
+  }));
+  const rolled = rollUp(proto, (f) => direct.get(f)!.judges);
+  const fields: FieldEntry[] = proto.map((p) => {
+    const { claims } = direct.get(p.field)!;
+    const { judges, through } = rolled.get(p.field)!;
     const reason = judges.length ? undefined : p.windows ? WINDOWS_ONLY : NOT_JUDGED[p.field] ?? NOT_JUDGED[p.message];
-    return { field: p.field, message: p.message, sides: p.sides, ...(kubelet.has(p.field) ? { kubelet: kubelet.get(p.field)! } : {}), judges, claims, ...(reason ? { reason } : {}) };
+    return { field: p.field, message: p.message, sides: p.sides, ...(kubelet.has(p.field) ? { kubelet: kubelet.get(p.field)! } : {}), judges, claims, ...(reason ? { reason } : {}), ...(through.length ? { through } : {}) };
   });
   const messages = [...new Set(fields.map((f) => f.message))];
   return {
@@ -142,6 +151,40 @@ export function buildFieldMap(o: { claims?: readonly FieldClaim[]; kubelet?: Kub
     kubelet: totalsOf(fields.filter((f) => f.kubelet)),
     perMessage: messages.map((m) => ({ message: m, totals: totalsOf(fields.filter((f) => f.message === m)) })),
   };
+}
+
+/**
+ * Kinds of each field, with those a message-typed field takes from its message's judged fields when it is the only
+ * field holding that message (PodSandboxConfig.dns_config holds DNSConfig alone). A message several fields hold
+ * (LinuxContainerResources: a container's, a pod's overhead, an update's) gives none of them anything: each is
+ * judged only by checks that name it, or a path through it (`UpdateContainerResourcesRequest.linux.cpu_quota`).
+ */
+function rollUp(proto: ReturnType<typeof protoFields>, own: (field: string) => ClaimKind[]): Map<string, { judges: ClaimKind[]; through: string[] }> {
+  const holders = new Map<string, string[]>();
+  for (const p of proto) if (p.type) holders.set(p.type, [...(holders.get(p.type) ?? []), p.field]);
+  const byMessage = new Map<string, string[]>();
+  for (const p of proto) byMessage.set(p.message, [...(byMessage.get(p.message) ?? []), p.field]);
+  const typeOf = new Map(proto.map((p) => [p.field, p.type]));
+  const out = new Map<string, { judges: ClaimKind[]; through: string[] }>();
+  const visit = (field: string, seen: Set<string>): ClaimKind[] => {
+    const done = out.get(field);
+    if (done) return done.judges;
+    const kinds = new Set(own(field));
+    const through: string[] = [];
+    const type = typeOf.get(field);
+    if (type && holders.get(type)?.length === 1 && !seen.has(type)) {
+      for (const sub of byMessage.get(type) ?? []) {
+        const k = visit(sub, new Set([...seen, type]));
+        if (k.length) through.push(sub);
+        for (const x of k) kinds.add(x);
+      }
+    }
+    const judges = KINDS.filter((k) => kinds.has(k));
+    out.set(field, { judges, through });
+    return judges;
+  };
+  for (const p of proto) visit(p.field, new Set());
+  return out;
 }
 
 /** A test id pattern from a claim (`${…}` of a template title matches any text) as a predicate. */

@@ -5,6 +5,8 @@ export type CoverageFormat = 'text' | 'markdown' | 'json';
 
 /** Distinct check sites of a field, in file and line order. */
 const sitesOf = (f: FieldEntry): string[] => [...new Set(f.claims.map((c) => c.site))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+/** The judged fields a message-typed field is judged through, by name within their message. */
+const throughOf = (f: FieldEntry): string => `${f.through![0]!.split('.')[0]}.{${f.through!.map((t) => t.split('.')[1]).join(', ')}}`;
 const pct = (n: number, of: number) => (of ? `${((100 * n) / of).toFixed(1)}%` : '-');
 const COLS = ['fields', 'judged', 'declared', 'reasoned', 'open', ...KINDS] as const;
 const row = (t: Totals): (string | number)[] => [t.fields, t.judged, t.judgedDeclared, t.reasoned, t.open, ...KINDS.map((k) => t.byKind[k])];
@@ -13,6 +15,7 @@ const row = (t: Totals): (string | number)[] => [t.fields, t.judged, t.judgedDec
 function fieldLine(f: FieldEntry): string {
   if (!f.judges.length) return f.reason ? `not judged: ${f.reason}` : 'OPEN (no check, no reason)';
   const sites = sitesOf(f);
+  if (!sites.length && f.through) return `${f.judges.join(', ')}  (through ${throughOf(f)})`;
   const tests = new Set(f.claims.flatMap((c) => c.tests)).size;
   return `${f.judges.join(', ')}  (${sites.length} check${sites.length === 1 ? '' : 's'}, ${tests} test${tests === 1 ? '' : 's'}: ${sites.slice(0, 3).join(' ')}${sites.length > 3 ? ' …' : ''})`;
 }
@@ -49,7 +52,7 @@ export function renderMarkdown(m: FieldMap, o: { totalsOnly?: boolean } = {}): s
     lines.push('', '| field | kubelet sends | judged | checks or reason |', '|---|---|---|---|');
     for (const f of m.fields) {
       const how = f.judges.length ? f.judges.join(', ') : f.reason ? 'not judged' : '**open**';
-      const what = f.judges.length ? sitesOf(f).join(' ') : f.reason ?? '';
+      const what = f.judges.length ? [...sitesOf(f), ...(f.through ? [`through ${throughOf(f)}`] : [])].join(' ') : f.reason ?? '';
       lines.push(`| \`${f.field}\` | ${f.kubelet ?? ''} | ${how} | ${what} |`);
     }
   }

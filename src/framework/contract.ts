@@ -23,11 +23,18 @@ export interface Basis {
   readonly says: string;
   /** cri() only: how the check judges the field named by `where` (see Judgement); absent = not declared. */
   readonly judges?: Judgement;
+  /** cri() only: further places the same check judges the same way (a check of the environment judges
+   * `KeyValue.key` and `KeyValue.value` with `ContainerConfig.envs`). */
+  readonly also?: readonly string[];
 }
 
 /** An api.proto comment: `cri('ContainerStatus.log_path', 'Path to the log file of the container.')`; a third
- * argument says how the check judges that field: `cri('LinuxContainerResources.memory_limit_in_bytes', '…', 'effect')`. */
-export const cri = (where: string, says: string, judges?: Judgement): Basis => (judges ? { kind: 'cri', where, says, judges } : { kind: 'cri', where, says });
+ * argument says how the check judges that field: `cri('LinuxContainerResources.memory_limit_in_bytes', '…', 'effect')`;
+ * a fourth names further places it judges the same way. A place may be a path through message fields
+ * (`LinuxSandboxSecurityContext.selinux_options.type`): the check then judges every field along it. */
+export const cri = (where: string, says: string, judges?: Judgement, also?: readonly string[]): Basis => ({
+  kind: 'cri', where, says, ...(judges ? { judges } : {}), ...(also?.length ? { also } : {}),
+});
 
 /** A kubelet behaviour: `kubelet('kuberuntime_logs.go ReadLogs', 'opens status.log_path as is')`. */
 export const kubelet = (where: string, does: string): Basis => ({ kind: 'kubelet', where, says: does });

@@ -47,9 +47,25 @@ function parseArgs(argv) {
   return { out, suites, pruneOpen };
 }
 
+/** The claimed fields, with each message-typed field that alone holds a message of which a field is judged
+ * (the rule of src/coverage/map.ts rollUp). */
+function withRollUp(fields) {
+  const holders = new Map();
+  const types = ns.nestedArray.filter((t) => t instanceof protobuf.Type);
+  for (const t of types) for (const f of t.fieldsArray) if (f.resolvedType instanceof protobuf.Type) holders.set(f.resolvedType, [...(holders.get(f.resolvedType) ?? []), `${t.name}.${f.name}`]);
+  const out = new Set(fields);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [type, hs] of holders) {
+      if (hs.length === 1 && !out.has(hs[0]) && type.fieldsArray.some((f) => out.has(`${type.name}.${f.name}`))) grew = !!out.add(hs[0]);
+    }
+  }
+  return out;
+}
+
 /** Drops from the fixture's `open:` list the fields that some claim now judges; returns them. */
 function pruneOpenList(claims, file = path.join(repoRoot, 'fixtures', 'kubelet-fields.yaml')) {
-  const judged = new Set(claims.map((c) => c.field));
+  const judged = withRollUp(claims.map((c) => c.field));
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   const start = lines.indexOf('open:');
   if (start < 0) return [];
@@ -81,15 +97,29 @@ function resolvePlace(where) {
 }
 
 function resolvePath(type, names) {
+  return resolveHops(type, names)?.at(-1);
+}
+
+/** Every field along a path through message fields (`Owner.field` each), or undefined (not a path of fields). */
+function resolveHops(type, names) {
+  const hops = [];
   let t = type;
   for (const [i, name] of names.entries()) {
     const f = t.fields[name];
     if (!f) return undefined;
-    if (i === names.length - 1) return `${t.name}.${name}`;
+    hops.push(`${t.name}.${name}`);
+    if (i === names.length - 1) return hops;
     if (!(f.resolvedType instanceof protobuf.Type)) return undefined;
     t = f.resolvedType;
   }
   return undefined;
+}
+
+/** `Message.a.b` → every field along it (`Message.a`, `A.b`): a check of a path judges each field it goes through. */
+function placeHops(where) {
+  const [head, ...rest] = where.split('.');
+  const t = rest.length ? ns.lookup(head) : undefined;
+  return t instanceof protobuf.Type ? resolveHops(t, rest) : undefined;
 }
 
 /** check('PodSandboxStatus', 'status.labels (…)') → PodSandboxStatus.labels, through the RPC's response. */
@@ -126,8 +156,13 @@ function criClaims(call) {
     const req = rpcs.get(name).resolvedRequestType;
     return req.fieldsArray.filter((f) => /_id$/.test(f.name) && f.type === 'string').map((f) => ({ field: `${req.name}.${f.name}`, place: where, judges: 'stated', via: 'basis' }));
   }
-  const field = resolvePlace(where) ?? enumField(where);
-  return field ? [{ field, place: where, judges, via: 'basis' }] : [];
+  const also = call.arguments[3] && ts.isArrayLiteralExpression(call.arguments[3]) ? call.arguments[3].elements.map(textOf).filter(Boolean) : [];
+  const out = [];
+  for (const place of [where, ...also]) {
+    const fields = placeHops(place) ?? [enumField(place)].filter(Boolean);
+    for (const field of fields) if (!out.some((c) => c.field === field)) out.push({ field, place, judges, via: 'basis' });
+  }
+  return out;
 }
 
 /** `Enum.VALUE` of an enum that exactly one field of runtime.v1 holds (MountPropagation: Mount.propagation) → that
@@ -139,7 +174,6 @@ function enumField(where) {
   const holders = ns.nestedArray.filter((t) => t instanceof protobuf.Type).flatMap((t) => t.fieldsArray.filter((f) => f.resolvedType === e).map((f) => `${t.name}.${f.name}`));
   return holders.length === 1 ? holders[0] : undefined;
 }
-const criClaim = (call) => criClaims(call).find((c) => !c.place.includes('Service.'));
 
 export function extract(suitesDir) {
   const claims = [];
@@ -181,8 +215,8 @@ export function extract(suitesDir) {
         if (resolved) {
           let basis = n.arguments[BASIS_ARG.check];
           if (basis && ts.isIdentifier(basis) && consts.get(basis.text)?.length === 1) basis = consts.get(basis.text)[0];
-          const b = basis && callee(basis) === 'cri' ? criClaim(basis) : undefined;
-          const judges = b && b.field === resolved ? b.judges : 'stated';
+          const b = basis && callee(basis) === 'cri' ? criClaims(basis).find((c) => c.field === resolved) : undefined;
+          const judges = b ? b.judges : 'stated';
           found.push({ node: n, claim: { field: resolved, place: `${rpc}: ${field}`, judges, via: 'check' }, line: line(n) });
         }
       }
