@@ -10,4 +10,10 @@ export const NOT_JUDGED: Record<string, string> = {
   'LinuxSandboxSecurityContext.seccomp_profile_path': 'deprecated in api.proto (seccomp replaces it)',
   'LinuxContainerSecurityContext.seccomp_profile_path': 'deprecated in api.proto (seccomp replaces it)',
   'LinuxContainerSecurityContext.apparmor_profile': 'deprecated in api.proto (apparmor replaces it)',
+  'VersionRequest.version': 'api.proto: "Version of the kubelet runtime API." The runtime answers its own version whatever is sent: nothing it does with it can be observed',
+  'NetworkConfig.pod_cidr': 'api.proto: "CIDR to use for pod IP addresses. If the CIDR is empty, runtimes should omit it." It names no effect: pod IPs come from the CNI config the node has (containerd only templates a CNI config from it when one is configured; CRI-O ignores it)',
+  'RuntimeConfig.network_config': 'holds only NetworkConfig.pod_cidr (see there)',
+  'UpdateRuntimeConfigRequest.runtime_config': 'holds only NetworkConfig.pod_cidr (see there)',
+  'CreateContainerRequest.sandbox_config': 'api.proto: "the same config that was passed to RunPodSandboxRequest … passed again here just for easy reference": the pod config is judged at RunPodSandbox',
+  'PullImageRequest.sandbox_config': 'api.proto: "Config of the PodSandbox, which is used to pull image in PodSandbox context." It names no effect a client can observe (a runtime may pick a snapshotter or a handler by it, or not)',
 };
