@@ -12,6 +12,7 @@ import { givenEntries } from '../src/framework/stats.js';
 import { RpcError, UnimplementedError, codeName } from '../src/cri/errors.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
 import type { PodSandboxFilter } from '../src/gen/v1/runtime/v1/PodSandboxFilter.js';
+import { httpRequest } from '../src/http.js';
 
 // What each check rests on (src/framework/contract.ts); api.proto words are quoted from cri-api v0.36's comments.
 const READY = cri('RuntimeService.RunPodSandbox', 'RunPodSandbox creates and starts a pod-level sandbox. Runtimes must ensure the sandbox is in the ready state on success.');
@@ -304,9 +305,9 @@ async function webserverWithHostPort(t: TestContext, prefix: string): Promise<{ 
 async function expectServed(t: TestContext, address: string, hostPort: number, why: string, basis: Basis): Promise<void> {
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${hostPort}/index.html`;
   const body = await eventually(async () => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch((e: Error) =>
-      failWith(`node -> ${url}: expected an HTTP answer through port_mappings[{container_port: 8080, host_port: ${hostPort}, host_ip: ""}], got ${e.message} ${String((e as { cause?: unknown }).cause ?? '')} (${why})`, basis));
-    return res.text();
+    const res = await httpRequest(url, { timeoutMs: 2000 }).catch((e: Error) =>
+      failWith(`node -> ${url}: expected an HTTP answer through port_mappings[{container_port: 8080, host_port: ${hostPort}, host_ip: ""}], got ${e.message} (${why})`, basis));
+    return res.body;
   }, { timeoutMs: 20_000 });
   check(`GET ${url}`, 'body', body, basis).includes('cri-conformance webserver OK', why);
 }

@@ -7,6 +7,7 @@ import {
   podSandboxConfig, containerConfig, type Sandbox, type TestContext,
 } from '../src/framework/index.js';
 import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig.js';
+import { httpRequest } from '../src/http.js';
 
 /** The webserver test image's port and page (fixtures/images/recipes.json "webserver"). */
 const WEB_PORT = 8080;
@@ -47,11 +48,11 @@ async function expectPage(t: TestContext, sb: Sandbox, what: string): Promise<vo
   const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${WEB_PORT}/index.html`;
   let last = '';
   const body = await eventually(async () => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => {
-      last = `${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`.trim();
+    const res = await httpRequest(url, { timeoutMs: 2000 }).catch((e: Error) => {
+      last = e.message;
       throw e;
     });
-    return res.text();
+    return res.body;
   }, { timeoutMs: DIAL_MS, intervalMs: 500 }).catch(() =>
     failWith(`node -> ${url} (${what}): expected the web server's page within ${DIAL_MS / 1000} s, got ${last}`, PROBES));
   check(`GET ${url}`, 'body', body, PROBES).includes(WEB_BODY);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-export const TUNED_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const TUNED_NODE_FLAGS = ['--max-semi-space-size=4', '--optimize-for-size'];
 export const TUNED_ENV = { MALLOC_ARENA_MAX: '2' };
 const MARK = 'CRI_CONFORMANCE_NODE_TUNED';
 

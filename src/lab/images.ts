@@ -3,13 +3,14 @@
 // lab's loopback registries, and resolved to full references with digests.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
 import { buildTar, withParents, type TarEntry } from './tar.js';
+import { httpRequest } from '../http.js';
 
 /** Bump when the way layouts are built changes: invalidates every cached layout. */
 export const BUILDER_VERSION = 'cri-conformance-lab-images/1';
@@ -111,9 +112,23 @@ function sha256(data: string | Buffer): string {
 
 const BUSYBOX = '/bin/busybox';
 
-async function gccVersion(): Promise<string> {
-  const r = await run('gcc', ['--version'], { allowFail: true });
-  return r.stdout.split('\n')[0] ?? 'unknown';
+let gcc: Promise<string> | undefined;
+function gccVersion(): Promise<string> {
+  gcc ??= run('gcc', ['--version'], { allowFail: true }).then((r) => r.stdout.split('\n')[0] ?? 'unknown');
+  return gcc;
+}
+
+/** sha256 of a file, kept while its size and mtime stay: every image built on busybox hashes its 2 MB binary,
+ * which, read whole per layer, left ~30 MB of buffers at the start of every run that checks the lab (issue 26). */
+const fileDigests = new Map<string, { key: string; digest: string }>();
+function fileDigest(file: string): string {
+  const st = statSync(file);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = fileDigests.get(file);
+  if (hit?.key === key) return hit.digest;
+  const digest = sha256(readFileSync(file));
+  fileDigests.set(file, { key, digest });
+  return digest;
 }
 
 function mode(s: string | undefined, dflt: number): number {
@@ -129,17 +144,17 @@ interface LayerCtx {
 export async function layerHash(layer: LayerSpec, ctx: LayerCtx): Promise<string> {
   const h = createHash('sha256').update(BUILDER_VERSION).update(JSON.stringify(layer));
   if (layer.kind === 'busybox') {
-    h.update(readFileSync(BUSYBOX));
-    for (const f of ['passwd', 'group', 'nsswitch.conf']) h.update(readFileSync(path.join(ctx.fixtures, 'images', 'files', f)));
+    h.update(fileDigest(BUSYBOX));
+    for (const f of ['passwd', 'group', 'nsswitch.conf']) h.update(fileDigest(path.join(ctx.fixtures, 'images', 'files', f)));
   } else if (layer.kind === 'pause') {
-    h.update(readFileSync(path.join(ctx.fixtures, 'images', 'pause.c')));
+    h.update(fileDigest(path.join(ctx.fixtures, 'images', 'pause.c')));
     h.update(await gccVersion());
   } else if (layer.kind === 'c') {
-    h.update(readFileSync(path.join(ctx.fixtures, 'images', layer.src)));
+    h.update(fileDigest(path.join(ctx.fixtures, 'images', layer.src)));
     h.update(await gccVersion());
   } else {
     for (const f of [...(layer.files ?? []), ...(layer.dirs ?? [])]) {
-      if (f.src) h.update(readFileSync(path.join(ctx.fixtures, 'images', f.src)));
+      if (f.src) h.update(fileDigest(path.join(ctx.fixtures, 'images', f.src)));
     }
   }
   return h.digest('hex');
@@ -338,9 +353,10 @@ export async function registryAnswer(host: string, repo: string, creds?: Registr
   const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT };
   if (creds) headers.Authorization = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
   try {
-    const res = await fetch(`http://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(5000) });
-    const digest = res.headers.get('docker-content-digest') ?? undefined;
-    if (!res.ok) return { said: `HTTP ${res.status}` };
+    const res = await httpRequest(`http://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers, timeoutMs: 5000 });
+    const d = res.headers['docker-content-digest'];
+    const digest = typeof d === 'string' ? d : undefined;
+    if (res.status < 200 || res.status > 299) return { said: `HTTP ${res.status}` };
     if (!digest) return { said: `HTTP ${res.status} without a Docker-Content-Digest header` };
     return { digest, said: `HTTP ${res.status}, digest ${digest}` };
   } catch (err) {

@@ -10,6 +10,7 @@ import { run } from './exec.js';
 import type { LabLayout } from './layout.js';
 import { isAlive, ourPid, sleep, spawnDetached, stopPid, removeFile } from './procs.js';
 import { freePort, portOpen } from './system.js';
+import { httpRequest } from '../http.js';
 
 export type RegistryKind = 'public' | 'auth';
 
@@ -62,7 +63,7 @@ export async function ensureCredentials(l: LabLayout): Promise<Credentials> {
 /** 200 (public) or 401 (auth) on /v2/ means the registry is serving. */
 export async function registryAnswers(port: number, kind: RegistryKind): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
+    const res = await httpRequest(`http://127.0.0.1:${port}/v2/`, { timeoutMs: 2000 });
     return kind === 'public' ? res.status === 200 : res.status === 401;
   } catch {
     return false;

@@ -1,6 +1,6 @@
 // JUnit XML reporter (the de-facto schema read by Jenkins, GitLab, GitHub test-reporter actions).
 
-import { create } from 'xmlbuilder2';
+import { XmlElement, xmlDocument } from './xml.js';
 import type { BaselineMode, RunResult, SuiteResult, TestResult } from './model.js';
 import { countTests, outcome, runVerdict, type RunVerdict } from './verdict.js';
 import {
@@ -19,7 +19,6 @@ import {
   skipReason,
 } from './common.js';
 
-type XMLBuilder = ReturnType<typeof create>;
 
 /**
  * JUnit timestamps follow the XSD's xs:dateTime without zone ("2026-01-02T03:04:05"), in UTC.
@@ -66,7 +65,7 @@ function runProperties(run: RunResult, v: RunVerdict): [string, string][] {
   return p.filter((e): e is [string, string] => typeof e[1] === 'string' && oneLine(e[1]) !== '');
 }
 
-function addTestcase(parent: XMLBuilder, suite: SuiteResult, t: TestResult, mode: BaselineMode, dashboard: boolean): void {
+function addTestcase(parent: XmlElement, suite: SuiteResult, t: TestResult, mode: BaselineMode, dashboard: boolean): void {
   const path = oneLine(describePath(t));
   const classname = path ? `cri-conformance.${oneLine(suite.name)}.${path}` : `cri-conformance.${oneLine(suite.name)}`;
   const tc = parent.ele('testcase', {
@@ -132,8 +131,7 @@ export function dashboardJUnitFile(name: string): string {
 }
 
 export function toJUnit(run: RunResult, opts: JUnitOptions = {}): string {
-  // Belt and braces: we clean every string ourselves, the builder drops anything left invalid.
-  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
+  // Belt and braces: we clean every string ourselves, the writer drops anything left invalid.
   const verdict = runVerdict(run);
   const dashboard = Boolean(opts.dashboard);
   const props = dashboard ? [...dashboardProperties(run), ...runProperties(run, verdict)] : runProperties(run, verdict);
@@ -153,7 +151,7 @@ export function toJUnit(run: RunResult, opts: JUnitOptions = {}): string {
   });
   const sum = (k: 'tests' | 'failures' | 'skipped'): number => perSuite.reduce((a, c) => a + c[k], 0);
 
-  const root = doc.ele('testsuites', {
+  const root = new XmlElement('testsuites', {
     name: att(run.tool?.name || 'cri-conformance'),
     tests: sum('tests'),
     failures: sum('failures'),
@@ -195,5 +193,5 @@ export function toJUnit(run: RunResult, opts: JUnitOptions = {}): string {
     }
   });
 
-  return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+  return xmlDocument(root) + '\n';
 }
