@@ -12,16 +12,17 @@ import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/Lin
 import { cri, kubelet, opinion } from '../src/framework/contract.js';
 
 // What the checks rest on.
-const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user', 'UID to run the container process as.');
-const RUN_AS_USERNAME = cri('LinuxContainerSecurityContext.run_as_username', 'User name to run the container process as. If specified, the user MUST exist in the container image (i.e. in the /etc/passwd inside the image), and be resolved there by the runtime');
-const RUN_AS_GROUP = cri('LinuxContainerSecurityContext.run_as_group', 'GID to run the container process as.');
+const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user.value', 'UID to run the container process as.', 'effect');
+const RUN_AS_USERNAME = cri('LinuxContainerSecurityContext.run_as_username', 'User name to run the container process as. If specified, the user MUST exist in the container image (i.e. in the /etc/passwd inside the image), and be resolved there by the runtime', 'effect');
+const RUN_AS_GROUP = cri('LinuxContainerSecurityContext.run_as_group.value', 'GID to run the container process as.', 'effect');
 const GROUP_NEEDS_USER = cri('LinuxContainerSecurityContext.run_as_group', 'run_as_group should only be specified when run_as_user or run_as_username is specified; otherwise, the runtime MUST error.');
-const SUPPLEMENTAL = cri('LinuxContainerSecurityContext.supplemental_groups', 'List of groups applied to the first process run in each container.');
-const MERGE = cri('SupplementalGroupsPolicy.Merge', 'Merge means that the container\'s provided SupplementalGroups … will be merged with the primary user\'s groups as defined in the container image (in /etc/group).');
-const STRICT = cri('SupplementalGroupsPolicy.Strict', 'Strict means that the container\'s provided SupplementalGroups … will be used instead of any groups defined in the container image.');
-const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially attached to the first process in the container');
-const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container');
-const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container');
+const SUPPLEMENTAL = cri('LinuxContainerSecurityContext.supplemental_groups', 'List of groups applied to the first process run in each container.', 'effect');
+const MERGE = cri('SupplementalGroupsPolicy.Merge', 'Merge means that the container\'s provided SupplementalGroups … will be merged with the primary user\'s groups as defined in the container image (in /etc/group).', 'effect');
+/** The two tests that send supplemental_groups_policy (Merge, Strict) and read the groups the process gets. */
+const POLICY = cri('LinuxContainerSecurityContext.supplemental_groups_policy', 'supplemental_groups_policy defines how supplemental groups of the first container processes are calculated. Valid values are "Merge" and "Strict". If not specified, "Merge" is used.', 'effect');
+const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially attached to the first process in the container', 'true');
+const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container', 'true');
+const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container', 'true');
 const IMAGE_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container.');
 /** ExecSyncRequest and ExecRequest carry no user: the container's identity is the only one an exec can have. */
 const EXEC_AS_CONTAINER = kubelet('prober.go runProbe, kuberuntime_container.go RunInContainer', 'runs exec probes and kubectl exec through ExecSync/Exec, which carry no user of their own: they run as the container');
@@ -85,11 +86,11 @@ export default defineSuite(({ describe, it }) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Merge' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups'], MERGE).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups'], POLICY).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1005', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals(s['Uid']?.[0], 'the uid of pid 1');
+      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals(s['Gid']?.[0], 'the gid of pid 1');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(s['Groups'] ?? [], 'the groups pid 1 really has');
       // As critest: a process exec'd later has the same groups (ExecSync carries no user of its own).
       check('ExecSync', 'id -G (exec, policy Merge)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1005', '1234'], 'an exec runs with the groups Merge gives the container');
     });
@@ -98,11 +99,11 @@ export default defineSuite(({ describe, it }) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Strict' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups'], STRICT).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups'], POLICY).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals(s['Uid']?.[0], 'the uid of pid 1');
+      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals(s['Gid']?.[0], 'the gid of pid 1');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(s['Groups'] ?? [], 'the groups pid 1 really has');
       check('ExecSync', 'id -G (exec, policy Strict)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1234'], 'an exec runs with the groups Strict gives the container, not crgroup 1005');
     });
   });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { status as Status } from '@grpc/grpc-js';
 import {
   defineSuite, check, skip, expectRpcError, runSandbox, runContainer, createContainer, startContainer, deferSandboxRemoval, execSync,
-  labelled, podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix, cri, kubelet, type Basis,
+  labelled, podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix, cri, type Basis,
 } from '../src/framework/index.js';
 import { RpcError, UnimplementedError } from '../src/cri/errors.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
@@ -14,9 +14,15 @@ import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig
 
 // What the checks rest on (api.proto of cri-api v0.36, and the kubelet's userns manager).
 const POD_BASIS = cri('UserNamespace.uids', 'Uids specifies the UID mappings for the user namespace. (Gids: the GID mappings.)', 'effect');
-const NODE_BASIS = cri('NamespaceMode.NODE', 'A NODE namespace is the namespace of the Kubernetes node.');
+const NODE_BASIS = cri('NamespaceOption.userns_options.mode', 'Mode is the NamespaceMode for this UserNamespace. (NamespaceMode.NODE: A NODE namespace is the namespace of the Kubernetes node.)', 'effect');
+// The kubelet's request (mode POD, one mapping each): every number of it is read back from uid_map and gid_map.
+const USERNS_UIDS = cri('NamespaceOption.userns_options.uids.host_id', 'Uids specifies the UID mappings for the user namespace. (IDMapping: HostId is the id on the host; ContainerId is the id in the container; Length is the size of the range to map.)', 'effect', [
+  'NamespaceOption.userns_options.uids.container_id', 'NamespaceOption.userns_options.uids.length', 'NamespaceOption.userns_options.mode',
+]);
+const USERNS_GIDS = cri('NamespaceOption.userns_options.gids.host_id', 'Gids specifies the GID mappings for the user namespace. (IDMapping: HostId is the id on the host; ContainerId is the id in the container; Length is the size of the range to map.)', 'effect', [
+  'NamespaceOption.userns_options.gids.container_id', 'NamespaceOption.userns_options.gids.length',
+]);
 const MODES_BASIS = cri('UserNamespace.mode', 'NamespaceMode for UserNamespace currently supports only POD and NODE, not CONTAINER OR TARGET.');
-const KUBELET_ONE_MAPPING = kubelet('pkg/kubelet/userns/userns_manager.go', 'hostUsers: false -> mode POD with exactly one uid and one gid mapping, container id 0, a 64 Ki range');
 
 export default defineSuite(({ describe, it }) => {
   describe('User namespaces', () => {
@@ -27,7 +33,7 @@ export default defineSuite(({ describe, it }) => {
       const mapping = [{ container_id: 0, host_id: host, length: 65536 }];
       const id = await runInUserns(t, { mode: 'POD', uids: mapping, gids: mapping });
       const expected = [[0, host, 65536]];
-      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`, KUBELET_ONE_MAPPING);
+      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`, USERNS_UIDS, USERNS_GIDS);
     });
 
     it('runtime should keep the host\'s id maps in NamespaceMode NODE [Feature:UserNamespaces]', async (t) => {
@@ -101,13 +107,16 @@ function parseIdMap(text: string): IdMap {
 }
 
 /** The container's own uid_map and gid_map, read from inside, must be these (in any line order). */
-async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string, basis: Basis): Promise<void> {
+async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string, basis: Basis, gidBasis: Basis = basis): Promise<void> {
+  await expectIdMap(t, id, 'uid_map', want.uid_map, why, basis);
+  await expectIdMap(t, id, 'gid_map', want.gid_map, why, gidBasis);
+}
+
+async function expectIdMap(t: TestContext, id: string, f: 'uid_map' | 'gid_map', want: IdMap, why: string, basis: Basis): Promise<void> {
   const sorted = (m: IdMap) => [...m].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
-  for (const f of ['uid_map', 'gid_map'] as const) {
-    const r = await execSync(t, id, ['cat', `/proc/self/${f}`]);
-    check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
-    check('ExecSync', `/proc/self/${f} (container id, host id, length)`, sorted(parseIdMap(r.stdout)), basis).equals(sorted(want[f]), why);
-  }
+  const r = await execSync(t, id, ['cat', `/proc/self/${f}`]);
+  check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
+  check('ExecSync', `/proc/self/${f} (container id, host id, length)`, sorted(parseIdMap(r.stdout)), basis).equals(sorted(want), why);
 }
 
 /** RunPodSandbox with these options must fail; a sandbox made anyway is removed. */
