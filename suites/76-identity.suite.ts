@@ -24,6 +24,8 @@ const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially
 const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container', 'true');
 const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container', 'true');
 const IMAGE_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container.');
+/** Every test here reads pid 1 as the container's process: so it is only in the PID namespace of its own the kubelet asks for. */
+const OWN_PID_NS = cri('LinuxContainerSecurityContext.namespace_options.pid', 'PID namespace for this container/sandbox. Note: The CRI default is POD, but the v1.PodSpec default is CONTAINER. The kubelet\'s runtime manager will set this to CONTAINER explicitly for v1 pods.', 'effect');
 /** ExecSyncRequest and ExecRequest carry no user: the container's identity is the only one an exec can have. */
 const EXEC_AS_CONTAINER = kubelet('prober.go runProbe, kuberuntime_container.go RunInContainer', 'runs exec probes and kubectl exec through ExecSync/Exec, which carry no user of their own: they run as the container');
 const PRIMARY_FROM_PASSWD = opinion('a run_as_user without run_as_group gets its primary group from the image\'s /etc/passwd, as every runtime does (the Pod API says "uses runtime default if unset"; the CRI is silent)');
@@ -42,6 +44,8 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should resolve run_as_username through the image\'s /etc/passwd [Conformance]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_username: 'cruser' });
+      const pid1 = (await out(t, id, ['cat', '/proc/1/cmdline'])).split('\0')[0] ?? '';
+      check('ExecSync', 'argv[0] of pid 1 (/proc/1/cmdline, namespace_options.pid CONTAINER)', pid1, OWN_PID_NS).oneOf(['sh', 'sleep'], 'the container\'s own command (sh -c "sleep 3600") is pid 1 of its PID namespace');
       const s = await procStatus(t, id);
       check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_username=cruser, uid 1001 in /etc/passwd)', s['Uid'], RUN_AS_USERNAME).equals(all4('1001'));
       check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_username=cruser, gid 1001 in /etc/passwd)', s['Gid'], RUN_AS_USERNAME).equals(all4('1001'));

@@ -51,6 +51,10 @@ describe('self-test: identity', function () {
     expectCheckFails(AS_USER, [stdout('id -G', () => '1001\n')], /ExecSync: id -G \(exec, run_as_user=1001\): expected exactly \["1001", "1005"\] in any order, got \[ '1001' \]/));
 
   // ---- run_as_username ----
+  it(`${AS_NAME} fails when the container is put in the pod's PID namespace (namespace_options.pid POD): pid 1 is the sandbox's`, () =>
+    expectCheckFails(AS_NAME, [securityContextWith((sc) => void (sc.namespace_options.pid = 'POD'))],
+      /ExecSync: argv\[0\] of pid 1 \(\/proc\/1\/cmdline, namespace_options\.pid CONTAINER\): expected one of .*, got "[^"]*pause[^"]*"/));
+
   it(`${AS_NAME} fails when the runtime ignores run_as_username`, () =>
     expectCheckFails(AS_NAME, [securityContextWith((sc) => delete sc.run_as_username)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_username=cruser.*\): expected \[ '1001'.*got \[ '0'/));
 

@@ -44,7 +44,7 @@ describe('self-test: resources', function () {
   /** The in-container reads of a script that contains `marker` answer `stdout` instead. */
   const readsAs = (marker: string, stdout: string): Fault => ({
     rpc: 'ExecSync', when: (req) => req.cmd?.[0] === 'sh' && String(req.cmd[2] ?? '').includes(marker),
-    mutate: (r) => void (r.stdout = Buffer.from(stdout)),
+    mutate: (r) => void Object.assign(r, { stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exit_code: 0 }),
   });
 
   it(`${PROC} fails when the runtime drops oom_score_adj`, () =>
