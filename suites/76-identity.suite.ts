@@ -26,6 +26,8 @@ const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_
 const IMAGE_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container.');
 /** Every test here reads pid 1 as the container's process: so it is only in the PID namespace of its own the kubelet asks for. */
 const OWN_PID_NS = cri('LinuxContainerSecurityContext.namespace_options.pid', 'PID namespace for this container/sandbox. Note: The CRI default is POD, but the v1.PodSpec default is CONTAINER. The kubelet\'s runtime manager will set this to CONTAINER explicitly for v1 pods.', 'effect');
+const REPORTED_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container. UID and the following user name are mutually exclusive.', 'true');
+const REPORTED_USERNAME = cri('Image.username', 'User name that will run the command(s). This is used if UID is not set and no user is specified when creating the container.', 'true');
 /** ExecSyncRequest and ExecRequest carry no user: the container's identity is the only one an exec can have. */
 const EXEC_AS_CONTAINER = kubelet('prober.go runProbe, kuberuntime_container.go RunInContainer', 'runs exec probes and kubectl exec through ExecSync/Exec, which carry no user of their own: they run as the container');
 const PRIMARY_FROM_PASSWD = opinion('a run_as_user without run_as_group gets its primary group from the image\'s /etc/passwd, as every runtime does (the Pod API says "uses runtime default if unset"; the CRI is silent)');
@@ -115,8 +117,13 @@ export default defineSuite(({ describe, it }) => {
   describe('Image USER', () => {
     it('runtime should run the image\'s USER when the config names no user [Conformance]', async (t) => {
       for (const [image, uid] of IMAGE_USERS) {
-        const s = await procStatus(t, await idContainer(t, image, {}));
+        const id = await idContainer(t, image, {});
+        const s = await procStatus(t, id);
         check('ExecSync', `Uid of pid 1 (/proc/1/status, image ${image}, no run_as_user)`, s['Uid'], IMAGE_UID).equals(all4(uid));
+        // What ImageStatus reports of the USER is who the container runs as: its uid, or (USER by name) its name.
+        const img = (await t.cri.image.call('ImageStatus', { image: { image: await testImage(t, image) } })).image;
+        if (img?.uid) check('ImageStatus', `image.uid (image ${image})`, img.uid.value, REPORTED_UID).equals(s['Uid']?.[0], 'the uid its container runs as');
+        else check('ImageStatus', `image.username (image ${image})`, img?.username, REPORTED_USERNAME).equals((await out(t, id, ['id', '-un'])).trim(), 'the user its container runs as');
       }
     });
 
