@@ -12,17 +12,22 @@ import type { LinuxContainerSecurityContext } from '../src/gen/v1/runtime/v1/Lin
 import { cri, kubelet, opinion } from '../src/framework/contract.js';
 
 // What the checks rest on.
-const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user', 'UID to run the container process as.');
-const RUN_AS_USERNAME = cri('LinuxContainerSecurityContext.run_as_username', 'User name to run the container process as. If specified, the user MUST exist in the container image (i.e. in the /etc/passwd inside the image), and be resolved there by the runtime');
-const RUN_AS_GROUP = cri('LinuxContainerSecurityContext.run_as_group', 'GID to run the container process as.');
+const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user.value', 'UID to run the container process as.', 'effect');
+const RUN_AS_USERNAME = cri('LinuxContainerSecurityContext.run_as_username', 'User name to run the container process as. If specified, the user MUST exist in the container image (i.e. in the /etc/passwd inside the image), and be resolved there by the runtime', 'effect');
+const RUN_AS_GROUP = cri('LinuxContainerSecurityContext.run_as_group.value', 'GID to run the container process as.', 'effect');
 const GROUP_NEEDS_USER = cri('LinuxContainerSecurityContext.run_as_group', 'run_as_group should only be specified when run_as_user or run_as_username is specified; otherwise, the runtime MUST error.');
-const SUPPLEMENTAL = cri('LinuxContainerSecurityContext.supplemental_groups', 'List of groups applied to the first process run in each container.');
-const MERGE = cri('SupplementalGroupsPolicy.Merge', 'Merge means that the container\'s provided SupplementalGroups … will be merged with the primary user\'s groups as defined in the container image (in /etc/group).');
-const STRICT = cri('SupplementalGroupsPolicy.Strict', 'Strict means that the container\'s provided SupplementalGroups … will be used instead of any groups defined in the container image.');
-const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially attached to the first process in the container');
-const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container');
-const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container');
+const SUPPLEMENTAL = cri('LinuxContainerSecurityContext.supplemental_groups', 'List of groups applied to the first process run in each container.', 'effect');
+const MERGE = cri('SupplementalGroupsPolicy.Merge', 'Merge means that the container\'s provided SupplementalGroups … will be merged with the primary user\'s groups as defined in the container image (in /etc/group).', 'effect');
+/** The two tests that send supplemental_groups_policy (Merge, Strict) and read the groups the process gets. */
+const POLICY = cri('LinuxContainerSecurityContext.supplemental_groups_policy', 'supplemental_groups_policy defines how supplemental groups of the first container processes are calculated. Valid values are "Merge" and "Strict". If not specified, "Merge" is used.', 'effect');
+const USER_UID = cri('LinuxContainerUser.uid', 'uid is the primary uid initially attached to the first process in the container', 'true');
+const USER_GID = cri('LinuxContainerUser.gid', 'gid is the primary gid initially attached to the first process in the container', 'true');
+const USER_GROUPS = cri('LinuxContainerUser.supplemental_groups', 'supplemental_groups are the supplemental groups initially attached to the first process in the container', 'true');
 const IMAGE_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container.');
+/** Every test here reads pid 1 as the container's process: so it is only in the PID namespace of its own the kubelet asks for. */
+const OWN_PID_NS = cri('LinuxContainerSecurityContext.namespace_options.pid', 'PID namespace for this container/sandbox. Note: The CRI default is POD, but the v1.PodSpec default is CONTAINER. The kubelet\'s runtime manager will set this to CONTAINER explicitly for v1 pods.', 'effect');
+const REPORTED_UID = cri('Image.uid', 'UID that will run the command(s). This is used as a default if no user is specified when creating the container. UID and the following user name are mutually exclusive.', 'true');
+const REPORTED_USERNAME = cri('Image.username', 'User name that will run the command(s). This is used if UID is not set and no user is specified when creating the container.', 'true');
 /** ExecSyncRequest and ExecRequest carry no user: the container's identity is the only one an exec can have. */
 const EXEC_AS_CONTAINER = kubelet('prober.go runProbe, kuberuntime_container.go RunInContainer', 'runs exec probes and kubectl exec through ExecSync/Exec, which carry no user of their own: they run as the container');
 const PRIMARY_FROM_PASSWD = opinion('a run_as_user without run_as_group gets its primary group from the image\'s /etc/passwd, as every runtime does (the Pod API says "uses runtime default if unset"; the CRI is silent)');
@@ -41,6 +46,8 @@ export default defineSuite(({ describe, it }) => {
 
     it('runtime should resolve run_as_username through the image\'s /etc/passwd [Conformance]', async (t) => {
       const id = await idContainer(t, 'busybox', { run_as_username: 'cruser' });
+      const pid1 = (await out(t, id, ['cat', '/proc/1/cmdline'])).split('\0')[0] ?? '';
+      check('ExecSync', 'argv[0] of pid 1 (/proc/1/cmdline, namespace_options.pid CONTAINER)', pid1, OWN_PID_NS).oneOf(['sh', 'sleep'], 'the container\'s own command (sh -c "sleep 3600") is pid 1 of its PID namespace');
       const s = await procStatus(t, id);
       check('ExecSync', 'Uid of pid 1 (/proc/1/status, run_as_username=cruser, uid 1001 in /etc/passwd)', s['Uid'], RUN_AS_USERNAME).equals(all4('1001'));
       check('ExecSync', 'Gid of pid 1 (/proc/1/status, run_as_username=cruser, gid 1001 in /etc/passwd)', s['Gid'], RUN_AS_USERNAME).equals(all4('1001'));
@@ -85,11 +92,11 @@ export default defineSuite(({ describe, it }) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Merge' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups'], MERGE).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Merge)', s['Groups'], POLICY).sameMembers(['1001', '1005', '1234'], 'Merge keeps crgroup 1005 from the image\'s /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1005', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Merge)', user?.uid, USER_UID).equals(s['Uid']?.[0], 'the uid of pid 1');
+      check('ContainerStatus', 'status.user.linux.gid (policy Merge)', user?.gid, USER_GID).equals(s['Gid']?.[0], 'the gid of pid 1');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Merge)', user?.supplemental_groups, USER_GROUPS).sameMembers(s['Groups'] ?? [], 'the groups pid 1 really has');
       // As critest: a process exec'd later has the same groups (ExecSync carries no user of its own).
       check('ExecSync', 'id -G (exec, policy Merge)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1005', '1234'], 'an exec runs with the groups Merge gives the container');
     });
@@ -98,11 +105,11 @@ export default defineSuite(({ describe, it }) => {
       await requireSupplementalGroupsPolicy(t);
       const id = await idContainer(t, 'busybox', { run_as_user: { value: '1001' }, supplemental_groups: ['1234'], supplemental_groups_policy: 'Strict' });
       const s = await procStatus(t, id);
-      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups'], STRICT).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
+      check('ExecSync', 'Groups of pid 1 (/proc/1/status, policy Strict)', s['Groups'], POLICY).sameMembers(['1001', '1234'], 'Strict: only the primary group and supplemental_groups, not crgroup 1005 from /etc/group');
       const user = (await containerStatus(t, id)).user?.linux;
-      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals('1001');
-      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(['1001', '1234'], 'the groups the process really has');
+      check('ContainerStatus', 'status.user.linux.uid (policy Strict)', user?.uid, USER_UID).equals(s['Uid']?.[0], 'the uid of pid 1');
+      check('ContainerStatus', 'status.user.linux.gid (policy Strict)', user?.gid, USER_GID).equals(s['Gid']?.[0], 'the gid of pid 1');
+      check('ContainerStatus', 'status.user.linux.supplemental_groups (policy Strict)', user?.supplemental_groups, USER_GROUPS).sameMembers(s['Groups'] ?? [], 'the groups pid 1 really has');
       check('ExecSync', 'id -G (exec, policy Strict)', words(await out(t, id, ['id', '-G'])), EXEC_AS_CONTAINER).sameMembers(['1001', '1234'], 'an exec runs with the groups Strict gives the container, not crgroup 1005');
     });
   });
@@ -110,8 +117,13 @@ export default defineSuite(({ describe, it }) => {
   describe('Image USER', () => {
     it('runtime should run the image\'s USER when the config names no user [Conformance]', async (t) => {
       for (const [image, uid] of IMAGE_USERS) {
-        const s = await procStatus(t, await idContainer(t, image, {}));
+        const id = await idContainer(t, image, {});
+        const s = await procStatus(t, id);
         check('ExecSync', `Uid of pid 1 (/proc/1/status, image ${image}, no run_as_user)`, s['Uid'], IMAGE_UID).equals(all4(uid));
+        // What ImageStatus reports of the USER is who the container runs as: its uid, or (USER by name) its name.
+        const img = (await t.cri.image.call('ImageStatus', { image: { image: await testImage(t, image) } })).image;
+        if (img?.uid) check('ImageStatus', `image.uid (image ${image})`, img.uid.value, REPORTED_UID).equals(s['Uid']?.[0], 'the uid its container runs as');
+        else check('ImageStatus', `image.username (image ${image})`, img?.username, REPORTED_USERNAME).equals((await out(t, id, ['id', '-un'])).trim(), 'the user its container runs as');
       }
     });
 

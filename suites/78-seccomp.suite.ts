@@ -23,9 +23,9 @@ const BLOCK_MKDIR = blocking('mkdir', 'mkdirat');
 const BLOCK_SETHOSTNAME = blocking('sethostname');
 
 // What each check rests on (api.proto of cri-api v0.36; the proto in proto/ keeps only the places).
-const UNCONFINED_BASIS = cri('SecurityProfile.profile_type', 'Unconfined: "Disable the feature for the sandbox or the container."', 'effect');
-const RUNTIME_DEFAULT_BASIS = cri('SecurityProfile.profile_type', 'RuntimeDefault: "The container runtime default profile should be used."', 'effect');
-const LOCALHOST_BASIS = cri('SecurityProfile.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For seccomp, it must be an absolute path to the seccomp profile.', 'effect');
+const UNCONFINED_BASIS = cri('LinuxContainerSecurityContext.seccomp.profile_type', 'Unconfined: "Disable the feature for the sandbox or the container."', 'effect');
+const RUNTIME_DEFAULT_BASIS = cri('LinuxContainerSecurityContext.seccomp.profile_type', 'RuntimeDefault: "The container runtime default profile should be used."', 'effect');
+const LOCALHOST_BASIS = cri('LinuxContainerSecurityContext.seccomp.localhost_ref', 'Indicates that a pre-defined profile on the node should be used. … For seccomp, it must be an absolute path to the seccomp profile.', 'effect');
 const NIL_BASIS = cri('LinuxContainerSecurityContext.seccomp_profile_path', 'Default: "", which is identical with unconfined.', 'effect');
 const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added. … 5. Seccomp restrictions are not applied.', 'effect');
 const CAPS_BASIS = cri('Capability.add_capabilities', 'List of capabilities to add.', 'effect');

@@ -24,6 +24,7 @@ const PROPAGATION_BASIS: Record<Propagation, Basis> = {
 };
 const PRIVILEGED_BASIS = cri('LinuxContainerSecurityContext.privileged', 'Privileged mode implies … 1. All capabilities are added.', 'effect');
 const ECHO_BASIS = cri('ContainerStatus.mounts', 'Mounts for the container.', 'echo');
+const CONTAINER_PATH = cri('Mount.container_path', 'Path of the mount within the container.', 'effect');
 const READONLY_BASIS = cri('Mount.readonly', 'If set, the mount is read-only.', 'effect');
 const RELABEL_BASIS = cri('Mount.selinux_relabel', 'If set, the mount needs SELinux relabeling.', 'effect');
 const SELINUX_BASIS = cri('LinuxContainerSecurityContext.selinux_options', 'SELinux context to be optionally applied.', 'effect');
@@ -61,6 +62,7 @@ export default defineSuite(({ describe, it }) => {
       const info = parseMountinfo(await readInside(t, id, '/proc/self/mountinfo', READONLY_BASIS));
       for (const m of mounts) {
         const e = info.find((x) => x.mountPoint === m.container_path);
+        check('ExecSync', 'mount points in /proc/self/mountinfo', info.map((x) => x.mountPoint), CONTAINER_PATH).includes(m.container_path, `ContainerConfig.mounts[].container_path (host_path ${m.host_path})`);
         const shown = e ? `mount options ${e.options.join(',')}, super options ${e.superOptions.join(',')}` : 'not in /proc/self/mountinfo';
         const w = await execSync(t, id, ['touch', `${m.container_path}/crc-write`]);
         const out = `${w.stderr}${w.stdout}`.trim();

@@ -1,11 +1,12 @@
 // User namespaces (KEP-127, pod hostUsers: false): NamespaceOption.userns_options as the kubelet sends it, judged
 // from the id maps the container really has (/proc/self/uid_map, gid_map). The kubelet uses user namespaces only
 // on a handler that reports features.user_namespaces in Status.runtime_handlers, so the tests are gated on that.
-import { readFile } from 'node:fs/promises';
+import { chown, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import {
   defineSuite, check, skip, expectRpcError, runSandbox, runContainer, createContainer, startContainer, deferSandboxRemoval, execSync,
-  labelled, podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix, cri, kubelet, type Basis,
+  labelled, podSandboxConfig, containerConfig, withShell, type TestContext, testImage, randomSuffix, tempDir, cri, type Basis,
 } from '../src/framework/index.js';
 import { RpcError, UnimplementedError } from '../src/cri/errors.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
@@ -14,9 +15,19 @@ import type { PodSandboxConfig } from '../src/gen/v1/runtime/v1/PodSandboxConfig
 
 // What the checks rest on (api.proto of cri-api v0.36, and the kubelet's userns manager).
 const POD_BASIS = cri('UserNamespace.uids', 'Uids specifies the UID mappings for the user namespace. (Gids: the GID mappings.)', 'effect');
-const NODE_BASIS = cri('NamespaceMode.NODE', 'A NODE namespace is the namespace of the Kubernetes node.');
+const NODE_BASIS = cri('NamespaceOption.userns_options.mode', 'Mode is the NamespaceMode for this UserNamespace. (NamespaceMode.NODE: A NODE namespace is the namespace of the Kubernetes node.)', 'effect');
+// The kubelet's request (mode POD, one mapping each): every number of it is read back from uid_map and gid_map.
+const USERNS_UIDS = cri('NamespaceOption.userns_options.uids.host_id', 'Uids specifies the UID mappings for the user namespace. (IDMapping: HostId is the id on the host; ContainerId is the id in the container; Length is the size of the range to map.)', 'effect', [
+  'NamespaceOption.userns_options.uids.container_id', 'NamespaceOption.userns_options.uids.length', 'NamespaceOption.userns_options.mode',
+]);
+const USERNS_GIDS = cri('NamespaceOption.userns_options.gids.host_id', 'Gids specifies the GID mappings for the user namespace. (IDMapping: HostId is the id on the host; ContainerId is the id in the container; Length is the size of the range to map.)', 'effect', [
+  'NamespaceOption.userns_options.gids.container_id', 'NamespaceOption.userns_options.gids.length',
+]);
+// An idmapped host-path mount (the kubelet's volumes of a hostUsers: false pod): the files' owners seen inside.
+const IDMAP_MOUNT = cri('Mount.uidMappings.host_id', 'UidMappings specifies the runtime UID mappings for the mount. GidMappings specifies the runtime GID mappings for the mount. (IDMapping: HostId is the id on the host; ContainerId is the id in the container; Length is the size of the range to map.)', 'effect', [
+  'Mount.uidMappings.container_id', 'Mount.uidMappings.length', 'Mount.gidMappings.host_id', 'Mount.gidMappings.container_id', 'Mount.gidMappings.length',
+]);
 const MODES_BASIS = cri('UserNamespace.mode', 'NamespaceMode for UserNamespace currently supports only POD and NODE, not CONTAINER OR TARGET.');
-const KUBELET_ONE_MAPPING = kubelet('pkg/kubelet/userns/userns_manager.go', 'hostUsers: false -> mode POD with exactly one uid and one gid mapping, container id 0, a 64 Ki range');
 
 export default defineSuite(({ describe, it }) => {
   describe('User namespaces', () => {
@@ -27,7 +38,7 @@ export default defineSuite(({ describe, it }) => {
       const mapping = [{ container_id: 0, host_id: host, length: 65536 }];
       const id = await runInUserns(t, { mode: 'POD', uids: mapping, gids: mapping });
       const expected = [[0, host, 65536]];
-      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`, KUBELET_ONE_MAPPING);
+      await expectIdMaps(t, id, { uid_map: expected, gid_map: expected }, `mode POD with uids and gids ${JSON.stringify(mapping)}`, USERNS_UIDS, USERNS_GIDS);
     });
 
     it('runtime should keep the host\'s id maps in NamespaceMode NODE [Feature:UserNamespaces]', async (t) => {
@@ -54,6 +65,34 @@ export default defineSuite(({ describe, it }) => {
       const base = 65536 * (32 + Math.floor(Math.random() * 64));
       const noRoot = [{ container_id: 1, host_id: base, length: 65536 }];
       await expectRefusedOrApplied(t, { mode: 'POD', uids: noRoot, gids: noRoot }, 'a mapping that starts at container ID 1', POD_BASIS, 1);
+    });
+
+    // Through the pod's own mapping, a host file of root (0:0) is root's inside, and one of 1000:2000 is 1000:2000;
+    // without the mount's mappings both would show as the overflow id (65534). A runtime, kernel or filesystem
+    // that cannot make idmapped mounts refuses the container: that is named, not judged.
+    it('runtime should mount a host path through its uidMappings and gidMappings so that host files keep their owners inside (idmapped mount) [Feature:UserNamespaces]', async (t) => {
+      await requireUserNamespaces(t);
+      const host = 65536 * (32 + Math.floor(Math.random() * 64));
+      const mapping = [{ container_id: 0, host_id: host, length: 65536 }];
+      const dir = await tempDir(t, 'idmap');
+      await writeFile(path.join(dir, 'root-file'), 'root\n');
+      await writeFile(path.join(dir, 'user-file'), 'user\n');
+      await chown(path.join(dir, 'user-file'), 1000, 2000);
+      const userns: UserNamespace = { mode: 'POD', uids: mapping, gids: mapping };
+      const sb = await runSandbox(t, usernsPod(userns));
+      const cfg = containerConfig('idmap', await testImage(t), withKubeletNamespaces(), withShell('sleep 3600'), (c) => {
+        c.linux!.security_context!.namespace_options!.userns_options = userns;
+        c.mounts = [{ container_path: '/mnt/idmap', host_path: dir, uidMappings: mapping, gidMappings: mapping }];
+      });
+      let id = '';
+      const e = (await refused(async () => void (id = await createContainer(t, sb, cfg)))) ?? (await refused(() => startContainer(t, id)));
+      if (e) skip(`the runtime refuses an idmapped host-path mount here (${e.message.split('\n')[0]!.slice(0, 200)}): the kernel, the OCI runtime or the filesystem of ${dir} may lack idmapped mounts`);
+      // Only inside its user namespace do the owners tell the mount's mappings apart from a plain bind mount.
+      await expectIdMap(t, id, 'uid_map', [[0, host, 65536]], 'the container must be in the pod\'s user namespace', USERNS_UIDS);
+      const r = await execSync(t, id, ['stat', '-c', '%u:%g', '/mnt/idmap/root-file', '/mnt/idmap/user-file']);
+      check('ExecSync', 'exit_code (stat -c %u:%g of the mounted files)', r.exitCode, IDMAP_MOUNT).equals(0, `stderr: ${r.stderr.trim()}`);
+      check('ExecSync', 'owners (uid:gid) of /mnt/idmap/root-file and /mnt/idmap/user-file inside the container', r.stdout.trim().split('\n'), IDMAP_MOUNT)
+        .equals(['0:0', '1000:2000'], `the host files are 0:0 and 1000:2000; mount uidMappings and gidMappings ${JSON.stringify(mapping)}, the pod's own`);
     });
 
     for (const mode of ['CONTAINER', 'TARGET'] as const) {
@@ -101,13 +140,16 @@ function parseIdMap(text: string): IdMap {
 }
 
 /** The container's own uid_map and gid_map, read from inside, must be these (in any line order). */
-async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string, basis: Basis): Promise<void> {
+async function expectIdMaps(t: TestContext, id: string, want: Record<'uid_map' | 'gid_map', IdMap>, why: string, basis: Basis, gidBasis: Basis = basis): Promise<void> {
+  await expectIdMap(t, id, 'uid_map', want.uid_map, why, basis);
+  await expectIdMap(t, id, 'gid_map', want.gid_map, why, gidBasis);
+}
+
+async function expectIdMap(t: TestContext, id: string, f: 'uid_map' | 'gid_map', want: IdMap, why: string, basis: Basis): Promise<void> {
   const sorted = (m: IdMap) => [...m].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
-  for (const f of ['uid_map', 'gid_map'] as const) {
-    const r = await execSync(t, id, ['cat', `/proc/self/${f}`]);
-    check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
-    check('ExecSync', `/proc/self/${f} (container id, host id, length)`, sorted(parseIdMap(r.stdout)), basis).equals(sorted(want[f]), why);
-  }
+  const r = await execSync(t, id, ['cat', `/proc/self/${f}`]);
+  check('ExecSync', `exit_code (cat /proc/self/${f})`, r.exitCode, basis).equals(0, `stderr: ${r.stderr.trim()}`);
+  check('ExecSync', `/proc/self/${f} (container id, host id, length)`, sorted(parseIdMap(r.stdout)), basis).equals(sorted(want), why);
 }
 
 /** RunPodSandbox with these options must fail; a sandbox made anyway is removed. */

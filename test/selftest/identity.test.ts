@@ -15,6 +15,7 @@ const MERGE = `${P}runtime should merge the groups of the image's /etc/group wit
 const STRICT = `${P}runtime should ignore the image's /etc/group under Strict and report the groups in ContainerStatus.user [Feature:SupplementalGroupsPolicy]`;
 const I = 'identity/Image USER ';
 const IMAGE_USER = `${I}runtime should run the image's USER when the config names no user [Conformance]`;
+const IMAGE_UID = `${I}runtime should run the image's USER when the config names no user [Conformance]`;
 const IMAGE_GID = `${I}runtime should give the image's USER the group it names, else its /etc/passwd group, else 0 [Strict]`;
 const IMAGE_GROUPS = `${I}runtime should give the image's USER the groups the image's /etc/group gives it, and not root's [Conformance] [Strict]`;
 const OVERRIDE = `${I}runtime should let run_as_user, including 0, and run_as_group override the image's USER [Conformance]`;
@@ -37,6 +38,14 @@ const reportUser = (linux: Msg): Fault => ({ rpc: 'ContainerStatus', mutate: (r)
 describe('self-test: identity', function () {
   this.timeout(600_000);
 
+  it(`${IMAGE_UID} fails when ImageStatus reports another uid than the one the container runs as`, () =>
+    expectCheckFails(IMAGE_UID, [{ rpc: 'ImageStatus', mutate: (r) => void (r.image?.uid && (r.image.uid.value = '4242')) }],
+      /ImageStatus: image\.uid \(image user-uid\): expected "1002", got "4242" \(the uid its container runs as\)/));
+
+  it(`${IMAGE_UID} fails when ImageStatus reports another user name than the one the container runs as`, () =>
+    expectCheckFails(IMAGE_UID, [{ rpc: 'ImageStatus', mutate: (r) => void (r.image?.username && (r.image.username = 'someone')) }],
+      /ImageStatus: image\.username \(image user-name\): expected "cruser", got "someone" \(the user its container runs as\)/));
+
   // ---- run_as_user ----
   it(`${AS_USER} fails when the runtime ignores run_as_user`, () =>
     expectCheckFails(AS_USER, [securityContextWith((sc) => delete sc.run_as_user)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_user=1001\): expected \[ '1001', '1001', '1001', '1001' \], got \[ '0', '0', '0', '0' \]/));
@@ -51,6 +60,10 @@ describe('self-test: identity', function () {
     expectCheckFails(AS_USER, [stdout('id -G', () => '1001\n')], /ExecSync: id -G \(exec, run_as_user=1001\): expected exactly \["1001", "1005"\] in any order, got \[ '1001' \]/));
 
   // ---- run_as_username ----
+  it(`${AS_NAME} fails when the container is put in the pod's PID namespace (namespace_options.pid POD): pid 1 is the sandbox's`, () =>
+    expectCheckFails(AS_NAME, [securityContextWith((sc) => void (sc.namespace_options.pid = 'POD'))],
+      /ExecSync: argv\[0\] of pid 1 \(\/proc\/1\/cmdline, namespace_options\.pid CONTAINER\): expected one of .*, got "[^"]*pause[^"]*"/));
+
   it(`${AS_NAME} fails when the runtime ignores run_as_username`, () =>
     expectCheckFails(AS_NAME, [securityContextWith((sc) => delete sc.run_as_username)], /ExecSync: Uid of pid 1 \(\/proc\/1\/status, run_as_username=cruser.*\): expected \[ '1001'.*got \[ '0'/));
 

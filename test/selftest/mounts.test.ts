@@ -110,6 +110,12 @@ describe('self-test: mounts', function () {
     expectCheckFails(ECHO, [statusMounts((ms) => ms.forEach((m) => (m.selinux_relabel = true)))],
       /ContainerStatus: status\.mounts\[\/mnt\/echo-ro\]\.selinux_relabel: expected false, got true/));
 
+  it(`${ECHO} fails when a mount is mounted at another container_path (and echoed where it was asked)`, () =>
+    expectCheckFails(ECHO, [
+      { rpc: 'CreateContainer', mutateRequest: (req) => req.config.mounts?.forEach((m: Msg) => m.container_path === '/mnt/echo-rw' && (m.container_path = '/mnt/moved')) },
+      statusMounts((ms) => ms.forEach((m) => m.container_path === '/mnt/moved' && (m.container_path = '/mnt/echo-rw'))),
+    ], /ExecSync: mount points in \/proc\/self\/mountinfo: expected to include "\/mnt\/echo-rw", got .* \[rests on api\.proto Mount\.container_path/));
+
   /** The runtime mounts every mount read-write or read-only whatever was asked, and echoes what was asked. */
   const mountedAs = (readonly: (path: string) => boolean): Fault[] => [
     { rpc: 'CreateContainer', mutateRequest: (req) => req.config.mounts?.forEach((m: Msg) => (m.readonly = readonly(m.container_path))) },

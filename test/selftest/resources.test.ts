@@ -10,6 +10,11 @@ const STATUS = `${U}runtime should report the updated limits in ContainerStatus 
 const INVALID = `${U}runtime should reject an invalid CPU period and keep the previous limits [Conformance]`;
 const UNKNOWN = `${U}runtime should fail UpdateContainerResources for an unknown container [Conformance]`;
 const UNKNOWN_CODE = `${U}runtime should fail UpdateContainerResources for an unknown container with NOT_FOUND [Strict]`;
+const L = 'resources/LinuxContainerResources ';
+const PROC = `${L}runtime should apply oom_score_adj, cpuset_cpus and cpuset_mems to the container's process [Conformance]`;
+const HUGE = `${L}runtime should apply hugepage_limits to the container's hugetlb cgroup [Conformance]`;
+const SWAP = `${L}runtime should apply memory_swap_limit_in_bytes to the container's cgroup [Conformance]`;
+const UNIFIED = `${L}runtime should apply unified cgroup v2 resources in an update [Conformance]`;
 const POD = 'resources/UpdatePodSandboxResources runtime should accept new pod-level resources for a running sandbox [Feature:UpdatePodSandboxResources]';
 const POD_UNKNOWN = 'resources/UpdatePodSandboxResources runtime should fail UpdatePodSandboxResources for an unknown sandbox [Feature:UpdatePodSandboxResources] [Strict]';
 
@@ -33,6 +38,41 @@ const asCgroupV2: Fault = {
 
 describe('self-test: resources', function () {
   this.timeout(600_000);
+
+  /** The runtime drops these LinuxContainerResources fields from CreateContainer. */
+  const dropAtCreate = (...fields: string[]): Fault => ({ rpc: 'CreateContainer', mutateRequest: (req) => fields.forEach((f) => delete req.config.linux.resources[f]) });
+  /** The in-container reads of a script that contains `marker` answer `stdout` instead. */
+  const readsAs = (marker: string, stdout: string): Fault => ({
+    rpc: 'ExecSync', when: (req) => req.cmd?.[0] === 'sh' && String(req.cmd[2] ?? '').includes(marker),
+    mutate: (r) => void Object.assign(r, { stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exit_code: 0 }),
+  });
+
+  it(`${PROC} fails when the runtime drops oom_score_adj`, () =>
+    expectCheckFails(PROC, [dropAtCreate('oom_score_adj')], /ExecSync: oom_score_adj of pid 1 \(\/proc\/1\/oom_score_adj, oom_score_adj=1000\): expected "1000", got "-?\d+"/));
+
+  it(`${PROC} fails when the runtime drops cpuset_cpus (the machine's other CPUs stay allowed)`, () =>
+    expectCheckFails(PROC, [dropAtCreate('cpuset_cpus')],
+      /ExecSync: Cpus_allowed_list of pid 1 \(\/proc\/1\/status, cpuset_cpus="0"\): expected "0", got "0-\d+"/));
+
+  it(`${PROC} fails when the memory nodes are left as the node's (two NUMA nodes shown)`, () =>
+    expectCheckFails(PROC, [readsAs('_allowed_list', '1000\n0\n0-1\n')],
+      /ExecSync: Mems_allowed_list of pid 1 \(\/proc\/1\/status, cpuset_mems="0"\): expected "0", got "0-1"/));
+
+  it(`${HUGE} fails when the hugetlb limit is not applied (a node with hugetlb shown: the limits left unlimited)`, () =>
+    expectCheckFails(HUGE, [dropAtCreate('hugepage_limits'), readsAs('hugetlb', '9223372036854771712\n9223372036854771712\n')],
+      /ExecSync: hugetlb\.\w+ limit of the container's cgroup \(hugepage_limits \w+=\d+\): expected "\d+", got "9223372036854771712"/));
+
+  it(`${SWAP} fails when the runtime drops memory_swap_limit_in_bytes`, () =>
+    expectCheckFails(SWAP, [dropAtCreate('memory_swap_limit_in_bytes'), readsAs('memsw', 'v1\n9223372036854771712\n')],
+      /ExecSync: memory\/memory\.memsw\.limit_in_bytes of the container's cgroup \(memory_swap_limit_in_bytes=335544320\): expected "335544320", got "9223372036854771712"/));
+
+  it(`${SWAP} fails on cgroup v2 when memory.swap.max holds memory plus swap (not the swap alone)`, () =>
+    expectCheckFails(SWAP, [readsAs('memsw', 'v2\n335544320\n')],
+      /ExecSync: memory\.swap\.max of the container's cgroup \(memory_swap_limit_in_bytes=335544320, memory 268435456\): expected "67108864", got "335544320"/));
+
+  it(`${UNIFIED} fails on cgroup v2 when the update is silently ignored (proxy-served update, cgroup v2 shown)`, () =>
+    expectCheckFails(UNIFIED, [ignored, readsAs('cgroup.controllers', 'v2\n'), readsAs('memory.high', 'max\n')],
+      /ExecSync: memory\.high of the container's cgroup \(unified \{"memory\.high": "201326592"\}\): expected "201326592", got "max"/));
 
   it(`${MEM} fails when the update is silently ignored`, () =>
     expectCheckFails(MEM, [ignored],

@@ -11,6 +11,7 @@ const POD = `${U}runtime should map container root to the given host range in Na
 const NODE = `${U}runtime should keep the host's id maps in NamespaceMode NODE [Feature:UserNamespaces]`;
 const MANY = `${U}runtime should refuse a user namespace with two mappings or apply both exactly (uid_map and gid_map) [Feature:UserNamespaces]`;
 const NO_ROOT = `${U}runtime should refuse a user namespace that leaves container ID 0 unmapped or apply it exactly [Feature:UserNamespaces]`;
+const IDMAP = `${U}runtime should mount a host path through its uidMappings and gidMappings so that host files keep their owners inside (idmapped mount) [Feature:UserNamespaces]`;
 const MODE = (mode: string) => `${U}runtime should reject a user namespace in NamespaceMode ${mode} [Feature:UserNamespaces]`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,6 +36,34 @@ const mapAnswer = (file: string, edit: (res: Msg) => void): Fault => ({
 
 describe('self-test: user-namespaces', function () {
   this.timeout(600_000);
+
+  /** What a container in a user namespace sees of host files through a mount without the mappings: the overflow ids. */
+  const statAnswer = (stdout: string): Fault => ({
+    rpc: 'ExecSync', when: (req) => (req.cmd ?? [])[0] === 'stat',
+    mutate: (res) => void (res.stdout = Buffer.from(stdout)),
+  });
+
+  /** Claims user namespaces and answers the uid_map read with the mapping the pod asked for (containerd 1.6 ignores it). */
+  const inAskedUserns = (): Fault[] => {
+    let asked = '';
+    return [
+      claimUserns,
+      { rpc: 'RunPodSandbox', mutateRequest: (req) => void (asked = (req.config.linux.security_context.namespace_options.userns_options.uids as Msg[]).map((m) => `${m.container_id} ${m.host_id} ${m.length}`).join('\n')) },
+      mapAnswer('uid_map', (r) => (r.stdout = Buffer.from(`${asked}\n`))),
+    ];
+  };
+
+  it(`${IDMAP} fails when the runtime ignores the mount's mappings (host files show as the overflow id)`, () =>
+    expectCheckFails(IDMAP, [...inAskedUserns(), statAnswer('65534:65534\n65534:65534\n')],
+      /ExecSync: owners \(uid:gid\) of \/mnt\/idmap\/root-file and \/mnt\/idmap\/user-file inside the container: expected \[ '0:0', '1000:2000' \], got \[ '65534:65534', '65534:65534' \]/));
+
+  it(`${IDMAP} fails when only the uid mapping is applied`, () =>
+    expectCheckFails(IDMAP, [...inAskedUserns(), statAnswer('0:65534\n1000:65534\n')],
+      /ExecSync: owners \(uid:gid\) of .*: expected \[ '0:0', '1000:2000' \], got \[ '0:65534', '1000:65534' \]/));
+
+  it(`${IDMAP} fails when the container is not in the pod's user namespace (the owners would prove nothing)`, () =>
+    expectCheckFails(IDMAP, [claimUserns],
+      re(String.raw`ExecSync: \/proc\/self\/uid_map \(container id, host id, length\): expected \[ \[ 0, \d+, 65536 \] \], got ${HOST} \(the container must be in the pod's user namespace\)`)));
 
   it(`${POD} fails when the runtime ignores userns_options (the container keeps the host's map)`, () =>
     expectCheckFails(POD, [claimUserns],
