@@ -242,6 +242,13 @@ export async function coverageCommand(o: Opts): Promise<number> {
   const { buildFieldMap } = await import('../coverage/map.js');
   const { renderCoverage } = await import('../coverage/render.js');
   const format = (str(o, 'format') ?? 'text') as 'text' | 'markdown' | 'json';
+  if (o['vsCritest']) {
+    const c = await import('../coverage/critest.js');
+    const reading = c.loadCritestFields();
+    const ours = c.oursTotals(buildFieldMap()), critest = c.critestTotals(reading);
+    process.stdout.write(format === 'json' ? JSON.stringify({ ours, critest: { release: reading.release, ...critest } }, null, 2) + '\n' : c.renderVsCritest(ours, critest, reading.release));
+    return 0;
+  }
   process.stdout.write(renderCoverage(buildFieldMap(), format, { totalsOnly: Boolean(o['totals']) }));
   return 0;
 }

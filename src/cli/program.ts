@@ -90,6 +90,7 @@ export function buildProgram(handlers: {
       .description('print the CRI field map: every runtime.v1 field a request sends or a response reports, the checks that judge it and how (effect, echo, honoured, true, stated), or why none does (does not connect)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
       .option('--totals', 'only the totals (overall, the fields the kubelet sends, per message)')
+      .option('--vs-critest', "only our totals over the fields the kubelet sends beside critest's (a reading of its source)")
       .action(async (o) => {
         process.exitCode = await handlers.coverage!(o);
       });
