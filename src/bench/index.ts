@@ -1,6 +1,7 @@
 // `cri-conformance bench`: the runtime's own performance against any endpoint. Pods go through the
 // kubelet's lifecycle at each --concurrency level; every RPC is timed; the runtime process is watched when
-// the endpoint is local. Everything carries a run label and is swept at the end, on failure and on Ctrl-C.
+// the endpoint is local. Then several images are pulled and removed, timed. Everything carries a run label
+// and is swept at the end, on failure and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,9 +11,11 @@ import { negotiate } from '../cri/negotiate.js';
 import { makeTimeouts } from '../cri/timeouts.js';
 import { EXIT, NoVersionError, UsageError } from '../errors.js';
 import { sweepRun } from '../runner/sweep.js';
-import { benchHtml, formatBench, regressions, type BenchResult, type LevelResult } from './report.js';
+import { readImagesFile } from '../runner/images.js';
+import { imageRounds, pullImageSet } from './images.js';
+import { benchHtml, formatBench, lifecycleOverLimit, regressions, type BenchResult, type LevelResult, type Pct } from './report.js';
 import { socketOwnerPid, watchProcess } from './proc.js';
-import { percentiles, Samples } from './stats.js';
+import { PCTS, percentiles, Samples } from './stats.js';
 import { runLevel, type PodRun } from './workload.js';
 
 type Opts = Record<string, unknown>;
@@ -35,18 +38,33 @@ export async function benchCommand(o: Opts): Promise<number> {
   const runtimePid = o['runtimePid'] === undefined ? undefined : positiveInts(String(o['runtimePid']), '--runtime-pid')[0];
   const base = str(o, 'compare') ? await readBench(str(o, 'compare')!) : undefined;
   const output = str(o, 'output');
+  const pullRounds = Number(o['pullRounds'] ?? 3);
+  if (!Number.isInteger(pullRounds) || pullRounds < 0) throw new UsageError(`--pull-rounds "${String(o['pullRounds'])}" must be a whole number ≥ 0 (0: no image rounds)`);
+  const maxLifecycle = o['maxPodLifecycle'] === undefined ? undefined : Number(o['maxPodLifecycle']);
+  if (maxLifecycle !== undefined && !(maxLifecycle > 0)) throw new UsageError(`--max-pod-lifecycle "${String(o['maxPodLifecycle'])}" must be milliseconds > 0`);
+  const lifecyclePct = (str(o, 'lifecyclePercentile') ?? 'p99') as Pct;
+  if (!PCTS.includes(lifecyclePct)) throw new UsageError(`--lifecycle-percentile "${lifecyclePct}": use one of ${PCTS.join(', ')}`);
 
   let runtime: Endpoint;
   let image = str(o, 'image');
+  // The run's image table (logical name → ref) the image rounds pick from, unless --pull-images names them.
+  let imageTable: Record<string, string> = {};
+  let auth: ((ref: string) => { username: string; password: string } | undefined) | undefined;
   if (o['lab']) {
     const { labUp } = await import('../lab/index.js');
-    const info = await labUp({ dir: str(o, 'labDir'), log: (l) => process.stderr.write(`lab: ${l}\n`) });
+    const info = await labUp({ dir: str(o, 'labDir'), runtime: str(o, 'runtime'), log: (l) => process.stderr.write(`lab: ${l}\n`) });
     runtime = parseEndpoint(info.runtimeEndpoint, 'lab');
     image ??= info.images['busybox'];
+    imageTable = info.images;
+    const a = info.authRegistry;
+    auth = (ref) => (ref.startsWith(`${a.host}/`) ? { username: a.username, password: a.password } : undefined);
   } else {
     runtime = resolveEndpoints({ runtimeFlag: str(o, 'runtimeEndpoint'), configFlag: str(o, 'config'), env: process.env }).runtime;
+    const file = str(o, 'images') ?? process.env['CRI_CONFORMANCE_IMAGES'];
+    if (file) imageTable = readImagesFile(file);
   }
   if (!image) throw new UsageError('bench needs an image to run (any image with `sleep` and `true`): give --image REF (with --lab the lab busybox is used)');
+  const pullRefs = pullRounds === 0 ? [] : str(o, 'pullImages') ? str(o, 'pullImages')!.split(',').map((x) => x.trim()).filter(Boolean) : pullImageSet(imageTable, [image]);
 
   const timeouts = makeTimeouts(typeof o['timeout'] === 'number' ? (o['timeout'] as number) : 20);
   const n = await negotiate(runtime, runtime, 'auto', timeouts);
@@ -87,13 +105,33 @@ export async function benchCommand(o: Opts): Promise<number> {
       process.stderr.write(`bench: ${pods} pods at concurrency ${c}\n`);
       const samples = new Samples();
       const t0 = performance.now();
-      const starts = await runLevel({ ...work, samples }, pods, c, abort.signal);
-      const level: LevelResult = { concurrency: c, pods: starts.length, wallMs: Math.round(performance.now() - t0), podStart: percentiles(starts), rpcs: samples.summary() };
+      const times = await runLevel({ ...work, samples }, pods, c, abort.signal);
+      const level: LevelResult = {
+        concurrency: c,
+        pods: times.length,
+        wallMs: Math.round(performance.now() - t0),
+        podStart: percentiles(times.map((t) => t.startMs)),
+        podLifecycle: percentiles(times.map((t) => t.lifecycleMs)),
+        rpcs: samples.summary(),
+      };
       result.levels.push(level);
     }
     const usage = watch?.stop();
     if (usage) result.process = usage;
     else if (pid) result.processNote = `process ${pid} could not be read (it exited, or /proc is not readable)`;
+    if (pullRefs.length && !abort.signal.aborted) {
+      process.stderr.write(`bench: ${pullRefs.length} image(s), ${pullRounds} pull and remove round(s) each\n`);
+      const benchImage = (await cri.image.call('ImageStatus', { image: { image } })).image;
+      result.images = await imageRounds({
+        cri,
+        refs: pullRefs,
+        rounds: pullRounds,
+        protectIds: new Set(benchImage ? [benchImage.id] : []),
+        auth,
+        signal: abort.signal,
+        log: (l) => process.stderr.write(`bench: cleanup warning: ${l}\n`),
+      });
+    }
   } finally {
     const swept = await sweepRun(cri, runId).catch((e: Error) => ({ removed: [], errors: [e.message] }));
     if (swept.removed.length) process.stderr.write(`bench: removed ${swept.removed.length} leftover object(s) of ${runId}\n`);
@@ -104,6 +142,7 @@ export async function benchCommand(o: Opts): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 
+  if (maxLifecycle !== undefined) result.lifecycleLimit = lifecycleOverLimit(result.levels, lifecyclePct, maxLifecycle);
   process.stdout.write(formatBench(result) + '\n');
   if (output) {
     await mkdir(path.dirname(path.resolve(output)), { recursive: true });
@@ -113,6 +152,8 @@ export async function benchCommand(o: Opts): Promise<number> {
     process.stderr.write(`bench: wrote ${output} and ${html}\n`);
   }
   if (abort.signal.aborted) return EXIT.INTERRUPTED;
+  let code: number = EXIT.OK;
+  if (result.lifecycleLimit?.exceeded.length) code = EXIT.TEST_FAILURES;
   if (base) {
     const regs = regressions(base, result, maxRegression, minDeltaMs);
     if (regs.length) {
@@ -122,7 +163,7 @@ export async function benchCommand(o: Opts): Promise<number> {
     }
     process.stdout.write(`\nno percentile regressed by more than ${maxRegression}% against ${str(o, 'compare')}\n`);
   }
-  return EXIT.OK;
+  return code;
 }
 
 async function readBench(file: string): Promise<BenchResult> {

@@ -197,9 +197,10 @@ export function buildProgram(handlers: {
   endpoint(
     program
       .command('bench')
-      .description("the runtime's own performance: per-RPC latency percentiles, pod start latency by concurrency, runtime CPU and memory")
+      .description("the runtime's own performance: per-RPC latency percentiles, pod start and pod lifecycle latency by concurrency, image pull and remove latency, runtime CPU and memory")
       .option('--lab', 'the lab endpoint (and its busybox image)')
-      .option('--lab-dir <dir>', 'lab directory'),
+      .option('--lab-dir <dir>', 'lab directory')
+      .addOption(labRuntime()),
     { timeout: 'base RPC deadline in seconds (default 20)' },
   )
     .option('--image <ref>', 'image of the bench containers (needs sleep and true); pulled once, outside the timings')
@@ -207,6 +208,11 @@ export function buildProgram(handlers: {
     .option('--concurrency <list>', 'pods in flight at each level, comma separated', '1,4,16')
     .option('--pods <n>', 'pods per concurrency level', '24')
     .option('--warmup <n>', 'pods run first and not counted', '2')
+    .option('--max-pod-lifecycle <ms>', 'fail (exit 1) when the pod lifecycle percentile (--lifecycle-percentile) is over this at any concurrency')
+    .option('--lifecycle-percentile <p>', 'percentile --max-pod-lifecycle judges: p50, p90, p99 or max', 'p99')
+    .option('--pull-rounds <n>', 'after the pod levels: pull and remove each image this many times, timed (0: none)', '3')
+    .option('--pull-images <refs>', 'images to pull and remove, comma separated (default: the distinct images of the lab, or of --images / CRI_CONFORMANCE_IMAGES, but the bench image and pause)')
+    .option('--images <file>', 'the run\'s images map (logical name → ref) to take the pull images from (default env CRI_CONFORMANCE_IMAGES)')
     .option('--runtime-pid <pid>', 'the runtime process to watch (default: the owner of a local unix socket)')
     .option('--output <file>', 'write the result as JSON, and a chart beside it (FILE without .json + .html)')
     .option('--compare <base.json>', 'fail (exit 1) when a percentile regressed against this earlier --output')

@@ -1,6 +1,9 @@
 // A v1 runtime with just enough pod and container lifecycle for `cri-conformance bench`, optionally slowed:
-// `delayMs` per RPC name holds the answer that long (a regression to catch with --compare).
+// `delayMs` per RPC name holds the answer that long (a regression to catch with --compare). Images: a store
+// of ref → image id; RemoveImage drops every tag of the image (as containerd's CRI does); a pull of a ref
+// with "missing" in it answers NOT_FOUND.
 import { status as Status } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { GrpcFailure, startCriServer, versionResponse, type FakeServer } from './fake-cri.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,9 +12,13 @@ type Msg = any;
 export interface BenchFake extends FakeServer {
   sandboxes: Map<string, { labels: Record<string, string>; state: string }>;
   containers: Map<string, { labels: Record<string, string>; state: string; sandbox: string }>;
+  /** Ref → image id of every image on the fake node. */
+  images: Map<string, string>;
+  /** Every PullImage and RemoveImage, in order ("pull REF" / "remove REF"). */
+  imageCalls: string[];
 }
 
-export function startBenchFake(o: { delayMs?: Record<string, number> } = {}): Promise<BenchFake> {
+export function startBenchFake(o: { delayMs?: Record<string, number>; images?: Record<string, string> } = {}): Promise<BenchFake> {
   const sandboxes = new Map<string, { labels: Record<string, string>; state: string }>();
   const containers = new Map<string, { labels: Record<string, string>; state: string; sandbox: string }>();
   let n = 0;
@@ -26,7 +33,10 @@ export function startBenchFake(o: { delayMs?: Record<string, number> } = {}): Pr
     if (!c) throw new GrpcFailure(Status.NOT_FOUND, `container ${id} not found`);
     return c;
   };
-  const image = { id: 'sha256:' + 'b'.repeat(64), repo_tags: ['bench/busybox:1'], repo_digests: [], size: '1', uid: null, username: '' };
+  const images = new Map<string, string>([['bench/busybox:1', 'sha256:' + 'b'.repeat(64)], ...Object.entries(o.images ?? {})]);
+  const imageCalls: string[] = [];
+  const idFor = (ref: string) => 'sha256:' + createHash('sha256').update(ref).digest('hex');
+  const image = (id: string) => ({ id, repo_tags: [...images].filter(([, i]) => i === id).map(([r]) => r), repo_digests: [], size: '1', uid: null, username: '' });
   const rt: Record<string, (req: Msg) => Msg> = {
     Version: () => versionResponse('v1'),
     Status: () => ({ status: { conditions: [{ type: 'RuntimeReady', status: true }, { type: 'NetworkReady', status: true }] }, runtime_handlers: [] }),
@@ -74,10 +84,27 @@ export function startBenchFake(o: { delayMs?: Record<string, number> } = {}): Pr
     }),
   };
   const img: Record<string, (req: Msg) => Msg> = {
-    ImageStatus: () => ({ image, info: {} }),
-    ListImages: () => ({ images: [image] }),
+    ImageStatus: (req) => {
+      const id = images.get(req.image?.image);
+      return id ? { image: image(id), info: {} } : {};
+    },
+    PullImage: (req) => {
+      const ref: string = req.image?.image;
+      imageCalls.push(`pull ${ref}`);
+      if (ref.includes('missing')) throw new GrpcFailure(Status.NOT_FOUND, `${ref}: not found`);
+      images.set(ref, images.get(ref) ?? idFor(ref));
+      return { image_ref: images.get(ref) };
+    },
+    RemoveImage: (req) => {
+      const ref: string = req.image?.image;
+      imageCalls.push(`remove ${ref}`);
+      const id = images.get(ref);
+      for (const [r, i] of [...images]) if (i === id) images.delete(r);
+      return {};
+    },
+    ListImages: () => ({ images: [...new Set(images.values())].map(image) }),
     ImageFsInfo: () => ({ image_filesystems: [] }),
   };
   const wrap = (m: Record<string, (req: Msg) => Msg>) => Object.fromEntries(Object.entries(m).map(([k, h]) => [k, slow(k, h)]));
-  return startCriServer({ 'v1.RuntimeService': wrap(rt), 'v1.ImageService': wrap(img) }).then((s) => Object.assign(s, { sandboxes, containers }));
+  return startCriServer({ 'v1.RuntimeService': wrap(rt), 'v1.ImageService': wrap(img) }).then((s) => Object.assign(s, { sandboxes, containers, images, imageCalls }));
 }
