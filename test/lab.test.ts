@@ -573,7 +573,7 @@ describe('lab', () => {
         () => expect.fail('expected the push to fail'),
         (e: unknown) => e as LabError,
       );
-      expect(err.message).to.match(/failed 1 time \(last: skopeo exited 1: connection refused; registry answers nothing \(fetch failed: ECONNREFUSED\)\)/);
+      expect(err.message).to.match(/failed 1 time \(last: skopeo exited 1: connection refused; registry answers nothing \(ECONNREFUSED\)\)/);
     });
   });
 

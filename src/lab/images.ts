@@ -360,9 +360,7 @@ export async function registryAnswer(host: string, repo: string, creds?: Registr
     if (!digest) return { said: `HTTP ${res.status} without a Docker-Content-Digest header` };
     return { digest, said: `HTTP ${res.status}, digest ${digest}` };
   } catch (err) {
-    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message;
-    return { said: `nothing (${(err as Error).message}${why ? `: ${why}` : ''})` };
+    return { said: `nothing (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
 }
 
