@@ -12,7 +12,7 @@ import {
   containerStatus, waitContainerState, execSync, tempDir, podSandboxConfig, containerConfig, randomSuffix,
   withShell, withCommand, withArgs, withEnv, withWorkingDir, withLabels, withAnnotations, withMount,
   withMemoryLimit, withReadonlyRootfs, withRunAsUser, withStdin, withTty, type ContainerOption, type TestContext, testImage,
-  listContainers, expectNotFound, cri, kubelet, opinion, FACTS, pollFact, waitedFor,
+  listContainers, expectNotFound, cri, kubelet, opinion, FACTS, pollFact, waitedFor, PROTOCOLS, openSession,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
 import { codeName, isRpcError } from '../src/cri/errors.js';
@@ -77,6 +77,7 @@ const OWN_ROOTFS = cri('ContainerConfig.image', 'Image to use.');
 const IMAGE_CONTENT = cri('ContainerConfig.image.image', 'Image to use.', 'effect');
 const TTY = cri('ContainerConfig.tty', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
 const STDIN = cri('ContainerConfig.stdin', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
+const STDIN_ONCE = cri('ContainerConfig.stdin_once', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
 const DEVICE = cri('ContainerConfig.devices.host_path', 'Path of the device on the host.', 'effect', ['ContainerConfig.devices.container_path']);
 const DEVICE_PERMISSIONS = cri('ContainerConfig.devices.permissions', 'Cgroups permissions of the device, candidates are one or more of * r - allows container to read from the specified device. * w - allows container to write to the specified device.', 'effect');
 const CHECKPOINT = cri('CheckpointContainerRequest.location', 'Location of the checkpoint archive used for export', 'effect', ['CheckpointContainerRequest.container_id']);
@@ -435,6 +436,41 @@ export default defineSuite(({ describe, it }) => {
           if (!isRpcError(e)) throw e;
         }
         if (created) failWith(`CreateContainer: expected an error for mounts[0] with recursive_read_only=true and ${what}, got container ${created}`, RRO_INVALID);
+      }
+    });
+  });
+
+  describe('Container stdin', () => {
+    // The Pod API's stdinOnce: "the container runtime should close the stdin channel after it has been opened by a
+    // single attach"; without it stdin stays open for the next attach. `kubectl run -i --rm` relies on the close.
+    it('runtime should close the stdin of a stdin_once container when the first attach ends, and keep it open for the next attach otherwise [Conformance]', async (t) => {
+      const ref = await testImage(t);
+      const sb = await containerPod(t);
+      const ctl = await tempDir(t, 'ctl');
+      const [spdy] = PROTOCOLS;
+      const attachAndWrite = async (id: string, line: string) => {
+        const { url } = await t.cri.runtime.call('Attach', { container_id: id, stdin: true, stdout: true, stderr: false, tty: false });
+        const s = await openSession(t, spdy, url, 'Attach', { stdin: true, stdout: true });
+        s.stdin!.end(`${line}\n`);
+        return s;
+      };
+      const text = (f: string) => readFile(path.join(ctl, f), 'utf8').catch(() => '<missing>');
+      for (const once of [true, false]) {
+        const n = once ? 'once' : 'open';
+        const cfg = ctr(`stdin-${n}`, ref, withStdin(), withMount(ctl, '/ctl'), withShell(`cat > /ctl/in-${n}; echo eof > /ctl/eof-${n}; exec sleep 3600`));
+        cfg.stdin_once = once;
+        const id = await runContainer(t, sb, cfg);
+        const first = await attachAndWrite(id, 'first');
+        await eventually(async () => check('host', `${ctl}/in-${n} (stdin_once=${once}, written by the first attach)`, await text(`in-${n}`), STDIN_ONCE).equals('first\n'), { timeoutMs: 10_000 });
+        first.close();
+        if (once) {
+          await eventually(async () => check('host', `${ctl}/eof-${n} (stdin_once=true, after the first attach ended)`, await text(`eof-${n}`), STDIN_ONCE).equals('eof\n', 'the runtime closes stdin: cat meets EOF'), { timeoutMs: 10_000 });
+          continue;
+        }
+        const second = await attachAndWrite(id, 'second');
+        await eventually(async () => check('host', `${ctl}/in-${n} (stdin_once=false, after a second attach)`, await text(`in-${n}`), STDIN_ONCE).equals('first\nsecond\n', 'stdin stays open for the next attach'), { timeoutMs: 10_000 });
+        second.close();
+        check('host', `${ctl}/eof-${n} (stdin_once=false, after two attaches)`, await text(`eof-${n}`), STDIN_ONCE).equals('<missing>', 'stdin is never closed: cat still reads');
       }
     });
   });

@@ -27,6 +27,7 @@ const ARGS = `${C}runtime should run args in place of the image CMD when command
 const USER = `${C}runtime should run the container as run_as_user [Conformance]`;
 const IMAGE = `${C}runtime should run each container from the image its config names [Conformance]`;
 const TTY = `${C}runtime should give a tty container a terminal, and keep stdin open for a stdin container and at EOF for one without [Conformance]`;
+const STDIN_ONCE = 'container/Container stdin runtime should close the stdin of a stdin_once container when the first attach ends, and keep it open for the next attach otherwise [Conformance]';
 const DEVICES = 'container/Container devices runtime should create a device at container_path with the numbers of host_path, and refuse writes unless permissions allow them [Conformance]';
 const CHECKPOINT = 'container/Container checkpoint CheckpointContainer should write the checkpoint archive at location [Optional]';
 const M = 'container/Container mounts ';
@@ -411,6 +412,14 @@ describe('self-test: container', function () {
 
   it(`${TTY} fails when a container without stdin gets an open stdin`, () =>
     expectCheckFails(TTY, [createWith((c) => void (!c.stdin && (c.stdin = true)))], /ExecSync: exit status of `timeout 2 cat \/proc\/1\/fd\/0` \(stdin=false\): expected "0", got "\d+"/));
+
+  it(`${STDIN_ONCE} fails when stdin_once is ignored (stdin stays open after the first attach)`, () =>
+    expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin_once && (c.stdin_once = false)))],
+      /host: \S+\/eof-once \(stdin_once=true, after the first attach ended\): expected "eof\\n", got "<missing>"/));
+
+  it(`${STDIN_ONCE} fails when stdin is closed after the first attach without stdin_once`, () =>
+    expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin && (c.stdin_once = true)))],
+      /host: \S+\/in-open \(stdin_once=false, after a second attach\): expected "first\\nsecond\\n", got "first\\n"/));
 
   // ---- devices ----
   it(`${DEVICES} fails when the runtime maps another host device`, () =>
