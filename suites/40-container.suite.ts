@@ -2,7 +2,7 @@
 // ListContainers must report, how the container config is honoured (command, env, mounts, user, limits),
 // ExecSync, and what containers of one pod share.
 import { existsSync } from 'node:fs';
-import { readFile, symlink, writeFile, access, mkdir, stat } from 'node:fs/promises';
+import { readFile, symlink, writeFile, access, mkdir, stat, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -80,6 +80,7 @@ const STDIN = cri('ContainerConfig.stdin', 'Variables for interactive containers
 const STDIN_ONCE = cri('ContainerConfig.stdin_once', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
 const DEVICE = cri('ContainerConfig.devices.host_path', 'Path of the device on the host.', 'effect', ['ContainerConfig.devices.container_path']);
 const DEVICE_PERMISSIONS = cri('ContainerConfig.devices.permissions', 'Cgroups permissions of the device, candidates are one or more of * r - allows container to read from the specified device. * w - allows container to write to the specified device.', 'effect');
+const CDI = cri('ContainerConfig.CDI_devices', 'CDI devices for the container.', 'effect', ['CDIDevice.name']);
 const CHECKPOINT = cri('CheckpointContainerRequest.location', 'Location of the checkpoint archive used for export', 'effect', ['CheckpointContainerRequest.container_id']);
 const EXEC_STDOUT = cri('ExecSyncResponse.stdout', 'Captured command stdout output.');
 const EXEC_STDERR = cri('ExecSyncResponse.stderr', 'Captured command stderr output.');
@@ -501,6 +502,25 @@ export default defineSuite(({ describe, it }) => {
     });
   });
 
+  describe('Container CDI devices', () => {
+    // A CDI spec of our own in /var/run/cdi (the CDI specification's directory for generated specs, which
+    // containerd and CRI-O read by default) whose device only sets an environment variable: no device is touched.
+    it('runtime should apply the container edits of the CDI device CDI_devices names [Feature:CDIDevices]', async (t) => {
+      const ref = await testImage(t);
+      const kind = 'cri-conformance.io/test';
+      const dev = `dev-${randomSuffix(8)}`;
+      const value = `cdi-${randomSuffix(8)}`;
+      await mkdir(CDI_SPEC_DIR, { recursive: true });
+      const file = path.join(CDI_SPEC_DIR, `cri-conformance-${dev}.json`);
+      await writeFile(file, JSON.stringify({ cdiVersion: '0.5.0', kind, devices: [{ name: dev, containerEdits: { env: [`CRC_CDI=${value}`] } }] }));
+      t.defer(`CDI spec ${file}`, async () => void (await rm(file, { force: true })));
+      const sb = await containerPod(t);
+      const id = await runContainer(t, sb, ctr('cdi', ref, withShell('sleep 3600'), (c) => void (c.CDI_devices = [{ name: `${kind}=${dev}` }])));
+      const environ = (await run(t, id, ['cat', '/proc/1/environ'])).split('\0');
+      check('ExecSync', `/proc/1/environ (CDI device ${kind}=${dev} sets CRC_CDI)`, environ, CDI).includes(`CRC_CDI=${value}`);
+    });
+  });
+
   describe('Container checkpoint', () => {
     it('CheckpointContainer should write the checkpoint archive at location [Optional]', async (t) => {
       const ref = await testImage(t);
@@ -631,6 +651,9 @@ export default defineSuite(({ describe, it }) => {
 // ---- helpers only this suite needs ----
 
 const execFileP = promisify(execFile);
+
+/** Where the CDI specification puts generated specs (container-device-interface SPEC.md: /var/run/cdi). */
+const CDI_SPEC_DIR = '/var/run/cdi';
 
 /** A pod as the kubelet configures it by default (own PID namespace per container). */
 const pod = (prefix: string): PodSandboxConfig => podSandboxConfig(prefix, withKubeletSandboxNamespaces());

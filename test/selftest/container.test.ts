@@ -1,5 +1,5 @@
 // Self-tests: each container check fails with a useful message when the runtime answers wrong.
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -29,6 +29,7 @@ const IMAGE = `${C}runtime should run each container from the image its config n
 const TTY = `${C}runtime should give a tty container a terminal, and keep stdin open for a stdin container and at EOF for one without [Conformance]`;
 const STDIN_ONCE = 'container/Container stdin runtime should close the stdin of a stdin_once container when the first attach ends, and keep it open for the next attach otherwise [Conformance]';
 const DEVICES = 'container/Container devices runtime should create a device at container_path with the numbers of host_path, and refuse writes unless permissions allow them [Conformance]';
+const CDI = 'container/Container CDI devices runtime should apply the container edits of the CDI device CDI_devices names [Feature:CDIDevices]';
 const CHECKPOINT = 'container/Container checkpoint CheckpointContainer should write the checkpoint archive at location [Optional]';
 const M = 'container/Container mounts ';
 const VOL = `${M}runtime should mount a host path into the container, read-write by default [Conformance]`;
@@ -437,6 +438,24 @@ describe('self-test: container', function () {
   it(`${DEVICES} fails when permissions "r" do not allow reads`, () =>
     expectCheckFails(DEVICES, [createWith((c) => c.devices?.forEach((d: Msg) => void (d.permissions === 'r' && (d.permissions = 'w'))))],
       /ExecSync: open \/dev\/crc-dev for reading \(permissions "r"\): expected "opened", got "refused: .*Operation not permitted"/));
+
+  // ---- CDI ----
+  it(`${CDI} fails when the runtime ignores CDI_devices`, () =>
+    expectCheckFails(CDI, [createWith((c) => (c.CDI_devices = []))],
+      /ExecSync: \/proc\/1\/environ \(CDI device cri-conformance\.io\/test=dev-\w+ sets CRC_CDI\): expected to include "CRC_CDI=cdi-\w+", got \[/));
+
+  // The lab's containerd 1.6 predates CDI: the proxy applies the test's spec (its env) as a CDI runtime would.
+  it(`${CDI} passes when the runtime applies the CDI device's env`, async () => {
+    const applyCdi = createWith((c) => {
+      for (const d of c.CDI_devices ?? []) {
+        const spec = JSON.parse(readFileSync(`/var/run/cdi/cri-conformance-${d.name.split('=')[1]}.json`, 'utf8'));
+        for (const kv of spec.devices[0].containerEdits.env as string[]) c.envs = [...(c.envs ?? []), { key: kv.split('=')[0], value: kv.slice(kv.indexOf('=') + 1) }];
+      }
+      c.CDI_devices = [];
+    });
+    const r = await runOne(CDI, [applyCdi]);
+    expect(r.status, r.message ?? '').to.equal('passed');
+  });
 
   // ---- checkpoint ----
   it(`${CHECKPOINT} fails when CheckpointContainer answers OK and writes no archive`, () =>
