@@ -1,6 +1,6 @@
 // Containers: the lifecycle the kubelet drives (create, start, stop, remove), what ContainerStatus and
-// ListContainers must report, how the container config is honoured (command, env, mounts, user, limits),
-// ExecSync, and what containers of one pod share.
+// ListContainers must report, how the container config is honoured (image, command, env, stdin/tty, mounts,
+// devices, CDI devices, user, limits), ExecSync, CheckpointContainer, and what containers of one pod share.
 import { existsSync } from 'node:fs';
 import { readFile, symlink, writeFile, access, mkdir, stat, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -319,7 +319,8 @@ export default defineSuite(({ describe, it }) => {
       const plain = await runContainer(t, sb, ctr('nostdin', ref, withShell('sleep 3600')));
       for (const n of [0, 1]) check('ExecSync', `readlink /proc/1/fd/${n} (tty=true)`, await fd(term, n), TTY).matches(/^\/dev\/pts\/\d+$/, 'the process runs on a terminal');
       check('ExecSync', 'readlink /proc/1/fd/1 (stdin=true, tty=false)', await fd(piped, 1), TTY).matches(/^(?!\/dev\/pts\/)/, 'no terminal without tty');
-      // A read of pid 1's stdin: with stdin it waits for an attach (timeout ends it), without it ends at once (EOF).
+      // A read of pid 1's stdin: with stdin it waits for an attach (timeout ends it), without it ends at once (EOF), as
+      // the Pod API's Container.stdin says ("If this is not set, reads from stdin in the container will always result in EOF").
       const read = async (id: string) => (await run(t, id, ['sh', '-c', 'timeout 2 cat /proc/1/fd/0 >/dev/null 2>&1; echo $?'])).trim();
       check('ExecSync', 'exit status of `timeout 2 cat /proc/1/fd/0` (stdin=true)', await read(piped), STDIN).notEquals('0', 'stdin=true: the container has a stdin buffer, so a read waits for input instead of meeting EOF');
       check('ExecSync', 'exit status of `timeout 2 cat /proc/1/fd/0` (stdin=false)', await read(plain), STDIN).equals('0', 'stdin=false: a read of stdin meets EOF at once');

@@ -272,7 +272,7 @@ describe('self-test: container', function () {
 
   // ---- status ----
   it(`${META} fails when ContainerStatus drops a label with an empty value`, () =>
-    expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.labels['crc.test/empty'] }], /ContainerStatus: status\.labels \(the keys given in ContainerConfig\.labels\): expected \{.*'crc\.test\/empty': ''.*got \{ 'crc\.test\/app': 'label-value', 'cri-conformance\.io\/run-id': '[^']+'[^}]*\} \[rests on the kubelet/));
+    expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.labels['crc.test/empty'] }], /ContainerStatus: status\.labels \(the keys given in ContainerConfig\.labels\): expected \{.*'crc\.test\/empty': ''.*got \{ 'crc\.test\/app': 'label-value', 'cri-conformance\.io\/run-id': '[^']+'[^}]*\} \[rests on api\.proto ContainerStatus\.labels/));
 
   it(`${META} fails when ListContainers drops the annotations`, () =>
     expectCheckFails(META, [{ rpc: 'ListContainers', mutate: (r) => void r.containers.forEach((c: Msg) => (c.annotations = {})) }],
