@@ -523,7 +523,7 @@ export default defineSuite(({ describe, it }) => {
   });
 
   describe('Container checkpoint', () => {
-    it('CheckpointContainer should write the checkpoint archive at location [Optional]', async (t) => {
+    it('CheckpointContainer should write the checkpoint archive at location [Optional] [Feature:Checkpoint]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('checkpoint', ref, withShell('sleep 3600')));
