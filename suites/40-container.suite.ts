@@ -1,8 +1,8 @@
 // Containers: the lifecycle the kubelet drives (create, start, stop, remove), what ContainerStatus and
-// ListContainers must report, how the container config is honoured (command, env, mounts, user, limits),
-// ExecSync, and what containers of one pod share.
+// ListContainers must report, how the container config is honoured (image, command, env, stdin/tty, mounts,
+// devices, CDI devices, user, limits), ExecSync, CheckpointContainer, and what containers of one pod share.
 import { existsSync } from 'node:fs';
-import { readFile, symlink, writeFile, access, mkdir } from 'node:fs/promises';
+import { readFile, symlink, writeFile, access, mkdir, stat, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -11,8 +11,8 @@ import {
   defineSuite, check, failWith, skip, eventually, runSandbox, containerPod, createContainer, startContainer, runContainer,
   containerStatus, waitContainerState, execSync, tempDir, podSandboxConfig, containerConfig, randomSuffix,
   withShell, withCommand, withArgs, withEnv, withWorkingDir, withLabels, withAnnotations, withMount,
-  withMemoryLimit, withReadonlyRootfs, withRunAsUser, type ContainerOption, type TestContext, testImage,
-  listContainers, expectNotFound, cri, kubelet, opinion, FACTS, pollFact, waitedFor,
+  withMemoryLimit, withReadonlyRootfs, withRunAsUser, withStdin, withTty, type ContainerOption, type TestContext, testImage,
+  listContainers, expectNotFound, cri, kubelet, opinion, FACTS, pollFact, waitedFor, PROTOCOLS, openSession,
 } from '../src/framework/index.js';
 import { withKubeletNamespaces, withKubeletSandboxNamespaces } from '../src/framework/container.js';
 import { codeName, isRpcError } from '../src/cri/errors.js';
@@ -33,36 +33,55 @@ const EXIT_CODE = cri('ContainerStatus.exit_code', 'Exit code of the container. 
 const KILLED_NOT_ZERO = kubelet('container/helpers.go ShouldContainerBeRestarted', 'restartPolicy OnFailure restarts a container only when its exit_code is not 0, so a killed container must not report 0');
 const REASON_OPINION = opinion('every exited container has a reason ("Completed", "Error"): the kubelet copies it into the pod status as is; containerd and CRI-O set it');
 const SIGKILL_137 = opinion('a container killed by SIGKILL reports 137 (128 + 9), the convention users read from kubectl; containerd and CRI-O report it');
-const STOP_GRACE = cri('StopContainerRequest.timeout', 'Timeout in seconds to wait for the container to stop before forcibly terminating it.');
+const STOP_GRACE = cri('StopContainerRequest.timeout', 'Timeout in seconds to wait for the container to stop before forcibly terminating it.', 'effect');
 const STOP_KILL = cri('RuntimeService.StopContainer', 'The runtime must forcibly kill the container after the grace period is reached.');
-const STOP = cri('RuntimeService.StopContainer', 'StopContainer stops a running container with a grace period (i.e., timeout).');
+const STOP_ID = cri('StopContainerRequest.container_id', 'ID of the container to stop.', 'effect');
+const START_ID = cri('StartContainerRequest.container_id', 'ID of the container to start.', 'effect');
+const REMOVE_ID = cri('RemoveContainerRequest.container_id', 'ID of the container to remove.', 'effect');
+const STATUS_ID = cri('ContainerStatusRequest.container_id', 'ID of the container for which to retrieve status.', 'effect');
+const IN_POD = cri('CreateContainerRequest.pod_sandbox_id', 'ID of the PodSandbox in which the container should be created.', 'effect');
 const REMOVE = cri('RuntimeService.RemoveContainer', 'RemoveContainer removes the container. If the container is running, the container must be forcibly removed.');
 const LIST = cri('RuntimeService.ListContainers', 'ListContainers lists all containers by filters.');
 const GONE = kubelet('kuberuntime_container.go getPodContainerStatuses', 'skips a listed container whose ContainerStatus answers NOT_FOUND (removed in between); any other error fails the whole pod status');
 const LABELS = kubelet('kuberuntime labels.go getContainerInfoFromLabels', 'reads the labels it set in CreateContainer back from ContainerStatus and ListContainers; a runtime may add labels of its own');
-const ANNOTATIONS_STATUS = cri('ContainerStatus.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig');
-const ANNOTATIONS_LIST = cri('Container.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig');
+const ANNOTATIONS_STATUS = cri('ContainerStatus.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig', 'echo', ['ContainerConfig.annotations']);
+const ANNOTATIONS_LIST = cri('Container.annotations', 'Annotations MUST NOT be altered by the runtime; the value of this field MUST be identical to that of the corresponding ContainerConfig', 'echo', ['ContainerConfig.annotations']);
+const LABELS_STATUS = cri('ContainerStatus.labels', 'Key-value pairs that may be used to scope and select individual resources.', 'echo', ['ContainerConfig.labels']);
+const METADATA_ECHO = cri('ContainerConfig.metadata.name', 'Metadata of the container. This information will uniquely identify the container, and the runtime should leverage this to ensure correct operation.', 'echo', ['ContainerConfig.metadata.attempt']);
 const METADATA = kubelet('kuberuntime helpers.go toKubeContainer, kuberuntime_container.go toKubeContainerStatus', 'names a container by metadata.name and counts its restarts by metadata.attempt');
 const POD_ID = cri('Container.pod_sandbox_id', 'ID of the sandbox to which this container belongs.');
 const FILTER = cri('ContainerFilter', "ContainerFilter is used to filter containers. All those fields are combined with 'AND'");
-const LABEL_SELECTOR = cri('ContainerFilter.label_selector', 'LabelSelector to select matches. Only api.MatchLabels is supported for now and the requirements are ANDed.');
-const COMMAND = cri('ContainerConfig.command', 'Command to execute (i.e., entrypoint for docker)');
-const ARGS = cri('ContainerConfig.args', 'Args for the Command (i.e., command for docker)');
-const ENVS = cri('ContainerConfig.envs', 'List of environment variable to set in the container.');
+const LABEL_SELECTOR = cri('ListContainersRequest.filter.label_selector', 'LabelSelector to select matches. Only api.MatchLabels is supported for now and the requirements are ANDed.', 'honoured');
+const FILTER_ID = cri('ListContainersRequest.filter.id', 'ID of the container.', 'honoured');
+const FILTER_STATE = cri('ListContainersRequest.filter.state.state', 'State of the container.', 'honoured');
+const FILTER_POD = cri('ListContainersRequest.filter.pod_sandbox_id', 'ID of the PodSandbox.', 'honoured');
+const COMMAND = cri('ContainerConfig.command', 'Command to execute (i.e., entrypoint for docker)', 'effect');
+const ARGS = cri('ContainerConfig.args', 'Args for the Command (i.e., command for docker)', 'effect');
+const ENVS = cri('ContainerConfig.envs', 'List of environment variable to set in the container.', 'effect', ['KeyValue.key', 'KeyValue.value']);
 const IMAGE_ENV = kubelet('kubelet_pods.go makeEnvironmentVariables', 'sends only the pod spec\'s variables in envs: the image\'s ENV (PATH) reaches the process only through the runtime');
-const WORKING_DIR = cri('ContainerConfig.working_dir', 'Current working directory of the command.');
+const WORKING_DIR = cri('ContainerConfig.working_dir', 'Current working directory of the command.', 'effect');
 const RUN_AS_USER = cri('LinuxContainerSecurityContext.run_as_user', 'UID to run the container process as.');
 const MOUNT = cri('Mount', 'Mount specifies a host volume to mount into a container.');
-const SYMLINK = cri('Mount.host_path', 'If the hostpath is a symbolic link, runtimes should follow the symlink and mount the real destination to container.');
-const READONLY = cri('Mount.readonly', 'If set, the mount is read-only.');
+const CONTAINER_PATH = cri('ContainerConfig.mounts.container_path', 'Path of the mount within the container.', 'effect');
+const HOST_PATH = cri('ContainerConfig.mounts.host_path', 'Path of the mount on the host.', 'effect');
+const SYMLINK = cri('ContainerConfig.mounts.host_path', 'If the hostpath is a symbolic link, runtimes should follow the symlink and mount the real destination to container.', 'effect');
+const READONLY = cri('ContainerConfig.mounts.readonly', 'If set, the mount is read-only.', 'effect');
 const READONLY_ROOTFS = cri('LinuxContainerSecurityContext.readonly_rootfs', 'If set, the root filesystem of the container is read-only.');
-const NOT_READONLY = cri('Mount.recursive_read_only', '(readonly == false && recursive_read_only == false) does not make the mount read-only.');
-const NOT_RECURSIVE = cri('Mount.recursive_read_only', 'If set to true, the mount is made recursive read-only … kubelet translates that quaternary value in the core API into a boolean in this CRI API.');
-const RRO = cri('Mount.recursive_read_only', 'If set to true, the mount is made recursive read-only.');
+const NOT_READONLY = cri('ContainerConfig.mounts.recursive_read_only', '(readonly == false && recursive_read_only == false) does not make the mount read-only.', 'effect');
+const NOT_RECURSIVE = cri('ContainerConfig.mounts.recursive_read_only', 'If set to true, the mount is made recursive read-only … kubelet translates that quaternary value in the core API into a boolean in this CRI API.', 'effect');
+const RRO = cri('ContainerConfig.mounts.recursive_read_only', 'If set to true, the mount is made recursive read-only.', 'effect');
 const RRO_INVALID = cri('Mount.recursive_read_only', 'when set to true, readonly must be explicitly set to true, and propagation must be PRIVATE (0).');
 const OOM = cri('ContainerStatus.reason', 'Must be set to "OOMKilled" for containers terminated by cgroup-based Out-of-Memory killer.');
 const POD_NS = cri('NamespaceMode.POD', 'A POD namespace is common to all containers in a pod.');
 const OWN_ROOTFS = cri('ContainerConfig.image', 'Image to use.');
+const IMAGE_CONTENT = cri('ContainerConfig.image.image', 'Image to use.', 'effect');
+const TTY = cri('ContainerConfig.tty', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
+const STDIN = cri('ContainerConfig.stdin', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
+const STDIN_ONCE = cri('ContainerConfig.stdin_once', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
+const DEVICE = cri('ContainerConfig.devices.host_path', 'Path of the device on the host.', 'effect', ['ContainerConfig.devices.container_path']);
+const DEVICE_PERMISSIONS = cri('ContainerConfig.devices.permissions', 'Cgroups permissions of the device, candidates are one or more of * r - allows container to read from the specified device. * w - allows container to write to the specified device.', 'effect');
+const CDI = cri('ContainerConfig.CDI_devices', 'CDI devices for the container.', 'effect', ['CDIDevice.name']);
+const CHECKPOINT = cri('CheckpointContainerRequest.location', 'Location of the checkpoint archive used for export', 'effect', ['CheckpointContainerRequest.container_id']);
 const EXEC_STDOUT = cri('ExecSyncResponse.stdout', 'Captured command stdout output.');
 const EXEC_STDERR = cri('ExecSyncResponse.stderr', 'Captured command stderr output.');
 const EXEC_EXIT = cri('ExecSyncResponse.exit_code', 'Exit code the command finished with. Default: 0 (success).');
@@ -85,7 +104,7 @@ export default defineSuite(({ describe, it }) => {
 
       await startContainer(t, id);
       const running = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after StartContainer)', running.state, STATE).equals('CONTAINER_RUNNING');
+      check('ContainerStatus', 'status.state (after StartContainer)', running.state, START_ID).equals('CONTAINER_RUNNING');
       check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at, STARTED_AT_RUNNING).greaterThan(0);
       check('ContainerStatus', 'status.started_at (after StartContainer)', running.started_at, STARTED_AT).atLeast(BigInt(running.created_at), `created_at=${running.created_at}`);
       check('ContainerStatus', 'status.finished_at (while running)', running.finished_at, FINISHED_AT).equals('0', 'the container is still running');
@@ -139,7 +158,7 @@ export default defineSuite(({ describe, it }) => {
       const took = Date.now() - t0;
       check('StopContainer', `duration in ms (timeout=${timeout}s, process exits on SIGTERM)`, took, STOP_GRACE).atMost(20_000, 'SIGTERM must be sent first; the kill comes only after the timeout');
       const s = await containerStatus(t, id);
-      check('ContainerStatus', 'status.state (after StopContainer)', s.state, STOP).equals('CONTAINER_EXITED');
+      check('ContainerStatus', 'status.state (after StopContainer)', s.state, STOP_ID).equals('CONTAINER_EXITED');
       check('ContainerStatus', 'status.exit_code (after SIGTERM)', s.exit_code, EXIT_CODE).equals(0, 'the TERM trap ran `exit 0`');
     });
 
@@ -171,7 +190,7 @@ export default defineSuite(({ describe, it }) => {
 
         // A running container must be removed by force (CRI contract); the kubelet stops it first, but GC may not.
         const how = state === 'running' ? await removeRunning(t, id) : (await t.cri.runtime.call('RemoveContainer', { container_id: id }), 'answered OK');
-        check('ListContainers', `containers[].id (after RemoveContainer of a ${state} container, ${how})`, (await listContainers(t, {})).map((c) => c.id), REMOVE).excludes(id);
+        check('ListContainers', `containers[].id (after RemoveContainer of a ${state} container, ${how})`, (await listContainers(t, {})).map((c) => c.id), REMOVE_ID).excludes(id);
         check('ListContainers', `containers[].id (filter id, after RemoveContainer of a ${state} container)`, (await listContainers(t, { id })).map((c) => c.id), REMOVE).excludes(id);
         await expectNoStatus(t, id, `after RemoveContainer of a ${state} container`);
       });
@@ -192,14 +211,14 @@ export default defineSuite(({ describe, it }) => {
       const id = await runContainer(t, sb, cfg);
       const s = await containerStatus(t, id);
       // Labels: what was given must come back; a runtime may add its own. Annotations: exactly what was given.
-      check('ContainerStatus', 'status.labels (the keys given in ContainerConfig.labels)', given(s.labels, cfg.labels!), LABELS).equals(cfg.labels!);
+      check('ContainerStatus', 'status.labels (the keys given in ContainerConfig.labels)', given(s.labels, cfg.labels!), LABELS_STATUS).equals(cfg.labels!);
       check('ContainerStatus', 'status.annotations', s.annotations, ANNOTATIONS_STATUS).equals(cfg.annotations!);
       const listed = (await listContainers(t, { id })).find((c) => c.id === id);
       if (!listed) failWith(`ListContainers: containers[].id: expected ${id} (filter id), got none`, LIST);
       check('ListContainers', 'containers[].labels (the keys given in ContainerConfig.labels)', given(listed.labels, cfg.labels!), LABELS).equals(cfg.labels!);
       check('ListContainers', 'containers[].annotations', listed.annotations, ANNOTATIONS_LIST).equals(cfg.annotations!);
       check('ListContainers', 'containers[].pod_sandbox_id', listed.pod_sandbox_id, POD_ID).equals(sb.id);
-      check('ListContainers', 'containers[].metadata', listed.metadata, METADATA).equals(cfg.metadata as Container__Output['metadata']);
+      check('ListContainers', 'containers[].metadata', listed.metadata, METADATA_ECHO).equals(cfg.metadata as Container__Output['metadata']);
     });
 
     it('runtime should set the ContainerStatus fields the kubelet requires in every state [Conformance]', async (t) => {
@@ -210,7 +229,7 @@ export default defineSuite(({ describe, it }) => {
       const id = await createContainer(t, sb, cfg);
       // kubelet's CRI client rejects a status with any of these empty (verifyContainerStatus).
       const verify = (s: ContainerStatus__Output, when: string) => {
-        check('ContainerStatus', `status.id (${when})`, s.id, VERIFY).equals(id);
+        check('ContainerStatus', `status.id (${when})`, s.id, STATUS_ID).equals(id);
         check('ContainerStatus', `status.metadata (${when})`, s.metadata, METADATA).equals(cfg.metadata as ContainerStatus__Output['metadata']);
         check('ContainerStatus', `status.created_at (${when})`, s.created_at, VERIFY).greaterThan(0);
         check('ContainerStatus', `status.image.image (${when})`, s.image?.image, VERIFY).present();
@@ -231,13 +250,13 @@ export default defineSuite(({ describe, it }) => {
       const mine = (cs: Container__Output[]) => ids(cs).filter((id) => f.all.includes(id));
       const names = (xs: string[]) => xs.map((x) => f.name[x] ?? x);
 
-      check('ListContainers', 'containers[].id (filter id)', names(ids(await listContainers(t, { id: f.a1 }))), FILTER).sameMembers(names([f.a1]));
-      check('ListContainers', 'containers[].id (filter id of a removed/unknown container)', ids(await listContainers(t, { id: `crc-none-${randomSuffix(12)}` })), FILTER).sameMembers([]);
-      check('ListContainers', 'containers[].id (filter state CONTAINER_RUNNING, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_RUNNING' } }))), FILTER).sameMembers(names([f.a1, f.b1]));
-      check('ListContainers', 'containers[].id (filter state CONTAINER_CREATED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_CREATED' } }))), FILTER).sameMembers(names([f.a2]));
-      check('ListContainers', 'containers[].id (filter state CONTAINER_EXITED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_EXITED' } }))), FILTER).sameMembers(names([f.b2]));
-      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbA }))), FILTER).sameMembers(names([f.a1, f.a2]));
-      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbB }))), FILTER).sameMembers(names([f.b1, f.b2]));
+      check('ListContainers', 'containers[].id (filter id)', names(ids(await listContainers(t, { id: f.a1 }))), FILTER_ID).sameMembers(names([f.a1]));
+      check('ListContainers', 'containers[].id (filter id of a removed/unknown container)', ids(await listContainers(t, { id: `crc-none-${randomSuffix(12)}` })), FILTER_ID).sameMembers([]);
+      check('ListContainers', 'containers[].id (filter state CONTAINER_RUNNING, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_RUNNING' } }))), FILTER_STATE).sameMembers(names([f.a1, f.b1]));
+      check('ListContainers', 'containers[].id (filter state CONTAINER_CREATED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_CREATED' } }))), FILTER_STATE).sameMembers(names([f.a2]));
+      check('ListContainers', 'containers[].id (filter state CONTAINER_EXITED, this test\'s containers)', names(mine(await listContainers(t, { state: { state: 'CONTAINER_EXITED' } }))), FILTER_STATE).sameMembers(names([f.b2]));
+      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbA }))), FILTER_POD).sameMembers(names([f.a1, f.a2]));
+      check('ListContainers', 'containers[].id (filter pod_sandbox_id)', names(ids(await listContainers(t, { pod_sandbox_id: f.sbB }))), FILTER_POD).sameMembers(names([f.b1, f.b2]));
       check('ListContainers', 'containers[].id (filter label_selector app=x)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x' } }))), LABEL_SELECTOR).sameMembers(names([f.a1, f.a2, f.b2]));
       check('ListContainers', 'containers[].id (filter label_selector app=x, tier=a)', names(ids(await listContainers(t, { label_selector: { [f.key]: 'x', tier: 'a' } }))), LABEL_SELECTOR).sameMembers(names([f.a1, f.b2]));
       for (const c of await listContainers(t, { pod_sandbox_id: f.sbA })) {
@@ -281,6 +300,32 @@ export default defineSuite(({ describe, it }) => {
       check('ExecSync', 'readlink /proc/1/cwd (working_dir)', (await run(t, id, ['readlink', '/proc/1/cwd'])).trim(), WORKING_DIR).equals('/etc');
     });
 
+    it('runtime should run each container from the image its config names [Conformance]', async (t) => {
+      const sb = await containerPod(t);
+      // alt1 and alt2: busybox with /etc/cri-conformance-variant holding their own name (fixtures/images.json).
+      for (const name of ['alt1', 'alt2']) {
+        const id = await runContainer(t, sb, ctr(`img-${name}`, await testImage(t, name), withShell('sleep 3600')));
+        check('ExecSync', `cat /etc/cri-conformance-variant (container of image ${name})`, await run(t, id, ['cat', '/etc/cri-conformance-variant']), IMAGE_CONTENT).equals(`${name}\n`);
+      }
+    });
+
+    it('runtime should give a tty container a terminal, and keep stdin open for a stdin container and at EOF for one without [Conformance]', async (t) => {
+      const ref = await testImage(t);
+      const sb = await containerPod(t);
+      const fd = async (id: string, n: number) => (await run(t, id, ['readlink', `/proc/1/fd/${n}`])).trim();
+      // `kubectl run -it`: stdin and tty; `kubectl run -i`: stdin alone; a plain container: neither.
+      const term = await runContainer(t, sb, ctr('tty', ref, withStdin(), withTty(), withShell('sleep 3600')));
+      const piped = await runContainer(t, sb, ctr('stdin', ref, withStdin(), withShell('sleep 3600')));
+      const plain = await runContainer(t, sb, ctr('nostdin', ref, withShell('sleep 3600')));
+      for (const n of [0, 1]) check('ExecSync', `readlink /proc/1/fd/${n} (tty=true)`, await fd(term, n), TTY).matches(/^\/dev\/pts\/\d+$/, 'the process runs on a terminal');
+      check('ExecSync', 'readlink /proc/1/fd/1 (stdin=true, tty=false)', await fd(piped, 1), TTY).matches(/^(?!\/dev\/pts\/)/, 'no terminal without tty');
+      // A read of pid 1's stdin: with stdin it waits for an attach (timeout ends it), without it ends at once (EOF), as
+      // the Pod API's Container.stdin says ("If this is not set, reads from stdin in the container will always result in EOF").
+      const read = async (id: string) => (await run(t, id, ['sh', '-c', 'timeout 2 cat /proc/1/fd/0 >/dev/null 2>&1; echo $?'])).trim();
+      check('ExecSync', 'exit status of `timeout 2 cat /proc/1/fd/0` (stdin=true)', await read(piped), STDIN).notEquals('0', 'stdin=true: the container has a stdin buffer, so a read waits for input instead of meeting EOF');
+      check('ExecSync', 'exit status of `timeout 2 cat /proc/1/fd/0` (stdin=false)', await read(plain), STDIN).equals('0', 'stdin=false: a read of stdin meets EOF at once');
+    });
+
     it('runtime should run args in place of the image CMD when command is empty [Conformance]', async (t) => {
       const ref = await testImage(t);
       const sb = await containerPod(t);
@@ -306,9 +351,9 @@ export default defineSuite(({ describe, it }) => {
       await writeFile(path.join(host, 'from-host'), 'hello from the host\n');
       const sb = await containerPod(t);
       const id = await runContainer(t, sb, ctr('vol', ref, withMount(host, '/mnt/vol'), withShell('sleep 3600')));
-      check('ExecSync', 'cat /mnt/vol/from-host', await run(t, id, ['cat', '/mnt/vol/from-host']), MOUNT).equals('hello from the host\n');
+      check('ExecSync', 'cat /mnt/vol/from-host', await run(t, id, ['cat', '/mnt/vol/from-host']), CONTAINER_PATH).equals('hello from the host\n');
       await run(t, id, ['sh', '-c', 'echo hello from the container > /mnt/vol/from-container']);
-      check('host', `${host}/from-container (written in the container)`, await readFile(path.join(host, 'from-container'), 'utf8').catch(() => '<missing>'), MOUNT).equals('hello from the container\n');
+      check('host', `${host}/from-container (written in the container)`, await readFile(path.join(host, 'from-container'), 'utf8').catch(() => '<missing>'), HOST_PATH).equals('hello from the container\n');
     });
 
     it('runtime should mount a host path that is a symlink to a directory [Conformance]', async (t) => {
@@ -397,6 +442,105 @@ export default defineSuite(({ describe, it }) => {
     });
   });
 
+  describe('Container stdin', () => {
+    // The Pod API's stdinOnce: "the container runtime should close the stdin channel after it has been opened by a
+    // single attach"; without it stdin stays open for the next attach. `kubectl run -i --rm` relies on the close.
+    it('runtime should close the stdin of a stdin_once container when the first attach ends, and keep it open for the next attach otherwise [Conformance]', async (t) => {
+      const ref = await testImage(t);
+      const sb = await containerPod(t);
+      const ctl = await tempDir(t, 'ctl');
+      const [spdy] = PROTOCOLS;
+      const attachAndWrite = async (id: string, line: string) => {
+        const { url } = await t.cri.runtime.call('Attach', { container_id: id, stdin: true, stdout: true, stderr: false, tty: false });
+        const s = await openSession(t, spdy, url, 'Attach', { stdin: true, stdout: true });
+        s.stdin!.end(`${line}\n`);
+        return s;
+      };
+      const text = (f: string) => readFile(path.join(ctl, f), 'utf8').catch(() => '<missing>');
+      for (const once of [true, false]) {
+        const n = once ? 'once' : 'open';
+        const cfg = ctr(`stdin-${n}`, ref, withStdin(), withMount(ctl, '/ctl'), withShell(`cat > /ctl/in-${n}; echo eof > /ctl/eof-${n}; exec sleep 3600`));
+        cfg.stdin_once = once;
+        const id = await runContainer(t, sb, cfg);
+        const first = await attachAndWrite(id, 'first');
+        await eventually(async () => check('host', `${ctl}/in-${n} (stdin_once=${once}, written by the first attach)`, await text(`in-${n}`), STDIN_ONCE).equals('first\n'), { timeoutMs: 10_000 });
+        first.close();
+        if (once) {
+          await eventually(async () => check('host', `${ctl}/eof-${n} (stdin_once=true, after the first attach ended)`, await text(`eof-${n}`), STDIN_ONCE).equals('eof\n', 'the runtime closes stdin: cat meets EOF'), { timeoutMs: 10_000 });
+          continue;
+        }
+        const second = await attachAndWrite(id, 'second');
+        await eventually(async () => check('host', `${ctl}/in-${n} (stdin_once=false, after a second attach)`, await text(`in-${n}`), STDIN_ONCE).equals('first\nsecond\n', 'stdin stays open for the next attach'), { timeoutMs: 10_000 });
+        second.close();
+        check('host', `${ctl}/eof-${n} (stdin_once=false, after two attaches)`, await text(`eof-${n}`), STDIN_ONCE).equals('<missing>', 'stdin is never closed: cat still reads');
+      }
+    });
+  });
+
+  describe('Container devices', () => {
+    // A device node this test makes with the numbers of the FUSE device (char 10:229): opening it has no effect,
+    // and no runtime allows it by default (/dev/null and the other defaults are allowed rwm whatever Device says).
+    it('runtime should create a device at container_path with the numbers of host_path, and refuse writes unless permissions allow them [Conformance]', async (t) => {
+      const ref = await testImage(t);
+      const host = await tempDir(t, 'dev');
+      const node = path.join(host, 'crc-fuse');
+      await execFileP('mknod', [node, 'c', '10', '229']);
+      const sb = await containerPod(t);
+      const withDevice = (permissions: string): ContainerOption => (c) => void (c.devices = [{ host_path: node, container_path: '/dev/crc-dev', permissions }]);
+      const ro = await runContainer(t, sb, ctr('dev-r', ref, withDevice('r'), withShell('sleep 3600')));
+      const rw = await runContainer(t, sb, ctr('dev-rw', ref, withDevice('rw'), withShell('sleep 3600')));
+      // stat prints the numbers in hex: 10:229 is a:e5.
+      for (const [what, id] of [['r', ro], ['rw', rw]] as const) {
+        check('ExecSync', `stat -c '%F %t:%T' /dev/crc-dev (permissions ${what})`, (await run(t, id, ['stat', '-c', '%F %t:%T', '/dev/crc-dev'])).trim(), DEVICE).equals('character special file a:e5', `host_path ${node} is char 10:229`);
+      }
+      const open = async (id: string, how: string) => {
+        const r = await execSync(t, id, ['sh', '-c', `exec 3${how}/dev/crc-dev`]);
+        return r.exitCode === 0 ? 'opened' : `refused: ${r.stderr.trim()}`;
+      };
+      check('ExecSync', 'open /dev/crc-dev for reading (permissions "r")', await open(ro, '<'), DEVICE_PERMISSIONS).equals('opened', 'r allows reading');
+      check('ExecSync', 'open /dev/crc-dev for writing (permissions "r")', await open(ro, '>'), DEVICE_PERMISSIONS).matches(/^refused: .*Operation not permitted/, 'without w the device cgroup refuses a write open (EPERM)');
+      check('ExecSync', 'open /dev/crc-dev for writing (permissions "rw")', await open(rw, '>'), DEVICE_PERMISSIONS).equals('opened', 'w allows writing');
+    });
+  });
+
+  describe('Container CDI devices', () => {
+    // A CDI spec of our own in /var/run/cdi (the CDI specification's directory for generated specs, which
+    // containerd and CRI-O read by default) whose device only sets an environment variable: no device is touched.
+    it('runtime should apply the container edits of the CDI device CDI_devices names [Feature:CDIDevices]', async (t) => {
+      const ref = await testImage(t);
+      const kind = 'cri-conformance.io/test';
+      const dev = `dev-${randomSuffix(8)}`;
+      const value = `cdi-${randomSuffix(8)}`;
+      await mkdir(CDI_SPEC_DIR, { recursive: true });
+      const file = path.join(CDI_SPEC_DIR, `cri-conformance-${dev}.json`);
+      await writeFile(file, JSON.stringify({ cdiVersion: '0.5.0', kind, devices: [{ name: dev, containerEdits: { env: [`CRC_CDI=${value}`] } }] }));
+      t.defer(`CDI spec ${file}`, async () => void (await rm(file, { force: true })));
+      const sb = await containerPod(t);
+      const id = await runContainer(t, sb, ctr('cdi', ref, withShell('sleep 3600'), (c) => void (c.CDI_devices = [{ name: `${kind}=${dev}` }])));
+      const environ = (await run(t, id, ['cat', '/proc/1/environ'])).split('\0');
+      check('ExecSync', `/proc/1/environ (CDI device ${kind}=${dev} sets CRC_CDI)`, environ, CDI).includes(`CRC_CDI=${value}`);
+    });
+  });
+
+  describe('Container checkpoint', () => {
+    it('CheckpointContainer should write the checkpoint archive at location [Optional] [Feature:Checkpoint]', async (t) => {
+      const ref = await testImage(t);
+      const sb = await containerPod(t);
+      const id = await runContainer(t, sb, ctr('checkpoint', ref, withShell('sleep 3600')));
+      const dir = await tempDir(t, 'checkpoint');
+      const location = path.join(dir, 'checkpoint.tar');
+      try {
+        // The kubelet's checkpoint API passes the request's timeout (0: the runtime's default).
+        await t.cri.runtime.call('CheckpointContainer', { container_id: id, location, timeout: '0' }, { extraMs: 60_000 });
+      } catch (e) {
+        if (!isRpcError(e)) throw e;
+        skip(`CheckpointContainer answered ${codeName(e.code)}: ${e.details} (checkpointing needs the runtime's support and CRIU on the node)`);
+      }
+      const size = await stat(location).then((s) => s.size, () => -1);
+      check('host', `size of ${location} after CheckpointContainer answered OK`, size, CHECKPOINT).greaterThan(0, 'the checkpoint archive must be at location');
+    });
+  });
+
   describe('Container resources', () => {
     it('runtime should report OOMKilled and a non-zero exit_code when a container exceeds its memory limit [Conformance]', async (t) => {
       const ref = await testImage(t);
@@ -430,6 +574,9 @@ export default defineSuite(({ describe, it }) => {
       const c1 = await runContainer(t, sb, ctr('ns1', ref, withShell('sleep 3600')));
       const c2 = await runContainer(t, sb, ctr('ns2', ref, withShell('sleep 3600')));
       const c3 = await runContainer(t, other, ctr('ns3', ref, withShell('sleep 3600')));
+      for (const [who, id, want] of [['first', c1, sb.id], ['second', c2, sb.id], ['other pod\'s', c3, other.id]] as const) {
+        check('ListContainers', `containers[].pod_sandbox_id (filter id, the ${who} container)`, (await listContainers(t, { id }))[0]?.pod_sandbox_id, IN_POD).equals(want);
+      }
       const ns = async (id: string, kind: string) => (await run(t, id, ['readlink', `/proc/1/ns/${kind}`])).trim();
       for (const kind of ['net', 'ipc']) {
         const [n1, n2, n3] = [await ns(c1, kind), await ns(c2, kind), await ns(c3, kind)];
@@ -505,6 +652,9 @@ export default defineSuite(({ describe, it }) => {
 // ---- helpers only this suite needs ----
 
 const execFileP = promisify(execFile);
+
+/** Where the CDI specification puts generated specs (container-device-interface SPEC.md: /var/run/cdi). */
+const CDI_SPEC_DIR = '/var/run/cdi';
 
 /** A pod as the kubelet configures it by default (own PID namespace per container). */
 const pod = (prefix: string): PodSandboxConfig => podSandboxConfig(prefix, withKubeletSandboxNamespaces());

@@ -16,7 +16,7 @@ import { codeName, isRpcError, UnimplementedError, type RpcError } from '../src/
 
 // ---- what the checks rest on ----
 const FORMAT = kubelet('kuberuntime/logs/logs.go parseCRILog', 'reads each line up to its newline as "<RFC3339Nano timestamp> <stdout|stderr> <P|F> <message>"');
-const LOG_FILE = cri('ContainerConfig.log_path', 'Path relative to PodSandboxConfig.LogDirectory for container to store the log (STDOUT and STDERR) on the host.');
+const LOG_FILE = cri('ContainerConfig.log_path', 'Path relative to PodSandboxConfig.LogDirectory for container to store the log (STDOUT and STDERR) on the host.', 'effect');
 const STATUS_LOG_PATH = kubelet('kuberuntime_container.go GetContainerLogs', 'reads kubectl logs from the file at ContainerStatus.log_path, as is (and rotates that file)');
 const MESSAGES = kubelet('kuberuntime/logs/logs.go ReadLogs', 'joins P records up to the next F record of the same stream and serves each message byte for byte, adding a newline after F only');
 const STREAMS = kubelet('kuberuntime/logs/logs.go ReadLogs', 'writes each record to the stdout or stderr writer its stream tag names, in file order');
@@ -24,6 +24,7 @@ const TIMESTAMPS = kubelet('kuberuntime/logs/logs.go ReadLogs', 'drops the recor
 const NON_DECREASING = opinion('timestamps of one log file never decrease: the runtime stamps output as it reads it; containerd and CRI-O do');
 const SPLIT = opinion('a line longer than 16 KiB is written as P records: containerd splits at max_container_log_line_size (16 KiB), CRI-O\'s conmon at its buffer size, so a reader can bound a record');
 const REOPEN = cri('RuntimeService.ReopenContainerLog', 'ReopenContainerLog asks runtime to reopen the stdout/stderr log file for the container. This is often called after the log file has been rotated.');
+const REOPEN_ID = cri('ReopenContainerLogRequest.container_id', 'ID of the container for which to reopen the log.', 'effect');
 const REOPENED_NOW = kubelet('logs/container_log_manager.go rotateLatestLog', 'renames the log, calls ReopenContainerLog, and from its answer on reads `kubectl logs` from log_path (kuberuntime_logs.go ReadLogs opens it as is)');
 const REOPEN_STOPPED = cri('RuntimeService.ReopenContainerLog', 'If the container is not running, container runtime can choose to either create a new log file and return nil, or return an error. Once it returns error, new container log file MUST NOT be created.');
 
@@ -121,7 +122,7 @@ export default defineSuite(({ describe, it }) => {
       await rename(c.file, rotated); // what the kubelet's log manager does before ReopenContainerLog
       await t.cri.runtime.call('ReopenContainerLog', { container_id: c.id });
       check('ReopenContainerLog', `${c.file} when the call returned`, existsSync(c.file) ? 'a file' : 'no file', REOPENED_NOW).equals('a file', 'the runtime has reopened the log by the time it answers');
-      await waitForLog(c.file, (t) => completeLines(t) >= 1, 'a new file at log_path that receives the output after ReopenContainerLog', REOPEN, 15_000);
+      await waitForLog(c.file, (t) => completeLines(t) >= 1, 'a new file at log_path that receives the output after ReopenContainerLog', REOPEN_ID, 15_000);
       // The runtime writes the new file now; output piped before the reopen may have landed in the old one until here.
       const oldSize = (await stat(rotated)).size;
       const lastOld = indexOf(parseCriLog((await readLogText(rotated)) ?? '', rotated), -1);

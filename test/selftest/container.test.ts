@@ -1,5 +1,5 @@
 // Self-tests: each container check fails with a useful message when the runtime answers wrong.
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -25,6 +25,12 @@ const C = 'container/Container config ';
 const CMD = `${C}runtime should run the command with args, env and working_dir from the container config [Conformance]`;
 const ARGS = `${C}runtime should run args in place of the image CMD when command is empty [Conformance]`;
 const USER = `${C}runtime should run the container as run_as_user [Conformance]`;
+const IMAGE = `${C}runtime should run each container from the image its config names [Conformance]`;
+const TTY = `${C}runtime should give a tty container a terminal, and keep stdin open for a stdin container and at EOF for one without [Conformance]`;
+const STDIN_ONCE = 'container/Container stdin runtime should close the stdin of a stdin_once container when the first attach ends, and keep it open for the next attach otherwise [Conformance]';
+const DEVICES = 'container/Container devices runtime should create a device at container_path with the numbers of host_path, and refuse writes unless permissions allow them [Conformance]';
+const CDI = 'container/Container CDI devices runtime should apply the container edits of the CDI device CDI_devices names [Feature:CDIDevices]';
+const CHECKPOINT = 'container/Container checkpoint CheckpointContainer should write the checkpoint archive at location [Optional] [Feature:Checkpoint]';
 const M = 'container/Container mounts ';
 const VOL = `${M}runtime should mount a host path into the container, read-write by default [Conformance]`;
 const SYMLINK = `${M}runtime should mount a host path that is a symlink to a directory [Conformance]`;
@@ -266,7 +272,7 @@ describe('self-test: container', function () {
 
   // ---- status ----
   it(`${META} fails when ContainerStatus drops a label with an empty value`, () =>
-    expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.labels['crc.test/empty'] }], /ContainerStatus: status\.labels \(the keys given in ContainerConfig\.labels\): expected \{.*'crc\.test\/empty': ''.*got \{ 'crc\.test\/app': 'label-value', 'cri-conformance\.io\/run-id': '[^']+'[^}]*\} \[rests on the kubelet/));
+    expectCheckFails(META, [{ rpc: 'ContainerStatus', mutate: (r) => void delete r.status.labels['crc.test/empty'] }], /ContainerStatus: status\.labels \(the keys given in ContainerConfig\.labels\): expected \{.*'crc\.test\/empty': ''.*got \{ 'crc\.test\/app': 'label-value', 'cri-conformance\.io\/run-id': '[^']+'[^}]*\} \[rests on api\.proto ContainerStatus\.labels/));
 
   it(`${META} fails when ListContainers drops the annotations`, () =>
     expectCheckFails(META, [{ rpc: 'ListContainers', mutate: (r) => void r.containers.forEach((c: Msg) => (c.annotations = {})) }],
@@ -389,6 +395,78 @@ describe('self-test: container', function () {
   it(`${USER} fails when ExecSync runs as root instead of run_as_user`, () =>
     expectCheckFails(USER, [execAnswer('id -u', (r) => (r.stdout = Buffer.from('0\n')))], /ExecSync: id -u \(exec inherits run_as_user=1001\): expected "1001", got "0"/));
 
+  // A runtime that keeps running the first image it was given, whatever the next config names.
+  it(`${IMAGE} fails when the second container runs the first container's image`, () => {
+    let first: Msg;
+    return expectCheckFails(IMAGE, [{ rpc: 'CreateContainer', mutateRequest: (req) => void (first ? (req.config.image = first) : (first = req.config.image)) }],
+      /ExecSync: cat \/etc\/cri-conformance-variant \(container of image alt2\): expected "alt2\\n", got "alt1\\n" \[rests on api\.proto ContainerConfig\.image\.image/);
+  });
+
+  it(`${TTY} fails when tty is ignored`, () =>
+    expectCheckFails(TTY, [createWith((c) => void (c.tty && (c.tty = false)))], /ExecSync: readlink \/proc\/1\/fd\/0 \(tty=true\): expected a value matching .*, got "(?!\/dev\/pts)/));
+
+  it(`${TTY} fails when a container without tty gets a terminal`, () =>
+    expectCheckFails(TTY, [createWith((c) => void (c.stdin && !c.tty && (c.tty = true)))], /ExecSync: readlink \/proc\/1\/fd\/1 \(stdin=true, tty=false\): expected a value matching .*, got "\/dev\/pts\/\d+" \(no terminal without tty\)/));
+
+  it(`${TTY} fails when stdin is ignored (stdin at EOF)`, () =>
+    expectCheckFails(TTY, [createWith((c) => void (c.stdin && !c.tty && (c.stdin = false)))], /ExecSync: exit status of `timeout 2 cat \/proc\/1\/fd\/0` \(stdin=true\): expected anything but "0", got "0"/));
+
+  it(`${TTY} fails when a container without stdin gets an open stdin`, () =>
+    expectCheckFails(TTY, [createWith((c) => void (!c.stdin && (c.stdin = true)))], /ExecSync: exit status of `timeout 2 cat \/proc\/1\/fd\/0` \(stdin=false\): expected "0", got "\d+"/));
+
+  it(`${STDIN_ONCE} fails when stdin_once is ignored (stdin stays open after the first attach)`, () =>
+    expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin_once && (c.stdin_once = false)))],
+      /host: \S+\/eof-once \(stdin_once=true, after the first attach ended\): expected "eof\\n", got "<missing>"/));
+
+  it(`${STDIN_ONCE} fails when stdin is closed after the first attach without stdin_once`, () =>
+    expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin && (c.stdin_once = true)))],
+      /host: \S+\/in-open \(stdin_once=false, after a second attach\): expected "first\\nsecond\\n", got "first\\n"/));
+
+  // ---- devices ----
+  it(`${DEVICES} fails when the runtime maps another host device`, () =>
+    expectCheckFails(DEVICES, [createWith((c) => c.devices?.forEach((d: Msg) => (d.host_path = '/dev/null')))],
+      /ExecSync: stat -c '%F %t:%T' \/dev\/crc-dev \(permissions r\): expected "character special file a:e5", got "character special file 1:3"/));
+
+  it(`${DEVICES} fails when permissions "r" still allow writes`, () =>
+    expectCheckFails(DEVICES, [createWith((c) => c.devices?.forEach((d: Msg) => (d.permissions = 'rw')))],
+      /ExecSync: open \/dev\/crc-dev for writing \(permissions "r"\): expected a value matching .*, got "opened"/));
+
+  it(`${DEVICES} fails when permissions "rw" do not allow writes`, () =>
+    expectCheckFails(DEVICES, [createWith((c) => c.devices?.forEach((d: Msg) => (d.permissions = 'r')))],
+      /ExecSync: open \/dev\/crc-dev for writing \(permissions "rw"\): expected "opened", got "refused: .*Operation not permitted"/));
+
+  it(`${DEVICES} fails when permissions "r" do not allow reads`, () =>
+    expectCheckFails(DEVICES, [createWith((c) => c.devices?.forEach((d: Msg) => void (d.permissions === 'r' && (d.permissions = 'w'))))],
+      /ExecSync: open \/dev\/crc-dev for reading \(permissions "r"\): expected "opened", got "refused: .*Operation not permitted"/));
+
+  // ---- CDI ----
+  it(`${CDI} fails when the runtime ignores CDI_devices`, () =>
+    expectCheckFails(CDI, [createWith((c) => (c.CDI_devices = []))],
+      /ExecSync: \/proc\/1\/environ \(CDI device cri-conformance\.io\/test=dev-\w+ sets CRC_CDI\): expected to include "CRC_CDI=cdi-\w+", got \[/));
+
+  // The lab's containerd 1.6 predates CDI: the proxy applies the test's spec (its env) as a CDI runtime would.
+  it(`${CDI} passes when the runtime applies the CDI device's env`, async () => {
+    const applyCdi = createWith((c) => {
+      for (const d of c.CDI_devices ?? []) {
+        const spec = JSON.parse(readFileSync(`/var/run/cdi/cri-conformance-${d.name.split('=')[1]}.json`, 'utf8'));
+        for (const kv of spec.devices[0].containerEdits.env as string[]) c.envs = [...(c.envs ?? []), { key: kv.split('=')[0], value: kv.slice(kv.indexOf('=') + 1) }];
+      }
+      c.CDI_devices = [];
+    });
+    const r = await runOne(CDI, [applyCdi]);
+    expect(r.status, r.message ?? '').to.equal('passed');
+  });
+
+  // ---- checkpoint ----
+  it(`${CHECKPOINT} fails when CheckpointContainer answers OK and writes no archive`, () =>
+    expectCheckFails(CHECKPOINT, [{ rpc: 'CheckpointContainer', respond: () => ({}) }],
+      /host: size of \S+\/checkpoint\.tar after CheckpointContainer answered OK: expected > 0, got -1 \(the checkpoint archive must be at location\)/));
+
+  it(`${CHECKPOINT} passes when CheckpointContainer writes an archive at location`, async () => {
+    const r = await runOne(CHECKPOINT, [{ rpc: 'CheckpointContainer', respond: (req) => (writeFileSync(req.location, 'archive'), {}) }]);
+    expect(r.status, r.message ?? '').to.equal('passed');
+  });
+
   // ---- mounts ----
   it(`${VOL} fails when the mount is made read-only`, () =>
     expectCheckFails(VOL, [createWith((c) => (c.mounts[0].readonly = true))], /ExecSync: exit_code \(sh -c echo hello from the container > \/mnt\/vol\/from-container\): expected 0, got [1-9]/));
@@ -470,6 +548,13 @@ describe('self-test: container', function () {
   it(`${NS} fails when the second container of the pod has another network namespace`, () =>
     expectCheckFails(NS, [execAnswer('/proc/1/ns/net', (r, n) => void (n === 2 && (r.stdout = Buffer.from('net:[4026530001]\n'))))],
       /ExecSync: \/proc\/1\/ns\/net of the second container in the pod: expected "net:\[\d+\]", got "net:\[4026530001\]"/));
+
+  // A runtime that puts every container into the first pod it created one in.
+  it(`${NS} fails when a container is created in another pod than pod_sandbox_id names`, () => {
+    let first = '';
+    return expectCheckFails(NS, [{ rpc: 'CreateContainer', mutateRequest: (req) => void (first ? (req.pod_sandbox_id = first) : (first = req.pod_sandbox_id)) }],
+      /ListContainers: containers\[\]\.pod_sandbox_id \(filter id, the other pod's container\): expected "[0-9a-f]+", got "[0-9a-f]+" \[rests on api\.proto CreateContainerRequest\.pod_sandbox_id/);
+  });
 
   it(`${NS} fails when a container of another pod shares the network namespace`, () =>
     expectCheckFails(NS, [execAnswer('/proc/1/ns/net', (r) => void (r.stdout = Buffer.from('net:[4026530001]\n')))],
