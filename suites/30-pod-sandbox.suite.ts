@@ -296,7 +296,7 @@ export default defineSuite(({ describe, it }) => {
       const address = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
       if (!address) skip('the node has no IPv4 address besides loopback to bind a host port to');
       const { hostPort } = await webserverWithHostPort(t, 'ports-ip', address);
-      await expectServed(t, address, hostPort, `host_ip ${address}, a node address`, HOST_IP);
+      await expectServed(t, address, hostPort, `host_ip ${address}, a node address`, HOST_IP, address);
       const lo = `http://127.0.0.1:${hostPort}/index.html`;
       const answer = await fetch(lo, { signal: AbortSignal.timeout(2000) }).then((r) => `HTTP ${r.status}`, () => undefined);
       check(`GET ${lo}`, 'answer', answer, HOST_IP).absent(`port_mappings[{host_port: ${hostPort}, host_ip: "${address}"}] binds ${address} only; nothing else listens on that port`);
@@ -372,11 +372,11 @@ async function webserverWithHostPort(t: TestContext, prefix: string, hostIp = ''
 }
 
 /** GET the webserver's page through the host port on `address`, polled while the runtime sets up its rules. */
-async function expectServed(t: TestContext, address: string, hostPort: number, why: string, basis: Basis): Promise<void> {
+async function expectServed(t: TestContext, address: string, hostPort: number, why: string, basis: Basis, hostIp = ''): Promise<void> {
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${hostPort}/index.html`;
   const body = await eventually(async () => {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch((e: Error) =>
-      failWith(`node -> ${url}: expected an HTTP answer through port_mappings[{container_port: 8080, host_port: ${hostPort}, host_ip: ""}], got ${e.message} ${String((e as { cause?: unknown }).cause ?? '')} (${why})`, basis));
+      failWith(`node -> ${url}: expected an HTTP answer through port_mappings[{container_port: 8080, host_port: ${hostPort}, host_ip: "${hostIp}"}], got ${e.message} ${String((e as { cause?: unknown }).cause ?? '')} (${why})`, basis));
     return res.text();
   }, { timeoutMs: 20_000 });
   check(`GET ${url}`, 'body', body, basis).includes('cri-conformance webserver OK', why);
