@@ -8,9 +8,10 @@ import {
   defineSuite, check, failWith, skip, eventually, runSandbox, runContainer, execSync, sandboxStatus, testImage,
   podSandboxConfig, containerConfig, withSandboxNamespaces, withNamespaces, withCommand, withSysctls, withHostname, expectSuccess,
   expectRpcError,
-  type NamespaceModes, type Sandbox, type SandboxOption, type TestContext,
+  type NamespaceModes, type Sandbox, type SandboxOption, type TestContext, type ContainerOption,
 } from '../src/framework/index.js';
 import { startWithinHostLimits } from '../src/framework/host.js';
+import { requireHostFeature, withSelinux } from '../src/framework/security-profiles.js';
 import { hostInterface, hostListener, hostNamespace, hostPidsRunning, hostProcess, makeShmSegment, parseSysvShm, uniqueSleep } from '../src/framework/host.js';
 import type { NamespaceMode__Output } from '../src/gen/v1/runtime/v1/NamespaceMode.js';
 import { cri, kubelet } from '../src/framework/contract.js';
@@ -33,6 +34,7 @@ const SYSCTLS = cri('LinuxPodSandboxConfig.sysctls', 'Sysctls holds linux sysctl
 const NET_ECHO = kubelet('kuberuntime_manager.go podSandboxChanged', 'kills and recreates a sandbox whose PodSandboxStatus linux.namespaces.options.network differs from the pod\'s (hostNetwork: NODE, else POD)');
 const NS_ECHO = cri('Namespace.options', 'Namespace options for Linux namespaces.', 'echo');
 const EXEC = cri('RuntimeService.ExecSync', 'ExecSync runs a command in a container synchronously.');
+const SANDBOX_SELINUX = cri('LinuxSandboxSecurityContext.selinux_options.level', 'Optional SELinux context to be applied.', 'effect');
 // The sandbox's own process, PID 1 of a pid POD pod, as the pod's security context makes it (the kubelet's
 // generatePodSandboxLinuxConfig copies runAsUser and runAsGroup into the sandbox config). Its supplemental_groups
 // are not judged here: api.proto applies them "to the first process run in each container", not to the sandbox's
@@ -81,6 +83,17 @@ export default defineSuite(({ describe, it }) => {
       const ids = (key: string) => (new RegExp(`^${key}:(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
       check('ExecSync', 'Uid (real, effective, saved, fs) in /proc/1/status', ids('Uid'), SANDBOX_USER).equals([uid, uid, uid, uid], `the sandbox process; run_as_user ${uid}`);
       check('ExecSync', 'Gid (real, effective, saved, fs) in /proc/1/status', ids('Gid'), SANDBOX_GROUP).equals([gid, gid, gid, gid], `the sandbox process; run_as_group ${gid}`);
+    });
+
+    it('PID 1 of a pod with pid POD should run under the sandbox\'s SELinux level [Conformance]', async (t) => {
+      requireHostFeature(t, 'selinux');
+      const level = 's0:c4,c5';
+      const modes = { pid: 'POD' } as const;
+      // The kubelet sends the pod's seLinuxOptions to the sandbox and to each container that sets none of its own.
+      const sb = await podWithModes(t, 'pid-pod-selinux', modes, (c) => void (c.linux!.security_context!.selinux_options = { level }));
+      const c = await sleeper(t, sb, 'pid-pod-selinux', modes, withSelinux({ level }));
+      const label = (await run(t, c.id, ['cat', '/proc/1/attr/current'])).replace(/\0/g, '').trim();
+      check('ExecSync', 'SELinux level of PID 1 (/proc/1/attr/current)', label.split(':').slice(3).join(':'), SANDBOX_SELINUX).equals(level, `the sandbox process; label ${label}`);
     });
 
     it('runtime should refuse a sandbox with run_as_group and no run_as_user [Conformance]', async (t) => {
@@ -196,10 +209,10 @@ interface Sleeper {
 
 /** A container running a `sleep` no other process has, with these namespace modes over the kubelet's. Skips
  * when its process is not on this machine: the checks compare it with the node's view. */
-async function sleeper(t: TestContext, sb: Sandbox, prefix: string, modes: NamespaceModes): Promise<Sleeper> {
+async function sleeper(t: TestContext, sb: Sandbox, prefix: string, modes: NamespaceModes, ...more: ContainerOption[]): Promise<Sleeper> {
   const ref = await testImage(t);
   const argv = ['sleep', uniqueSleep()];
-  const cfg = containerConfig(prefix, ref, withNamespaces(modes), withCommand(...argv));
+  const cfg = containerConfig(prefix, ref, withNamespaces(modes), withCommand(...argv), ...more);
   const id = await runContainer(t, sb, cfg);
   const pids = await eventually(async () => {
     const p = hostPidsRunning(argv);
