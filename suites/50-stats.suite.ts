@@ -41,7 +41,12 @@ const POD_CONTAINERS = cri('LinuxPodSandboxStats.containers', 'Stats of containe
 const POD_MEMORY = kubelet('cri_stats_provider.go listPodStatsStrictlyFromCRI', 'reports the pod\'s memory from PodSandboxStats linux.memory (addCRIPodMemoryStats), which pod-level eviction reads');
 const POD_CPU = kubelet('cri_stats_provider.go listPodStatsStrictlyFromCRI', 'reports the pod\'s CPU from PodSandboxStats linux.cpu (addCRIPodCPUStats)');
 const POD_NETWORK = cri('NetworkUsage.default_interface', 'Stats for the default network interface.');
-const POD_FILTER = cri('PodSandboxStatsFilter', "PodSandboxStatsFilter is used to filter the list of pod sandboxes to retrieve stats for. All those fields are combined with 'AND'.");
+// Each filter alone, shown to include the objects that match and exclude the others of the same test.
+const STATS_ID_FILTER = cri('ListContainerStatsRequest.filter.id', 'ID of the container.', 'honoured');
+const STATS_POD_FILTER = cri('ListContainerStatsRequest.filter.pod_sandbox_id', 'ID of the PodSandbox.', 'honoured');
+const STATS_LABEL_FILTER = cri('ListContainerStatsRequest.filter.label_selector', 'LabelSelector to select matches. Only api.MatchLabels is supported for now and the requirements are ANDed.', 'honoured');
+const POD_STATS_ID_FILTER = cri('ListPodSandboxStatsRequest.filter.id', 'ID of the pod sandbox.', 'honoured');
+const POD_STATS_LABEL_FILTER = cri('ListPodSandboxStatsRequest.filter.label_selector', 'LabelSelector to select matches. Only api.MatchLabels is supported for now and the requirements are ANDed.', 'honoured');
 const METRIC_NAME = kubelet('collectors/cri_metrics.go criDescToProm', 'turns each descriptor into a Prometheus Desc (metrics.NewDesc): an invalid metric or label name makes it unusable');
 const METRIC_ONCE = cri('MetricDescriptor.name', 'The name field will be used as a unique identifier of this MetricDescriptor');
 const METRIC_DESCRIBED = cri('Metric.name', 'Name must match a name previously returned in a MetricDescriptors call, otherwise, it will be ignored.');
@@ -176,19 +181,19 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should list exactly the one container named by filter.id [Conformance]', async (t) => {
       const f = await threeContainers(t);
       await polledStats(() => t.cri.runtime.call('ListContainerStats', { filter: { id: f.c2 } }), (res, polled) =>
-        check('ListContainerStats', `stats[].attributes.id (filter.id=${f.c2.slice(0, 12)})`, statIds(res.stats), CONTAINER_FILTER).sameMembers([f.c2], polled));
+        check('ListContainerStats', `stats[].attributes.id (filter.id=${f.c2.slice(0, 12)})`, statIds(res.stats), STATS_ID_FILTER).sameMembers([f.c2], polled));
     });
 
     it('runtime should list exactly the containers of the sandbox named by filter.pod_sandbox_id [Conformance]', async (t) => {
       const f = await threeContainers(t);
       await polledStats(() => t.cri.runtime.call('ListContainerStats', { filter: { pod_sandbox_id: f.sbA.id } }), (res, polled) =>
-        check('ListContainerStats', `stats[].attributes.id (filter.pod_sandbox_id=${f.sbA.id.slice(0, 12)})`, statIds(res.stats), CONTAINER_FILTER).sameMembers([f.c1, f.c2], polled));
+        check('ListContainerStats', `stats[].attributes.id (filter.pod_sandbox_id=${f.sbA.id.slice(0, 12)})`, statIds(res.stats), STATS_POD_FILTER).sameMembers([f.c1, f.c2], polled));
     });
 
     it('runtime should list exactly the containers matching filter.label_selector [Conformance]', async (t) => {
       const f = await threeContainers(t);
       await polledStats(() => t.cri.runtime.call('ListContainerStats', { filter: { label_selector: f.selector } }), (res, polled) =>
-        check('ListContainerStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(f.selector)})`, statIds(res.stats), CONTAINER_FILTER).sameMembers([f.c1, f.c3], polled));
+        check('ListContainerStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(f.selector)})`, statIds(res.stats), STATS_LABEL_FILTER).sameMembers([f.c1, f.c3], polled));
     });
 
     it('runtime should combine filter.pod_sandbox_id and filter.label_selector with AND [Conformance]', async (t) => {
@@ -255,9 +260,9 @@ export default defineSuite(({ describe, it }) => {
       const sbC = await runSandboxInPodCgroup(t, 'plist-c');
       const rt = t.cri.runtime;
       await polledStats(() => rt.call('ListPodSandboxStats', { filter: { id: sbB.id } }), (byId, polled) =>
-        check('ListPodSandboxStats', `stats[].attributes.id (filter.id=${sbB.id.slice(0, 12)})`, podIds(byId.stats), POD_FILTER).sameMembers([sbB.id], polled));
+        check('ListPodSandboxStats', `stats[].attributes.id (filter.id=${sbB.id.slice(0, 12)})`, podIds(byId.stats), POD_STATS_ID_FILTER).sameMembers([sbB.id], polled));
       const byLabel = await polledStats(() => rt.call('ListPodSandboxStats', { filter: { label_selector: selector } }), (res, polled) =>
-        check('ListPodSandboxStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(selector)})`, podIds(res.stats), POD_FILTER).sameMembers([sbA.id, sbB.id], polled));
+        check('ListPodSandboxStats', `stats[].attributes.id (filter.label_selector=${JSON.stringify(selector)})`, podIds(res.stats), POD_STATS_LABEL_FILTER).sameMembers([sbA.id, sbB.id], polled));
       for (const s of byLabel.stats) {
         const sb = [sbA, sbB].find((x) => x.id === s.attributes?.id)!;
         check('ListPodSandboxStats', `stats[${sb.id.slice(0, 12)}].attributes.labels (the ones given)`, givenEntries(s.attributes?.labels, sb.config.labels), POD_ATTR_LABELS)

@@ -11,6 +11,9 @@ const PID_NODE = `${P}a container with pid NODE should see the processes of the 
 const PID_POD = `${P}containers of a pod with pid POD should share one PID namespace whose PID 1 is the sandbox process [Conformance]`;
 const PID_CTR = `${P}a container with pid CONTAINER should be PID 1 of its own PID namespace [Conformance]`;
 const PID_TARGET = `${P}a container with pid TARGET should share the PID namespace of its target container [Conformance]`;
+const PID_USER = `${P}PID 1 of a pod with pid POD should run as the sandbox's run_as_user and run_as_group [Conformance]`;
+const PID_SELINUX = `${P}PID 1 of a pod with pid POD should run under the sandbox's SELinux level [Conformance]`;
+const GROUP_ONLY = `${P}runtime should refuse a sandbox with run_as_group and no run_as_user [Conformance]`;
 const I = 'namespaces/IPC namespace ';
 const IPC_NODE = `${I}a pod with ipc NODE should see a SysV shared memory segment made on the node [Conformance]`;
 const IPC_POD = `${I}containers of a pod with ipc POD should share SysV segments of their own and not see the node's [Conformance]`;
@@ -250,5 +253,22 @@ describe('self-test: namespaces', function () {
     } finally {
       writeFileSync(file, before);
     }
+  });
+  it(`${PID_USER} fails when the sandbox process runs as root instead of run_as_user`, () =>
+    expectCheckFails(PID_USER, [{ rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.security_context.run_as_user = { value: '0' }) }],
+      /ExecSync: Uid \(real, effective, saved, fs\) in \/proc\/1\/status: expected \[ 1234, 1234, 1234, 1234 \], got \[ 0, 0, 0, 0 \] \(the sandbox process; run_as_user 1234\)/));
+
+  it(`${PID_USER} fails when the sandbox process keeps another group than run_as_group`, () =>
+    expectCheckFails(PID_USER, [{ rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.security_context.run_as_group = { value: '0' }) }],
+      /ExecSync: Gid \(real, effective, saved, fs\) in \/proc\/1\/status: expected \[ 2345, 2345, 2345, 2345 \], got \[ 0, 0, 0, 0 \] \(the sandbox process; run_as_group 2345\)/));
+
+  it(`${GROUP_ONLY} fails when the runtime accepts run_as_group without run_as_user`, () =>
+    expectCheckFails(GROUP_ONLY, [{ rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.security_context.run_as_user = { value: '0' }) }],
+      /RunPodSandbox \(run_as_group 2345, no run_as_user\): expected an error \(run_as_group without run_as_user\), got success/));
+  // Only a node with SELinux can judge it; elsewhere the test must skip and say why (the check counts in the map).
+  it(`${PID_SELINUX} skips, naming the missing host feature, on this node without SELinux`, async () => {
+    const r = await runOne(PID_SELINUX, []);
+    expect(r.status, r.message).to.equal('skipped');
+    expect(r.message).to.match(/^SELinux is not enabled on this node \(.*selinuxfs.*\)$/);
   });
 });

@@ -1,5 +1,8 @@
 // Self-tests: each pod sandbox check fails with a useful message when the runtime answers wrong.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { hostname as nodeHostname } from 'node:os';
 import { expect } from 'chai';
 import { Status, expectCheckFails, runOne, type Fault } from '../support/selftest.js';
@@ -16,6 +19,9 @@ const FORCE = `${P}RemovePodSandbox should forcibly stop and remove a ready sand
 const DUP = `${P}runtime should refuse RunPodSandbox with the name, uid, namespace and attempt of a live sandbox, or answer that same sandbox [Conformance]`;
 const PORTS = `${P}runtime should forward a sandbox port mapping on a node address to the pod [Optional]`;
 const PORTS_LO = `${P}runtime should also forward a sandbox port mapping on the node's loopback address [Optional]`;
+const PORTS_IP = `${P}runtime should forward a sandbox port mapping with a host_ip on that node address only [Optional]`;
+const LOG_DIR = `${P}runtime should write a container's log under the sandbox's log_directory on the node [Conformance]`;
+const PRIV = `${P}runtime should run a privileged container in a sandbox that says privileged [Conformance]`;
 
 /** The test must pass under these faults: an answer the contract allows is accepted. */
 async function expectPasses(id: string, faults: Fault[]): Promise<void> {
@@ -230,7 +236,7 @@ describe('self-test: pod-sandbox', function () {
 
   it(`${STOP} fails when the sandbox still reports SANDBOX_READY`, () =>
     expectCheckFails(STOP, [{ rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_READY') }],
-      /PodSandboxStatus: status\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox\)/));
+      /PodSandboxStatus: status\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox of it; /));
 
   it(`${STOP} fails when the container is not running before the stop`, () =>
     expectCheckFails(STOP, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state = 'CONTAINER_EXITED') }],
@@ -244,12 +250,15 @@ describe('self-test: pod-sandbox', function () {
     expectCheckFails(STOP, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state === 'CONTAINER_EXITED' && (r.status.finished_at = '0')) }],
       /ContainerStatus: status\.finished_at: expected a non-empty value, got "0"/));
 
-  it(`${STOP} fails when StopPodSandbox leaves the container running`, () =>
-    expectCheckFails(STOP, [
-      { rpc: 'StopPodSandbox', respond: () => ({}) },
-      { rpc: 'PodSandboxStatus', mutate: (r) => void (r.status.state = 'SANDBOX_NOTREADY') },
-      { rpc: 'ListPodSandbox', mutate: (r) => r.items.forEach((i: Msg) => (i.state = 'SANDBOX_NOTREADY')) },
-    ], /ContainerStatus: status\.state: expected "CONTAINER_EXITED", got "CONTAINER_RUNNING" \(containers of a stopped sandbox must be terminated\)/));
+  it(`${STOP} fails when StopPodSandbox leaves the container running`, () => {
+    // Only the sandbox the call names is said to be stopped: the other one stays ready, as it really is.
+    let stopped = '';
+    return expectCheckFails(STOP, [
+      { rpc: 'StopPodSandbox', respond: (req) => ((stopped ||= req.pod_sandbox_id), {}) },
+      { rpc: 'PodSandboxStatus', mutate: (r, req) => void (req.pod_sandbox_id === stopped && (r.status.state = 'SANDBOX_NOTREADY')) },
+      { rpc: 'ListPodSandbox', mutate: (r) => r.items.forEach((i: Msg) => void (i.id === stopped && (i.state = 'SANDBOX_NOTREADY'))) },
+    ], /ContainerStatus: status\.state: expected "CONTAINER_EXITED", got "CONTAINER_RUNNING" \(containers of a stopped sandbox must be terminated\)/);
+  });
 
   it(`${REMOVE} fails when ListPodSandbox still lists the removed sandbox`, () =>
     expectCheckFails(REMOVE, [{
@@ -343,4 +352,83 @@ describe('self-test: pod-sandbox', function () {
       await new Promise((done) => (stray ? stray.close(done) : done(undefined)));
     }
   });
+  it(`${PORTS} fails when the mapping targets another container port`, () =>
+    expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings[0].container_port = 8081))],
+      /node -> http:\/\/[0-9a-f.:[\]]+:\d+\/index\.html: expected an HTTP answer through port_mappings\[\{container_port: 8080, host_port: \d+, host_ip: ""\}\], got /));
+
+  it(`${PORTS} fails when the mapping is made for UDP instead of TCP`, () =>
+    expectCheckFails(PORTS, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings[0].protocol = 'UDP'))],
+      /node -> http:\/\/[0-9a-f.:[\]]+:\d+\/index\.html: expected an HTTP answer through port_mappings\[\{container_port: 8080, host_port: \d+, host_ip: ""\}\], got /));
+
+  it(`${PORTS_IP} fails when the runtime ignores host_ip and forwards on every node address`, () =>
+    expectCheckFails(PORTS_IP, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings[0].host_ip = ''))],
+      /GET http:\/\/127\.0\.0\.1:\d+\/index\.html: answer: expected no value, got "HTTP 200" \(port_mappings\[\{host_port: \d+, host_ip: "[0-9.]+"\}\] binds [0-9.]+ only/));
+
+  it(`${PORTS_IP} fails when the port is not forwarded on host_ip`, () =>
+    expectCheckFails(PORTS_IP, [onCall('RunPodSandbox', 1, (req) => (req.config.port_mappings = []))],
+      /node -> http:\/\/[0-9.]+:\d+\/index\.html: expected an HTTP answer through port_mappings\[\{container_port: 8080, host_port: \d+, host_ip: "[0-9.]+"\}\], got /));
+
+  it(`${LOG_DIR} fails when the runtime writes the log under another directory`, async () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'crc-selftest-logdir-'));
+    try {
+      await expectCheckFails(LOG_DIR, [
+        onCall('RunPodSandbox', 1, (req) => (req.config.log_directory = elsewhere)),
+        onCall('CreateContainer', 1, (req) => {
+          req.sandbox_config.log_directory = elsewhere;
+          mkdirSync(path.join(elsewhere, path.dirname(req.config.log_path)), { recursive: true });
+        }),
+      ], /log file \/.*\/crc-logdir-[0-9a-f]+\/0\.log: expected the file to exist \(the line "marker-crc-logdir-[0-9a-f]+" the container printed, in log_directory .*\), got no file/);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it(`${PRIV} fails when the sandbox is not privileged (the runtime refuses the privileged container)`, () =>
+    expectCheckFails(PRIV, [
+      onCall('RunPodSandbox', 1, (req) => (req.config.linux.security_context.privileged = false)),
+      onCall('CreateContainer', 1, (req) => (req.sandbox_config.linux.security_context.privileged = false)),
+    ], /CreateContainer\/StartContainer \(privileged, in the privileged sandbox\): expected success \(a privileged container in a sandbox with linux\.security_context\.privileged true\), got [A-Z_]+: /));
+
+  it(`${PRIV} fails when the privileged container is not running`, () =>
+    expectCheckFails(PRIV, [{ rpc: 'ContainerStatus', mutate: (r) => void (r.status.state = 'CONTAINER_EXITED') }],
+      /ContainerStatus: status\.state: expected "CONTAINER_RUNNING", got "CONTAINER_EXITED" \(the privileged container of the privileged sandbox\)/));
+
+  it(`${STOP} fails when StopPodSandbox stops another sandbox than the one it names`, () => {
+    let other = '';
+    return expectCheckFails(STOP, [
+      { rpc: 'RunPodSandbox', mutate: (r, req) => void (req.config.metadata.name.includes('stop-other') && (other = r.pod_sandbox_id)) },
+      onCall('StopPodSandbox', 1, (req) => (req.pod_sandbox_id = other)),
+    ], /PodSandboxStatus: status\.state: expected "SANDBOX_NOTREADY", got "SANDBOX_READY" \(after StopPodSandbox of it; /);
+  });
+
+  it(`${STOP} fails when the sandbox StopPodSandbox does not name is stopped too`, () => {
+    let other = '';
+    return expectCheckFails(STOP, [
+      { rpc: 'RunPodSandbox', mutate: (r, req) => void (req.config.metadata.name.includes('stop-other') && (other = r.pod_sandbox_id)) },
+      { rpc: 'PodSandboxStatus', mutate: (r, req) => void (req.pod_sandbox_id === other && (r.status.state = 'SANDBOX_NOTREADY')) },
+    ], /PodSandboxStatus: status\.state \(the other sandbox\): expected "SANDBOX_READY", got "SANDBOX_NOTREADY" \(StopPodSandbox named [0-9a-f]{64}, not this one\)/);
+  });
+
+  it(`${REMOVE} fails when the sandbox RemovePodSandbox does not name is gone too`, () => {
+    let other = '';
+    return expectCheckFails(REMOVE, [
+      { rpc: 'RunPodSandbox', mutate: (r, req) => void (req.config.metadata.name.includes('remove-other') && (other = r.pod_sandbox_id)) },
+      { rpc: 'ListPodSandbox', mutate: (r, req) => void (other && req.filter?.id === other && (r.items = [])) },
+    ], /ListPodSandbox: items\[0\]\.id \(filter id of the other, stopped sandbox\): expected "[0-9a-f]{64}", got undefined \(RemovePodSandbox named [0-9a-f]{64}, not this one\)/);
+  });
+
+  it(`${LIST} fails when two listed sandboxes swap their labels (entry by entry)`, () =>
+    expectCheckFails(LIST, [{
+      rpc: 'ListPodSandbox',
+      mutate: (r, req) => void (req.filter?.label_selector?.['crc.example/list-test'] && r.items.length === 3 &&
+        ([r.items[0].labels, r.items[1].labels] = [r.items[1].labels, r.items[0].labels])),
+    }], /ListPodSandbox: items\[[abc]\]\.labels \(the ones given; filter label crc\.example\/list-test\): expected \{/));
+
+  it(`${LIST} fails when a filtered item reports another state than its sandbox's`, () =>
+    expectCheckFails(LIST, [{ rpc: 'ListPodSandbox', mutate: (r, req) => void (req.filter?.id && !req.filter.state && r.items.forEach((i: Msg) => (i.state = i.state === 'SANDBOX_READY' ? 'SANDBOX_NOTREADY' : 'SANDBOX_READY'))) }],
+      /ListPodSandbox: items\[a\]\.state \(filter id=a\): expected "SANDBOX_READY", got "SANDBOX_NOTREADY"/));
+
+  it(`${LIST} fails when a filtered item reports another pod's name`, () =>
+    expectCheckFails(LIST, [{ rpc: 'ListPodSandbox', mutate: (r, req) => void (req.filter?.id && r.items.forEach((i: Msg) => (i.metadata.name = 'crc-other'))) }],
+      /ListPodSandbox: items\[a\]\.metadata\.name \(filter id=a\): expected "crc-list-a-[0-9a-f]+", got "crc-other"/));
 });

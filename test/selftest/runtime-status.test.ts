@@ -35,6 +35,13 @@ describe('self-test: runtime-status', function () {
       /Status: info \(verbose=false\): expected no value, got \[ 'config' \]/,
     ));
 
+  it('fails when the runtime sees verbose true and answers its info (the flag acts)', () =>
+    expectCheckFails(
+      `${S}runtime should return verbose info only when asked [Conformance]`,
+      [{ rpc: 'Status', mutateRequest: (req) => void (req.verbose = true) }],
+      /Status: info \(verbose=false\): expected no value, got \[ /,
+    ));
+
   it('fails when runtime_handlers lacks the default handler', () =>
     expectCheckFails(
       `${S}runtime should list the default handler, once, in runtime_handlers [Feature:RuntimeHandlers]`,
