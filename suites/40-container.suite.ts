@@ -2,7 +2,7 @@
 // ListContainers must report, how the container config is honoured (image, command, env, stdin/tty, mounts,
 // devices, CDI devices, user, limits), ExecSync, CheckpointContainer, and what containers of one pod share.
 import { existsSync } from 'node:fs';
-import { readFile, symlink, writeFile, access, mkdir, stat, rm } from 'node:fs/promises';
+import { readFile, symlink, writeFile, access, mkdir, stat, rm, rmdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -511,7 +511,11 @@ export default defineSuite(({ describe, it }) => {
       const kind = 'cri-conformance.io/test';
       const dev = `dev-${randomSuffix(8)}`;
       const value = `cdi-${randomSuffix(8)}`;
-      await mkdir(CDI_SPEC_DIR, { recursive: true });
+      // The directory too, when we make it: nothing of ours stays behind (rmdir leaves it if anything else came).
+      if (!existsSync(CDI_SPEC_DIR)) {
+        await mkdir(CDI_SPEC_DIR, { recursive: true });
+        t.defer(`CDI spec dir ${CDI_SPEC_DIR}`, async () => void (await rmdir(CDI_SPEC_DIR).catch(() => undefined)));
+      }
       const file = path.join(CDI_SPEC_DIR, `cri-conformance-${dev}.json`);
       await writeFile(file, JSON.stringify({ cdiVersion: '0.5.0', kind, devices: [{ name: dev, containerEdits: { env: [`CRC_CDI=${value}`] } }] }));
       t.defer(`CDI spec ${file}`, async () => void (await rm(file, { force: true })));
