@@ -15,5 +15,12 @@ export const NOT_JUDGED: Record<string, string> = {
   'RuntimeConfig.network_config': 'holds only NetworkConfig.pod_cidr (see there)',
   'UpdateRuntimeConfigRequest.runtime_config': 'holds only NetworkConfig.pod_cidr (see there)',
   'CreateContainerRequest.sandbox_config': 'api.proto: "the same config that was passed to RunPodSandboxRequest … passed again here just for easy reference": the pod config is judged at RunPodSandbox',
+  'LinuxSandboxSecurityContext.supplemental_groups': 'api.proto: "List of groups applied to the first process run in each container": the kubelet sends the same list in each container\'s security context, where the identity checks judge it; what a runtime gives the sandbox\'s own process is not named',
+  'LinuxSandboxSecurityContext.supplemental_groups_policy': 'api.proto: "defines how supplemental groups of the first container processes are calculated": judged on the containers\' own field (identity suite), the sandbox process is not named',
+  'LinuxPodSandboxConfig.overhead': 'api.proto: "Optional overhead represents the overheads associated with this sandbox": for runtimes that size a pod VM and for NRI plugins; no CRI answer reports it and a runc pod has nothing to apply it to',
+  'LinuxPodSandboxConfig.resources': 'api.proto: "Optional resources represents the sum of container resources for this sandbox": as overhead (no CRI answer reports it)',
+  'UpdatePodSandboxResourcesRequest.overhead': 'api.proto: UpdatePodSandboxResources "synchronously updates the PodSandboxConfig … treated as best effort": no CRI answer reports it back (only NRI plugins see it); both containerd lab runtimes answer UNIMPLEMENTED',
+  'UpdatePodSandboxResourcesRequest.resources': 'as UpdatePodSandboxResourcesRequest.overhead',
+  'CheckpointContainerRequest.timeout': 'api.proto: "Timeout in seconds for the checkpoint to complete": seen only with a checkpoint that outlasts it, which needs CRIU (absent here: containerd 1.6 answers UNIMPLEMENTED, 2.1 "criu not found")',
   'PullImageRequest.sandbox_config': 'api.proto: "Config of the PodSandbox, which is used to pull image in PodSandbox context." It names no effect a client can observe (a runtime may pick a snapshotter or a handler by it, or not)',
 };
