@@ -82,6 +82,8 @@ export default defineSuite(({ describe, it }) => {
       check('ListImages', `images[tag=${ref}] (after PullImage of ${ref})`, named.map((i) => i.id), PULL_SPEC).present();
       check('PullImage', 'image_ref', imageRef, PULL_REF).present();
       const st = await presentImage(t, ref, 'after PullImage');
+      // ImageStatus answers the image the request names: the one listed under that tag.
+      check('ImageStatus', `image.id (asked by ${ref})`, st.id, STATUS_SPEC).equals(named[0]?.id, `the id ListImages lists for ${ref}`);
       await expectSameImage(t, imageRef, st.id, 'PullImage image_ref', PULL_REF);
       check('ImageStatus', `image.repo_tags (${ref})`, st.repo_tags, TAGS).includes(normalizeRef(ref));
       check('ImageStatus', `image.repo_digests (${ref})`, st.repo_digests, DIGESTS).includes(normalizeRef(await digestRef(t, 'alt1')));
@@ -554,9 +556,6 @@ async function presentImage(t: TestContext, ref: string, when: string, basis: Ba
   const st = await imageStatus(t, ref);
   if (!st.image) failWith(`ImageStatus: image (${ref}): expected an image ${when}, got none`, basis);
   check('ImageStatus', `image.id (${ref})`, st.image.id, IMAGE_ID).present();
-  // The image answered is the one asked for: known by that reference (its id, a tag or a digest).
-  const names = [st.image.id, ...st.image.repo_tags, ...st.image.repo_digests];
-  check('ImageStatus', `image.id, repo_tags and repo_digests (asked by ${ref})`, names, STATUS_SPEC).includes(/^sha256:[0-9a-f]{64}$/.test(ref) ? ref : normalizeRef(ref));
   return st.image;
 }
 
