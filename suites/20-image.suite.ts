@@ -25,7 +25,21 @@ const DIGESTS = cri('Image.repo_digests', 'Digests by which this image is known.
 const SIZE = cri('Image.size', 'Size of the image in bytes. Must be > 0.');
 const LIST = cri('ImageService.ListImages', 'ListImages lists existing images.');
 const AUTH = cri('PullImageRequest.auth', 'Authentication configuration for pulling the image.');
-const KUBELET_AUTH = kubelet('kuberuntime_image.go PullImage()', 'sends each matching credential as AuthConfig (username, password, auth, server_address, identity_token, registry_token) until a pull succeeds');
+/** The pull with the registry's username and password succeeds, and with a wrong password fails. */
+const AUTH_USER_PASSWORD = cri('PullImageRequest.auth', 'Authentication configuration for pulling the image.', 'effect', ['AuthConfig.username', 'AuthConfig.password']);
+/** The pull with base64(username:password) in AuthConfig.auth succeeds, and with a wrong one fails. */
+const AUTH_BASE64 = cri('PullImageRequest.auth.auth', 'Authentication configuration for pulling the image.', 'effect');
+/** ImageSpec.image of each image RPC, judged where the RPC's effect shows: pulled, found, removed. */
+const PULL_SPEC = cri('PullImageRequest.image.image', "Spec of the image. … Container's Image field (e.g. imageID or imageDigest).", 'effect');
+const STATUS_SPEC = cri('ImageStatusRequest.image.image', "Spec of the image. … Container's Image field (e.g. imageID or imageDigest).", 'effect');
+const REMOVE_SPEC = cri('RemoveImageRequest.image.image', "Spec of the image to remove. … Container's Image field (e.g. imageID or imageDigest).", 'effect');
+/** The kubelet never sets a ListImages filter (it lists all images); a runtime that ignores it lists images it excludes. */
+const FILTER = cri('ListImagesRequest.filter.image.image', "Filter to list images. … Spec of the image. … Container's Image field (e.g. imageID or imageDigest).", 'honoured');
+/** The kubelet sends the pod spec's image here and the image id in ImageSpec.image; a runtime may answer it in
+ * ContainerStatus.image / Container.image (CRI-O does), and then it is the reference the user specified. */
+// No kind: the contract does not say the reference comes back, so the check (empty, or what CreateContainer sent) is
+// not counted as an echo (containerd 1.6 answers "", 2.1 echoes it in Container.image only).
+const USER_IMAGE = cri('ImageSpec.user_specified_image', 'The container image reference specified by the user (e.g. image[:tag] or digest). Only set if available within the RPC context.');
 /** Retries of a pull after one that ran out of time, and the pause between them (the kubelet's image back-off starts at 10 s). */
 const PULL_RETRIES = 2;
 const PULL_BACKOFF_MS = 2_000;
@@ -65,8 +79,13 @@ export default defineSuite(({ describe, it }) => {
     it('runtime should pull an image by name:tag and return a reference to it as image_ref [Conformance] [Serial]', async (t) => {
       const ref = t.image('alt1');
       const imageRef = await pullOwnedImage(t, ref);
+      // The image the request named, not another, is on the node now.
+      const named = (await listImages(t)).filter((i) => i.repo_tags.includes(normalizeRef(ref)));
+      check('ListImages', `images[tag=${ref}] (after PullImage of ${ref})`, named.map((i) => i.id), PULL_SPEC).present();
       check('PullImage', 'image_ref', imageRef, PULL_REF).present();
       const st = await presentImage(t, ref, 'after PullImage');
+      // ImageStatus answers the image the request names: the one listed under that tag.
+      check('ImageStatus', `image.id (asked by ${ref})`, st.id, STATUS_SPEC).equals(named[0]?.id, `the id ListImages lists for ${ref}`);
       await expectSameImage(t, imageRef, st.id, 'PullImage image_ref', PULL_REF);
       check('ImageStatus', `image.repo_tags (${ref})`, st.repo_tags, TAGS).includes(normalizeRef(ref));
       check('ImageStatus', `image.repo_digests (${ref})`, st.repo_digests, DIGESTS).includes(normalizeRef(await digestRef(t, 'alt1')));
@@ -151,25 +170,27 @@ export default defineSuite(({ describe, it }) => {
       const reg = privateRegistry(t);
       const ref = t.image('private');
       await removeAfterTest(t, ref);
-      const attempts: [string, AuthConfig | undefined][] = [
-        ['no credentials', undefined],
-        ['a wrong password', { username: reg.username, password: `wrong-${randomSuffix(8)}` }],
+      const wrong = `wrong-${randomSuffix(8)}`;
+      const attempts: [string, AuthConfig | undefined, Basis][] = [
+        ['no credentials', undefined, AUTH],
+        ['a wrong password', { username: reg.username, password: wrong }, AUTH_USER_PASSWORD],
+        ['a wrong password in AuthConfig.auth', { auth: Buffer.from(`${reg.username}:${wrong}`).toString('base64') }, AUTH_BASE64],
       ];
-      for (const [what, auth] of attempts) {
+      for (const [what, auth, basis] of attempts) {
         const r = await outcome(t.cri.image.call('PullImage', { image: { image: ref }, auth }));
-        if (r.ok) failWith(`PullImage: expected an error pulling ${ref} from a basic-auth registry with ${what}, got image_ref ${JSON.stringify(r.res.image_ref)}`, AUTH);
+        if (r.ok) failWith(`PullImage: expected an error pulling ${ref} from a basic-auth registry with ${what}, got image_ref ${JSON.stringify(r.res.image_ref)}`, basis);
       }
     });
 
     it('runtime should pull a private image with the registry username and password [Conformance] [Serial]', async (t) => {
       const reg = privateRegistry(t);
-      await expectPrivatePull(t, { username: reg.username, password: reg.password }, 'username and password', AUTH);
+      await expectPrivatePull(t, { username: reg.username, password: reg.password }, 'username and password', AUTH_USER_PASSWORD);
     });
 
     it('runtime should pull a private image with base64 credentials in AuthConfig.auth [Conformance] [Serial]', async (t) => {
       const reg = privateRegistry(t);
       const auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64');
-      await expectPrivatePull(t, { auth }, 'AuthConfig.auth', KUBELET_AUTH);
+      await expectPrivatePull(t, { auth }, 'AuthConfig.auth', AUTH_BASE64);
     });
 
     it('runtime should end a PullImage at its deadline and pull the same image normally afterwards [Conformance] [Serial]', async (t) => {
@@ -301,6 +322,27 @@ export default defineSuite(({ describe, it }) => {
       check('ImageStatus', `image.repo_tags (${refs[0]})`, st.repo_tags, TAGS).sameMembers(tags);
       check('ListImages', `images[id=${entries[0]!.id}].id`, entries[0]!.id, IMAGE_ID).equals(st.id, 'the id ImageStatus reports');
     });
+
+    // [Strict]: the kubelet never sets a filter (it lists every image), and containerd lists every image whatever the filter.
+    it('runtime should list only the image a filter names, excluding the others, entry by entry [Strict] [Serial]', async (t) => {
+      const refs = [t.image('alt1'), t.image('alt2')];
+      for (const r of refs) await pullOwnedImage(t, r);
+      const all = [...refs, await testImage(t)];
+      const ids = await Promise.all(all.map(async (r) => (await presentImage(t, r, 'on the node')).id));
+      for (const [k, r] of refs.entries()) {
+        const { images } = await t.cri.image.call('ListImages', { filter: { image: { image: r } } });
+        const got = images.map((i) => i.id);
+        check('ListImages', `images[].id (filter.image.image ${r})`, got, FILTER).includes(ids[k]);
+        for (const [j, other] of all.entries()) {
+          if (j !== k) check('ListImages', `images[].id (filter.image.image ${r}: ${other} does not match)`, got, FILTER).excludes(ids[j]);
+        }
+        // Entry by entry: every image listed is known by the filter's reference.
+        for (const e of images) check('ListImages', `images[id=${e.id}].repo_tags (filter.image.image ${r})`, e.repo_tags, FILTER).includes(normalizeRef(r));
+      }
+      const missing = missingRef(t);
+      const none = await t.cri.image.call('ListImages', { filter: { image: { image: missing } } });
+      check('ListImages', `images[].id (filter.image.image ${missing}, which names no image on the node)`, none.images.map((i) => i.id), FILTER).absent();
+    });
   });
 
   describe('RemoveImage', () => {
@@ -346,8 +388,10 @@ export default defineSuite(({ describe, it }) => {
     // call already deleted at once, while that call still deletes the image's other names).
     it('runtime should not fail concurrent RemoveImage calls by image id, each leaving it gone from kubelet 1.36 [Conformance] [Serial] [Profile]', async (t) => {
       const ref = t.image('alt2');
+      const other = await testImage(t);
       await pullOwnedImage(t, ref);
       const st = await presentImage(t, ref, 'after PullImage');
+      const otherId = (await presentImage(t, other, 'as a shared test image')).id;
       const targets = Array.from({ length: 5 }, () => st.id);
       // Each call, as soon as it returns, asks ImageStatus by the image id.
       const results = await Promise.all(targets.map(async (r) => {
@@ -363,7 +407,10 @@ export default defineSuite(({ describe, it }) => {
         }
       }
       check('ImageStatus', `image (${ref}, after concurrent RemoveImage)`, (await imageStatus(t, ref)).image?.id, REMOVED).absent();
-      check('ListImages', 'images[].id (after concurrent RemoveImage)', (await listImages(t)).map((i) => i.id), REMOVED).excludes(st.id);
+      // The image the requests named is gone, and another image is not.
+      const left = (await listImages(t)).map((i) => i.id);
+      check('ListImages', 'images[].id (after concurrent RemoveImage)', left, REMOVE_SPEC).excludes(st.id);
+      check('ListImages', `images[].id (${other}, another image, after concurrent RemoveImage of ${st.id})`, left, REMOVE_SPEC).includes(otherId);
       const again = await outcome(t.cri.image.call('RemoveImage', { image: { image: ref } }));
       if (!again.ok) failWith(`RemoveImage: expected success removing ${ref} again (already removed), got ${codeName(again.err.code)}: ${again.err.details}`, REMOVED);
     });
@@ -417,6 +464,10 @@ export default defineSuite(({ describe, it }) => {
       // status.image_id is judged by the next test, per release.
       const lc = await t.cri.runtime.call('ListContainers', { filter: { id: cid } });
       const c = lc.containers.find((x) => x.id === cid);
+      // The kubelet sent the image id in ImageSpec.image and the pod's reference in user_specified_image: a runtime
+      // need not answer the latter, and one that does answers the reference the user specified.
+      const userRef = [['ContainerStatus', 'status.image.user_specified_image', cs.image?.user_specified_image], ['ListContainers', `containers[id=${cid}].image.user_specified_image`, c?.image?.user_specified_image]] as const;
+      for (const [rpc, f, v] of userRef) check(rpc, f, v ?? '', USER_IMAGE).oneOf(['', ref], 'empty, or the reference CreateContainer named');
       check('ListContainers', `containers[id=${cid}].image_ref`, c?.image_ref, LIST_IMAGE_REF).present();
       await expectSameImage(t, c!.image_ref, st.id, 'ListContainers image_ref', LIST_IMAGE_REF);
     });

@@ -85,7 +85,7 @@ const CHECKPOINT = cri('CheckpointContainerRequest.location', 'Location of the c
 const EXEC_STDOUT = cri('ExecSyncResponse.stdout', 'Captured command stdout output.');
 const EXEC_STDERR = cri('ExecSyncResponse.stderr', 'Captured command stderr output.');
 const EXEC_EXIT = cri('ExecSyncResponse.exit_code', 'Exit code the command finished with. Default: 0 (success).');
-const EXEC_TIMEOUT = cri('ExecSyncRequest.timeout', 'Timeout in seconds to stop the command. Default: 0 (run forever).');
+const EXEC_TIMEOUT = cri('ExecSyncRequest.timeout', 'Timeout in seconds to stop the command. Default: 0 (run forever).', 'effect');
 const EXEC_DEADLINE = kubelet('cri-client remote_runtime.go ExecSync', 'reads DEADLINE_EXCEEDED as a timed-out command (a probe timeout); any other error is a probe error');
 
 export default defineSuite(({ describe, it }) => {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   defineSuite, check, skip, runSandbox, containerPod, runContainer, createContainer, testImage, podSandboxConfig, containerConfig, eventually, execSync,
   withShell, withCommand, withStdin, withTty, withHostNetwork, withHostname, randomSuffix, removeContainer, removePodSandbox,
-  stopPodSandbox, type TestContext, type Sandbox,
+  stopPodSandbox, containerStatus, type TestContext, type Sandbox,
 } from '../src/framework/index.js';
 import { cri, kubelet, opinion, type Basis } from '../src/framework/contract.js';
 import {
@@ -34,6 +34,21 @@ const FORWARD_PORTS = cri('PortForwardRequest.port', 'Port to forward.', 'effect
 const PORTS = kubelet('server.go getPortForward → proxyStream', 'passes kubectl port-forward\'s data and error streams, one pair per forwarded port, through as is');
 const RESIZE = kubelet('server.go getExec → proxyStream', 'passes kubectl\'s terminal size messages (the resize channel of a tty session) through as is');
 const TTY_STDERR = cri('ExecRequest.stderr', 'If `tty` is true, `stderr` MUST be false. Multiplexing is not supported in this case. The output of stdout and stderr will be combined to a single stream.');
+// The request's fields, judged where they act: in the container (its env, argv, terminal) and on the wire (a runtime
+// that serves a stream the request did not ask for waits for it, and the session never ends).
+const EXEC_IN = cri('ExecRequest.container_id', 'ID of the container in which to execute the command. … Command to execute.', 'effect', ['ExecRequest.cmd']);
+const EXEC_SYNC_IN = cri('ExecSyncRequest.container_id', 'ID of the container. … Command to execute.', 'effect', ['ExecSyncRequest.cmd']);
+const EXEC_TTY = cri('ExecRequest.tty', 'Whether to exec the command in a TTY.', 'effect');
+const EXEC_STDIN = cri('ExecRequest.stdin', 'Whether to stream stdin. One of `stdin`, `stdout`, and `stderr` MUST be true.', 'effect');
+const EXEC_STREAMS = cri('ExecRequest.stdout', 'Whether to stream stdout. One of `stdin`, `stdout`, and `stderr` MUST be true.', 'effect', ['ExecRequest.stderr']);
+const ATTACH_TO = cri('AttachRequest.container_id', 'ID of the container to which to attach.', 'effect');
+const ATTACH_STREAMS = cri('AttachRequest.stdout', 'Whether to stream stdout. One of `stdin`, `stdout`, and `stderr` MUST be true.', 'effect', ['AttachRequest.stderr']);
+const ATTACH_STDIN = cri('AttachRequest.stdin', 'Whether to stream stdin. One of `stdin`, `stdout`, and `stderr` MUST be true.', 'effect', ['ContainerConfig.stdin']);
+const ATTACH_TTY = cri('AttachRequest.tty', 'Whether the process being attached is running in a TTY. This must match the TTY setting in the ContainerConfig.', 'effect');
+const CONTAINER_TTY = cri('ContainerConfig.tty', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
+/** stdin_once has no words of its own: the kubelet sets it from the pod spec (`kubectl run -i`), whose meaning is
+ * Docker's: the container's stdin is closed once the first attached session closes its stdin. */
+const STDIN_ONCE = cri('ContainerConfig.stdin_once', 'Variables for interactive containers, these have very specialized use-cases (e.g. debugging).', 'effect');
 const NO_CONTAINER_EXEC = cri('RuntimeService.Exec', 'Exec prepares a streaming endpoint to execute a command in the container.');
 const NO_CONTAINER_ATTACH = cri('RuntimeService.Attach', 'Attach prepares a streaming endpoint to attach to a running container.');
 const NO_SANDBOX_PF = opinion('PortForward prepares a streaming endpoint to forward ports from a PodSandbox (api.proto); for a sandbox that is not there, an error at once rather than a URL that fails at the session');
@@ -91,6 +106,30 @@ async function serving(t: TestContext, id: string, addr: string): Promise<void> 
 /** The URL an RPC answered is absolute: the kubelet dials it as is. */
 function absoluteUrl(rpc: string, url: string, basis: Basis): void {
   check(rpc, 'url', url, basis).matches(/^https?:\/\/[^/]+\//, 'the kubelet dials it as is: an absolute http(s) URL');
+}
+
+/** How an exec session ended, in one comparable value: its streams and Status, or that it did not end in time
+ * (a server waiting for a stream the request did not ask for never starts the command). */
+async function ended(t: TestContext, s: ExecSession): Promise<string> {
+  const limit = 2 * stepTimeoutMs(t);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((r) => { timer = setTimeout(() => r(`no end within ${limit} ms`), limit); });
+  const done = runToCompletion(s).then(
+    (r) => JSON.stringify({ stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: outcome(r.status) }),
+    (e: Error) => `failed: ${e.message}`,
+  );
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A busybox container with CRC_WHO=`who` in its environment, that sleeps (or runs `script`). */
+async function marked(t: TestContext, sb: Sandbox, who: string, script = 'exec sleep 3600'): Promise<string> {
+  const cfg = containerConfig(who, await testImage(t), withShell(script));
+  cfg.envs = [{ key: 'CRC_WHO', value: who }];
+  return runContainer(t, sb, cfg);
 }
 
 /** Asks each RPC for a URL: Exec runs `echo once`, Attach joins the container's output, PortForward port 8080. */
@@ -193,6 +232,20 @@ export default defineSuite(({ describe, it }) => {
         check('Exec', 'error channel Status (exit 0)', outcome(ok.status), SESSION).equals('Success', ok.status.raw);
       });
 
+      it(`exec should stream only what the request asks for: no stdin, stdout alone, stderr alone, over ${p.label} ${p.tag}`, async (t) => {
+        const id = await sleeper(t, await containerPod(t));
+        // stdin=false: the command reads end of file at once (nothing is attached to its stdin).
+        const noStdin = await ended(t, await exec(t, p, id, ['sh', '-c', 'cat; echo stdin-ended'], { stdout: true }));
+        check('Exec', 'session of `cat; echo stdin-ended` (stdin=false, stdout=true)', noStdin, EXEC_STDIN)
+          .equals(JSON.stringify({ stdout: 'stdin-ended\n', stderr: '', status: 'Success' }));
+        // One output stream each: the session streams it and does not wait for the other.
+        const both = ['sh', '-c', 'echo to-out; echo to-err >&2'];
+        check('Exec', 'session of `echo to-out; echo to-err >&2` (stdout=true, stderr=false)', await ended(t, await exec(t, p, id, both, { stdout: true })), EXEC_STREAMS)
+          .equals(JSON.stringify({ stdout: 'to-out\n', stderr: '', status: 'Success' }));
+        check('Exec', 'session of `echo to-out; echo to-err >&2` (stdout=false, stderr=true)', await ended(t, await exec(t, p, id, both, { stderr: true })), EXEC_STREAMS)
+          .equals(JSON.stringify({ stdout: '', stderr: 'to-err\n', status: 'Success' }));
+      });
+
       it(`exec should carry more than 1 MiB of binary data through stdin, stdout and stderr unchanged, over ${p.label} ${p.tag}`, async (t) => {
         const id = await sleeper(t, await containerPod(t));
         const payload = randomBytes(1536 * 1024 + 7);
@@ -217,10 +270,12 @@ export default defineSuite(({ describe, it }) => {
         // ends once it is 22x77. The resize travels on a stream of its own and is applied when it arrives (the
         // kubelet streaming library's handleResizing), so the test waits for the size the container sees, on a
         // log of stdout that misses nothing, within the step timeout of every streaming step.
-        const script = 'echo to-out; echo to-err >&2; last=; while :; do s=$(stty size); if [ "$s" != "$last" ]; then echo "size $s"; last=$s; fi; [ "$s" = "22 77" ] && exit 0; sleep 0.05; done';
+        const script = '[ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo to-out; echo to-err >&2; last=; while :; do s=$(stty size); if [ "$s" != "$last" ]; then echo "size $s"; last=$s; fi; [ "$s" = "22 77" ] && exit 0; sleep 0.05; done';
         const s = await exec(t, p, id, ['sh', '-c', script], { stdin: true, stdout: true, tty: true });
         const out = textLog(s.stdout);
-        check('Exec', 'stdout (tty: stderr merged into it)', await out.waitFor(/to-err/, stepTimeoutMs(t)), TTY_STDERR).matches(/to-out[^]*to-err/);
+        const first = await out.waitFor(/to-err/, stepTimeoutMs(t));
+        check('Exec', 'stdout of `[ -t 0 ] && [ -t 1 ] && echo on-a-tty` (tty=true)', first, EXEC_TTY).matches(/^on-a-tty\r?\n/);
+        check('Exec', 'stdout (tty: stderr merged into it)', first, TTY_STDERR).matches(/to-out[^]*to-err/);
         for (const [cols, rows] of [[101, 31], [77, 22]] as const) {
           await s.resize(cols, rows);
           const want = new RegExp(`size ${rows} ${cols}\\b`);
@@ -237,6 +292,20 @@ export default defineSuite(({ describe, it }) => {
           .matches(/crc-no-such-command/, `a Failure naming the command; raw: ${r.status.raw}`);
       });
     }
+
+    it('exec and ExecSync should run the argv as given in the container named, not in another of the pod, over SPDY/3.1 [Conformance]', async (t) => {
+      const sb = await containerPod(t);
+      const ids = [await marked(t, sb, 'crc-exec-a'), await marked(t, sb, 'crc-exec-b')];
+      // Words, a glob and a variable reach the command as given: no shell between the request and the process.
+      const argv = ['sh', '-c', 'echo "$CRC_WHO"; printf "<%s>" "$@"', 'sh', 'two words', '*', '$HOME'];
+      for (const [i, who] of ['crc-exec-a', 'crc-exec-b'].entries()) {
+        const want = `${who}\n<two words><*><$HOME>`;
+        const r = await runToCompletion(await exec(t, PROTOCOLS[0], ids[i]!, argv, { stdout: true }));
+        check('Exec', `stdout (argv ${JSON.stringify(argv)} in container ${who})`, r.stdout.toString(), EXEC_IN).equals(want);
+        const sync = await execSync(t, ids[i]!, argv);
+        check('ExecSync', `stdout (argv ${JSON.stringify(argv)} in container ${who})`, sync.stdout, EXEC_SYNC_IN).equals(want);
+      }
+    });
 
     it('exec over WebSocket v5.channel.k8s.io should close stdin with the close signal [Optional]', async (t) => {
       const id = await sleeper(t, await containerPod(t));
@@ -260,17 +329,42 @@ export default defineSuite(({ describe, it }) => {
       for (const tty of [false, true]) {
         it(`attach should send what is written to a container started with stdin back on stdout${tty ? ' with a tty' : ''}, over ${p.label} ${p.tag}`, async (t) => {
           const sb = await containerPod(t);
-          const opts = [withStdin(), withShell('while read l; do echo "got:$l"; done'), ...(tty ? [withTty()] : [])];
+          // With a tty each answer also tells the size of the container's terminal.
+          const script = tty ? 'while read l; do echo "got:$l size $(stty size)"; done' : 'while read l; do echo "got:$l"; done';
+          const opts = [withStdin(), withShell(script), ...(tty ? [withTty()] : [])];
           const cfg = containerConfig('attach', await testImage(t), ...opts);
           cfg.stdin_once = true;
           const id = await runContainer(t, sb, cfg);
-          const s = await attach(t, p, id, { stdin: true, stdout: true, stderr: !tty, tty });
+          let s: ExecSession;
+          try {
+            s = await attach(t, p, id, { stdin: true, stdout: true, stderr: !tty, tty });
+          } catch (e) {
+            // A tty session carries a resize stream beside stdin and stdout: a server that took the request as tty=false
+            // does not serve it (SPDY: no reply to that stream), and the session never opens.
+            if (!tty || (e as Error).name === 'SkipError') throw e;
+            check('Attach', 'session (tty=true: stdin, stdout and resize streams)', `not opened: ${(e as Error).message}`, ATTACH_TTY).equals('opened');
+            throw e;
+          }
           const word = `hello-${randomSuffix(6)}`;
           if (tty) {
             // The terminal echoes what is typed: stdout holds the input line as well as the answer.
-            const seen = readUntil(s.stdout, new RegExp(`got:${word}`), stepTimeoutMs(t));
+            const out = textLog(s.stdout);
             s.stdin!.write(`${word}\n`);
-            check('Attach', `stdout after writing "${word}" to stdin`, await seen, SESSION).includes(`got:${word}`);
+            const seen = await out.waitFor(new RegExp(`got:${word} size`), stepTimeoutMs(t));
+            check('Attach', `stdout after writing "${word}" to stdin`, seen, SESSION).includes(`got:${word}`);
+            check('Attach', `stdout: the terminal's echo of "${word}" before the answer (ContainerConfig.tty=true)`, seen, CONTAINER_TTY).matches(new RegExp(`${word}\\r?\\n[^]*got:${word}`));
+            // The session's resize reaches the container's terminal: the attached process runs in a TTY. The resize
+            // is applied when it arrives, so the line is written again until the answer shows it (or the step ends).
+            await s.resize(77, 22);
+            const until = Date.now() + stepTimeoutMs(t);
+            let size = '';
+            for (let i = 0; size !== '22 77' && Date.now() < until; i++) {
+              s.stdin!.write(`${word}-${i}\n`);
+              const answer = new RegExp(`got:${word}-${i} size ([^\\r\\n]*)`);
+              size = ((await out.waitFor(answer, until - Date.now())).match(answer)?.[1] ?? '').trim();
+              if (size !== '22 77') await quiet(100);
+            }
+            check('Attach', 'stty size in the container after a resize to 77x22 (AttachRequest.tty=true)', size, ATTACH_TTY).equals('22 77');
             return;
           }
           // As critest's attach spec: the shell prints only what it reads, so the session's stdout holds nothing until
@@ -280,19 +374,39 @@ export default defineSuite(({ describe, it }) => {
           await quiet(BEFORE_MS);
           check('Attach', `stdout before anything was written to stdin (${BEFORE_MS} ms)`, out.text, SESSION).equals('', 'the container prints only what it reads');
           s.stdin!.write(`${word}\n`);
-          await out.waitFor(new RegExp(`got:${word}\n`), stepTimeoutMs(t));
+          const answered = await out.waitFor(new RegExp(`got:${word}\n`), stepTimeoutMs(t));
+          check('Attach', `stdout once "${word}" was written to the session's stdin (stdin=true; the container's stdin=true)`, answered, ATTACH_STDIN).includes(`got:${word}\n`);
           await quiet(AFTER_MS);
           check('Attach', `stdout after writing "${word}" to stdin`, out.text, SESSION).equals(`got:${word}\n`, `exactly the answer, and nothing in the ${AFTER_MS} ms after it`);
           check('Attach', 'stderr (the container wrote nothing there)', err.text, SESSION).equals('');
+          // stdin_once: the first session to close its stdin closes the container's, so `read` ends and so does the
+          // container. Only a session that can close stdin alone shows it (WebSocket before v5 cannot).
+          if (!s.stdinEof) return;
+          s.stdin!.end();
+          let state = '';
+          await eventually(async () => {
+            state = (await containerStatus(t, id)).state;
+            if (state !== 'CONTAINER_EXITED') throw new Error(`container ${id} is ${state}`);
+          }, { timeoutMs: stepTimeoutMs(t), intervalMs: 200 }).catch(() => undefined);
+          check('ContainerStatus', 'status.state (the attached session closed its stdin; stdin_once=true)', state, STDIN_ONCE).equals('CONTAINER_EXITED', 'the container read end of file and ended');
         });
       }
 
       it(`attach to a container without stdin should stream its output, over ${p.label} ${p.tag}`, async (t) => {
         const sb = await containerPod(t);
-        const id = await runContainer(t, sb, containerConfig('ticker', await testImage(t), withShell('i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done')));
+        const script = 'i=0; while true; do i=$((i+1)); echo "tick $i $CRC_WHO"; echo "err $i $CRC_WHO" >&2; sleep 0.2; done';
+        const ids = [await marked(t, sb, 'crc-tick-a', script), await marked(t, sb, 'crc-tick-b', script)];
         // ContainerConfig.stdin is false: there is no stdin to attach, but stdout must stream live.
-        const s = await attach(t, p, id, { stdout: true, stderr: true });
-        check('Attach', 'stdout of a running container (stdin=false)', await readUntil(s.stdout, /tick \d+\n[^]*tick \d+\n/, stepTimeoutMs(t)), SESSION).matches(/tick \d+\n/);
+        const s = await attach(t, p, ids[0]!, { stdout: true, stderr: true });
+        check('Attach', 'stdout of a running container (stdin=false)', await readUntil(s.stdout, /tick \d+ .*\n[^]*tick \d+ .*\n/, stepTimeoutMs(t)), SESSION).matches(/tick \d+ crc-tick-a\n/);
+        // Each session streams the container it names, and only what the request asks for: a server that waited for
+        // a stream not asked for would stream nothing.
+        for (const [i, who] of ['crc-tick-a', 'crc-tick-b'].entries()) {
+          const text = await readUntil((await attach(t, p, ids[i]!, { stdout: true })).stdout, /(tick \d+ \S+\n[^]*){3}/, stepTimeoutMs(t));
+          check('Attach', `containers named in stdout (stdout=true, stderr=false; attached to ${who})`, [...new Set(text.match(/crc-tick-[ab]/g) ?? [])], ATTACH_TO).equals([who]);
+        }
+        const errOnly = await readUntil((await attach(t, p, ids[0]!, { stderr: true })).stderr, /(err \d+ \S+\n[^]*){2}/, stepTimeoutMs(t));
+        check('Attach', 'stderr (stdout=false, stderr=true; attached to crc-tick-a)', errOnly, ATTACH_STREAMS).matches(/^(err \d+ crc-tick-a\n){2,}/);
       });
     }
   });

@@ -81,6 +81,13 @@ describe('CRI field map (coverage)', function () {
     expect(nowJudged, 'fixtures/kubelet-fields.yaml open: lists fields that are now judged or reasoned: remove them (`node src/tools/gen-coverage.mjs --prune-open` drops the judged ones)').to.deep.equal([]);
   });
 
+  it('judges at least as many kubelet-sent fields with a declared kind as the fixture records (a ratchet)', () => {
+    const floor = (YAML.parse(readFileSync(KUBELET_FIELDS_FILE, 'utf8')) as { judgedWithKindAtLeast?: number }).judgedWithKindAtLeast ?? 0;
+    const map = buildFieldMap();
+    const lost = map.fields.filter((f) => f.kubelet && !f.judges.some((k) => k !== 'stated')).map((f) => f.field);
+    expect(map.kubelet.judgedDeclared, `fixtures/kubelet-fields.yaml judgedWithKindAtLeast: ${floor}; not judged with a kind now: ${lost.join(', ')}`).to.be.at.least(floor);
+  });
+
   it('self-check: the generator finds fields through bases, consts, helpers and check() paths, with their kind and tests', () => {
     const dir = path.join(tmp, 'suites');
     mkdirSync(dir, { recursive: true });

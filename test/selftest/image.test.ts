@@ -55,6 +55,17 @@ describe('self-test: image', function () {
   it(`${byTag} fails when repo_tags lacks the pulled tag`, () =>
     expectCheckFails(byTag, [{ rpc: 'ImageStatus', mutate: (res: Msg) => { if (res.image) res.image.repo_tags = []; } }],
       /ImageStatus: image\.repo_tags \(.*alt:1\): expected to include ".*alt:1", got \[\]/));
+  it(`${byTag} fails when the runtime pulls another image than the request names`, async () => {
+    const other = (await labUpstream()).images['busybox']!;
+    return expectCheckFails(byTag, [{ rpc: 'PullImage', when: (req: Msg) => refOf(req).endsWith('/alt:1'), mutateRequest: (req: Msg) => { req.image.image = other; } }],
+      /ListImages: images\[tag=.*alt:1\] \(after PullImage of .*alt:1\): expected a non-empty value, got \[\] \[rests on api\.proto PullImageRequest\.image\.image/);
+  });
+  it(`${byTag} fails when ImageStatus answers for another image than the request names`, async () => {
+    const other = (await labUpstream()).images['busybox']!;
+    // The first ImageStatus of alt:1 is pullOwnedImage's look whether it is on the node already.
+    return expectCheckFails(byTag, [{ rpc: 'ImageStatus', after: 1, when: (req: Msg) => refOf(req).endsWith('/alt:1'), mutateRequest: (req: Msg) => { req.image.image = other; } }],
+      /ImageStatus: image\.id \(asked by .*alt:1\): expected "sha256:[0-9a-f]{64}", got "sha256:[0-9a-f]{64}" \(the id ListImages lists for .*alt:1\) \[rests on api\.proto ImageStatusRequest\.image\.image/);
+  });
 
   const tagless = `${PULL} pull an image reference without a tag as name:latest [Strict]`;
   it(`${tagless} fails when the image is not tagged latest`, () =>
@@ -152,6 +163,16 @@ describe('self-test: image', function () {
     const reg = (await labUpstream()).privateRegistry!;
     return expectCheckFails(privateDenied, [{ rpc: 'PullImage', mutateRequest: (req: Msg) => { req.auth = { username: reg.username, password: reg.password }; } }],
       /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with no credentials, got image_ref "sha256:[0-9a-f]{64}"/);
+  });
+  it(`${privateDenied} fails when the runtime pulls with the right password where the request has a wrong one`, async () => {
+    const reg = (await labUpstream()).privateRegistry!;
+    return expectCheckFails(privateDenied, [{ rpc: 'PullImage', when: (req: Msg) => String(req.auth?.password ?? '').startsWith('wrong-'), mutateRequest: (req: Msg) => { req.auth.password = reg.password; } }],
+      /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with a wrong password, got image_ref "sha256:[0-9a-f]{64}" \[rests on api\.proto PullImageRequest\.auth/);
+  });
+  it(`${privateDenied} fails when the runtime pulls with the right credentials where AuthConfig.auth has a wrong password`, async () => {
+    const reg = (await labUpstream()).privateRegistry!;
+    return expectCheckFails(privateDenied, [{ rpc: 'PullImage', when: (req: Msg) => Boolean(req.auth?.auth), mutateRequest: (req: Msg) => { req.auth.auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64'); } }],
+      /PullImage: expected an error pulling .*private:1\.0 from a basic-auth registry with a wrong password in AuthConfig\.auth, got image_ref "sha256:[0-9a-f]{64}" \[rests on api\.proto PullImageRequest\.auth\.auth/);
   });
 
   const privateOk = `${PULL} pull a private image with the registry username and password [Conformance] [Serial]`;
@@ -350,6 +371,35 @@ describe('self-test: image', function () {
     expectCheckFails(tags, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.includes('/busybox-tags:'))) i.id = fakeId('9'); } }],
       /ListImages: images\[id=sha256:9{64}\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:9{64}" \(the id ImageStatus reports\)/));
 
+  const filtered = `${LIST} list only the image a filter names, excluding the others, entry by entry [Strict] [Serial]`;
+  /** ListImages as a runtime that honours the filter answers it (containerd lists every image whatever the filter),
+   * then `edit` with the filter's reference. */
+  const honoured = (edit: (res: Msg, ref: string) => void = () => undefined): Fault[] => [{
+    rpc: 'ListImages',
+    mutate: (res: Msg, req: Msg) => {
+      const ref = req.filter?.image?.image;
+      if (!ref) return;
+      res.images = res.images.filter((i: Msg) => i.id === ref || i.repo_tags.includes(ref) || i.repo_digests.includes(ref));
+      edit(res, ref);
+    },
+  }];
+  it(`${filtered} passes when the runtime honours the filter`, async () => {
+    const r = await runOne(filtered, honoured());
+    expect(r.status, r.message).to.equal('passed');
+  });
+  it(`${filtered} fails when the runtime ignores the filter`, () =>
+    expectCheckFails(filtered, [{ rpc: 'ListImages', mutateRequest: (req: Msg) => { req.filter = null; } }],
+      /ListImages: images\[\]\.id \(filter\.image\.image .*alt:1: .*alt:2 does not match\): expected not to include "sha256:[0-9a-f]{64}"/));
+  it(`${filtered} fails when the filtered list lacks the image it names`, () =>
+    expectCheckFails(filtered, honoured((res) => { res.images = []; }),
+      /ListImages: images\[\]\.id \(filter\.image\.image .*alt:1\): expected to include "sha256:[0-9a-f]{64}", got \[\]/));
+  it(`${filtered} fails when an entry of the filtered list is known by another name`, () =>
+    expectCheckFails(filtered, honoured((res) => { res.images.push({ ...fakeImage(fakeId('d')).image, repo_tags: ['example.com/other:1'] }); }),
+      /ListImages: images\[id=sha256:d{64}\]\.repo_tags \(filter\.image\.image .*alt:1\): expected to include ".*alt:1", got \[ 'example\.com\/other:1' \]/));
+  it(`${filtered} fails when a filter that names no image lists one`, () =>
+    expectCheckFails(filtered, honoured((res, ref) => { if (ref.includes('does-not-exist')) res.images.push(fakeImage(fakeId('d')).image); }),
+      /ListImages: images\[\]\.id \(filter\.image\.image .*does-not-exist-[0-9a-f]{8}:1, which names no image on the node\): expected no value, got \[ 'sha256:d{64}' \]/));
+
   // ---- RemoveImage ----
   const byOneTag = `${REMOVE} remove the image by one tag, with all its tags from kubelet 1.36, with status and list agreeing [Conformance] [Serial] [Profile]`;
   it(`${byOneTag} fails when removal by one tag leaves the image`, () => {
@@ -513,6 +563,13 @@ describe('self-test: image', function () {
   it(`${concurrent} fails when ListImages still lists the image afterwards`, () =>
     expectCheckFails(concurrent, stale('ListImages'),
       /ListImages: images\[\]\.id \(after concurrent RemoveImage\): expected not to include "sha256:[0-9a-f]{64}"/));
+  it(`${concurrent} fails when another image is gone from the list too`, () => {
+    let removed = false;
+    return expectCheckFails(concurrent, [
+      { rpc: 'RemoveImage', mutate: (res: Msg) => { removed = true; return res; } },
+      { rpc: 'ListImages', mutate: (res: Msg) => { if (removed) res.images = res.images.filter((i: Msg) => !i.repo_tags.some((t: string) => t.endsWith('/busybox:1.0'))); } },
+    ], /ListImages: images\[\]\.id \(.*busybox:1\.0, another image, after concurrent RemoveImage of sha256:[0-9a-f]{64}\): expected to include "sha256:[0-9a-f]{64}", got .*\[rests on api\.proto RemoveImageRequest\.image\.image/);
+  });
 
   // ---- Image identity ----
   const identity = `${S}Image identity runtime should report one image id from PullImage, ImageStatus, ListImages, ListContainers and ContainerStatus [Conformance]`;
@@ -522,6 +579,12 @@ describe('self-test: image', function () {
   it(`${identity} fails when ContainerStatus has no image spec`, () =>
     expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image = null; } }],
       /ContainerStatus: status\.image\.image: expected a non-empty value, got undefined/));
+  it(`${identity} fails when ContainerStatus answers another user_specified_image than CreateContainer sent`, () =>
+    expectCheckFails(identity, [{ rpc: 'ContainerStatus', mutate: (res: Msg) => { res.status.image = { ...res.status.image, user_specified_image: 'example.com/other:1' }; } }],
+      /ContainerStatus: status\.image\.user_specified_image: expected one of "", ".*busybox:1\.0", got "example\.com\/other:1"/));
+  it(`${identity} fails when ListContainers answers another user_specified_image than CreateContainer sent`, () =>
+    expectCheckFails(identity, [{ rpc: 'ListContainers', mutate: (res: Msg) => { for (const c of res.containers) c.image = { ...c.image, user_specified_image: 'example.com/other:1' }; } }],
+      /ListContainers: containers\[id=[0-9a-f]+\]\.image\.user_specified_image: expected one of "", ".*busybox:1\.0", got "example\.com\/other:1"/));
   it(`${identity} fails when ListImages reports another id`, () =>
     expectCheckFails(identity, [{ rpc: 'ListImages', mutate: (res: Msg) => { for (const i of res.images) if (i.repo_tags.some((t: string) => t.endsWith('/busybox:1.0'))) i.id = fakeId('4'); } }],
       /ListImages: images\[tag=.*busybox:1\.0\]\.id: expected "sha256:[0-9a-f]{64}", got "sha256:4{64}" \(the id ImageStatus reports\)/));

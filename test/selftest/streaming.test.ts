@@ -22,6 +22,8 @@ const APART = (p: string) => `${E}exec should deliver stdout and stderr apart an
 const BINARY = (p: string) => `${E}exec should carry more than 1 MiB of binary data through stdin, stdout and stderr unchanged, ${p}`;
 const STDIN = (p: string) => `${E}exec should deliver stdin, and closing it should end cat, ${p}`;
 const TTY = (p: string) => `${E}exec with a tty should merge stderr into stdout and apply a resize, ${p}`;
+const ONLY = (p: string) => `${E}exec should stream only what the request asks for: no stdin, stdout alone, stderr alone, ${p}`;
+const ARGV = `${E}exec and ExecSync should run the argv as given in the container named, not in another of the pod, over SPDY/3.1 [Conformance]`;
 const NOCMD = (p: string) => `${E}exec of a command that does not exist should fail with a Status that names it, ${p}`;
 const V5 = `${E}exec over WebSocket v5.channel.k8s.io should close stdin with the close signal [Optional]`;
 const B64 = `${E}exec over WebSocket v4.base64.channel.k8s.io should carry the same bytes and Status [Optional]`;
@@ -124,7 +126,7 @@ describe('self-test: streaming', function () {
     relayFails(STDIN(WS), 'stdin-ignored', 'Exec', /Exec: stdout of cat, and its Status once stdin closed: expected "line one\\nline two\|Success", got "\|Success"/));
 
   it(`${TTY(WS)} fails when the output is not what the process wrote`, () =>
-    relayFails(TTY(WS), 'corrupt', 'Exec', /Exec: stdout \(tty: stderr merged into it\): expected a value matching/));
+    relayFails(TTY(WS), 'corrupt', 'Exec', /Exec: stdout of `\[ -t 0 \] && \[ -t 1 \] && echo on-a-tty` \(tty=true\): expected a value matching .*got "ON-A-TTY/));
 
   it(`${TTY(WS)} fails when a resize never reaches the terminal`, () =>
     relayFails(TTY(WS), 'no-resize', 'Exec', /Exec: stty size after a resize to 101x31: expected to include "31 101", got "/));
@@ -143,7 +145,7 @@ describe('self-test: streaming', function () {
 
   // ---- attach ----
   it(`${ATTACH(WS)} fails when stdin never reaches the container`, () =>
-    relayFails(ATTACH(WS), 'stdin-ignored', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "" \(exactly the answer, and nothing in the 3000 ms after it\)/));
+    relayFails(ATTACH(WS), 'stdin-ignored', 'Attach', /Attach: stdout once "hello-\w+" was written to the session's stdin \(stdin=true; the container's stdin=true\): expected to include "got:hello-\w+\\n", got "" \[rests on api\.proto AttachRequest\.stdin/));
 
   it(`${ATTACH(WS)} fails when stdout carries something before anything was written`, () =>
     relayFails(ATTACH(WS), 'banner', 'Attach', /Attach: stdout before anything was written to stdin \(2000 ms\): expected "", got "banner\\n" \(the container prints only what it reads\)/));
@@ -152,7 +154,7 @@ describe('self-test: streaming', function () {
     relayFails(ATTACH(WS), 'echo-twice', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "got:hello-\w+\\ngot:hello-\w+\\n"/));
 
   it(`${ATTACH(WS)} fails when the answer is changed`, () =>
-    relayFails(ATTACH(WS), 'corrupt', 'Attach', /Attach: stdout after writing "hello-\w+" to stdin: expected "got:hello-\w+\\n", got "GOT:HELLO-\w+\\n"/));
+    relayFails(ATTACH(WS), 'corrupt', 'Attach', /Attach: stdout once "hello-\w+" was written to the session's stdin \(stdin=true; the container's stdin=true\): expected to include "got:hello-\w+\\n", got "GOT:HELLO-\w+\\n"/));
 
   it(`${ATTACH(WS)} fails when stderr carries output`, () =>
     relayFails(ATTACH(WS), 'stderr-copy', 'Attach', /Attach: stderr \(the container wrote nothing there\): expected "", got "got:hello-\w+\\n"/));
@@ -162,6 +164,75 @@ describe('self-test: streaming', function () {
 
   it(`${ATTACH_OUT(WS)} fails when the output is changed`, () =>
     relayFails(ATTACH_OUT(WS), 'corrupt', 'Attach', /Attach: stdout of a running container \(stdin=false\): expected a value matching .*got "TICK/));
+
+  // ---- what the request names: CRI faults (the fault proxy rewrites the request the runtime sees) ----
+  /** The ids of the containers CreateContainer made with CRC_WHO in their environment, in order. */
+  const markedIds = (): { ids: string[]; fault: Fault; other: (id: string) => string } => {
+    const ids: string[] = [];
+    return {
+      ids,
+      fault: { rpc: 'CreateContainer', mutate: (res: Msg, req: Msg) => { if ((req.config?.envs ?? []).some((e: Msg) => e.key === 'CRC_WHO')) ids.push(res.container_id); } },
+      other: (id) => (ids.includes(id) ? ids[(ids.indexOf(id) + 1) % ids.length]! : id),
+    };
+  };
+  it(`${ARGV} fails when Exec runs the command in another container of the pod`, () => {
+    const m = markedIds();
+    return expectCheckFails(ARGV, [m.fault, { rpc: 'Exec', mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
+      /Exec: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got "crc-exec-b\\n<two words><\*><\$HOME>" \[rests on api\.proto ExecRequest\.container_id/);
+  });
+  it(`${ARGV} fails when Exec runs the argv through a shell`, () =>
+    expectCheckFails(ARGV, [{ rpc: 'Exec', mutateRequest: (req: Msg) => { req.cmd = ['sh', '-c', req.cmd.join(' ')]; } }],
+      /Exec: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got (?!"crc-exec-a\\n<two words>)/));
+  it(`${ARGV} fails when ExecSync runs the command in another container of the pod`, () => {
+    const m = markedIds();
+    return expectCheckFails(ARGV, [m.fault, { rpc: 'ExecSync', mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
+      /ExecSync: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got "crc-exec-b\\n<two words><\*><\$HOME>" \[rests on api\.proto ExecSyncRequest\.container_id/);
+  });
+  it(`${ARGV} fails when ExecSync runs the argv through a shell`, () =>
+    expectCheckFails(ARGV, [{ rpc: 'ExecSync', mutateRequest: (req: Msg) => { req.cmd = ['sh', '-c', req.cmd.join(' ')]; } }],
+      /ExecSync: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got (?!"crc-exec-a\\n<two words>)/));
+
+  /** Exec requests whose argv contains `needle` and that `when` accepts, with `edit` applied before the runtime sees them. */
+  const execReq = (needle: string, when: (req: Msg) => boolean, edit: (req: Msg) => void): Fault =>
+    ({ rpc: 'Exec', when: (req: Msg) => (req.cmd ?? []).join(' ').includes(needle) && when(req), mutateRequest: edit });
+  it(`${ONLY(SPDY)} fails when the runtime streams stdin the request did not ask for`, () =>
+    expectCheckFails(ONLY(SPDY), [execReq('stdin-ended', () => true, (req) => { req.stdin = true; })],
+      /Exec: session of `cat; echo stdin-ended` \(stdin=false, stdout=true\): expected .*, got "(no end within \d+ ms|failed: .*)" \[rests on api\.proto ExecRequest\.stdin/));
+  it(`${ONLY(SPDY)} fails when the runtime streams stderr the request did not ask for`, () =>
+    expectCheckFails(ONLY(SPDY), [execReq('to-err', (req) => !req.stderr, (req) => { req.stderr = true; })],
+      /Exec: session of `echo to-out; echo to-err >&2` \(stdout=true, stderr=false\): expected .*, got "(no end within \d+ ms|failed: .*)" \[rests on api\.proto ExecRequest\.stdout/));
+  it(`${ONLY(SPDY)} fails when the runtime streams stdout the request did not ask for`, () =>
+    expectCheckFails(ONLY(SPDY), [execReq('to-err', (req) => !req.stdout, (req) => { req.stdout = true; })],
+      /Exec: session of `echo to-out; echo to-err >&2` \(stdout=false, stderr=true\): expected .*, got "(no end within \d+ ms|failed: .*)" \[rests on api\.proto ExecRequest\.stdout/));
+  // Over SPDY a server without a tty never answers the client's resize stream, and the session fails before any
+  // check; WebSocket has the resize channel whatever the server does with it.
+  it(`${TTY(WS)} fails when the runtime runs the command without a tty`, () =>
+    expectCheckFails(TTY(WS), [{ rpc: 'Exec', mutateRequest: (req: Msg) => { req.tty = false; } }],
+      /Exec: stdout of `\[ -t 0 \] && \[ -t 1 \] && echo on-a-tty` \(tty=true\): expected a value matching .* \[rests on api\.proto ExecRequest\.tty/));
+
+  /** CreateContainer requests of containers with stdin (the attach tests' own), with `edit` applied. */
+  const stdinContainer = (edit: (config: Msg) => void): Fault => ({ rpc: 'CreateContainer', when: (req: Msg) => Boolean(req.config?.stdin), mutateRequest: (req: Msg) => { edit(req.config); } });
+  it(`${ATTACH(SPDY)} fails when closing the session's stdin does not end a stdin_once container`, () =>
+    expectCheckFails(ATTACH(SPDY), [stdinContainer((c) => { c.stdin_once = false; })],
+      /ContainerStatus: status\.state \(the attached session closed its stdin; stdin_once=true\): expected "CONTAINER_EXITED", got "CONTAINER_RUNNING"/));
+  it(`${ATTACH(SPDY, true)} fails when the container has no terminal`, () =>
+    expectCheckFails(ATTACH(SPDY, true), [stdinContainer((c) => { c.tty = false; })],
+      /Attach: stdout: the terminal's echo of "hello-\w+" before the answer \(ContainerConfig\.tty=true\): expected a value matching/));
+  // containerd applies a resize to the container's terminal whatever the request's tty; over SPDY a server without
+  // a tty does not serve the session's resize stream.
+  it(`${ATTACH(SPDY, true)} fails when the runtime serves the session without a tty`, () =>
+    expectCheckFails(ATTACH(SPDY, true), [{ rpc: 'Attach', mutateRequest: (req: Msg) => { req.tty = false; } }],
+      /Attach: session \(tty=true: stdin, stdout and resize streams\): expected "opened", got "not opened: SPDY: waiting for SYN_REPLY to stream \d+ \(streamtype=resize\).*\[rests on api\.proto AttachRequest\.tty/));
+  it(`${ATTACH(WS, true)} fails when a resize never reaches the container's terminal`, () =>
+    relayFails(ATTACH(WS, true), 'no-resize', 'Attach', /Attach: stty size in the container after a resize to 77x22 \(AttachRequest\.tty=true\): expected "22 77", got "(?!22 77")[^"]*"/));
+  it(`${ATTACH_OUT(SPDY)} fails when Attach streams another container of the pod`, () => {
+    const m = markedIds();
+    return expectCheckFails(ATTACH_OUT(SPDY), [m.fault, { rpc: 'Attach', after: 1, mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
+      /Attach: containers named in stdout \(stdout=true, stderr=false; attached to crc-tick-a\): expected \[ 'crc-tick-a' \], got \[ 'crc-tick-b' \] \[rests on api\.proto AttachRequest\.container_id/);
+  });
+  it(`${ATTACH_OUT(SPDY)} fails when the runtime streams stdout the request did not ask for`, () =>
+    expectCheckFails(ATTACH_OUT(SPDY), [{ rpc: 'Attach', when: (req: Msg) => !req.stdout, mutateRequest: (req: Msg) => { req.stdout = true; } }],
+      /Attach: stderr \(stdout=false, stderr=true; attached to crc-tick-a\): expected a value matching .*, got "" \[rests on api\.proto AttachRequest\.stdout/));
 
   // ---- port-forward ----
   it(`${PF(WS)} fails when the forwarded bytes are changed`, () =>
