@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { create } from 'xmlbuilder2';
+import { XmlElement, xmlDocument } from '../report/xml.js';
 import { buildTar } from '../lab/tar.js';
 import { dashboardJUnitFile } from '../report/junit.js';
 import { writeFileAtomic } from '../report/write.js';
@@ -37,12 +37,11 @@ const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.j
 
 /** A JUnit file for a run that wrote none (bad flags, no socket, no CRI version): the fleet view shows why. */
 export function failureJUnit(node: string, exitCode: number, reason: string): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
-  const suites = doc.ele('testsuites', { name: 'cri-conformance', tests: 1, failures: 1, errors: 0, skipped: 0 });
+  const suites = new XmlElement('testsuites', { name: 'cri-conformance', tests: 1, failures: 1, errors: 0, skipped: 0 });
   const suite = suites.ele('testsuite', { name: 'cri-conformance', tests: 1, failures: 1, errors: 0, skipped: 0, hostname: node });
   const msg = `cri-conformance run exited ${exitCode} before writing a report: ${reason || 'no message'}`;
   suite.ele('testcase', { name: 'cri-conformance run', classname: 'cri-conformance' }).ele('failure', { message: msg, type: 'RunError' }).txt(msg);
-  return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+  return xmlDocument(suites) + '\n';
 }
 
 export async function sonobuoyRun(o: SonobuoyRunOptions): Promise<SonobuoyRunResult> {
