@@ -47,18 +47,29 @@ function testTitle(n: ts.Node): string | undefined {
   return undefined;
 }
 
-/** Const names of the file bound to a basis maker call, and parameter names typed Basis. */
-function namedBases(src: ts.SourceFile): { consts: Map<string, ts.CallExpression>; params: Set<string> } {
+const isMaker = (n: ts.Node | undefined): n is ts.CallExpression => !!n && ts.isCallExpression(n) && ts.isIdentifier(n.expression) && MAKERS.has(n.expression.text);
+
+/** Const names of the file bound to a basis maker call, tables of them (`const T = { a: cri(…), … }`, or a const
+ * choosing between two tables), and parameter names typed Basis. */
+function namedBases(src: ts.SourceFile): { consts: Map<string, ts.CallExpression>; tables: Map<string, ts.CallExpression[]>; params: Set<string> } {
   const consts = new Map<string, ts.CallExpression>();
+  const tables = new Map<string, ts.CallExpression[]>();
   const params = new Set<string>();
   const visit = (n: ts.Node): void => {
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer) &&
-      ts.isIdentifier(n.initializer.expression) && MAKERS.has(n.initializer.expression.text)) consts.set(n.name.text, n.initializer);
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && isMaker(n.initializer)) consts.set(n.name.text, n.initializer);
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isObjectLiteralExpression(n.initializer)) {
+      const calls = n.initializer.properties.map((p) => (ts.isPropertyAssignment(p) ? p.initializer : undefined));
+      if (calls.length && calls.every(isMaker)) tables.set(n.name.text, calls as ts.CallExpression[]);
+    }
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isConditionalExpression(n.initializer)) {
+      const [a, b] = [n.initializer.whenTrue, n.initializer.whenFalse];
+      if (ts.isIdentifier(a) && ts.isIdentifier(b) && tables.has(a.text) && tables.has(b.text)) tables.set(n.name.text, [...tables.get(a.text)!, ...tables.get(b.text)!]);
+    }
     if (ts.isParameter(n) && ts.isIdentifier(n.name) && n.type && /\bBasis\b/.test(n.type.getText(src))) params.add(n.name.text);
     ts.forEachChild(n, visit);
   };
   visit(src);
-  return { consts, params };
+  return { consts, tables, params };
 }
 
 function judgeMaker(call: ts.CallExpression, title: string | undefined): string | undefined {
@@ -89,7 +100,7 @@ export function contractSites(suitesDir: string): Site[] {
   const out: Site[] = [];
   for (const f of readdirSync(suitesDir).filter((x) => x.endsWith('.suite.ts')).sort()) {
     const src = ts.createSourceFile(f, readFileSync(path.join(suitesDir, f), 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    const { consts, params } = namedBases(src);
+    const { consts, tables, params } = namedBases(src);
     const visit = (n: ts.Node): void => {
       if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text in BASIS_ARG) {
         const arg = n.arguments[BASIS_ARG[n.expression.text]!];
@@ -99,6 +110,9 @@ export function contractSites(suitesDir: string): Site[] {
         else if (ts.isCallExpression(arg) && ts.isIdentifier(arg.expression) && MAKERS.has(arg.expression.text)) site.problem = judgeMaker(arg, title);
         else if (ts.isIdentifier(arg) && consts.has(arg.text)) site.problem = judgeMaker(consts.get(arg.text)!, title);
         else if (ts.isIdentifier(arg) && params.has(arg.text)) site.problem = undefined; // judged where the caller names it
+        else if (ts.isPropertyAccessExpression(arg) && ts.isIdentifier(arg.expression) && tables.has(arg.expression.text)) {
+          site.problem = tables.get(arg.expression.text)!.map((c) => judgeMaker(c, title)).find((p) => p !== undefined);
+        }
         else site.problem = `the basis must be a cri()/kubelet()/opinion() call or a const of one in this file, got ${arg.getText(src).slice(0, 60)}`;
         out.push(site);
       }

@@ -418,6 +418,10 @@ describe('self-test: container', function () {
     expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin_once && (c.stdin_once = false)))],
       /host: \S+\/eof-once \(stdin_once=true, after the first attach ended\): expected "eof\\n", got "<missing>"/));
 
+  it(`${STDIN_ONCE} fails when what the first attach writes never reaches the container's stdin`, () =>
+    expectCheckFails(STDIN_ONCE, [{ rpc: 'Attach', mutateRequest: (req) => void (req.stdin = false) }],
+      /host: \S+\/in-once \(stdin_once=true, written by the first attach\): expected "first\\n", got "(<missing>)?"/));
+
   it(`${STDIN_ONCE} fails when stdin is closed after the first attach without stdin_once`, () =>
     expectCheckFails(STDIN_ONCE, [createWith((c) => void (c.stdin && (c.stdin_once = true)))],
       /host: \S+\/in-open \(stdin_once=false, after a second attach\): expected "first\\nsecond\\n", got "first\\n"/));

@@ -265,6 +265,15 @@ describe('self-test: namespaces', function () {
   it(`${GROUP_ONLY} fails when the runtime accepts run_as_group without run_as_user`, () =>
     expectCheckFails(GROUP_ONLY, [{ rpc: 'RunPodSandbox', mutateRequest: (req) => void (req.config.linux.security_context.run_as_user = { value: '0' }) }],
       /RunPodSandbox \(run_as_group 2345, no run_as_user\): expected an error \(run_as_group without run_as_user\), got success/));
+  // This node has no SELinux: the host feature is pretended and the proxy answers the label read with a wrong level.
+  it(`${PID_SELINUX} fails when PID 1 runs under another level than the sandbox's`, () =>
+    expectCheckFails(PID_SELINUX, [{
+      rpc: 'ExecSync',
+      when: (req) => JSON.stringify(req.cmd) === JSON.stringify(['cat', '/proc/1/attr/current']),
+      respond: () => ({ stdout: Buffer.from('system_u:system_r:container_t:s0:c1,c2\0'), stderr: Buffer.from(''), exit_code: 0 }),
+    }], /ExecSync: SELinux level of PID 1 \(\/proc\/1\/attr\/current\): expected "s0:c4,c5", got "s0:c1,c2"/,
+    { hostFeatures: { selinux: { present: true, evidence: 'pretended by the self-test' } } }));
+
   // Only a node with SELinux can judge it; elsewhere the test must skip and say why (the check counts in the map).
   it(`${PID_SELINUX} skips, naming the missing host feature, on this node without SELinux`, async () => {
     const r = await runOne(PID_SELINUX, []);
