@@ -419,7 +419,10 @@ describe('self-test: container', function () {
       /host: \S+\/eof-once \(stdin_once=true, after the first attach ended\): expected "eof\\n", got "<missing>"/));
 
   it(`${STDIN_ONCE} fails when what the first attach writes never reaches the container's stdin`, () =>
-    expectCheckFails(STDIN_ONCE, [{ rpc: 'Attach', mutateRequest: (req) => void (req.stdin = false) }],
+    // As a runtime that leaves the container's stdin unconnected: the command reads /dev/null instead.
+    expectCheckFails(STDIN_ONCE, [createWith((c) => {
+      for (const k of ['command', 'args'] as const) c[k] = (c[k] ?? []).map((a: string) => a.replace('cat > /ctl/in-once', 'cat </dev/null > /ctl/in-once'));
+    })],
       /host: \S+\/in-once \(stdin_once=true, written by the first attach\): expected "first\\n", got "(<missing>)?"/));
 
   it(`${STDIN_ONCE} fails when stdin is closed after the first attach without stdin_once`, () =>
