@@ -109,6 +109,14 @@ describe('self-test: resources', function () {
     expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_quota = '50000') }],
       /ContainerStatus: status\.resources\.linux\.cpu_quota \(after UpdateContainerResources\): expected "40000", got "50000"/));
 
+  it(`${STATUS} fails when ContainerStatus reports another CPU period than the cgroup holds`, () =>
+    expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_period = '50000') }],
+      /ContainerStatus: status\.resources\.linux\.cpu_period \(after UpdateContainerResources\): expected "\d+", got "50000"/));
+
+  it(`${STATUS} fails on cgroup v2 when the reported shares do not map to the cgroup's cpu.weight`, () =>
+    expectCheckFails(STATUS, [asCgroupV2, { rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_shares = '262144') }],
+      /ContainerStatus: status\.resources\.linux\.cpu_shares \(after UpdateContainerResources\): expected one of .*, got \d+/));
+
   it(`${STATUS} fails when ContainerStatus reports the old CPU shares`, () =>
     expectCheckFails(STATUS, [{ rpc: 'ContainerStatus', mutate: (res) => void (res.status.resources.linux.cpu_shares = '512') }],
       /ContainerStatus: status\.resources\.linux\.cpu_shares \(after UpdateContainerResources\): expected "384", got "512"/));
