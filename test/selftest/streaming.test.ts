@@ -175,22 +175,16 @@ describe('self-test: streaming', function () {
       other: (id) => (ids.includes(id) ? ids[(ids.indexOf(id) + 1) % ids.length]! : id),
     };
   };
-  it(`${ARGV} fails when Exec runs the command in another container of the pod`, () => {
-    const m = markedIds();
-    return expectCheckFails(ARGV, [m.fault, { rpc: 'Exec', mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
-      /Exec: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got "crc-exec-b\\n<two words><\*><\$HOME>" \[rests on api\.proto ExecRequest\.container_id/);
-  });
-  it(`${ARGV} fails when Exec runs the argv through a shell`, () =>
-    expectCheckFails(ARGV, [{ rpc: 'Exec', mutateRequest: (req: Msg) => { req.cmd = ['sh', '-c', req.cmd.join(' ')]; } }],
-      /Exec: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got (?!"crc-exec-a\\n<two words>)/));
-  it(`${ARGV} fails when ExecSync runs the command in another container of the pod`, () => {
-    const m = markedIds();
-    return expectCheckFails(ARGV, [m.fault, { rpc: 'ExecSync', mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
-      /ExecSync: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got "crc-exec-b\\n<two words><\*><\$HOME>" \[rests on api\.proto ExecSyncRequest\.container_id/);
-  });
-  it(`${ARGV} fails when ExecSync runs the argv through a shell`, () =>
-    expectCheckFails(ARGV, [{ rpc: 'ExecSync', mutateRequest: (req: Msg) => { req.cmd = ['sh', '-c', req.cmd.join(' ')]; } }],
-      /ExecSync: stdout \(argv .* in container crc-exec-a\): expected "crc-exec-a\\n<two words><\*><\$HOME>", got (?!"crc-exec-a\\n<two words>)/));
+  for (const [rpc, idField] of [['Exec', 'ExecRequest'], ['ExecSync', 'ExecSyncRequest']] as const) {
+    it(`${ARGV} fails when ${rpc} runs the command in another container of the pod`, () => {
+      const m = markedIds();
+      return expectCheckFails(ARGV, [m.fault, { rpc, mutateRequest: (req: Msg) => { req.container_id = m.other(req.container_id); } }],
+        new RegExp(`${rpc}: stdout \\(argv .* in container crc-exec-a\\): expected "crc-exec-a\\\\n<two words><\\*><\\$HOME>", got "crc-exec-b\\\\n<two words><\\*><\\$HOME>" \\[rests on api\\.proto ${idField}\\.container_id`));
+    });
+    it(`${ARGV} fails when ${rpc} runs the argv through a shell`, () =>
+      expectCheckFails(ARGV, [{ rpc, mutateRequest: (req: Msg) => { req.cmd = ['sh', '-c', req.cmd.join(' ')]; } }],
+        new RegExp(`${rpc}: stdout \\(argv .* in container crc-exec-a\\): expected "crc-exec-a\\\\n<two words><\\*><\\$HOME>", got (?!"crc-exec-a\\\\n<two words>)`)));
+  }
 
   /** Exec requests whose argv contains `needle` and that `when` accepts, with `edit` applied before the runtime sees them. */
   const execReq = (needle: string, when: (req: Msg) => boolean, edit: (req: Msg) => void): Fault =>
